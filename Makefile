@@ -1,0 +1,50 @@
+# `make demo` and `make test` each set up everything on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+# Offline model pack: ../shared/models unless HYBRIDSTORE_MODELS is already set.
+ifeq ($(origin HYBRIDSTORE_MODELS), undefined)
+ifneq ($(wildcard ../shared/models/models.json),)
+export HYBRIDSTORE_MODELS := $(abspath ../shared/models)
+endif
+endif
+# Nothing downloads at run time in the demo or the tests.
+HF_HUB_OFFLINE ?= 1
+export HF_HUB_OFFLINE
+
+SCIFACT := ../shared/datasets/scifact
+DEMO := $(BIN)/hybridstore --path .demo-index --collection demo
+
+.PHONY: demo test install eval bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -rs
+
+demo: $(VENV)/.installed
+	rm -rf .demo-index
+	$(DEMO) ingest $(SCIFACT) --limit 300
+	$(DEMO) ingest README.md ../shared/DESIGN.md
+	$(DEMO) search "vitamin D deficiency and bone health" -k 3
+	$(DEMO) search "which engine is the default for embedded use" -k 2 --mode sparse
+	$(DEMO) search "immune response" -k 3 --filter '{"title": {"$$text": "cells"}}'
+	$(DEMO) info
+
+eval: $(VENV)/.installed
+	$(BIN)/hybridstore --path .eval-index --collection scifact --late colbert-ir/colbertv2.0 \
+		eval $(SCIFACT) --json-out benchmarks/results/eval-scifact.json
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/ingest_padding.py
+
+clean:
+	rm -rf $(VENV) .demo-index .eval-index

@@ -1,0 +1,78 @@
+"""The engine interface: the only code that performs I/O against a Qdrant engine.
+
+Engines take the core's plain plans (Schema, Point, QueryPlan, qdrant Filter) and return
+plain data. Sync methods and their `a`-prefixed async twins.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from qdrant_client import models
+
+from ..qdrant.payload import Point
+from ..qdrant.query import QueryPlan
+from ..qdrant.schema import Schema
+
+
+@dataclass(frozen=True)
+class Found:
+    id: str
+    payload: dict[str, Any]
+    score: float = 0.0
+
+
+class Engine(ABC):
+    @abstractmethod
+    def schema(self, collection: str) -> Schema | None:
+        """The collection's vectors, or None when it does not exist."""
+
+    @abstractmethod
+    def create(self, collection: str, schema: Schema) -> None: ...
+
+    @abstractmethod
+    def upsert(self, collection: str, points: Sequence[Point]) -> None: ...
+
+    @abstractmethod
+    def query(self, collection: str, plan: QueryPlan) -> list[Found]: ...
+
+    @abstractmethod
+    def retrieve(self, collection: str, ids: Sequence[str]) -> list[Found]: ...
+
+    @abstractmethod
+    def delete(self, collection: str, ids: Sequence[str] | None, filter: models.Filter | None) -> None: ...
+
+    @abstractmethod
+    def count(self, collection: str, filter: models.Filter | None) -> int: ...
+
+    @abstractmethod
+    def drop(self, collection: str) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    async def aschema(self, collection: str) -> Schema | None: ...
+
+    @abstractmethod
+    async def acreate(self, collection: str, schema: Schema) -> None: ...
+
+    @abstractmethod
+    async def aupsert(self, collection: str, points: Sequence[Point]) -> None: ...
+
+    @abstractmethod
+    async def aquery(self, collection: str, plan: QueryPlan) -> list[Found]: ...
+
+    @abstractmethod
+    async def aretrieve(self, collection: str, ids: Sequence[str]) -> list[Found]: ...
+
+    @abstractmethod
+    async def adelete(self, collection: str, ids: Sequence[str] | None, filter: models.Filter | None) -> None: ...
+
+    @abstractmethod
+    async def acount(self, collection: str, filter: models.Filter | None) -> int: ...
+
+    @abstractmethod
+    async def adrop(self, collection: str) -> None: ...

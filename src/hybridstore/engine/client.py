@@ -1,0 +1,244 @@
+"""Engine over qdrant-client: a remote server (sync + async clients) or its local mode.
+
+qdrant-client's local mode is pure Python and not thread-safe, so every local call holds
+one lock; its async twin runs that one call in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import Any, Callable, Sequence
+
+from qdrant_client import AsyncQdrantClient, QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from ..errors import EngineError, StorageLockedError
+from ..qdrant.payload import Point, SparseVec
+from ..qdrant.query import Fuse, QueryPlan, Stage
+from ..qdrant.schema import Schema, VectorField
+from .base import Engine, Found
+
+_BACKEND_ERRORS = (UnexpectedResponse, ResponseHandlingException)
+Op = tuple[str, dict[str, Any], Callable[[Any], Any]]
+
+
+class ClientEngine(Engine):
+    def __init__(
+        self,
+        *,
+        location: str | None = None,
+        path: str | None = None,
+        url: str | None = None,
+        api_key: str | None = None,
+        client: QdrantClient | None = None,
+        async_client: AsyncQdrantClient | None = None,
+        timeout: int | None = None,
+    ) -> None:
+        self._owns = client is None
+        self._async = async_client
+        if client is not None:
+            self._client = client
+        elif url is not None:
+            self._client = QdrantClient(url=url, api_key=api_key, timeout=timeout)
+            self._async = AsyncQdrantClient(url=url, api_key=api_key, timeout=timeout)
+        else:
+            self._client = _open_local(location, path)
+        self.local = type(getattr(self._client, "_client", None)).__name__ == "QdrantLocal"
+        self._lock: Any = threading.RLock() if self.local else contextlib.nullcontext()
+
+    # -- sync / async drivers: the only place requests are sent ------------------------------
+    def _run(self, op: Op) -> Any:
+        name, kwargs, parse = op
+        with self._lock, _mapped(name):
+            return parse(getattr(self._client, name)(**kwargs))
+
+    async def _arun(self, op: Op) -> Any:
+        if self._async is None:
+            return await asyncio.to_thread(self._run, op)
+        name, kwargs, parse = op
+        with _mapped(name):
+            return parse(await getattr(self._async, name)(**kwargs))
+
+    # -- operations, each built once and shared by both twins --------------------------------
+    def schema(self, collection: str) -> Schema | None:
+        return self._run(_info(collection)) if self._run(_exists(collection)) else None
+
+    async def aschema(self, collection: str) -> Schema | None:
+        return await self._arun(_info(collection)) if await self._arun(_exists(collection)) else None
+
+    def create(self, collection: str, schema: Schema) -> None:
+        self._run(_create(collection, schema))
+
+    async def acreate(self, collection: str, schema: Schema) -> None:
+        await self._arun(_create(collection, schema))
+
+    def upsert(self, collection: str, points: Sequence[Point]) -> None:
+        self._run(_upsert(collection, points))
+
+    async def aupsert(self, collection: str, points: Sequence[Point]) -> None:
+        await self._arun(_upsert(collection, points))
+
+    def query(self, collection: str, plan: QueryPlan) -> list[Found]:
+        return self._run(_query(collection, plan))
+
+    async def aquery(self, collection: str, plan: QueryPlan) -> list[Found]:
+        return await self._arun(_query(collection, plan))
+
+    def retrieve(self, collection: str, ids: Sequence[str]) -> list[Found]:
+        return self._run(_retrieve(collection, ids))
+
+    async def aretrieve(self, collection: str, ids: Sequence[str]) -> list[Found]:
+        return await self._arun(_retrieve(collection, ids))
+
+    def delete(self, collection: str, ids: Sequence[str] | None, filter: models.Filter | None) -> None:
+        self._run(_delete(collection, ids, filter))
+
+    async def adelete(self, collection: str, ids: Sequence[str] | None, filter: models.Filter | None) -> None:
+        await self._arun(_delete(collection, ids, filter))
+
+    def count(self, collection: str, filter: models.Filter | None) -> int:
+        return self._run(_count(collection, filter))
+
+    async def acount(self, collection: str, filter: models.Filter | None) -> int:
+        return await self._arun(_count(collection, filter))
+
+    def drop(self, collection: str) -> None:
+        self._run(("delete_collection", {"collection_name": collection}, _ignore))
+
+    async def adrop(self, collection: str) -> None:
+        await self._arun(("delete_collection", {"collection_name": collection}, _ignore))
+
+    def close(self) -> None:
+        if self._owns:
+            with self._lock:
+                self._client.close()
+
+    def __repr__(self) -> str:
+        return f"ClientEngine(local={self.local})"
+
+
+def _open_local(location: str | None, path: str | None) -> QdrantClient:
+    if path is None:
+        return QdrantClient(location=location or ":memory:")
+    try:
+        return QdrantClient(path=path)
+    except RuntimeError as e:
+        if "already accessed" not in str(e):
+            raise
+        raise StorageLockedError(
+            f"the index at {path} is already open in another process or HybridIndex; close "
+            "that one first, or use a Qdrant server (url=...) for shared access"
+        ) from e
+
+
+@contextlib.contextmanager
+def _mapped(name: str):
+    try:
+        yield
+    except _BACKEND_ERRORS as e:
+        raise EngineError(f"qdrant {name} failed: {e}") from e
+
+
+def _ignore(_: Any) -> None:
+    return None
+
+
+def _exists(collection: str) -> Op:
+    return "collection_exists", {"collection_name": collection}, bool
+
+
+def _info(collection: str) -> Op:
+    return "get_collection", {"collection_name": collection}, _schema_of
+
+
+def _create(collection: str, schema: Schema) -> Op:
+    dense, sparse = {}, {}
+    for f in schema.fields:
+        if f.kind == "sparse":
+            modifier = models.Modifier.IDF if f.modifier == "idf" else None
+            sparse[f.name] = models.SparseVectorParams(modifier=modifier)
+        elif f.kind == "late_interaction":
+            dense[f.name] = models.VectorParams(
+                size=f.size, distance=models.Distance.COSINE,
+                multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+                hnsw_config=models.HnswConfigDiff(m=0),
+            )
+        else:
+            dense[f.name] = models.VectorParams(size=f.size, distance=models.Distance.COSINE)
+    return "create_collection", {"collection_name": collection, "vectors_config": dense,
+                                 "sparse_vectors_config": sparse}, _ignore
+
+
+def _schema_of(info: models.CollectionInfo) -> Schema:
+    params = info.config.params
+    fields = []
+    vectors = params.vectors if isinstance(params.vectors, dict) else {}
+    for name, p in vectors.items():
+        kind = "late_interaction" if p.multivector_config is not None else "dense"
+        fields.append(VectorField(name, kind, p.size, str(p.distance.value).lower()))
+    for name, p in (params.sparse_vectors or {}).items():
+        modifier = "idf" if p.modifier == models.Modifier.IDF else None
+        fields.append(VectorField(name, "sparse", None, "cosine", modifier))
+    return Schema(tuple(fields))
+
+
+def _vector(value: Any) -> Any:
+    return models.SparseVector(indices=value.indices, values=value.values) \
+        if isinstance(value, SparseVec) else value
+
+
+def _upsert(collection: str, points: Sequence[Point]) -> Op:
+    structs = [models.PointStruct(id=p.id, vector={n: _vector(v) for n, v in p.vectors.items()},
+                                  payload=p.payload) for p in points]
+    return "upsert", {"collection_name": collection, "points": structs, "wait": True}, _ignore
+
+
+def _stage(stage: Stage, filter: models.Filter | None) -> dict[str, Any]:
+    if isinstance(stage, Fuse):
+        if stage.method == "dbsf":
+            query: Any = models.FusionQuery(fusion=models.Fusion.DBSF)
+        elif stage.rrf_k is None and stage.weights is None:
+            query = models.FusionQuery(fusion=models.Fusion.RRF)
+        else:
+            query = models.RrfQuery(rrf=models.Rrf(k=stage.rrf_k, weights=stage.weights and list(stage.weights)))
+        return {"query": query, "prefetch": [_prefetch(s, filter) for s in stage.sources],
+                "limit": stage.limit}
+    query = _vector(stage.vector)
+    if stage.mmr_diversity is not None:
+        query = models.NearestQuery(nearest=query, mmr=models.Mmr(
+            diversity=stage.mmr_diversity, candidates_limit=stage.mmr_candidates))
+    out = {"query": query, "using": stage.using, "limit": stage.limit}
+    if stage.source is not None:
+        out["prefetch"] = [_prefetch(stage.source, filter)]
+    return out
+
+
+def _prefetch(stage: Stage, filter: models.Filter | None) -> models.Prefetch:
+    return models.Prefetch(filter=filter, **_stage(stage, filter))
+
+
+def _query(collection: str, plan: QueryPlan) -> Op:
+    kwargs = {"collection_name": collection, **_stage(plan.root, plan.filter),
+              "query_filter": plan.filter, "score_threshold": plan.score_threshold,
+              "with_payload": True, "with_vectors": False}
+    kwargs["limit"] = plan.limit
+    return "query_points", kwargs, lambda r: [
+        Found(str(p.id), p.payload or {}, p.score) for p in r.points]
+
+
+def _retrieve(collection: str, ids: Sequence[str]) -> Op:
+    return "retrieve", {"collection_name": collection, "ids": list(ids), "with_payload": True,
+                        "with_vectors": False}, lambda r: [Found(str(p.id), p.payload or {}) for p in r]
+
+
+def _delete(collection: str, ids: Sequence[str] | None, filter: models.Filter | None) -> Op:
+    selector: Any = models.PointIdsList(points=list(ids)) if ids is not None \
+        else models.FilterSelector(filter=filter)
+    return "delete", {"collection_name": collection, "points_selector": selector, "wait": True}, _ignore
+
+
+def _count(collection: str, filter: models.Filter | None) -> Op:
+    return "count", {"collection_name": collection, "count_filter": filter, "exact": True}, \
+        lambda r: int(r.count)

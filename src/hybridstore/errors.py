@@ -1,0 +1,69 @@
+"""The one exception hierarchy of hybridstore.
+
+    HybridStoreError
+    ├── ConfigurationError (ValueError)     bad settings for Models / HybridIndex
+    │   ├── ModelNotFoundError              a model name that cannot be loaded here
+    │   └── ProviderNotAvailableError       an onnxruntime provider (e.g. CUDA) that is missing
+    ├── InvalidInputError (ValueError)      bad records, queries or options, refused before any write
+    │   └── FilterError                     a filter that cannot be translated
+    ├── CollectionNotFoundError (LookupError)
+    ├── SchemaMismatchError                 an existing collection disagrees with the models
+    └── EngineError                         a storage backend failed; the backend error is chained
+        └── StorageLockedError              an on-disk index already opened elsewhere
+"""
+
+from __future__ import annotations
+
+
+class HybridStoreError(Exception):
+    """Base of every error hybridstore raises on purpose."""
+
+
+class ConfigurationError(HybridStoreError, ValueError):
+    pass
+
+
+class ModelNotFoundError(ConfigurationError):
+    pass
+
+
+class ProviderNotAvailableError(ConfigurationError):
+    pass
+
+
+class InvalidInputError(HybridStoreError, ValueError):
+    pass
+
+
+class FilterError(InvalidInputError):
+    pass
+
+
+class CollectionNotFoundError(HybridStoreError, LookupError):
+    pass
+
+
+class SchemaMismatchError(HybridStoreError):
+    pass
+
+
+class EngineError(HybridStoreError):
+    pass
+
+
+class StorageLockedError(EngineError):
+    pass
+
+
+__all__ = [
+    "HybridStoreError",
+    "ConfigurationError",
+    "ModelNotFoundError",
+    "ProviderNotAvailableError",
+    "InvalidInputError",
+    "FilterError",
+    "CollectionNotFoundError",
+    "SchemaMismatchError",
+    "EngineError",
+    "StorageLockedError",
+]

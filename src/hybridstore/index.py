@@ -1,0 +1,328 @@
+"""`HybridIndex`: the framework-free facade over models, the Qdrant layer and an engine.
+
+Each operation is: check input (pure) -> embed (models) -> plan (pure) -> one engine call.
+Sync methods and their `a` twins share every step but the I/O; async runs model inference
+in a worker thread so it never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any, Callable, Iterable, Sequence
+
+from qdrant_client import AsyncQdrantClient, QdrantClient, models as qm
+
+from .engine import ClientEngine, Engine, Found
+from .errors import CollectionNotFoundError, ConfigurationError, InvalidInputError, SchemaMismatchError
+from .inference import KINDS, Models
+from .qdrant import filters, payload, query
+from .qdrant.schema import DEFAULT_NAMES, Schema, build_schema, differences
+from .records import Hit, Record
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+SEARCH_OPTIONS = tuple(query.SearchRequest.__dataclass_fields__)
+EMBED_CHUNK = 1024
+
+
+class HybridIndex:
+    """Dense, sparse and late-interaction vectors of one Qdrant collection.
+
+    Storage: ``location=":memory:"`` (default), ``path=DIR`` (embedded, on disk),
+    ``url=URL`` (+ ``api_key``) for a Qdrant server, or your own ``client=QdrantClient``.
+    """
+
+    def __init__(
+        self,
+        collection: str,
+        models: Models | None = None,
+        *,
+        location: str | None = None,
+        path: str | None = None,
+        url: str | None = None,
+        api_key: str | None = None,
+        client: QdrantClient | None = None,
+        async_client: AsyncQdrantClient | None = None,
+        engine: Engine | None = None,
+        vector_names: dict[str, str] | None = None,
+        upsert_batch: int = 256,
+    ) -> None:
+        if not isinstance(collection, str) or not _NAME.match(collection) or ".." in collection:
+            raise ConfigurationError(
+                f"collection name {collection!r} is not allowed; use letters, digits, '_', '-' "
+                "and '.', starting with a letter or digit"
+            )
+        given = [n for n, v in {"location": location, "path": path, "url": url, "client": client,
+                                "engine": engine}.items() if v is not None]
+        if len(given) > 1:
+            raise ConfigurationError(f"give one of location=, path=, url=, client=, engine=; got {given}")
+        self.collection = collection
+        self.models = models if models is not None else Models()
+        self.names = {**DEFAULT_NAMES, **(vector_names or {})}
+        self.engine = engine or ClientEngine(location=location, path=path, url=url,
+                                             api_key=api_key, client=client,
+                                             async_client=async_client)
+        self.upsert_batch = upsert_batch
+        self._schema: Schema | None = None
+
+    def __repr__(self) -> str:
+        return f"HybridIndex({self.collection!r}, {self.models!r}, engine={self.engine!r})"
+
+    # -- writing -----------------------------------------------------------------------------
+    def add(self, records: Iterable[Record], *, dense: Sequence[Sequence[float]] | None = None,
+            progress: Callable[[int], None] | None = None) -> list[str]:
+        """Embed and store records (re-adding an id overwrites it); returns their ids.
+
+        ``dense``: your own dense vectors, one per record, instead of the dense model's.
+        """
+        records, size = self._check_add(records, dense)
+        if not records:
+            return []
+        self._ensure(create=True, dense_size=size)
+        self._check_dense_size(dense, len(records))
+        for start, stop in _chunks(len(records), EMBED_CHUNK):
+            points = self._points(records[start:stop], dense and dense[start:stop])
+            for a, b in _chunks(len(points), self.upsert_batch):
+                self.engine.upsert(self.collection, points[a:b])
+            if progress:
+                progress(stop - start)
+        return [r.id for r in records]
+
+    async def aadd(self, records: Iterable[Record], *, dense: Sequence[Sequence[float]] | None = None,
+                   progress: Callable[[int], None] | None = None) -> list[str]:
+        records, size = self._check_add(records, dense)
+        if not records:
+            return []
+        await self._aensure(create=True, dense_size=size)
+        self._check_dense_size(dense, len(records))
+        for start, stop in _chunks(len(records), EMBED_CHUNK):
+            points = await asyncio.to_thread(self._points, records[start:stop], dense and dense[start:stop])
+            for a, b in _chunks(len(points), self.upsert_batch):
+                await self.engine.aupsert(self.collection, points[a:b])
+            if progress:
+                progress(stop - start)
+        return [r.id for r in records]
+
+    def delete(self, ids: Sequence[str] | None = None, *, filter: Any = None,
+               doc_id: str | Sequence[str] | None = None) -> None:
+        """Delete by ids, by filter, by source document, or by all of them at once (AND).
+        Ids that are not stored are not an error."""
+        selector = self._check_delete(ids, filter, doc_id)
+        if self._exists():
+            self.engine.delete(self.collection, *selector)
+
+    async def adelete(self, ids: Sequence[str] | None = None, *, filter: Any = None,
+                      doc_id: str | Sequence[str] | None = None) -> None:
+        selector = self._check_delete(ids, filter, doc_id)
+        if await self._aexists():
+            await self.engine.adelete(self.collection, *selector)
+
+    def drop(self) -> None:
+        """Delete the whole collection."""
+        self.engine.drop(self.collection)
+        self._schema = None
+
+    async def adrop(self) -> None:
+        await self.engine.adrop(self.collection)
+        self._schema = None
+
+    # -- reading -----------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, *, filter: Any = None,
+               dense_vector: Sequence[float] | None = None, **options: Any) -> list[Hit]:
+        """Best `k` records for `query`, best first.
+
+        Options: ``mode`` ("dense", "sparse", "hybrid"; default: the strongest the models
+        allow), ``rerank`` (late interaction; default on when a late model is set),
+        ``fusion`` ("rrf" or "dbsf"), ``weights`` ((dense, sparse) for RRF), ``rrf_k``,
+        ``mmr`` (lambda_mult: 1 = pure relevance, 0 = most diverse), ``fetch_k``,
+        ``score_threshold``, ``oversample`` (prefetch depth = k * oversample).
+        ``filter``: the filter language dict or a qdrant Filter.
+        ``dense_vector``: a ready dense query vector instead of embedding `query`.
+        """
+        req, flt = self._check_search(query, k, filter, dense_vector, options)
+        self._ensure(create=False)
+        plan = self._plan(query, req, flt, dense_vector)
+        return _hits(self.engine.query(self.collection, plan))
+
+    async def asearch(self, query: str, k: int = 10, *, filter: Any = None,
+                      dense_vector: Sequence[float] | None = None, **options: Any) -> list[Hit]:
+        req, flt = self._check_search(query, k, filter, dense_vector, options)
+        await self._aensure(create=False)
+        plan = await asyncio.to_thread(self._plan, query, req, flt, dense_vector)
+        return _hits(await self.engine.aquery(self.collection, plan))
+
+    def get(self, ids: Sequence[str]) -> list[Record]:
+        """Stored records for `ids`, in that order; ids not stored are left out."""
+        pids = self._check_ids(ids)
+        return _ordered(ids, self.engine.retrieve(self.collection, pids)) if pids and self._exists() else []
+
+    async def aget(self, ids: Sequence[str]) -> list[Record]:
+        pids = self._check_ids(ids)
+        if not pids or not await self._aexists():
+            return []
+        return _ordered(ids, await self.engine.aretrieve(self.collection, pids))
+
+    def count(self, filter: Any = None) -> int:
+        flt = filters.to_filter(filter)
+        return self.engine.count(self.collection, flt) if self._exists() else 0
+
+    async def acount(self, filter: Any = None) -> int:
+        flt = filters.to_filter(filter)
+        return await self.engine.acount(self.collection, flt) if await self._aexists() else 0
+
+    def info(self) -> dict[str, Any]:
+        schema = self.engine.schema(self.collection)
+        return {
+            "collection": self.collection,
+            "engine": repr(self.engine),
+            "exists": schema is not None,
+            "vectors": [f.describe() for f in schema.fields] if schema else [],
+            "models": self.models.describe(),
+            "count": self.count() if schema else 0,
+        }
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def __enter__(self) -> "HybridIndex":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- shared, I/O-free steps ----------------------------------------------------------------
+    def _check_add(self, records: Iterable[Record], dense: Any) -> tuple[list[Record], int | None]:
+        if isinstance(records, (str, Record)):
+            raise InvalidInputError("add() takes an iterable of Records, not a single item")
+        records = list(records)
+        payload.validate_records(records)
+        size = payload.check_dense(dense, len(records), None) if dense is not None else None
+        return records, size
+
+    def _schema_has_dense(self) -> bool:
+        return self._schema is not None and self._schema.by_kind("dense") is not None
+
+    def _check_dense_size(self, dense: Any, count: int) -> None:
+        field = self._schema.by_kind("dense")
+        if field is not None and dense is not None:
+            payload.check_dense(dense, count, field.size)
+        elif field is not None and self.models.dense is None:
+            raise InvalidInputError(
+                "the collection has a dense vector but this index has no dense model; "
+                "pass dense= vectors or configure Models(dense=...)"
+            )
+        elif field is None and dense is not None:
+            raise InvalidInputError(f"collection {self.collection!r} has no dense vector for dense=")
+
+    def _points(self, records: list[Record], dense: Any) -> list[payload.Point]:
+        kinds = [k for k in self.models.kinds() if not (k == "dense" and dense is not None)]
+        vectors = self.models.embed_documents([r.text for r in records], kinds)
+        if dense is not None:
+            vectors["dense"] = list(dense)
+        return payload.to_points(records, vectors, self.names)
+
+    def _check_search(self, text: Any, k: Any, filter: Any, dense_vector: Any,
+                      options: dict) -> tuple[query.SearchRequest, qm.Filter | None]:
+        unknown = set(options) - set(SEARCH_OPTIONS)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown search option(s) {sorted(unknown)}; known: {', '.join(SEARCH_OPTIONS[1:])}"
+            )
+        if not isinstance(text, str) or (not text.strip() and dense_vector is None):
+            raise InvalidInputError(f"query must be a non-empty string, got {text!r}")
+        available = set(self.models.kinds()) | ({"dense"} if dense_vector is not None else set())
+        req = query.resolve(query.SearchRequest(k=k, **options), available)
+        if dense_vector is not None:
+            size = self._schema.by_kind("dense").size if self._schema_has_dense() else None
+            payload.check_dense([dense_vector], 1, size)
+        return req, filters.to_filter(filter)
+
+    def _plan(self, text: str, req: query.SearchRequest, flt: Any, dense_vector: Any) -> query.QueryPlan:
+        kinds = query.query_kinds(req)
+        own = [k for k in kinds if not (k == "dense" and dense_vector is not None)]
+        vectors = self.models.embed_query(text, own)
+        if dense_vector is not None:
+            vectors["dense"] = list(dense_vector)
+        plain = {k: payload.plain_vector(k, v) for k, v in vectors.items()}
+        missing = [k for k in kinds if self._schema.by_name(self.names[k]) is None]
+        if missing:
+            raise SchemaMismatchError(
+                f"collection {self.collection!r} has no {', '.join(missing)} vector for this query"
+            )
+        return query.build_plan(req, plain, self.names, flt)
+
+    def _check_delete(self, ids: Any, filter: Any, doc_id: Any) -> tuple[list | None, qm.Filter | None]:
+        if ids is None and filter is None and doc_id is None:
+            raise InvalidInputError("delete() needs ids=, filter= or doc_id= (use drop() to delete all)")
+        pids = self._check_ids(ids) if ids is not None else None
+        doc_ids = [doc_id] if isinstance(doc_id, str) else doc_id
+        if doc_ids is not None and (not doc_ids or not all(isinstance(d, str) for d in doc_ids)):
+            raise InvalidInputError(f"doc_id must be a string or a list of strings, got {doc_id!r}")
+        flt = filters.and_filters(filters.to_filter(filter),
+                                  filters.doc_id_filter(list(doc_ids)) if doc_ids else None)
+        if pids is not None and flt is not None:
+            return None, filters.and_filters(qm.Filter(must=[qm.HasIdCondition(has_id=pids)]), flt)
+        return pids, flt
+
+    @staticmethod
+    def _check_ids(ids: Any) -> list[str]:
+        if isinstance(ids, str) or not all(isinstance(i, str) and i for i in ids):
+            raise InvalidInputError(f"ids must be a list of non-empty strings, got {ids!r}")
+        return [payload.point_id(i) for i in ids]
+
+    def _expected(self, dense_size: int | None) -> Schema:
+        sizes = {k: self.models.get(k).dim for k in KINDS if self.models.get(k) is not None}
+        if "dense" not in sizes and dense_size is not None:
+            sizes = {"dense": dense_size, **sizes}
+        modifiers = {"sparse": self.models.sparse.modifier if self.models.sparse else None}
+        return build_schema(sizes, modifiers, self.names)
+
+    def _accept(self, found: Schema | None, expected: Schema, create: bool) -> bool:
+        """Validate an existing collection; True when it must be created."""
+        if found is None:
+            if not create:
+                raise CollectionNotFoundError(
+                    f"collection {self.collection!r} does not exist; add records first"
+                )
+            self._schema = expected
+            return True
+        diffs = differences(expected, found)
+        if diffs:
+            raise SchemaMismatchError(
+                f"collection {self.collection!r} does not match the models: " + "; ".join(diffs)
+                + ". Use the models it was built with, another collection, or drop() it"
+            )
+        self._schema = found
+        return False
+
+    # -- the few I/O steps with twins --------------------------------------------------------------
+    def _ensure(self, create: bool, dense_size: int | None = None) -> None:
+        if self._schema is None:
+            expected = self._expected(dense_size)
+            if self._accept(self.engine.schema(self.collection), expected, create):
+                self.engine.create(self.collection, expected)
+
+    async def _aensure(self, create: bool, dense_size: int | None = None) -> None:
+        if self._schema is None:
+            expected = await asyncio.to_thread(self._expected, dense_size)
+            if self._accept(await self.engine.aschema(self.collection), expected, create):
+                await self.engine.acreate(self.collection, expected)
+
+    def _exists(self) -> bool:
+        return self._schema is not None or self.engine.schema(self.collection) is not None
+
+    async def _aexists(self) -> bool:
+        return self._schema is not None or await self.engine.aschema(self.collection) is not None
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _hits(found: list[Found]) -> list[Hit]:
+    return [Hit(payload.to_record(f.payload, f.id), f.score) for f in found]
+
+
+def _ordered(ids: Sequence[str], found: list[Found]) -> list[Record]:
+    by_id = {r.id: r for r in (payload.to_record(f.payload, f.id) for f in found)}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]

@@ -1,0 +1,80 @@
+"""One model of one kind: lazy loading, document vs query embedding, padding-aware batches."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import loading
+from .batching import embed_in_order, length_order, token_lengths
+from ..errors import ModelNotFoundError
+from .specs import ModelSpec
+
+DEFAULT_BATCH_SIZE = 32
+
+
+class Embedder:
+    """Embeds texts with one fastembed model; outputs are native (numpy / SparseEmbedding)."""
+
+    def __init__(self, spec: ModelSpec, modifier: str | None = None, hint: str = "") -> None:
+        self.spec = spec
+        self.hint = hint
+        self.kind = spec.kind
+        self.name = spec.name
+        self.modifier = modifier
+        self._dim: int | None = None
+        self._dim_lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        try:
+            return loading.load(self.spec)
+        except ModelNotFoundError as e:
+            raise ModelNotFoundError(f"{e} {self.hint}".strip()) from e.__cause__
+
+    @property
+    def dim(self) -> int | None:
+        """Vector (or per-token) size, from a real embedding; None for sparse models."""
+        if self.kind == "sparse":
+            return None
+        with self._dim_lock:
+            if self._dim is None:
+                self._dim = int(np.asarray(self.embed_documents(["dimension probe"])[0]).shape[-1])
+        return self._dim
+
+    def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[Any]:
+        if not texts:
+            return []
+        opts = self.spec.options
+        batch_size = int(opts.get("batch_size") or DEFAULT_BATCH_SIZE)
+        kwargs = {"batch_size": batch_size, "parallel": opts.get("parallel")}
+        model = self.model
+
+        def embed(batch: list[str]) -> list[Any]:
+            return list(model.embed(batch, **kwargs))
+
+        aware = opts.get("padding_aware", True) if padding_aware is None else padding_aware
+        tokenizer = self.tokenizer()
+        if not aware or tokenizer is None or len(texts) <= 1:
+            return embed(list(texts))
+        return embed_in_order(embed, texts, length_order(token_lengths(tokenizer, texts)))
+
+    def embed_queries(self, texts: Sequence[str]) -> list[Any]:
+        return list(self.model.query_embed(list(texts)))
+
+    def embed_query(self, text: str) -> Any:
+        return self.embed_queries([text])[0]
+
+    def tokenizer(self) -> Any:
+        """The model's tokenizer (loads the model), or None when nothing is padded."""
+        inner = getattr(self.model, "model", None)
+        if inner is None or not hasattr(inner, "_ensure_tokenizer"):
+            return None  # e.g. BM25: no neural tokenizer, nothing padded
+        inner._ensure_tokenizer()
+        return inner.tokenizer
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "path": self.spec.path,
+                "modifier": self.modifier}

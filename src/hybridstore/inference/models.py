@@ -1,0 +1,145 @@
+"""`Models`: which dense, sparse and late-interaction models an index uses, resolved once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import ConfigurationError, ModelNotFoundError
+from . import loading
+from .embedder import Embedder
+from .pack import Pack, PackEntry, load_pack, pack_from_env
+from .specs import KINDS, ModelSpec
+
+HUB_DEFAULTS = {"dense": "BAAI/bge-small-en-v1.5", "sparse": "Qdrant/bm25"}
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()
+
+
+class Models:
+    """The models of an index, one per kind; each a name, a `ModelSpec`, or None (off).
+
+    A kind left out takes the default: the pack's (``pack=`` or ``$HYBRIDSTORE_MODELS``),
+    else ``BAAI/bge-small-en-v1.5`` dense and ``Qdrant/bm25`` sparse. Late interaction is
+    off unless asked. ``batch_size``, ``parallel``, ``threads``, ``providers`` and
+    ``padding_aware`` (sort texts by token length before batching; on by default) apply to
+    every model whose spec does not set them. Nothing loads until first use.
+    """
+
+    def __init__(
+        self,
+        dense: str | ModelSpec | None = DEFAULT,
+        sparse: str | ModelSpec | None = DEFAULT,
+        late_interaction: str | ModelSpec | None = None,
+        *,
+        pack: str | os.PathLike | Pack | None = None,
+        batch_size: int | None = None,
+        parallel: int | None = None,
+        threads: int | None = None,
+        providers: Sequence[Any] | None = None,
+        padding_aware: bool | None = None,
+    ) -> None:
+        self.pack = pack if isinstance(pack, Pack) else load_pack(pack) if pack else pack_from_env()
+        defaults = {"batch_size": batch_size, "parallel": parallel, "threads": threads,
+                    "providers": list(providers) if providers else None,
+                    "padding_aware": padding_aware}
+        chosen = {"dense": dense, "sparse": sparse, "late_interaction": late_interaction}
+        self._embedders: dict[str, Embedder] = {}
+        for kind in KINDS:
+            embedder = self._embedder(kind, chosen[kind], defaults)
+            if embedder is not None:
+                self._embedders[kind] = embedder
+        if not self._embedders:
+            raise ConfigurationError("Models() needs at least one model; all kinds are None")
+
+    @property
+    def dense(self) -> Embedder | None:
+        return self._embedders.get("dense")
+
+    @property
+    def sparse(self) -> Embedder | None:
+        return self._embedders.get("sparse")
+
+    @property
+    def late_interaction(self) -> Embedder | None:
+        return self._embedders.get("late_interaction")
+
+    def get(self, kind: str) -> Embedder | None:
+        return self._embedders.get(kind)
+
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self._embedders)
+
+    def embed_documents(self, texts: Sequence[str], kinds: Sequence[str]) -> dict[str, list[Any]]:
+        return {kind: self._embedders[kind].embed_documents(texts) for kind in kinds}
+
+    def embed_query(self, text: str, kinds: Sequence[str]) -> dict[str, Any]:
+        return {kind: self._embedders[kind].embed_query(text) for kind in kinds}
+
+    def describe(self) -> dict[str, Any]:
+        return {kind: e.describe() for kind, e in self._embedders.items()}
+
+    def __repr__(self) -> str:
+        return "Models(" + ", ".join(f"{k}={e.name!r}" for k, e in self._embedders.items()) + ")"
+
+    # -- resolution -------------------------------------------------------------------------
+    def _embedder(self, kind: str, value: Any, defaults: dict) -> Embedder | None:
+        if value is DEFAULT:
+            value = (self.pack.defaults if self.pack else HUB_DEFAULTS).get(kind)
+        if value is None:
+            return None
+        spec, entry = self._spec(kind, value)
+        spec = spec.with_defaults(defaults)
+        return Embedder(spec, self._modifier(spec, entry), hint=self._hint())
+
+    def _spec(self, kind: str, value: Any) -> tuple[ModelSpec, PackEntry | None]:
+        if isinstance(value, ModelSpec):
+            if value.kind != kind:
+                raise ConfigurationError(
+                    f"{kind}= got a ModelSpec of kind {value.kind!r}; pass it as {value.kind}="
+                )
+            spec = value
+        elif isinstance(value, str) and value:
+            spec = ModelSpec(value, kind)
+        else:
+            raise ConfigurationError(f"{kind}= takes a model name, a ModelSpec or None, got {value!r}")
+        entry = self.pack.find(spec.name) if self.pack else None
+        if entry is not None and entry.kind != kind:
+            raise ConfigurationError(f"{spec.name!r} is a {entry.kind} model in the pack, not {kind}")
+        if spec.path is None and entry is not None:
+            spec = ModelSpec(entry.name, kind, str(entry.folder), spec.options)
+        if spec.path is None:
+            self._check_known(spec)
+        elif not Path(spec.path).is_dir():
+            raise ConfigurationError(f"{kind} model folder {spec.path} does not exist")
+        return spec, entry
+
+    def _check_known(self, spec: ModelSpec) -> None:
+        known = loading.supported_names(spec.kind)
+        if spec.name.lower() not in {n.lower() for n in known}:
+            raise ModelNotFoundError(
+                f"unknown {spec.kind} model {spec.name!r}. {self._hint()} fastembed knows: "
+                + ", ".join(known)
+            )
+
+    def _hint(self) -> str:
+        if self.pack is None:
+            return "No model pack is set (pack= or $HYBRIDSTORE_MODELS)."
+        return f"The pack at {self.pack.root} has: {self.pack.names()}."
+
+    @staticmethod
+    def _modifier(spec: ModelSpec, entry: PackEntry | None) -> str | None:
+        if spec.kind != "sparse":
+            return None
+        if "modifier" in spec.options:
+            return spec.options["modifier"]
+        if entry is not None:
+            return entry.modifier
+        return "idf" if loading.hub_requires_idf(spec.name) else None

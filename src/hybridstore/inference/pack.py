@@ -1,0 +1,67 @@
+"""Model packs: a folder with a models.json manifest mapping model names to local folders."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigurationError
+from .specs import KINDS
+
+ENV_VAR = "HYBRIDSTORE_MODELS"
+
+
+@dataclass(frozen=True)
+class PackEntry:
+    name: str
+    kind: str
+    folder: Path
+    dim: int | None = None
+    modifier: str | None = None
+
+
+@dataclass(frozen=True)
+class Pack:
+    root: Path
+    entries: dict[str, PackEntry]
+    defaults: dict[str, str]
+
+    def find(self, name: str) -> PackEntry | None:
+        return self.entries.get(name) or next(
+            (e for n, e in self.entries.items() if n.lower() == name.lower()), None
+        )
+
+    def names(self) -> str:
+        return ", ".join(f"{n} ({e.kind})" for n, e in self.entries.items())
+
+
+def load_pack(root: str | os.PathLike) -> Pack:
+    root = Path(root).expanduser().resolve()
+    manifest = root / "models.json"
+    if not manifest.is_file():
+        raise ConfigurationError(
+            f"model pack {root} has no models.json; point pack= or ${ENV_VAR} at a folder "
+            "holding one (see ../shared/models/models.json for the format)"
+        )
+    try:
+        data = json.loads(manifest.read_text())
+        entries = {name: _entry(root, name, raw) for name, raw in data["models"].items()}
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigurationError(f"model pack manifest {manifest} is malformed: {e}") from e
+    return Pack(root, entries, dict(data.get("defaults", {})))
+
+
+def _entry(root: Path, name: str, raw: dict) -> PackEntry:
+    if raw["kind"] not in KINDS:
+        raise ValueError(f"model {name!r} has unknown kind {raw['kind']!r}")
+    folder = root / raw["folder"]
+    if not folder.is_dir():
+        raise ValueError(f"model {name!r}: folder {folder} does not exist")
+    return PackEntry(name, raw["kind"], folder, raw.get("dim"), raw.get("modifier"))
+
+
+def pack_from_env() -> Pack | None:
+    root = os.environ.get(ENV_VAR)
+    return load_pack(root) if root else None

@@ -1,0 +1,52 @@
+"""Model specs: what to load (name, kind, folder) and how (options)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..errors import ConfigurationError
+
+KINDS = ("dense", "sparse", "late_interaction")
+
+# Options consumed at embed time; everything else goes to the fastembed constructor.
+EMBED_OPTIONS = frozenset({"batch_size", "parallel", "padding_aware"})
+# Options hybridstore reads itself and never passes on.
+OWN_OPTIONS = frozenset({"modifier"}) | EMBED_OPTIONS
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model to load: fastembed `name`, its `kind`, an optional local `path`.
+
+    `options`: `batch_size`, `parallel`, `padding_aware` (embed time), `threads`,
+    `providers`, `cuda` and any other fastembed constructor argument (load time), and
+    `modifier` ("idf" or None) for sparse models.
+    """
+
+    name: str
+    kind: str
+    path: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigurationError(f"ModelSpec.name must be a non-empty string, got {self.name!r}")
+        if self.kind not in KINDS:
+            raise ConfigurationError(
+                f"ModelSpec.kind {self.kind!r} is unknown; use one of {', '.join(KINDS)}"
+            )
+        object.__setattr__(self, "options", dict(self.options))
+
+    def load_options(self) -> dict[str, Any]:
+        return {k: v for k, v in self.options.items() if k not in OWN_OPTIONS}
+
+    def cache_key(self) -> tuple:
+        opts = tuple(sorted((k, repr(v)) for k, v in self.load_options().items()))
+        return (self.kind, self.name, self.path, opts)
+
+    def with_defaults(self, defaults: Mapping[str, Any]) -> "ModelSpec":
+        """Fill options the spec does not set from index-wide defaults."""
+        merged = {k: v for k, v in defaults.items() if v is not None}
+        merged.update(self.options)
+        return ModelSpec(self.name, self.kind, self.path, merged)

@@ -1,0 +1,1 @@
+"""Qdrant layer: schema, payload layout, filters and query plans (pure, no I/O)."""

@@ -1,0 +1,153 @@
+"""One filter language for both frameworks, translated to a Qdrant filter before any I/O.
+
+    {"year": {"$gte": 2020}, "genre": "scifi", "$or": [{...}, {...}], "$not": {...}}
+
+Keys are metadata keys (dots reach into nested objects). Field operators: $eq $ne $gt $gte
+$lt $lte $in $nin $contains $all $text $exists $is_empty. Logical: $and $or $not.
+A raw `qdrant_client.models.Filter` passes through unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from qdrant_client import models
+
+from ..errors import FilterError
+from .payload import DOC_ID, METADATA
+
+FIELD_OPS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$contains", "$all",
+             "$text", "$exists", "$is_empty")
+LOGICAL_OPS = ("$and", "$or", "$not")
+
+
+def to_filter(spec: Any) -> models.Filter | None:
+    if spec is None or isinstance(spec, models.Filter):
+        return spec
+    if not isinstance(spec, dict):
+        raise FilterError(
+            f"filter must be a dict like {{'year': {{'$gte': 2020}}}} or a qdrant Filter, "
+            f"got {type(spec).__name__}"
+        )
+    return _node(spec) if spec else None
+
+
+def and_filters(*filters: models.Filter | None) -> models.Filter | None:
+    parts = [f for f in filters if f is not None]
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    return models.Filter(must=parts)
+
+
+def doc_id_filter(doc_ids: list[str]) -> models.Filter:
+    return models.Filter(must=[models.FieldCondition(key=DOC_ID, match=models.MatchAny(any=doc_ids))])
+
+
+def _node(spec: dict) -> models.Filter:
+    must: list = []
+    must_not: list = []
+    for key, value in spec.items():
+        if not isinstance(key, str) or not key:
+            raise FilterError(f"filter keys must be non-empty strings, got {key!r}")
+        if key == "$and":
+            must.extend(_node(s) for s in _list_of_dicts(key, value))
+        elif key == "$or":
+            must.append(models.Filter(should=[_node(s) for s in _list_of_dicts(key, value)]))
+        elif key == "$not":
+            if not isinstance(value, dict) or not value:
+                raise FilterError("$not takes a non-empty filter dict, e.g. {'$not': {'a': 1}}")
+            must_not.append(_node(value))
+        elif key.startswith("$"):
+            raise FilterError(
+                f"unknown logical operator {key!r}; use {', '.join(LOGICAL_OPS)} at this level "
+                f"or put field operators under a key: {{'field': {{'$op': value}}}}"
+            )
+        else:
+            ops = value if _is_ops(value) else {"$eq": value}
+            for op, arg in ops.items():
+                pos, neg = _field(key, op, arg)
+                must.extend(pos)
+                must_not.extend(neg)
+    return models.Filter(must=must or None, must_not=must_not or None)
+
+
+def _is_ops(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and k.startswith("$") for k in value
+    )
+
+
+def _list_of_dicts(op: str, value: Any) -> list[dict]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) and v for v in value):
+        raise FilterError(f"{op} takes a non-empty list of filter dicts, got {value!r}")
+    return value
+
+
+def _field(key: str, op: str, arg: Any) -> tuple[list, list]:
+    path = f"{METADATA}.{key}"
+    if op in ("$eq", "$contains"):
+        return [_equals(path, key, op, arg)], []
+    if op == "$ne":
+        return [], [_equals(path, key, op, arg)]
+    if op in ("$gt", "$gte", "$lt", "$lte"):
+        return [_range(path, key, op, arg)], []
+    if op in ("$in", "$nin"):
+        cond = models.FieldCondition(key=path, match=models.MatchAny(any=_scalars(key, op, arg)))
+        return ([cond], []) if op == "$in" else ([], [cond])
+    if op == "$all":
+        return [_equals(path, key, op, v) for v in _scalars(key, op, arg)], []
+    if op == "$text":
+        if not isinstance(arg, str) or not arg:
+            raise FilterError(f"{key}: $text takes a non-empty string, got {arg!r}")
+        return [models.FieldCondition(key=path, match=models.MatchText(text=arg))], []
+    if op in ("$exists", "$is_empty"):
+        if not isinstance(arg, bool):
+            raise FilterError(f"{key}: {op} takes true or false, got {arg!r}")
+        empty = models.IsEmptyCondition(is_empty=models.PayloadField(key=path))
+        return ([empty], []) if arg == (op == "$is_empty") else ([], [empty])
+    raise FilterError(f"{key}: unknown operator {op!r}; known: {', '.join(FIELD_OPS)}")
+
+
+def _equals(path: str, key: str, op: str, arg: Any) -> Any:
+    if isinstance(arg, (bool, int, str)):
+        return models.FieldCondition(key=path, match=models.MatchValue(value=arg))
+    if isinstance(arg, float):  # MatchValue has no floats; an exact range does the same
+        return models.FieldCondition(key=path, range=models.Range(gte=arg, lte=arg))
+    if arg is None:
+        return models.IsNullCondition(is_null=models.PayloadField(key=path))
+    raise FilterError(
+        f"{key}: {op} compares with a string, number, boolean or None, got {type(arg).__name__}"
+        + ("; use $in for a list of values" if isinstance(arg, (list, tuple, set)) else "")
+    )
+
+
+def _range(path: str, key: str, op: str, arg: Any) -> Any:
+    bound = {op[1:]: arg}
+    if isinstance(arg, (int, float)) and not isinstance(arg, bool):
+        return models.FieldCondition(key=path, range=models.Range(**bound))
+    if isinstance(arg, (dt.date, dt.datetime)) or (isinstance(arg, str) and _is_iso(arg)):
+        return models.FieldCondition(key=path, range=models.DatetimeRange(**bound))
+    raise FilterError(
+        f"{key}: {op} needs a number or an ISO date/datetime, got {arg!r} ({type(arg).__name__})"
+    )
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _scalars(key: str, op: str, arg: Any) -> list:
+    ok = isinstance(arg, (list, tuple, set)) and arg and (
+        all(isinstance(v, str) for v in arg)
+        or all(isinstance(v, int) and not isinstance(v, bool) for v in arg)
+    )
+    if not ok:
+        raise FilterError(
+            f"{key}: {op} takes a non-empty list of strings or of integers (not mixed), got {arg!r}"
+        )
+    return list(arg)

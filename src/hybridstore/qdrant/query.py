@@ -1,0 +1,168 @@
+"""Search requests -> engine-neutral query plans (pure functions, no I/O).
+
+    dense | sparse           Nearest(vector)
+    hybrid                   Fuse([Nearest(dense), Nearest(sparse)], rrf | dbsf)
+    + rerank                 Nearest(late multivector, source=<the above>)
+    + mmr                    Nearest(dense, mmr, source=<the above, unless dense>)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Union
+
+from qdrant_client import models
+
+from ..errors import InvalidInputError
+
+MODES = ("dense", "sparse", "hybrid")
+FUSIONS = ("rrf", "dbsf")
+
+
+@dataclass(frozen=True)
+class Nearest:
+    using: str
+    vector: Any
+    limit: int
+    source: "Stage | None" = None
+    mmr_diversity: float | None = None
+    mmr_candidates: int | None = None
+
+
+@dataclass(frozen=True)
+class Fuse:
+    sources: tuple["Stage", ...]
+    method: str
+    limit: int
+    rrf_k: int | None = None
+    weights: tuple[float, ...] | None = None
+
+
+Stage = Union[Nearest, Fuse]
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    root: Stage
+    limit: int
+    filter: models.Filter | None = None
+    score_threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What a caller asks for; `resolve` checks it against what the index can serve."""
+
+    k: int = 10
+    mode: str | None = None
+    rerank: bool | None = None
+    fusion: str = "rrf"
+    weights: tuple[float, ...] | None = None
+    rrf_k: int | None = None
+    mmr: float | None = None
+    fetch_k: int | None = None
+    score_threshold: float | None = None
+    oversample: int = 4
+
+    def candidates(self) -> int:
+        """Depth of each prefetch / rerank pool."""
+        return max(self.fetch_k or 0, self.k * self.oversample, self.k)
+
+
+def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
+    """Fill defaults (the strongest pipeline available) and refuse what cannot be served."""
+    _check_numbers(req)
+    mode = req.mode or _default_mode(available, req.mmr is not None)
+    if mode not in MODES:
+        raise InvalidInputError(f"mode {mode!r} is unknown; use one of {', '.join(MODES)}")
+    needed = {"dense": {"dense"}, "sparse": {"sparse"}, "hybrid": {"dense", "sparse"}}[mode]
+    _need(needed - available, f"mode {mode!r}", available)
+    rerank = ("late_interaction" in available) if req.rerank is None else bool(req.rerank)
+    if rerank:
+        _need({"late_interaction"} - available, "rerank=True", available)
+    if req.fusion not in FUSIONS:
+        raise InvalidInputError(f"fusion {req.fusion!r} is unknown; use one of {', '.join(FUSIONS)}")
+    if req.weights is not None:
+        if req.fusion != "rrf" or len(req.weights) != 2 or min(req.weights) < 0:
+            raise InvalidInputError(
+                "weights= takes two non-negative numbers (dense, sparse) and needs fusion='rrf'"
+            )
+    if req.mmr is not None:
+        _need({"dense"} - available, "mmr", available)
+        if rerank:
+            raise InvalidInputError("mmr and rerank both decide the final order; pick one")
+    return SearchRequest(**{**req.__dict__, "mode": mode, "rerank": rerank})
+
+
+def query_kinds(req: SearchRequest) -> list[str]:
+    """Which query embeddings a resolved request needs."""
+    kinds = {"dense": ["dense"], "sparse": ["sparse"], "hybrid": ["dense", "sparse"]}[req.mode]
+    if req.rerank:
+        kinds.append("late_interaction")
+    if req.mmr is not None and "dense" not in kinds:
+        kinds.append("dense")
+    return kinds
+
+
+def build_plan(
+    req: SearchRequest,
+    vectors: Mapping[str, Any],
+    names: Mapping[str, str],
+    filter: models.Filter | None = None,
+) -> QueryPlan:
+    """`req` must be resolved; `vectors` are plain query vectors per kind."""
+    last_stage = not req.rerank and req.mmr is None
+    depth = req.k if last_stage else req.candidates()
+    if req.mode == "hybrid":
+        pool = req.candidates()
+        root: Stage = Fuse(
+            (Nearest(names["dense"], vectors["dense"], pool),
+             Nearest(names["sparse"], vectors["sparse"], pool)),
+            req.fusion, depth, req.rrf_k, tuple(req.weights) if req.weights else None,
+        )
+    elif req.mode == "dense" and req.mmr is not None:
+        return QueryPlan(
+            Nearest(names["dense"], vectors["dense"], req.k, None, 1.0 - req.mmr, req.candidates()),
+            req.k, filter, req.score_threshold,
+        )
+    else:
+        root = Nearest(names[req.mode], vectors[req.mode], depth)
+    if req.rerank:
+        root = Nearest(names["late_interaction"], vectors["late_interaction"], req.k, root)
+    elif req.mmr is not None:
+        root = Nearest(names["dense"], vectors["dense"], req.k, root, 1.0 - req.mmr, req.candidates())
+    return QueryPlan(root, req.k, filter, req.score_threshold)
+
+
+def _default_mode(available: set[str], wants_mmr: bool) -> str:
+    if wants_mmr and "dense" in available:
+        return "dense"
+    if {"dense", "sparse"} <= available:
+        return "hybrid"
+    return "dense" if "dense" in available else "sparse"
+
+
+def _need(missing: set[str], what: str, available: set[str]) -> None:
+    if missing:
+        have = ", ".join(sorted(available)) or "nothing"
+        raise InvalidInputError(
+            f"{what} needs a {' and '.join(sorted(missing))} model, but this index has {have}; "
+            f"configure Models({sorted(missing)[0]}=...) or choose another mode"
+        )
+
+
+def _check_numbers(req: SearchRequest) -> None:
+    def positive_int(name: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
+
+    positive_int("k", req.k)
+    positive_int("oversample", req.oversample)
+    if req.fetch_k is not None:
+        positive_int("fetch_k", req.fetch_k)
+    if req.rrf_k is not None:
+        positive_int("rrf_k", req.rrf_k)
+    if req.mmr is not None and not (isinstance(req.mmr, (int, float)) and 0 <= req.mmr <= 1):
+        raise InvalidInputError(f"mmr (lambda_mult) must be within [0, 1], got {req.mmr!r}")
+    if req.score_threshold is not None and not isinstance(req.score_threshold, (int, float)):
+        raise InvalidInputError(f"score_threshold must be a number, got {req.score_threshold!r}")

@@ -1,0 +1,62 @@
+"""Collection schema: which named vectors a collection holds, built from the models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+DEFAULT_NAMES = {"dense": "dense", "sparse": "sparse", "late_interaction": "late"}
+
+
+@dataclass(frozen=True)
+class VectorField:
+    """One named vector. Dense: cosine. Sparse: optional IDF. Late interaction: a MaxSim
+    multivector without an HNSW graph (it only reranks)."""
+
+    name: str
+    kind: str
+    size: int | None = None
+    distance: str = "cosine"
+    modifier: str | None = None
+
+    def describe(self) -> str:
+        parts = [self.kind, f"size={self.size}" if self.size else "",
+                 self.distance if self.kind != "sparse" else "",
+                 f"modifier={self.modifier}" if self.kind == "sparse" else ""]
+        return f"{self.name!r} (" + ", ".join(p for p in parts if p) + ")"
+
+
+@dataclass(frozen=True)
+class Schema:
+    fields: tuple[VectorField, ...]
+
+    def by_kind(self, kind: str) -> VectorField | None:
+        return next((f for f in self.fields if f.kind == kind), None)
+
+    def by_name(self, name: str) -> VectorField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def build_schema(
+    sizes: Mapping[str, int | None],
+    modifiers: Mapping[str, str | None],
+    names: Mapping[str, str] = DEFAULT_NAMES,
+) -> Schema:
+    """`sizes` maps each kind the index writes to its vector size (None for sparse)."""
+    return Schema(tuple(
+        VectorField(names[kind], kind, size, modifier=modifiers.get(kind))
+        for kind, size in sizes.items()
+    ))
+
+
+def differences(expected: Schema, actual: Schema) -> list[str]:
+    """What in `actual` disagrees with `expected`; extra vectors in `actual` are fine."""
+    out = []
+    for want in expected.fields:
+        have = actual.by_name(want.name)
+        if have is None:
+            out.append(f"vector {want.describe()} is missing")
+        elif (have.kind, have.distance, have.modifier) != (want.kind, want.distance, want.modifier) \
+                or (want.size is not None and have.size != want.size):
+            out.append(f"vector {want.name!r} is {have.describe()}, models need {want.describe()}")
+    return out

@@ -1,0 +1,27 @@
+"""Framework-agnostic records and hits: what adapters translate to and from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Record:
+    """One piece of text to index: the caller's id, the text, metadata exactly as given.
+
+    `doc_id` names the source document (for delete-by-document); `extras` holds
+    framework-only data (LlamaIndex relationships) that must round-trip untouched.
+    """
+
+    id: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    doc_id: str | None = None
+    extras: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    record: Record
+    score: float

@@ -1,0 +1,60 @@
+"""Shared fixtures: the offline model pack in ../shared/models and a small real corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACK = Path(os.environ.get("HYBRIDSTORE_MODELS") or ROOT.parent / "shared" / "models")
+SCIFACT = ROOT.parent / "shared" / "datasets" / "scifact"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HYBRIDSTORE_MODELS", str(PACK))
+
+if not (PACK / "models.json").is_file():
+    raise RuntimeError(f"the offline model pack is missing at {PACK}; set HYBRIDSTORE_MODELS")
+
+LATE = "colbert-ir/colbertv2.0"
+
+TEXTS = {
+    "guitar-1": ("A man is playing a guitar on the street.", {"topic": "music", "year": 2019, "tags": ["guitar", "street"]}),
+    "guitar-2": ("Someone plays an acoustic guitar on stage.", {"topic": "music", "year": 2021, "tags": ["guitar", "stage"]}),
+    "piano": ("The pianist performed a Chopin nocturne at the concert hall.", {"topic": "music", "year": 2023, "tags": ["piano"]}),
+    "stocks": ("The stock market fell sharply today after the bank report.", {"topic": "finance", "year": 2020, "tags": ["markets"]}),
+    "rates": ("Interest rates rose again, the central bank said.", {"topic": "finance", "year": 2022, "tags": ["bank"]}),
+    "cats": ("Cats sleep for most of the day and hunt at night.", {"topic": "animals", "year": 2018, "tags": []}),
+    "dogs": ("Dogs need daily walks and love to fetch a ball.", {"topic": "animals", "year": 2024, "tags": ["pets"], "rating": 4.5}),
+    "volcano": ("The volcano erupted, sending ash over the island villages.", {"topic": "nature", "year": 2021, "author": {"name": "Ana", "country": "PT"}}),
+}
+
+
+@pytest.fixture(scope="session")
+def pack() -> Path:
+    return PACK
+
+
+@pytest.fixture
+def records():
+    from hybridstore import Record
+
+    return [Record(rid, text, dict(meta), doc_id=f"doc-{meta['topic']}") for rid, (text, meta) in TEXTS.items()]
+
+
+@pytest.fixture(scope="session")
+def models():
+    from hybridstore import Models
+
+    return Models(late_interaction=LATE)
+
+
+@pytest.fixture
+def index(models, records):
+    from hybridstore import HybridIndex
+
+    idx = HybridIndex("test", models, location=":memory:")
+    idx.add(records)
+    yield idx
+    idx.close()

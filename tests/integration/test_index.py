@@ -1,0 +1,268 @@
+"""HybridIndex end to end on the embedded engine with the real offline models."""
+
+import asyncio
+
+import pytest
+from qdrant_client import models as qm
+
+from hybridstore import (
+    CollectionNotFoundError,
+    ConfigurationError,
+    FilterError,
+    HybridIndex,
+    InvalidInputError,
+    Models,
+    Record,
+    SchemaMismatchError,
+    StorageLockedError,
+)
+
+
+def ids(hits):
+    return [h.record.id for h in hits]
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
+@pytest.mark.parametrize("rerank", [False, True])
+def test_every_mode_finds_the_relevant_texts(index, mode, rerank):
+    hits = index.search("who plays the guitar", 3, mode=mode, rerank=rerank)
+    assert set(ids(hits)[:2]) == {"guitar-1", "guitar-2"}
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_default_pipeline_is_hybrid_with_rerank(index):
+    default = index.search("central bank interest", 3)
+    explicit = index.search("central bank interest", 3, mode="hybrid", rerank=True)
+    assert ids(default) == ids(explicit) and "rates" in ids(default)
+
+
+def test_hits_carry_exactly_what_was_stored(index, records):
+    hit = index.search("volcano ash", 1)[0]
+    stored = next(r for r in records if r.id == "volcano")
+    assert hit.record == stored and hit.record.metadata == {"topic": "nature", "year": 2021,
+                                                            "author": {"name": "Ana", "country": "PT"}}
+
+
+def test_top_k_is_honoured(index):
+    assert len(index.search("music", 5, mode="dense")) == 5
+    assert len(index.search("music", 50, mode="dense")) == 8
+
+
+def test_fusion_options(index):
+    dense_heavy = index.search("bank report", 8, mode="hybrid", rerank=False, weights=(1.0, 0.0))
+    dense_only = index.search("bank report", 8, mode="dense", rerank=False)
+    assert ids(dense_heavy)[:3] == ids(dense_only)[:3]
+    dbsf = index.search("bank report", 3, mode="hybrid", rerank=False, fusion="dbsf")
+    assert ids(dbsf)[0] in {"stocks", "rates"}
+    rrf_k = index.search("bank report", 3, mode="hybrid", rerank=False, rrf_k=60)
+    assert ids(rrf_k)[0] in {"stocks", "rates"}
+
+
+def test_mmr_lambda_one_is_pure_relevance(index):
+    relevance = index.search("guitar music", 4, mode="dense", rerank=False)
+    assert ids(index.search("guitar music", 4, mmr=1.0, rerank=False)) == ids(relevance)
+    diverse = index.search("guitar music", 4, mmr=0.0, rerank=False, fetch_k=8)
+    assert ids(diverse)[0] == ids(relevance)[0] and ids(diverse) != ids(relevance)
+
+
+def test_score_threshold(index):
+    hits = index.search("guitar", 8, mode="dense", rerank=False, score_threshold=0.3)
+    assert hits and all(h.score >= 0.3 for h in hits) and len(hits) < 8
+
+
+@pytest.mark.parametrize("flt, expected", [
+    ({"topic": "music"}, {"guitar-1", "guitar-2", "piano"}),
+    ({"topic": {"$ne": "music"}}, {"stocks", "rates", "cats", "dogs", "volcano"}),
+    ({"year": {"$gte": 2021, "$lt": 2024}}, {"guitar-2", "piano", "rates", "volcano"}),
+    ({"year": {"$gt": 2023}}, {"dogs"}),
+    ({"year": {"$lte": 2018}}, {"cats"}),
+    ({"topic": {"$in": ["animals", "nature"]}}, {"cats", "dogs", "volcano"}),
+    ({"topic": {"$nin": ["music", "finance", "animals"]}}, {"volcano"}),
+    ({"tags": "guitar"}, {"guitar-1", "guitar-2"}),
+    ({"tags": {"$contains": "bank"}}, {"rates"}),
+    ({"tags": {"$all": ["guitar", "stage"]}}, {"guitar-2"}),
+    ({"rating": 4.5}, {"dogs"}),
+    ({"author.name": "Ana"}, {"volcano"}),
+    ({"author": {"$exists": True}}, {"volcano"}),
+    ({"tags": {"$is_empty": True}}, {"cats", "volcano"}),
+    ({"$or": [{"year": 2018}, {"topic": "finance"}]}, {"cats", "stocks", "rates"}),
+    ({"$and": [{"topic": "music"}, {"$not": {"year": 2019}}]}, {"guitar-2", "piano"}),
+    (qm.Filter(must=[qm.FieldCondition(key="metadata.topic", match=qm.MatchValue(value="finance"))]),
+     {"stocks", "rates"}),
+])
+def test_filters_apply_to_search_and_count(index, flt, expected):
+    for mode, rerank in (("dense", False), ("sparse", False), ("hybrid", True)):
+        hits = index.search("music finance animals nature", 10, mode=mode, rerank=rerank, filter=flt)
+        assert set(ids(hits)) <= expected
+    assert set(ids(index.search("x", 10, mode="dense", filter=flt, rerank=False))) == expected
+    assert index.count(flt) == len(expected)
+
+
+def test_text_match_filter(index):
+    index.add([Record("note-1", "first note", {"note": "the quarterly bank report was late"}),
+               Record("note-2", "second note", {"note": "a river bank in spring"}),
+               Record("note-3", "third note", {"note": "nothing to see"})])
+    hits = index.search("note", 10, mode="dense", rerank=False, filter={"note": {"$text": "bank"}})
+    assert set(ids(hits)) == {"note-1", "note-2"}
+    assert index.count({"note": {"$text": "quarterly bank"}}) == 1
+
+
+def test_get_keeps_order_and_skips_missing(index, records):
+    got = index.get(["dogs", "nope", "cats"])
+    assert [r.id for r in got] == ["dogs", "cats"]
+    assert got[0] == next(r for r in records if r.id == "dogs")
+
+
+def test_re_adding_an_id_overwrites(index):
+    index.add([Record("cats", "Cats are now about quantum physics.", {"topic": "physics"})])
+    assert index.count() == 8
+    assert index.get(["cats"])[0].metadata == {"topic": "physics"}
+    assert ids(index.search("quantum physics", 1))[0] == "cats"
+
+
+def test_delete_by_ids_filter_and_doc_id(index):
+    index.delete(["cats", "not-there"])
+    assert index.count() == 7 and index.get(["cats"]) == []
+    index.delete(filter={"year": {"$gte": 2023}})
+    assert {r.id for r in index.get(["piano", "dogs", "volcano"])} == {"volcano"}
+    index.delete(doc_id="doc-finance")
+    assert index.count() == 3
+    index.delete(["guitar-1", "guitar-2"], doc_id="doc-nature")  # AND: nothing matches both
+    assert index.count() == 3
+    with pytest.raises(InvalidInputError, match="needs ids=, filter= or doc_id="):
+        index.delete()
+
+
+def test_drop_and_missing_collection(models):
+    idx = HybridIndex("gone", models)
+    with pytest.raises(CollectionNotFoundError, match="'gone' does not exist"):
+        idx.search("x")
+    assert idx.count() == 0 and idx.get(["a"]) == []
+    idx.delete(["a"])  # nothing to delete is not an error
+    idx.add([Record("a", "alpha")])
+    assert idx.count() == 1
+    idx.drop()
+    assert idx.count() == 0
+    with pytest.raises(CollectionNotFoundError):
+        idx.search("alpha")
+
+
+@pytest.mark.parametrize("bad, words", [
+    ([Record("a", "ok"), Record("a", "dup")], "duplicate id"),
+    ([Record("z", "")], "text is empty"),
+    ([Record("z", b"bytes")], "text must be a str"),
+    ([Record("z", "ok", {"when": object()})], "not JSON-serialisable"),
+    ("a string", "iterable of Records"),
+])
+def test_bad_input_is_refused_before_any_write(index, bad, words):
+    before = index.count()
+    with pytest.raises(InvalidInputError, match=words):
+        index.add(bad)
+    assert index.count() == before
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"k": 0}, "k must be a positive integer"),
+    ({"mode": "keyword"}, "unknown"),
+    ({"colour": "red"}, "unknown search option"),
+    ({"filter": {"year": {"$regex": 1}}}, "unknown operator"),
+])
+def test_bad_searches(index, kwargs, words):
+    with pytest.raises((InvalidInputError, FilterError), match=words):
+        index.search("guitar", **kwargs)
+    with pytest.raises(InvalidInputError, match="non-empty string"):
+        index.search("  ")
+
+
+def test_mode_the_index_cannot_serve(records):
+    idx = HybridIndex("dense-only", Models(sparse=None))
+    idx.add(records[:2])
+    with pytest.raises(InvalidInputError, match="mode 'sparse' needs a sparse model"):
+        idx.search("x", mode="sparse")
+    with pytest.raises(InvalidInputError, match="rerank=True needs a late_interaction model"):
+        idx.search("x", rerank=True)
+
+
+def test_schema_mismatch_is_refused_and_keeps_data(tmp_path, records):
+    with HybridIndex("c", Models(), path=str(tmp_path)) as idx:
+        idx.add(records)
+    with HybridIndex("c", Models(sparse="prithivida/Splade_PP_en_v1"), path=str(tmp_path)) as other:
+        with pytest.raises(SchemaMismatchError, match="'sparse'.*modifier=None.*modifier=idf|modifier=idf.*modifier=None"):
+            other.search("guitar")
+        with pytest.raises(SchemaMismatchError):
+            other.add([Record("new", "text")])
+    with HybridIndex("c", Models(late_interaction="colbert-ir/colbertv2.0"), path=str(tmp_path)) as late:
+        with pytest.raises(SchemaMismatchError, match="'late'.*is missing"):
+            late.search("guitar")
+    with HybridIndex("c", Models(), path=str(tmp_path)) as again:
+        assert again.count() == 8 and ids(again.search("guitar", 1))[0].startswith("guitar")
+
+
+def test_on_disk_index_survives_reopen_and_is_locked(tmp_path, records):
+    idx = HybridIndex("disk", Models(), path=str(tmp_path))
+    idx.add(records)
+    with pytest.raises(StorageLockedError, match=str(tmp_path)):
+        HybridIndex("disk", Models(), path=str(tmp_path))
+    idx.close()
+    with HybridIndex("disk", Models(), path=str(tmp_path)) as reopened:
+        assert reopened.count() == 8
+        assert reopened.get(["volcano"])[0] == next(r for r in records if r.id == "volcano")
+
+
+def test_own_dense_vectors(records):
+    from hybridstore.inference import Models as M
+
+    own = M(dense=None)  # sparse only; dense vectors come from the caller
+    idx = HybridIndex("own", own)
+    vecs = [[float(i == j) for j in range(4)] for i in range(len(records))]
+    idx.add(records, dense=vecs)
+    hits = idx.search("guitar", 2, mode="dense", dense_vector=[0, 0, 1, 0])
+    assert ids(hits)[0] == records[2].id
+    assert ids(idx.search("guitar", 2, mode="hybrid", dense_vector=[1, 0, 0, 0]))[0] == "guitar-1"
+    with pytest.raises(InvalidInputError, match="size 3, the collection's dense vector has size 4"):
+        idx.add([Record("x", "y")], dense=[[1, 2, 3]])
+    with pytest.raises(InvalidInputError, match="size 2, the collection's dense vector has size 4"):
+        idx.search("x", mode="dense", dense_vector=[1, 2])
+    with pytest.raises(InvalidInputError, match="no dense model; pass dense= vectors"):
+        idx.add([Record("x", "y")])
+    assert idx.count() == 8
+
+
+def test_bad_index_settings(models):
+    with pytest.raises(ConfigurationError, match="not allowed"):
+        HybridIndex("../escape", models)
+    with pytest.raises(ConfigurationError, match="give one of"):
+        HybridIndex("x", models, location=":memory:", path="/tmp/x")
+
+
+async def test_async_twins(models, records):
+    idx = HybridIndex("async", models)
+    assert await idx.aadd(records) == [r.id for r in records]
+    assert await idx.acount() == 8
+    hits = await idx.asearch("guitar on stage", 2)
+    assert set(ids(hits)) == {"guitar-1", "guitar-2"}
+    assert ids(hits) == ids(idx.search("guitar on stage", 2))
+    assert [r.id for r in await idx.aget(["piano", "x"])] == ["piano"]
+    await idx.adelete(doc_id="doc-music")
+    assert await idx.acount() == 5
+    results = await asyncio.gather(*(idx.asearch(q, 1) for q in ("cats", "volcano", "bank")))
+    assert [ids(r)[0] for r in results][:2] == ["cats", "volcano"]
+    assert ids(results[2])[0] in {"stocks", "rates"}
+    await idx.adrop()
+    assert await idx.acount() == 0
+
+
+async def test_async_does_not_block_the_event_loop(models, records):
+    idx = HybridIndex("loop", models)
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    task = asyncio.create_task(ticker())
+    await idx.aadd(records * 1 + [Record(f"more-{i}", f"extra text number {i} " * 40) for i in range(40)])
+    task.cancel()
+    assert ticks > 5  # the loop kept running while models embedded 48 texts

@@ -1,0 +1,72 @@
+import math
+import uuid
+
+import numpy as np
+import pytest
+from fastembed.sparse.sparse_embedding_base import SparseEmbedding
+
+from hybridstore import InvalidInputError, Record
+from hybridstore.qdrant import payload
+from hybridstore.qdrant.schema import Schema, VectorField, build_schema, differences
+
+
+def test_point_ids_are_stable_uuids_and_uuids_are_kept():
+    assert payload.point_id("doc-1") == payload.point_id("doc-1") != payload.point_id("doc-2")
+    uuid.UUID(payload.point_id("any string at all ✓"))
+    u = str(uuid.uuid4())
+    assert payload.point_id(u) == u
+
+
+def test_payload_round_trip_is_exact():
+    r = Record("x", "text", {"a": [1, {"b": None}], "ü": "ß"}, doc_id="d", extras={"rel": {"1": "n"}})
+    p = payload.to_payload(r)
+    assert p == {"page_content": "text", "metadata": r.metadata, "doc_id": "d", "id": "x",
+                 "node": {"rel": {"1": "n"}}}
+    assert payload.to_record(p, "pid") == r
+
+
+def test_plain_vectors():
+    assert payload.plain_vector("dense", np.array([1.0, 2.0], dtype=np.float32)) == [1.0, 2.0]
+    sp = payload.plain_vector("sparse", SparseEmbedding(values=np.array([0.5]), indices=np.array([7])))
+    assert sp == payload.SparseVec([7], [0.5])
+    assert payload.plain_vector("late_interaction", np.ones((2, 2))) == [[1, 1], [1, 1]]
+
+
+@pytest.mark.parametrize("bad, words", [
+    ([Record("a", 3)], "text must be a str"),
+    ([Record("a", "   ")], "text is empty"),
+    ([Record("", "t")], "id must be a non-empty string"),
+    ([Record("a", "t"), Record("a", "u")], "duplicate id 'a'"),
+    ([Record("a", "t", {"d": object()})], "not JSON-serialisable"),
+    ([Record("a", "t", {"x": math.nan})], "not JSON-serialisable"),
+    ([Record("a", "t", ["no"])], "metadata must be a dict"),
+    ([Record("a", "t", doc_id=5)], "doc_id must be a str"),
+    (["just text"], "not a hybridstore.Record"),
+])
+def test_bad_records_are_refused(bad, words):
+    with pytest.raises(InvalidInputError, match=words):
+        payload.validate_records(bad)
+
+
+def test_dense_vector_checks():
+    assert payload.check_dense([[1.0, 2.0]], 1, None) == 2
+    with pytest.raises(InvalidInputError, match="got 1 dense vectors for 2 records"):
+        payload.check_dense([[1.0]], 2, None)
+    with pytest.raises(InvalidInputError, match="size 2, the collection's dense vector has size 3"):
+        payload.check_dense([[1.0, 2.0]], 1, 3)
+    with pytest.raises(InvalidInputError, match="mixed sizes"):
+        payload.check_dense([[1.0], [1.0, 2.0]], 2, None)
+    with pytest.raises(InvalidInputError, match="NaN or inf"):
+        payload.check_dense([[math.inf]], 1, None)
+
+
+def test_schema_differences_say_what_differs():
+    want = build_schema({"dense": 384, "sparse": None, "late_interaction": 384},
+                        {"sparse": "idf"}, {"dense": "dense", "sparse": "sparse", "late_interaction": "late"})
+    have = Schema((VectorField("dense", "dense", 768), VectorField("sparse", "sparse", None),
+                   VectorField("extra", "dense", 3)))
+    diffs = differences(want, have)
+    assert len(diffs) == 3
+    assert "'dense' is 'dense' (dense, size=768, cosine), models need 'dense' (dense, size=384" in diffs[0]
+    assert "modifier=idf" in diffs[1] and "'late'" in diffs[2] and "missing" in diffs[2]
+    assert differences(want, Schema(want.fields + (VectorField("x", "dense", 2),))) == []
