@@ -103,6 +103,22 @@ class HybridIndex:
                 progress(stop - start)
         return [r.id for r in records]
 
+    def create(self, dense_size: int | None = None) -> None:
+        """Create the collection now (it is otherwise created on first write), or check
+        an existing one against the models. ``dense_size`` is for caller-supplied dense
+        vectors when the models have no dense model."""
+        self._ensure(create=True, dense_size=dense_size)
+
+    async def acreate(self, dense_size: int | None = None) -> None:
+        await self._aensure(create=True, dense_size=dense_size)
+
+    def open(self) -> None:
+        """Check that the collection exists and matches the models."""
+        self._ensure(create=False)
+
+    async def aopen(self) -> None:
+        await self._aensure(create=False)
+
     def delete(self, ids: Sequence[str] | None = None, *, filter: Any = None,
                doc_id: str | Sequence[str] | None = None) -> None:
         """Delete by ids, by filter, by source document, or by all of them at once (AND).
@@ -142,14 +158,14 @@ class HybridIndex:
         req, flt = self._check_search(query, k, filter, dense_vector, options)
         self._ensure(create=False)
         plan = self._plan(query, req, flt, dense_vector)
-        return _hits(self.engine.query(self.collection, plan))
+        return _hits(plan, self.engine.query(self.collection, plan))
 
     async def asearch(self, query: str, k: int = 10, *, filter: Any = None,
                       dense_vector: Sequence[float] | None = None, **options: Any) -> list[Hit]:
         req, flt = self._check_search(query, k, filter, dense_vector, options)
         await self._aensure(create=False)
         plan = await asyncio.to_thread(self._plan, query, req, flt, dense_vector)
-        return _hits(await self.engine.aquery(self.collection, plan))
+        return _hits(plan, await self.engine.aquery(self.collection, plan))
 
     def get(self, ids: Sequence[str]) -> list[Record]:
         """Stored records for `ids`, in that order; ids not stored are left out."""
@@ -319,8 +335,9 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(i, min(i + size, n)) for i in range(0, n, size)]
 
 
-def _hits(found: list[Found]) -> list[Hit]:
-    return [Hit(payload.to_record(f.payload, f.id), f.score) for f in found]
+def _hits(plan: query.QueryPlan, found: list[Found]) -> list[Hit]:
+    return [Hit(payload.to_record(f.payload, f.id), f.score, query.relevance(plan, f.score))
+            for f in found]
 
 
 def _ordered(ids: Sequence[str], found: list[Found]) -> list[Record]:

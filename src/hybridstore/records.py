@@ -23,5 +23,9 @@ class Record:
 
 @dataclass(frozen=True)
 class Hit:
+    """A search result: the engine's `score` and a 0..1 `relevance` derived from it by the
+    query's last stage (see `hybridstore.qdrant.query.relevance`)."""
+
     record: Record
     score: float
+    relevance: float = 0.0

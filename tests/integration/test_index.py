@@ -266,3 +266,47 @@ async def test_async_does_not_block_the_event_loop(models, records):
     await idx.aadd(records * 1 + [Record(f"more-{i}", f"extra text number {i} " * 40) for i in range(40)])
     task.cancel()
     assert ticks > 5  # the loop kept running while models embedded 48 texts
+
+
+class OwnDense:
+    """A caller's own dense model (LangChain's Embeddings shape) over a real model."""
+
+    def __init__(self):
+        self.inner = Models(sparse=None).dense
+        self.calls = 0
+
+    def embed_documents(self, texts):
+        self.calls += 1
+        return [v.tolist() for v in self.inner.embed_documents(texts)]
+
+    def embed_query(self, text):
+        self.calls += 1
+        return self.inner.embed_query(text).tolist()
+
+
+async def test_own_dense_model_object(records):
+    own = OwnDense()
+    idx = HybridIndex("own-model", Models(dense=own))
+    assert idx.models.dense.dim == 384 and idx.models.describe()["dense"]["external"]
+    idx.add(records)
+    assert ids(idx.search("who plays the guitar", 2))[0].startswith("guitar")
+    assert ids(await idx.asearch("volcano ash", 1)) == ["volcano"]
+    reference = HybridIndex("ref", Models())
+    reference.add(records)
+    assert ids(idx.search("bank", 8, mode="dense")) == ids(reference.search("bank", 8, mode="dense"))
+    calls = own.calls
+    idx.search("bank", 3, mode="sparse")
+    assert own.calls == calls  # a sparse query does not embed with the dense model
+
+
+@pytest.mark.parametrize("options", [
+    {"mode": "dense", "rerank": False}, {"mode": "sparse", "rerank": False},
+    {"mode": "hybrid", "rerank": False}, {"mode": "hybrid", "rerank": False, "fusion": "dbsf"},
+    {"mode": "hybrid", "rerank": True}, {"mode": "dense", "mmr": 0.5, "rerank": False},
+])
+def test_relevance_is_between_0_and_1_and_follows_the_order(index, options):
+    hits = index.search("guitar on stage", 8, **options)
+    rel = [h.relevance for h in hits]
+    assert all(0.0 <= r <= 1.0 for r in rel) and rel[0] > 0.3
+    if "mmr" not in options:
+        assert rel == sorted(rel, reverse=True)

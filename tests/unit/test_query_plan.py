@@ -30,7 +30,7 @@ def test_without_late_model_no_rerank_and_fusion_is_final():
 
 def test_single_modes():
     _, p = plan(k=4, mode="dense", rerank=False)
-    assert p.root == Nearest("d", [0.1], 4)
+    assert p.root == Nearest("dense", "d", [0.1], 4)
     _, p = plan(k=4, mode="sparse", rerank=False)
     assert p.root.using == "s"
     _, p = plan({"sparse"}, k=2)
@@ -39,7 +39,7 @@ def test_single_modes():
 
 def test_rerank_on_dense_uses_candidate_pool():
     _, p = plan(k=3, mode="dense", rerank=True, fetch_k=50)
-    assert p.root.using == "l" and p.root.source == Nearest("d", [0.1], 50)
+    assert p.root.using == "l" and p.root.source == Nearest("dense", "d", [0.1], 50)
 
 
 def test_weighted_rrf_and_dbsf():
@@ -86,3 +86,20 @@ def test_threshold_and_limit_reach_the_plan():
 def test_bad_requests(available, kw, words):
     with pytest.raises(InvalidInputError, match=words):
         resolve(SearchRequest(**kw), available)
+
+
+def test_relevance_is_in_0_1_per_last_stage():
+    from hybridstore.qdrant.query import QueryPlan, relevance
+
+    _, dense = plan(k=3, mode="dense", rerank=False)
+    assert relevance(dense, 1.0) == 1.0 and relevance(dense, -1.0) == 0.0 and relevance(dense, 0.0) == 0.5
+    _, sparse = plan(k=3, mode="sparse", rerank=False)
+    assert relevance(sparse, 0.0) == 0.0 and 0.9 < relevance(sparse, 12.0) < 1.0
+    _, rrf = plan(k=3, mode="hybrid", rerank=False)
+    assert relevance(rrf, 2 * 1 / (1 + 2 - 1)) == 1.0  # rank 1 in both sources, k=2
+    _, weighted = plan(k=3, mode="hybrid", rerank=False, weights=(1.0, 0.0), rrf_k=60)
+    assert relevance(weighted, 1 / 60) == pytest.approx(1.0)  # rank 1: 1 / (k + 0)
+    _, dbsf = plan(k=3, mode="hybrid", rerank=False, fusion="dbsf")
+    assert relevance(dbsf, 1.0) == 0.5
+    late = QueryPlan(Nearest("late_interaction", "l", [[0.1]] * 4, 3), 3)
+    assert relevance(late, 4.0) == 1.0 and relevance(late, 0.0) == 0.5

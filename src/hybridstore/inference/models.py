@@ -9,6 +9,7 @@ from typing import Any, Sequence
 from ..errors import ConfigurationError, ModelNotFoundError
 from . import loading
 from .embedder import Embedder
+from .external import ExternalDense, is_external
 from .pack import Pack, PackEntry, load_pack, pack_from_env
 from .specs import KINDS, ModelSpec
 
@@ -25,6 +26,8 @@ DEFAULT: Any = _Default()
 
 class Models:
     """The models of an index, one per kind; each a name, a `ModelSpec`, or None (off).
+    ``dense`` may also be your own embedding model: any object with ``embed_documents`` and
+    ``embed_query`` (a LangChain ``Embeddings``).
 
     A kind left out takes the default: the pack's (``pack=`` or ``$HYBRIDSTORE_MODELS``),
     else ``BAAI/bge-small-en-v1.5`` dense and ``Qdrant/bm25`` sparse. Late interaction is
@@ -35,7 +38,7 @@ class Models:
 
     def __init__(
         self,
-        dense: str | ModelSpec | None = DEFAULT,
+        dense: str | ModelSpec | Any | None = DEFAULT,
         sparse: str | ModelSpec | None = DEFAULT,
         late_interaction: str | ModelSpec | None = None,
         *,
@@ -51,7 +54,7 @@ class Models:
                     "providers": list(providers) if providers else None,
                     "padding_aware": padding_aware}
         chosen = {"dense": dense, "sparse": sparse, "late_interaction": late_interaction}
-        self._embedders: dict[str, Embedder] = {}
+        self._embedders: dict[str, Embedder | ExternalDense] = {}
         for kind in KINDS:
             embedder = self._embedder(kind, chosen[kind], defaults)
             if embedder is not None:
@@ -60,7 +63,7 @@ class Models:
             raise ConfigurationError("Models() needs at least one model; all kinds are None")
 
     @property
-    def dense(self) -> Embedder | None:
+    def dense(self) -> Embedder | ExternalDense | None:
         return self._embedders.get("dense")
 
     @property
@@ -71,7 +74,7 @@ class Models:
     def late_interaction(self) -> Embedder | None:
         return self._embedders.get("late_interaction")
 
-    def get(self, kind: str) -> Embedder | None:
+    def get(self, kind: str) -> Embedder | ExternalDense | None:
         return self._embedders.get(kind)
 
     def kinds(self) -> tuple[str, ...]:
@@ -90,11 +93,13 @@ class Models:
         return "Models(" + ", ".join(f"{k}={e.name!r}" for k, e in self._embedders.items()) + ")"
 
     # -- resolution -------------------------------------------------------------------------
-    def _embedder(self, kind: str, value: Any, defaults: dict) -> Embedder | None:
+    def _embedder(self, kind: str, value: Any, defaults: dict) -> Embedder | ExternalDense | None:
         if value is DEFAULT:
             value = (self.pack.defaults if self.pack else HUB_DEFAULTS).get(kind)
         if value is None:
             return None
+        if kind == "dense" and is_external(value):
+            return ExternalDense(value)
         spec, entry = self._spec(kind, value)
         spec = spec.with_defaults(defaults)
         return Embedder(spec, self._modifier(spec, entry), hint=self._hint())

@@ -17,10 +17,12 @@ from ..errors import InvalidInputError
 
 MODES = ("dense", "sparse", "hybrid")
 FUSIONS = ("rrf", "dbsf")
+RRF_DEFAULT_K = 2  # Qdrant's own default when no k is given
 
 
 @dataclass(frozen=True)
 class Nearest:
+    kind: str
     using: str
     vector: Any
     limit: int
@@ -116,22 +118,55 @@ def build_plan(
     if req.mode == "hybrid":
         pool = req.candidates()
         root: Stage = Fuse(
-            (Nearest(names["dense"], vectors["dense"], pool),
-             Nearest(names["sparse"], vectors["sparse"], pool)),
+            (Nearest("dense", names["dense"], vectors["dense"], pool),
+             Nearest("sparse", names["sparse"], vectors["sparse"], pool)),
             req.fusion, depth, req.rrf_k, tuple(req.weights) if req.weights else None,
         )
     elif req.mode == "dense" and req.mmr is not None:
         return QueryPlan(
-            Nearest(names["dense"], vectors["dense"], req.k, None, 1.0 - req.mmr, req.candidates()),
+            _mmr(req, vectors, names, None),
             req.k, filter, req.score_threshold,
         )
     else:
-        root = Nearest(names[req.mode], vectors[req.mode], depth)
+        root = Nearest(req.mode, names[req.mode], vectors[req.mode], depth)
     if req.rerank:
-        root = Nearest(names["late_interaction"], vectors["late_interaction"], req.k, root)
+        late = "late_interaction"
+        root = Nearest(late, names[late], vectors[late], req.k, root)
     elif req.mmr is not None:
-        root = Nearest(names["dense"], vectors["dense"], req.k, root, 1.0 - req.mmr, req.candidates())
+        root = _mmr(req, vectors, names, root)
     return QueryPlan(root, req.k, filter, req.score_threshold)
+
+
+def _mmr(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, str],
+         source: Stage | None) -> Nearest:
+    return Nearest("dense", names["dense"], vectors["dense"], req.k, source, 1.0 - req.mmr,
+                   req.candidates())
+
+
+def relevance(plan: QueryPlan, score: float) -> float:
+    """A 0..1 relevance for a final score, by the plan's last stage:
+
+    - dense (cosine, also after MMR): (1 + cos) / 2
+    - sparse (dot product, unbounded): s / (1 + s)
+    - late-interaction rerank (MaxSim, a sum of one cosine per query token): (1 + s / n) / 2
+    - RRF: the score divided by the best score RRF can give (rank 1 in every source)
+    - DBSF: the sum of per-source normalised scores divided by the number of sources
+    """
+    root = plan.root
+    if isinstance(root, Fuse):
+        if root.method == "dbsf":
+            value = score / len(root.sources)
+        else:
+            k = root.rrf_k or RRF_DEFAULT_K
+            weights = root.weights or (1.0,) * len(root.sources)
+            value = score / sum(1.0 / (1.0 / w + k - 1.0) for w in weights if w > 0)
+    elif root.kind == "sparse":
+        value = score / (1.0 + score) if score > 0 else 0.0
+    elif root.kind == "late_interaction":
+        value = (1.0 + score / max(len(root.vector), 1)) / 2.0
+    else:
+        value = (1.0 + score) / 2.0
+    return min(1.0, max(0.0, value))
 
 
 def _default_mode(available: set[str], wants_mmr: bool) -> str:
