@@ -1,0 +1,211 @@
+"""`HybridVectorStore`: a LangChain VectorStore over `HybridIndex`. It translates LangChain
+types to Record / search options and back, and nothing else."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterable, Sequence
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import VectorStore
+
+from ..errors import ConfigurationError, InvalidInputError
+from ..index import HybridIndex
+from ..inference import Models
+from ..records import Hit, Record
+from .embeddings import HybridEmbeddings
+
+
+class HybridVectorStore(VectorStore):
+    """Dense + sparse (+ late-interaction) search on one Qdrant collection.
+
+    ``embedding``: any LangChain ``Embeddings`` for the dense vectors (then ``models`` supplies
+    only sparse / late interaction); without it the dense model comes from ``models``
+    (default ``Models()``: the pack's dense + BM25). Storage as ``HybridIndex``:
+    ``location=":memory:"`` (default), ``path=``, ``url=`` + ``api_key=``, ``client=``.
+
+    Every search method takes the core's options: ``mode`` ("dense", "sparse", "hybrid"),
+    ``rerank``, ``fusion``, ``weights``, ``rrf_k``, ``fetch_k``, ``oversample``,
+    ``score_threshold`` (on the engine's raw score) and ``filter`` (a dict in the operator
+    style ``{"year": {"$gte": 2020}}`` or a qdrant ``Filter``).
+    """
+
+    def __init__(self, collection_name: str = "langchain", embedding: Embeddings | None = None,
+                 models: Models | None = None, *, create_collection: bool = True,
+                 **index_options: Any) -> None:
+        if embedding is not None and models is not None and models.dense is not None:
+            raise ConfigurationError(
+                "give the dense model once: embedding= or Models(dense=...), not both "
+                "(use Models(dense=None, ...) with embedding=)"
+            )
+        if embedding is not None:
+            models = Models(dense=embedding, **_kinds(models))
+        self.index = HybridIndex(collection_name, models, **index_options)
+        self._embedding = embedding
+        if create_collection:
+            self.index.create()
+
+    @property
+    def embeddings(self) -> Embeddings | None:
+        if self._embedding is not None:
+            return self._embedding
+        return HybridEmbeddings(models=self.index.models) if self.index.models.dense else None
+
+    # -- writing -------------------------------------------------------------------------------
+    def add_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, *,
+                  ids: list[str | None] | None = None, **kwargs: Any) -> list[str]:
+        return self.index.add(_records(texts, metadatas, ids, kwargs))
+
+    async def aadd_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, *,
+                         ids: list[str | None] | None = None, **kwargs: Any) -> list[str]:
+        return await self.index.aadd(_records(texts, metadatas, ids, kwargs))
+
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool:
+        self.index.delete(ids, **kwargs)
+        return True
+
+    async def adelete(self, ids: list[str] | None = None, **kwargs: Any) -> bool:
+        await self.index.adelete(ids, **kwargs)
+        return True
+
+    def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        return [_document(r) for r in self.index.get(list(ids))]
+
+    async def aget_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        return [_document(r) for r in await self.index.aget(list(ids))]
+
+    # -- searching -----------------------------------------------------------------------------
+    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        return [doc for doc, _ in self.similarity_search_with_score(query, k, **kwargs)]
+
+    async def asimilarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        return [doc for doc, _ in await self.asimilarity_search_with_score(query, k, **kwargs)]
+
+    def similarity_search_with_score(self, query: str, k: int = 4,
+                                     **kwargs: Any) -> list[tuple[Document, float]]:
+        return _scored(self.index.search(query, k, **kwargs))
+
+    async def asimilarity_search_with_score(self, query: str, k: int = 4,
+                                            **kwargs: Any) -> list[tuple[Document, float]]:
+        return _scored(await self.index.asearch(query, k, **kwargs))
+
+    def _similarity_search_with_relevance_scores(self, query: str, k: int = 4,
+                                                 **kwargs: Any) -> list[tuple[Document, float]]:
+        return _scored(self.index.search(query, k, **kwargs), relevance=True)
+
+    async def _asimilarity_search_with_relevance_scores(
+            self, query: str, k: int = 4, **kwargs: Any) -> list[tuple[Document, float]]:
+        return _scored(await self.index.asearch(query, k, **kwargs), relevance=True)
+
+    def similarity_search_by_vector(self, embedding: list[float], k: int = 4,
+                                    **kwargs: Any) -> list[Document]:
+        hits = self.index.search("", k, dense_vector=embedding, **_by_vector(kwargs))
+        return [doc for doc, _ in _scored(hits)]
+
+    async def asimilarity_search_by_vector(self, embedding: list[float], k: int = 4,
+                                           **kwargs: Any) -> list[Document]:
+        hits = await self.index.asearch("", k, dense_vector=embedding, **_by_vector(kwargs))
+        return [doc for doc, _ in _scored(hits)]
+
+    def max_marginal_relevance_search(self, query: str, k: int = 4, fetch_k: int = 20,
+                                      lambda_mult: float = 0.5, **kwargs: Any) -> list[Document]:
+        hits = self.index.search(query, k, **_mmr(fetch_k, lambda_mult, kwargs))
+        return [doc for doc, _ in _scored(hits)]
+
+    async def amax_marginal_relevance_search(self, query: str, k: int = 4, fetch_k: int = 20,
+                                             lambda_mult: float = 0.5,
+                                             **kwargs: Any) -> list[Document]:
+        hits = await self.index.asearch(query, k, **_mmr(fetch_k, lambda_mult, kwargs))
+        return [doc for doc, _ in _scored(hits)]
+
+    def max_marginal_relevance_search_by_vector(self, embedding: list[float], k: int = 4,
+                                                fetch_k: int = 20, lambda_mult: float = 0.5,
+                                                **kwargs: Any) -> list[Document]:
+        options = _by_vector(_mmr(fetch_k, lambda_mult, kwargs))
+        hits = self.index.search("", k, dense_vector=embedding, **options)
+        return [doc for doc, _ in _scored(hits)]
+
+    async def amax_marginal_relevance_search_by_vector(
+            self, embedding: list[float], k: int = 4, fetch_k: int = 20,
+            lambda_mult: float = 0.5, **kwargs: Any) -> list[Document]:
+        options = _by_vector(_mmr(fetch_k, lambda_mult, kwargs))
+        hits = await self.index.asearch("", k, dense_vector=embedding, **options)
+        return [doc for doc, _ in _scored(hits)]
+
+    # -- constructors --------------------------------------------------------------------------
+    @classmethod
+    def from_texts(cls, texts: list[str], embedding: Embeddings | None = None,
+                   metadatas: list[dict] | None = None, *, ids: list[str] | None = None,
+                   collection_name: str = "langchain", **kwargs: Any) -> "HybridVectorStore":
+        store = cls(collection_name, embedding, **kwargs)
+        store.add_texts(texts, metadatas, ids=ids)
+        return store
+
+    @classmethod
+    async def afrom_texts(cls, texts: list[str], embedding: Embeddings | None = None,
+                          metadatas: list[dict] | None = None, *, ids: list[str] | None = None,
+                          collection_name: str = "langchain",
+                          **kwargs: Any) -> "HybridVectorStore":
+        store = cls(collection_name, embedding, create_collection=False, **kwargs)
+        await store.aadd_texts(texts, metadatas, ids=ids)
+        return store
+
+    @classmethod
+    def from_existing_collection(cls, collection_name: str, embedding: Embeddings | None = None,
+                                 **kwargs: Any) -> "HybridVectorStore":
+        """Open a collection that must exist and match the models (else a clear error)."""
+        store = cls(collection_name, embedding, create_collection=False, **kwargs)
+        store.index.open()
+        return store
+
+
+def _kinds(models: Models | None) -> dict[str, Any]:
+    """Sparse / late-interaction choices to keep when the dense model is the caller's."""
+    if models is None:
+        return {}
+    return {"sparse": models.sparse.spec if models.sparse else None,
+            "late_interaction": models.late_interaction.spec if models.late_interaction else None,
+            "pack": models.pack}
+
+
+def _records(texts: Iterable[str], metadatas: list[dict] | None, ids: list | None,
+             extra: dict[str, Any]) -> list[Record]:
+    if extra:
+        raise InvalidInputError(f"add_texts() got unknown options {sorted(extra)}")
+    if isinstance(texts, str):
+        raise InvalidInputError("texts must be a list of strings, not one string")
+    texts = list(texts)
+    for name, values in (("metadatas", metadatas), ("ids", ids)):
+        if values is not None and len(values) != len(texts):
+            raise InvalidInputError(f"got {len(texts)} texts but {len(values)} {name}")
+    metadatas = metadatas or [{} for _ in texts]
+    ids = [str(uuid.uuid4()) if i is None else i for i in (ids or [None] * len(texts))]
+    bad = [i for i in ids if not isinstance(i, str)]
+    if bad:
+        raise InvalidInputError(f"ids must be strings, got {bad[0]!r} ({type(bad[0]).__name__})")
+    return [Record(i, t, dict(m or {}), doc_id=_source(m)) for i, t, m in zip(ids, texts, metadatas)]
+
+
+def _source(metadata: dict | None) -> str | None:
+    source = (metadata or {}).get("source")
+    return source if isinstance(source, str) else None
+
+
+def _document(record: Record) -> Document:
+    return Document(page_content=record.text, metadata=record.metadata, id=record.id)
+
+
+def _scored(hits: list[Hit], relevance: bool = False) -> list[tuple[Document, float]]:
+    return [(_document(h.record), h.relevance if relevance else h.score) for h in hits]
+
+
+def _by_vector(options: dict[str, Any]) -> dict[str, Any]:
+    if options.get("mode", "dense") != "dense" or options.get("rerank"):
+        raise InvalidInputError("search by vector is dense-only: there is no text for sparse "
+                                "or late-interaction queries")
+    return {**options, "mode": "dense", "rerank": False}
+
+
+def _mmr(fetch_k: int, lambda_mult: float, options: dict[str, Any]) -> dict[str, Any]:
+    return {"rerank": False, **options, "mmr": lambda_mult, "fetch_k": fetch_k}
