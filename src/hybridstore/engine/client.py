@@ -167,6 +167,10 @@ def _create(collection: str, schema: Schema) -> Op:
             )
         else:
             dense[f.name] = models.VectorParams(size=f.size, distance=models.Distance.COSINE)
+    if "" in dense:  # the unnamed default vector (langchain-qdrant's layout) stands alone
+        if len(dense) > 1:
+            raise EngineError("an unnamed dense vector cannot sit beside other dense vectors")
+        dense = dense[""]
     return "create_collection", {"collection_name": collection, "vectors_config": dense,
                                  "sparse_vectors_config": sparse}, _ignore
 
@@ -174,8 +178,10 @@ def _create(collection: str, schema: Schema) -> Op:
 def _schema_of(info: models.CollectionInfo) -> Schema:
     params = info.config.params
     fields = []
-    vectors = params.vectors if isinstance(params.vectors, dict) else {}
+    vectors = params.vectors if isinstance(params.vectors, dict) else {"": params.vectors}
     for name, p in vectors.items():
+        if p is None:
+            continue
         kind = "late_interaction" if p.multivector_config is not None else "dense"
         fields.append(VectorField(name, kind, p.size, str(p.distance.value).lower()))
     for name, p in (params.sparse_vectors or {}).items():

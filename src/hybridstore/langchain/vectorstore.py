@@ -184,7 +184,7 @@ def _records(texts: Iterable[str], metadatas: list[dict] | None, ids: list | Non
     bad = [i for i in ids if not isinstance(i, str)]
     if bad:
         raise InvalidInputError(f"ids must be strings, got {bad[0]!r} ({type(bad[0]).__name__})")
-    return [Record(i, t, dict(m or {}), doc_id=_source(m)) for i, t, m in zip(ids, texts, metadatas)]
+    return [Record(i, t, dict(m or {}), doc_id=_source(m)) for i, t, m in zip(ids, texts, metadatas, strict=True)]
 
 
 def _source(metadata: dict | None) -> str | None:

@@ -1,0 +1,30 @@
+"""The examples in examples/ run offline and do what they say."""
+
+import importlib.util
+from pathlib import Path
+
+from langchain_core.messages import ToolMessage
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rag_chain_retrieves_with_hybrid_search_and_answers():
+    result = load("langchain_rag").main()
+    assert [d.page_content for d in result["docs"]][0].startswith("Vitamin D is made in the skin")
+    assert "Vitamin D is made in the skin" in result["context"]
+    assert result["answer"] == "Sunlight on the skin makes vitamin D."
+
+
+def test_agent_tool_returns_hybrid_results_to_the_model():
+    messages = load("langchain_agent_tool").main()
+    tool_messages = [m for m in messages if isinstance(m, ToolMessage)]
+    assert len(tool_messages) == 1
+    assert "reciprocal rank fusion" in tool_messages[0].content
+    assert messages[-1].content == "They are fused with reciprocal rank fusion."
