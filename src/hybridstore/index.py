@@ -17,12 +17,13 @@ from .engine import ClientEngine, Engine, Found
 from .errors import CollectionNotFoundError, ConfigurationError, InvalidInputError, SchemaMismatchError
 from .inference import KINDS, Models
 from .qdrant import filters, payload, query
+from .qdrant.layouts import get_layout
 from .qdrant.schema import DEFAULT_NAMES, Schema, build_schema, differences
 from .records import Hit, Record
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 SEARCH_OPTIONS = tuple(query.SearchRequest.__dataclass_fields__)
-EMBED_CHUNK = 1024
+EMBED_CHUNK = 256  # records embedded and written per step: bounds memory (ColBERT vectors are large)
 
 
 class HybridIndex:
@@ -45,6 +46,7 @@ class HybridIndex:
         async_client: AsyncQdrantClient | None = None,
         engine: Engine | None = None,
         vector_names: dict[str, str] | None = None,
+        payload_layout: str = "canonical",
         upsert_batch: int = 256,
     ) -> None:
         if not isinstance(collection, str) or not _NAME.match(collection) or ".." in collection:
@@ -62,6 +64,7 @@ class HybridIndex:
         self.engine = engine or ClientEngine(location=location, path=path, url=url,
                                              api_key=api_key, client=client,
                                              async_client=async_client)
+        self.layout = get_layout(payload_layout)
         self.upsert_batch = upsert_batch
         self._schema: Schema | None = None
 
@@ -123,15 +126,15 @@ class HybridIndex:
                doc_id: str | Sequence[str] | None = None) -> None:
         """Delete by ids, by filter, by source document, or by all of them at once (AND).
         Ids that are not stored are not an error."""
-        selector = self._check_delete(ids, filter, doc_id)
+        flt = self._selector(ids, filter, doc_id, needed=True)
         if self._exists():
-            self.engine.delete(self.collection, *selector)
+            self.engine.delete(self.collection, flt)
 
     async def adelete(self, ids: Sequence[str] | None = None, *, filter: Any = None,
                       doc_id: str | Sequence[str] | None = None) -> None:
-        selector = self._check_delete(ids, filter, doc_id)
+        flt = self._selector(ids, filter, doc_id, needed=True)
         if await self._aexists():
-            await self.engine.adelete(self.collection, *selector)
+            await self.engine.adelete(self.collection, flt)
 
     def drop(self) -> None:
         """Delete the whole collection."""
@@ -144,6 +147,7 @@ class HybridIndex:
 
     # -- reading -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, *, filter: Any = None,
+               ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
                dense_vector: Sequence[float] | None = None, **options: Any) -> list[Hit]:
         """Best `k` records for `query`, best first.
 
@@ -152,38 +156,48 @@ class HybridIndex:
         ``fusion`` ("rrf" or "dbsf"), ``weights`` ((dense, sparse) for RRF), ``rrf_k``,
         ``mmr`` (lambda_mult: 1 = pure relevance, 0 = most diverse), ``fetch_k``,
         ``score_threshold``, ``oversample`` (prefetch depth = k * oversample).
-        ``filter``: the filter language dict or a qdrant Filter.
+        ``filter``: the filter language dict or a qdrant Filter; ``ids`` / ``doc_id``
+        restrict the search to those records / source documents.
         ``dense_vector``: a ready dense query vector instead of embedding `query`.
+        ``dense_limit`` / ``sparse_limit``: per-source prefetch depths for hybrid.
         """
-        req, flt = self._check_search(query, k, filter, dense_vector, options)
+        req = self._check_search(query, k, dense_vector, options)
+        flt = self._selector(ids, filter, doc_id)
         self._ensure(create=False)
         plan = self._plan(query, req, flt, dense_vector)
-        return _hits(plan, self.engine.query(self.collection, plan))
+        return self._hits(plan, self.engine.query(self.collection, plan))
 
     async def asearch(self, query: str, k: int = 10, *, filter: Any = None,
+                      ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
                       dense_vector: Sequence[float] | None = None, **options: Any) -> list[Hit]:
-        req, flt = self._check_search(query, k, filter, dense_vector, options)
+        req = self._check_search(query, k, dense_vector, options)
+        flt = self._selector(ids, filter, doc_id)
         await self._aensure(create=False)
         plan = await asyncio.to_thread(self._plan, query, req, flt, dense_vector)
-        return _hits(plan, await self.engine.aquery(self.collection, plan))
+        return self._hits(plan, await self.engine.aquery(self.collection, plan))
 
-    def get(self, ids: Sequence[str]) -> list[Record]:
-        """Stored records for `ids`, in that order; ids not stored are left out."""
-        pids = self._check_ids(ids)
-        return _ordered(ids, self.engine.retrieve(self.collection, pids)) if pids and self._exists() else []
-
-    async def aget(self, ids: Sequence[str]) -> list[Record]:
-        pids = self._check_ids(ids)
-        if not pids or not await self._aexists():
+    def get(self, ids: Sequence[str] | None = None, *, filter: Any = None,
+            doc_id: str | Sequence[str] | None = None, limit: int | None = None) -> list[Record]:
+        """Stored records: for `ids` in that order (ids not stored are left out), or all
+        records matching `filter` / `doc_id` (up to `limit`)."""
+        flt = self._selector(ids, filter, doc_id)
+        if ids is not None and not ids or not self._exists():
             return []
-        return _ordered(ids, await self.engine.aretrieve(self.collection, pids))
+        return self._records(ids, self.engine.scroll(self.collection, flt, limit))
+
+    async def aget(self, ids: Sequence[str] | None = None, *, filter: Any = None,
+                   doc_id: str | Sequence[str] | None = None, limit: int | None = None) -> list[Record]:
+        flt = self._selector(ids, filter, doc_id)
+        if ids is not None and not ids or not await self._aexists():
+            return []
+        return self._records(ids, await self.engine.ascroll(self.collection, flt, limit))
 
     def count(self, filter: Any = None) -> int:
-        flt = filters.to_filter(filter)
+        flt = filters.to_filter(filter, self.layout.metadata_prefix)
         return self.engine.count(self.collection, flt) if self._exists() else 0
 
     async def acount(self, filter: Any = None) -> int:
-        flt = filters.to_filter(filter)
+        flt = filters.to_filter(filter, self.layout.metadata_prefix)
         return await self.engine.acount(self.collection, flt) if await self._aexists() else 0
 
     def info(self) -> dict[str, Any]:
@@ -220,6 +234,9 @@ class HybridIndex:
 
     def _check_dense_size(self, dense: Any, count: int) -> None:
         field = self._schema.by_kind("dense")
+        if dense is not None and None in dense and self.models.dense is None:
+            raise InvalidInputError("some records have no dense vector and this index has no "
+                                    "dense model to embed them; pass every vector or Models(dense=...)")
         if field is not None and dense is not None:
             payload.check_dense(dense, count, field.size)
         elif field is not None and self.models.dense is None:
@@ -231,14 +248,21 @@ class HybridIndex:
             raise InvalidInputError(f"collection {self.collection!r} has no dense vector for dense=")
 
     def _points(self, records: list[Record], dense: Any) -> list[payload.Point]:
+        """Embed with every model; caller dense vectors win, None entries get the model's."""
         kinds = [k for k in self.models.kinds() if not (k == "dense" and dense is not None)]
         vectors = self.models.embed_documents([r.text for r in records], kinds)
         if dense is not None:
-            vectors["dense"] = list(dense)
-        return payload.to_points(records, vectors, self.names)
+            dense = list(dense)
+            missing = [i for i, v in enumerate(dense) if v is None]
+            if missing:
+                own = self.models.dense.embed_documents([records[i].text for i in missing])
+                for i, v in zip(missing, own, strict=True):
+                    dense[i] = v
+            vectors["dense"] = dense
+        return payload.to_points(records, vectors, self.names, self.layout)
 
-    def _check_search(self, text: Any, k: Any, filter: Any, dense_vector: Any,
-                      options: dict) -> tuple[query.SearchRequest, qm.Filter | None]:
+    def _check_search(self, text: Any, k: Any, dense_vector: Any,
+                      options: dict) -> query.SearchRequest:
         unknown = set(options) - set(SEARCH_OPTIONS)
         if unknown:
             raise InvalidInputError(
@@ -251,7 +275,7 @@ class HybridIndex:
         if dense_vector is not None:
             size = self._schema.by_kind("dense").size if self._schema_has_dense() else None
             payload.check_dense([dense_vector], 1, size)
-        return req, filters.to_filter(filter)
+        return req
 
     def _plan(self, text: str, req: query.SearchRequest, flt: Any, dense_vector: Any) -> query.QueryPlan:
         kinds = query.query_kinds(req)
@@ -267,18 +291,16 @@ class HybridIndex:
             )
         return query.build_plan(req, plain, self.names, flt)
 
-    def _check_delete(self, ids: Any, filter: Any, doc_id: Any) -> tuple[list | None, qm.Filter | None]:
-        if ids is None and filter is None and doc_id is None:
+    def _selector(self, ids: Any, filter: Any, doc_id: Any, needed: bool = False) -> qm.Filter | None:
+        """ids AND filter AND doc_id, as one Qdrant filter."""
+        if needed and ids is None and filter is None and doc_id is None:
             raise InvalidInputError("delete() needs ids=, filter= or doc_id= (use drop() to delete all)")
-        pids = self._check_ids(ids) if ids is not None else None
         doc_ids = [doc_id] if isinstance(doc_id, str) else doc_id
         if doc_ids is not None and (not doc_ids or not all(isinstance(d, str) for d in doc_ids)):
             raise InvalidInputError(f"doc_id must be a string or a list of strings, got {doc_id!r}")
-        flt = filters.and_filters(filters.to_filter(filter),
-                                  filters.doc_id_filter(list(doc_ids)) if doc_ids else None)
-        if pids is not None and flt is not None:
-            return None, filters.and_filters(qm.Filter(must=[qm.HasIdCondition(has_id=pids)]), flt)
-        return pids, flt
+        has_id = qm.Filter(must=[qm.HasIdCondition(has_id=self._check_ids(ids))]) if ids is not None else None
+        return filters.and_filters(has_id, filters.to_filter(filter, self.layout.metadata_prefix),
+                                   filters.doc_id_filter(list(doc_ids)) if doc_ids else None)
 
     @staticmethod
     def _check_ids(ids: Any) -> list[str]:
@@ -311,6 +333,17 @@ class HybridIndex:
         self._schema = found
         return False
 
+    def _hits(self, plan: query.QueryPlan, found: list[Found]) -> list[Hit]:
+        return [Hit(self.layout.to_record(f.payload, f.id), f.score, query.relevance(plan, f.score))
+                for f in found]
+
+    def _records(self, ids: Sequence[str] | None, found: list[Found]) -> list[Record]:
+        records = [self.layout.to_record(f.payload, f.id) for f in found]
+        if ids is None:
+            return records
+        by_point = {payload.point_id(r.id): r for r in records}
+        return [by_point[p] for p in dict.fromkeys(payload.point_id(i) for i in ids) if p in by_point]
+
     # -- the few I/O steps with twins --------------------------------------------------------------
     def _ensure(self, create: bool, dense_size: int | None = None) -> None:
         if self._schema is None:
@@ -333,13 +366,3 @@ class HybridIndex:
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(i, min(i + size, n)) for i in range(0, n, size)]
-
-
-def _hits(plan: query.QueryPlan, found: list[Found]) -> list[Hit]:
-    return [Hit(payload.to_record(f.payload, f.id), f.score, query.relevance(plan, f.score))
-            for f in found]
-
-
-def _ordered(ids: Sequence[str], found: list[Found]) -> list[Record]:
-    by_id = {r.id: r for r in (payload.to_record(f.payload, f.id) for f in found)}
-    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]

@@ -310,3 +310,37 @@ def test_relevance_is_between_0_and_1_and_follows_the_order(index, options):
     assert all(0.0 <= r <= 1.0 for r in rel) and rel[0] > 0.3
     if "mmr" not in options:
         assert rel == sorted(rel, reverse=True)
+
+
+def test_search_restricted_to_ids_and_documents(index):
+    hits = index.search("music", 8, ids=["cats", "piano", "missing"])
+    assert set(ids(hits)) == {"cats", "piano"}
+    hits = index.search("music", 8, doc_id=["doc-animals", "doc-nature"], mode="dense")
+    assert set(ids(hits)) == {"cats", "dogs", "volcano"}
+    hits = index.search("music", 8, doc_id="doc-music", filter={"year": {"$gt": 2020}})
+    assert set(ids(hits)) == {"guitar-2", "piano"}
+
+
+def test_get_by_filter_doc_id_and_limit(index):
+    assert {r.id for r in index.get(filter={"topic": "finance"})} == {"stocks", "rates"}
+    assert {r.id for r in index.get(doc_id="doc-animals")} == {"cats", "dogs"}
+    assert len(index.get(limit=3)) == 3 and len(index.get()) == 8
+    assert [r.id for r in index.get(["dogs", "cats"], filter={"year": {"$gt": 2020}})] == ["dogs"]
+    assert index.get([]) == []
+
+
+def test_per_source_prefetch_limits(index):
+    hits = index.search("guitar", 8, mode="hybrid", rerank=False, dense_limit=1, sparse_limit=1)
+    assert 1 <= len(hits) <= 2 and ids(hits)[0].startswith("guitar")
+    assert len(index.search("guitar", 8, mode="hybrid", rerank=False)) == 8
+
+
+def test_missing_dense_vectors_are_embedded_by_the_model(records):
+    idx = HybridIndex("mixed", Models())
+    own = Models(sparse=None).dense.embed_documents([records[0].text])[0].tolist()
+    idx.add(records[:2], dense=[own, None])
+    assert ids(idx.search("acoustic guitar on stage", 1, mode="dense")) == ["guitar-2"]
+    sparse_only = HybridIndex("mixed2", Models(dense=None))
+    with pytest.raises(InvalidInputError, match="no dense model to embed them"):
+        sparse_only.add(records[:2], dense=[[1.0, 0.0], None])
+    assert sparse_only.count() == 0

@@ -98,3 +98,8 @@ def test_and_filters():
     assert and_filters(None, a) is a
     assert and_filters(a, b).must == [a, b]
     assert and_filters(None, None) is None
+
+
+def test_prefix_for_flat_layouts():
+    assert to_filter({"a": 1}, prefix="").must[0].key == "a"
+    assert to_filter({"$or": [{"a": 1}, {"b": {"$gt": 2}}]}, prefix="").must[0].should[1].must[0].key == "b"

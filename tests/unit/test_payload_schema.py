@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from fastembed.sparse.sparse_embedding_base import SparseEmbedding
 
-from hybridstore import InvalidInputError, Record
+from hybridstore import ConfigurationError, InvalidInputError, Record
 from hybridstore.qdrant import payload
+from hybridstore.qdrant.layouts import CANONICAL, get_layout
 from hybridstore.qdrant.schema import Schema, VectorField, build_schema, differences
 
 
@@ -19,10 +20,29 @@ def test_point_ids_are_stable_uuids_and_uuids_are_kept():
 
 def test_payload_round_trip_is_exact():
     r = Record("x", "text", {"a": [1, {"b": None}], "ü": "ß"}, doc_id="d", extras={"rel": {"1": "n"}})
-    p = payload.to_payload(r)
+    p = CANONICAL.to_payload(r)
     assert p == {"page_content": "text", "metadata": r.metadata, "doc_id": "d", "id": "x",
                  "node": {"rel": {"1": "n"}}}
-    assert payload.to_record(p, "pid") == r
+    assert CANONICAL.to_record(p, "pid") == r
+
+
+def test_langchain_qdrant_payload_reads_with_the_point_id():
+    r = CANONICAL.to_record({"page_content": "t", "metadata": {"a": 1}}, "uuid-1")
+    assert (r.id, r.text, r.metadata, r.doc_id) == ("uuid-1", "t", {"a": 1}, None)
+
+
+def test_llama_index_layout_round_trip_and_flat_metadata():
+    layout = get_layout("llama_index")
+    r = Record("n1", "node text", {"a": 1, "b": "x"}, doc_id="doc")
+    p = layout.to_payload(r)
+    assert p["a"] == 1 and p["doc_id"] == p["ref_doc_id"] == "doc" and p["_node_type"] == "TextNode"
+    back = layout.to_record(p, "pid")
+    assert (back.id, back.text, back.metadata, back.doc_id) == ("n1", "node text", r.metadata, "doc")
+    assert layout.to_record(layout.to_payload(Record("n2", "t")), "p").doc_id is None
+    with pytest.raises(ConfigurationError, match="reserved"):
+        layout.to_payload(Record("n3", "t", {"doc_id": "x"}))
+    with pytest.raises(ConfigurationError, match="layout 'weird' is unknown"):
+        get_layout("weird")
 
 
 def test_plain_vectors():

@@ -86,17 +86,29 @@ class ClientEngine(Engine):
     async def aquery(self, collection: str, plan: QueryPlan) -> list[Found]:
         return await self._arun(_query(collection, plan))
 
-    def retrieve(self, collection: str, ids: Sequence[str]) -> list[Found]:
-        return self._run(_retrieve(collection, ids))
+    def scroll(self, collection: str, filter: models.Filter | None, limit: int | None) -> list[Found]:
+        found: list[Found] = []
+        offset = None
+        while True:  # page through; each page is one request
+            page, offset = self._run(_scroll(collection, filter, _page(limit, found), offset))
+            found.extend(page)
+            if offset is None or (limit is not None and len(found) >= limit):
+                return found
 
-    async def aretrieve(self, collection: str, ids: Sequence[str]) -> list[Found]:
-        return await self._arun(_retrieve(collection, ids))
+    async def ascroll(self, collection: str, filter: models.Filter | None, limit: int | None) -> list[Found]:
+        found: list[Found] = []
+        offset = None
+        while True:
+            page, offset = await self._arun(_scroll(collection, filter, _page(limit, found), offset))
+            found.extend(page)
+            if offset is None or (limit is not None and len(found) >= limit):
+                return found
 
-    def delete(self, collection: str, ids: Sequence[str] | None, filter: models.Filter | None) -> None:
-        self._run(_delete(collection, ids, filter))
+    def delete(self, collection: str, filter: models.Filter) -> None:
+        self._run(_delete(collection, filter))
 
-    async def adelete(self, collection: str, ids: Sequence[str] | None, filter: models.Filter | None) -> None:
-        await self._arun(_delete(collection, ids, filter))
+    async def adelete(self, collection: str, filter: models.Filter) -> None:
+        await self._arun(_delete(collection, filter))
 
     def count(self, collection: str, filter: models.Filter | None) -> int:
         return self._run(_count(collection, filter))
@@ -234,15 +246,22 @@ def _query(collection: str, plan: QueryPlan) -> Op:
         Found(str(p.id), p.payload or {}, p.score) for p in r.points]
 
 
-def _retrieve(collection: str, ids: Sequence[str]) -> Op:
-    return "retrieve", {"collection_name": collection, "ids": list(ids), "with_payload": True,
-                        "with_vectors": False}, lambda r: [Found(str(p.id), p.payload or {}) for p in r]
+PAGE = 256
 
 
-def _delete(collection: str, ids: Sequence[str] | None, filter: models.Filter | None) -> Op:
-    selector: Any = models.PointIdsList(points=list(ids)) if ids is not None \
-        else models.FilterSelector(filter=filter)
-    return "delete", {"collection_name": collection, "points_selector": selector, "wait": True}, _ignore
+def _page(limit: int | None, found: list) -> int:
+    return PAGE if limit is None else min(PAGE, limit - len(found))
+
+
+def _scroll(collection: str, filter: models.Filter | None, limit: int, offset: Any) -> Op:
+    return "scroll", {"collection_name": collection, "scroll_filter": filter, "limit": limit,
+                      "offset": offset, "with_payload": True, "with_vectors": False}, \
+        lambda r: ([Found(str(p.id), p.payload or {}) for p in r[0]], r[1])
+
+
+def _delete(collection: str, filter: models.Filter) -> Op:
+    return "delete", {"collection_name": collection, "wait": True,
+                      "points_selector": models.FilterSelector(filter=filter)}, _ignore
 
 
 def _count(collection: str, filter: models.Filter | None) -> Op:

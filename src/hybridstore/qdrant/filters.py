@@ -15,14 +15,15 @@ from typing import Any
 from qdrant_client import models
 
 from ..errors import FilterError
-from .payload import DOC_ID, METADATA
+from .layouts import DOC_ID
 
 FIELD_OPS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$contains", "$all",
              "$text", "$exists", "$is_empty")
 LOGICAL_OPS = ("$and", "$or", "$not")
 
 
-def to_filter(spec: Any) -> models.Filter | None:
+def to_filter(spec: Any, prefix: str = "metadata.") -> models.Filter | None:
+    """`prefix`: where metadata keys live in the payload (the layout's metadata_prefix)."""
     if spec is None or isinstance(spec, models.Filter):
         return spec
     if not isinstance(spec, dict):
@@ -30,7 +31,7 @@ def to_filter(spec: Any) -> models.Filter | None:
             f"filter must be a dict like {{'year': {{'$gte': 2020}}}} or a qdrant Filter, "
             f"got {type(spec).__name__}"
         )
-    return _node(spec) if spec else None
+    return _node(spec, prefix) if spec else None
 
 
 def and_filters(*filters: models.Filter | None) -> models.Filter | None:
@@ -44,20 +45,20 @@ def doc_id_filter(doc_ids: list[str]) -> models.Filter:
     return models.Filter(must=[models.FieldCondition(key=DOC_ID, match=models.MatchAny(any=doc_ids))])
 
 
-def _node(spec: dict) -> models.Filter:
+def _node(spec: dict, prefix: str) -> models.Filter:
     must: list = []
     must_not: list = []
     for key, value in spec.items():
         if not isinstance(key, str) or not key:
             raise FilterError(f"filter keys must be non-empty strings, got {key!r}")
         if key == "$and":
-            must.extend(_node(s) for s in _list_of_dicts(key, value))
+            must.extend(_node(s, prefix) for s in _list_of_dicts(key, value))
         elif key == "$or":
-            must.append(models.Filter(should=[_node(s) for s in _list_of_dicts(key, value)]))
+            must.append(models.Filter(should=[_node(s, prefix) for s in _list_of_dicts(key, value)]))
         elif key == "$not":
             if not isinstance(value, dict) or not value:
                 raise FilterError("$not takes a non-empty filter dict, e.g. {'$not': {'a': 1}}")
-            must_not.append(_node(value))
+            must_not.append(_node(value, prefix))
         elif key.startswith("$"):
             raise FilterError(
                 f"unknown logical operator {key!r}; use {', '.join(LOGICAL_OPS)} at this level "
@@ -66,7 +67,7 @@ def _node(spec: dict) -> models.Filter:
         else:
             ops = value if _is_ops(value) else {"$eq": value}
             for op, arg in ops.items():
-                pos, neg = _field(key, op, arg)
+                pos, neg = _field(prefix + key, key, op, arg)
                 must.extend(pos)
                 must_not.extend(neg)
     return models.Filter(must=must or None, must_not=must_not or None)
@@ -84,8 +85,7 @@ def _list_of_dicts(op: str, value: Any) -> list[dict]:
     return value
 
 
-def _field(key: str, op: str, arg: Any) -> tuple[list, list]:
-    path = f"{METADATA}.{key}"
+def _field(path: str, key: str, op: str, arg: Any) -> tuple[list, list]:
     if op in ("$eq", "$contains"):
         return [_equals(path, key, op, arg)], []
     if op == "$ne":

@@ -1,7 +1,4 @@
-"""Records <-> points: the canonical payload shared by both frameworks, and id mapping.
-
-    {"page_content": text, "metadata": {...}, "doc_id": ..., "id": caller's id, "node": {...}}
-"""
+"""Records -> points (payload layouts live in `layouts`), id mapping, input checks."""
 
 from __future__ import annotations
 
@@ -13,8 +10,8 @@ from typing import Any, Mapping, NamedTuple, Sequence
 
 from ..errors import InvalidInputError
 from ..records import Record
+from .layouts import CANONICAL
 
-CONTENT, METADATA, DOC_ID, ID, NODE = "page_content", "metadata", "doc_id", "id", "node"
 NAMESPACE = uuid.UUID("6f1d6c1e-6a6b-5c55-9b8e-3f7e0d1c2b4a")
 
 
@@ -38,24 +35,6 @@ def point_id(record_id: str) -> str:
         return str(uuid.uuid5(NAMESPACE, record_id))
 
 
-def to_payload(record: Record) -> dict[str, Any]:
-    payload = {CONTENT: record.text, METADATA: record.metadata, DOC_ID: record.doc_id,
-               ID: record.id}
-    if record.extras is not None:
-        payload[NODE] = record.extras
-    return payload
-
-
-def to_record(payload: Mapping[str, Any], pid: Any) -> Record:
-    return Record(
-        id=str(payload.get(ID, pid)),
-        text=payload.get(CONTENT, ""),
-        metadata=payload.get(METADATA) or {},
-        doc_id=payload.get(DOC_ID),
-        extras=payload.get(NODE),
-    )
-
-
 def plain_vector(kind: str, vector: Any) -> Any:
     """numpy / fastembed outputs -> JSON-able lists (engines take plain data)."""
     if kind == "sparse":
@@ -66,12 +45,13 @@ def plain_vector(kind: str, vector: Any) -> Any:
 
 
 def to_points(
-    records: Sequence[Record], vectors: Mapping[str, Sequence[Any]], names: Mapping[str, str]
+    records: Sequence[Record], vectors: Mapping[str, Sequence[Any]], names: Mapping[str, str],
+    layout: Any = CANONICAL,
 ) -> list[Point]:
     return [
         Point(point_id(r.id),
               {names[kind]: plain_vector(kind, vs[i]) for kind, vs in vectors.items()},
-              to_payload(r))
+              layout.to_payload(r))
         for i, r in enumerate(records)
     ]
 
@@ -123,6 +103,7 @@ def check_dense(vectors: Sequence[Sequence[float]], count: int, size: int | None
     """Caller-supplied dense vectors: one per record, one size, finite numbers."""
     if len(vectors) != count:
         raise InvalidInputError(f"got {len(vectors)} dense vectors for {count} records")
+    vectors = [v for v in vectors if v is not None]  # None: the dense model embeds it
     sizes = {len(v) for v in vectors}
     if len(sizes) > 1:
         raise InvalidInputError(f"dense vectors have mixed sizes {sorted(sizes)}")

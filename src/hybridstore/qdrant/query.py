@@ -65,6 +65,8 @@ class SearchRequest:
     fetch_k: int | None = None
     score_threshold: float | None = None
     oversample: int = 4
+    dense_limit: int | None = None
+    sparse_limit: int | None = None
 
     def candidates(self) -> int:
         """Depth of each prefetch / rerank pool."""
@@ -118,8 +120,8 @@ def build_plan(
     if req.mode == "hybrid":
         pool = req.candidates()
         root: Stage = Fuse(
-            (Nearest("dense", names["dense"], vectors["dense"], pool),
-             Nearest("sparse", names["sparse"], vectors["sparse"], pool)),
+            (Nearest("dense", names["dense"], vectors["dense"], req.dense_limit or pool),
+             Nearest("sparse", names["sparse"], vectors["sparse"], req.sparse_limit or pool)),
             req.fusion, depth, req.rrf_k, tuple(req.weights) if req.weights else None,
         )
     elif req.mode == "dense" and req.mmr is not None:
@@ -193,8 +195,9 @@ def _check_numbers(req: SearchRequest) -> None:
 
     positive_int("k", req.k)
     positive_int("oversample", req.oversample)
-    if req.fetch_k is not None:
-        positive_int("fetch_k", req.fetch_k)
+    for name in ("fetch_k", "dense_limit", "sparse_limit"):
+        if getattr(req, name) is not None:
+            positive_int(name, getattr(req, name))
     if req.rrf_k is not None:
         positive_int("rrf_k", req.rrf_k)
     if req.mmr is not None and not (isinstance(req.mmr, (int, float)) and 0 <= req.mmr <= 1):

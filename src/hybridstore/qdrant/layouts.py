@@ -1,0 +1,77 @@
+"""Payload layouts: where a record's text, metadata and ids sit in a point's payload.
+
+canonical (hybridstore, and what langchain-qdrant reads and writes):
+    {"page_content": text, "metadata": {...}, "doc_id": ..., "id": caller's id, "node": {...}}
+llama_index (llama-index-vector-stores-qdrant's layout):
+    {**metadata, "_node_content": "<node JSON with text>", "_node_type": ...,
+     "doc_id" / "document_id" / "ref_doc_id": ref doc id or "None"}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from ..errors import ConfigurationError
+from ..records import Record
+
+CONTENT, METADATA, DOC_ID, ID, NODE = "page_content", "metadata", "doc_id", "id", "node"
+
+
+class CanonicalLayout:
+    name = "canonical"
+    metadata_prefix = f"{METADATA}."
+
+    def to_payload(self, record: Record) -> dict[str, Any]:
+        payload = {CONTENT: record.text, METADATA: record.metadata, DOC_ID: record.doc_id,
+                   ID: record.id}
+        if record.extras is not None:
+            payload[NODE] = record.extras
+        return payload
+
+    def to_record(self, payload: Mapping[str, Any], pid: Any) -> Record:
+        return Record(id=str(payload.get(ID, pid)), text=payload.get(CONTENT, ""),
+                      metadata=payload.get(METADATA) or {}, doc_id=payload.get(DOC_ID),
+                      extras=payload.get(NODE))
+
+
+class LlamaIndexLayout:
+    """Flat metadata beside a JSON copy of the whole node; the node's id is the point id."""
+
+    name = "llama_index"
+    metadata_prefix = ""
+    RESERVED = ("_node_content", "_node_type", "document_id", "doc_id", "ref_doc_id")
+
+    def to_payload(self, record: Record) -> dict[str, Any]:
+        bad = [k for k in record.metadata if k in self.RESERVED]
+        if bad:
+            raise ConfigurationError(f"metadata keys {bad} are reserved in the llama_index layout")
+        node = dict((record.extras or {}).get("node_dict") or {})
+        node.update(id_=record.id, text=record.text, metadata=record.metadata, embedding=None)
+        ref = record.doc_id or "None"
+        return {**record.metadata, "_node_content": json.dumps(node, ensure_ascii=False),
+                "_node_type": (record.extras or {}).get("class_name", "TextNode"),
+                "document_id": ref, "doc_id": ref, "ref_doc_id": ref}
+
+    def to_record(self, payload: Mapping[str, Any], pid: Any) -> Record:
+        node = json.loads(payload.get("_node_content") or "{}")
+        ref = payload.get("doc_id")
+        metadata = node.get("metadata")
+        if metadata is None:
+            metadata = {k: v for k, v in payload.items() if k not in self.RESERVED}
+        return Record(id=str(node.get("id_") or pid), text=node.get("text") or "",
+                      metadata=metadata, doc_id=None if ref in (None, "None") else ref,
+                      extras={"node_dict": node, "class_name": payload.get("_node_type", "TextNode")})
+
+
+CANONICAL = CanonicalLayout()
+LAYOUTS = {"canonical": CANONICAL, "llama_index": LlamaIndexLayout()}
+
+
+def get_layout(name: str) -> CanonicalLayout | LlamaIndexLayout:
+    try:
+        return LAYOUTS[name]
+    except KeyError:
+        raise ConfigurationError(
+            f"payload layout {name!r} is unknown; use one of {', '.join(LAYOUTS)}"
+        ) from None
