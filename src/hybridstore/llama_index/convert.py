@@ -1,0 +1,106 @@
+"""LlamaIndex nodes, filters and queries <-> the core's Record, filter dicts and options."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from llama_index.core.schema import BaseNode, MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+    VectorStoreQueryMode,
+)
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+from ..errors import InvalidInputError
+from ..records import Record
+
+OPERATORS = {
+    FilterOperator.EQ: "$eq", FilterOperator.NE: "$ne", FilterOperator.GT: "$gt",
+    FilterOperator.GTE: "$gte", FilterOperator.LT: "$lt", FilterOperator.LTE: "$lte",
+    FilterOperator.IN: "$in", FilterOperator.NIN: "$nin", FilterOperator.ANY: "$in",
+    FilterOperator.ALL: "$all", FilterOperator.CONTAINS: "$contains",
+    # Qdrant's text match compares lower-cased word tokens: it is case-insensitive.
+    FilterOperator.TEXT_MATCH: "$text", FilterOperator.TEXT_MATCH_INSENSITIVE: "$text",
+    FilterOperator.IS_EMPTY: "$is_empty",
+}
+# Node fields the record carries itself; everything else round-trips in `extras`.
+_OWN_FIELDS = ("id_", "text", "text_resource", "metadata", "embedding")
+
+
+def to_record(node: BaseNode) -> Record:
+    extra = {k: v for k, v in node.model_dump(mode="json").items() if k not in _OWN_FIELDS}
+    return Record(node.node_id, node.get_content(metadata_mode=MetadataMode.NONE),
+                  dict(node.metadata), doc_id=node.ref_doc_id,
+                  extras={"node_dict": extra, "class_name": node.class_name()})
+
+
+def to_node(record: Record) -> BaseNode:
+    extras = record.extras or {}
+    if "node_dict" not in extras:  # written by another framework: a plain text node
+        rel = {NodeRelationship.SOURCE: RelatedNodeInfo(node_id=record.doc_id)} if record.doc_id else {}
+        return TextNode(id_=record.id, text=record.text, metadata=record.metadata, relationships=rel)
+    node = {k: v for k, v in extras["node_dict"].items() if k not in _OWN_FIELDS}
+    node.update(id_=record.id, text=record.text, metadata=record.metadata, embedding=None)
+    return metadata_dict_to_node({"_node_content": json.dumps(node),
+                                  "_node_type": extras.get("class_name", "TextNode")})
+
+
+def to_filter(filters: MetadataFilters | Any | None) -> Any:
+    """MetadataFilters -> the core's filter dict; a raw qdrant Filter passes through."""
+    if filters is None or not isinstance(filters, MetadataFilters):
+        return filters
+    parts = [to_filter(f) if isinstance(f, MetadataFilters) else _condition(f) for f in filters.filters]
+    if not parts:
+        return None
+    condition = filters.condition or FilterCondition.AND
+    if condition == FilterCondition.OR:
+        return {"$or": parts}
+    if condition == FilterCondition.NOT:  # none of them may match
+        return {"$not": {"$or": parts}}
+    return {"$and": parts}
+
+
+def _condition(f: MetadataFilter) -> dict:
+    op = OPERATORS.get(f.operator)
+    if op is None:
+        raise InvalidInputError(f"filter operator {f.operator!r} is not supported")
+    return {f.key: {op: True if op == "$is_empty" else f.value}}
+
+
+def search_args(query: VectorStoreQuery, defaults: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
+    """(query text, k, options) for HybridIndex.search."""
+    mode = query.mode
+    # LlamaIndex passes [] for "no restriction" (as_retriever sends the empty nodes_dict).
+    options: dict[str, Any] = {**defaults, "filter": to_filter(query.filters),
+                               "ids": query.node_ids or None, "doc_id": query.doc_ids or None}
+    k = query.similarity_top_k
+    if mode == VectorStoreQueryMode.DEFAULT:
+        options["mode"] = "dense"
+    elif mode == VectorStoreQueryMode.SPARSE:
+        options["mode"], k = "sparse", query.sparse_top_k or k
+    elif mode == VectorStoreQueryMode.HYBRID:
+        options["mode"], k = "hybrid", query.hybrid_top_k or k
+        if query.sparse_top_k:
+            options["sparse_limit"] = query.sparse_top_k
+        if query.alpha is not None:  # LlamaIndex: 1 = vector only, 0 = keyword only
+            options["weights"] = (float(query.alpha), 1.0 - float(query.alpha))
+    elif mode == VectorStoreQueryMode.MMR:
+        options.update(mode="dense", rerank=False,
+                       mmr=0.5 if query.mmr_threshold is None else query.mmr_threshold)
+    else:
+        raise InvalidInputError(
+            f"query mode {mode.value!r} is not supported; use default, sparse, hybrid or mmr"
+        )
+    if query.query_embedding is not None and options["mode"] != "sparse":
+        options["dense_vector"] = query.query_embedding
+    text = query.query_str or ""
+    if not text.strip() and "dense_vector" not in options:
+        raise InvalidInputError(f"{mode.value} queries need query_str (or a query embedding)")
+    if not text.strip():
+        options["rerank"] = False  # nothing to embed for late interaction
+    return text, k, {key: v for key, v in options.items() if v is not None}
