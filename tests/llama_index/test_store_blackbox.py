@@ -191,3 +191,12 @@ def test_bad_input():
     with pytest.raises(InvalidInputError, match="need query_str"):
         store.query(VectorStoreQuery(mode=VectorStoreQueryMode.SPARSE))
     assert store.index.count() == 3
+
+
+def test_missing_collection_is_a_clear_error():
+    from hybridstore import CollectionNotFoundError
+
+    store = HybridVectorStore("never-written", Models(dense=None))
+    with pytest.raises(CollectionNotFoundError, match="'never-written' does not exist"):
+        store.query(q())
+    assert store.get_nodes() == []
