@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from typing import Any, Callable, Iterable, Sequence
 
 from qdrant_client import AsyncQdrantClient, QdrantClient, models as qm
@@ -16,13 +17,14 @@ from qdrant_client import AsyncQdrantClient, QdrantClient, models as qm
 from .engine import ClientEngine, Engine, Found
 from .errors import CollectionNotFoundError, ConfigurationError, InvalidInputError, SchemaMismatchError
 from .inference import KINDS, Models
-from .qdrant import filters, payload, query
+from .qdrant import filters, groups, payload
+from .qdrant import query as qplan
 from .qdrant.layouts import get_layout
 from .qdrant.schema import DEFAULT_NAMES, Schema, build_schema, differences
 from .records import Hit, Record
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
-SEARCH_OPTIONS = tuple(query.SearchRequest.__dataclass_fields__)
+SEARCH_OPTIONS = tuple(qplan.SearchRequest.__dataclass_fields__)
 EMBED_CHUNK = 256  # records embedded and written per step: bounds memory (ColBERT vectors are large)
 
 
@@ -164,8 +166,30 @@ class HybridIndex:
         req = self._check_search(query, k, dense_vector, options)
         flt = self._selector(ids, filter, doc_id)
         self._ensure(create=False)
-        plan = self._plan(query, req, flt, dense_vector)
+        vectors = self._query_vectors([query], req, dense_vector)[0]
+        if req.group_by:
+            return self._search_groups(req, vectors, flt)
+        plan = qplan.build_plan(req, vectors, self.names, flt)
         return self._hits(plan, self.engine.query(self.collection, plan))
+
+    def search_batch(self, queries: Sequence[str], k: int = 10, *, filter: Any = None,
+                     **options: Any) -> list[list[Hit]]:
+        """`search` for many queries at once: one embedding batch per model and one batch
+        request to the engine. Takes the options of `search` (not grouping)."""
+        req, flt = self._check_batch(queries, k, filter, options)
+        self._ensure(create=False)
+        plans = [qplan.build_plan(req, v, self.names, flt)
+                 for v in self._query_vectors(queries, req, None)]
+        return [self._hits(p, f) for p, f in zip(plans, self.engine.query_batch(self.collection, plans), strict=True)]
+
+    async def asearch_batch(self, queries: Sequence[str], k: int = 10, *, filter: Any = None,
+                            **options: Any) -> list[list[Hit]]:
+        req, flt = self._check_batch(queries, k, filter, options)
+        await self._aensure(create=False)
+        vectors = await asyncio.to_thread(self._query_vectors, queries, req, None)
+        plans = [qplan.build_plan(req, v, self.names, flt) for v in vectors]
+        found = await self.engine.aquery_batch(self.collection, plans)
+        return [self._hits(p, f) for p, f in zip(plans, found, strict=True)]
 
     async def asearch(self, query: str, k: int = 10, *, filter: Any = None,
                       ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
@@ -173,7 +197,10 @@ class HybridIndex:
         req = self._check_search(query, k, dense_vector, options)
         flt = self._selector(ids, filter, doc_id)
         await self._aensure(create=False)
-        plan = await asyncio.to_thread(self._plan, query, req, flt, dense_vector)
+        vectors = (await asyncio.to_thread(self._query_vectors, [query], req, dense_vector))[0]
+        if req.group_by:
+            return await self._asearch_groups(req, vectors, flt)
+        plan = qplan.build_plan(req, vectors, self.names, flt)
         return self._hits(plan, await self.engine.aquery(self.collection, plan))
 
     def get(self, ids: Sequence[str] | None = None, *, filter: Any = None,
@@ -262,7 +289,7 @@ class HybridIndex:
         return payload.to_points(records, vectors, self.names, self.layout)
 
     def _check_search(self, text: Any, k: Any, dense_vector: Any,
-                      options: dict) -> query.SearchRequest:
+                      options: dict) -> qplan.SearchRequest:
         unknown = set(options) - set(SEARCH_OPTIONS)
         if unknown:
             raise InvalidInputError(
@@ -271,25 +298,73 @@ class HybridIndex:
         if not isinstance(text, str) or (not text.strip() and dense_vector is None):
             raise InvalidInputError(f"query must be a non-empty string, got {text!r}")
         available = set(self.models.kinds()) | ({"dense"} if dense_vector is not None else set())
-        req = query.resolve(query.SearchRequest(k=k, **options), available)
+        req = qplan.resolve(qplan.SearchRequest(k=k, **options), available)
         if dense_vector is not None:
             size = self._schema.by_kind("dense").size if self._schema_has_dense() else None
             payload.check_dense([dense_vector], 1, size)
         return req
 
-    def _plan(self, text: str, req: query.SearchRequest, flt: Any, dense_vector: Any) -> query.QueryPlan:
-        kinds = query.query_kinds(req)
-        own = [k for k in kinds if not (k == "dense" and dense_vector is not None)]
-        vectors = self.models.embed_query(text, own)
-        if dense_vector is not None:
-            vectors["dense"] = list(dense_vector)
-        plain = {k: payload.plain_vector(k, v) for k, v in vectors.items()}
+    def _query_vectors(self, texts: Sequence[str], req: qplan.SearchRequest,
+                       dense_vector: Any) -> list[dict[str, Any]]:
+        """Plain query vectors per text, one embedding batch per model."""
+        kinds = qplan.query_kinds(req)
         missing = [k for k in kinds if self._schema.by_name(self.names[k]) is None]
         if missing:
             raise SchemaMismatchError(
                 f"collection {self.collection!r} has no {', '.join(missing)} vector for this query"
             )
-        return query.build_plan(req, plain, self.names, flt)
+        own = [k for k in kinds if not (k == "dense" and dense_vector is not None)]
+        by_kind = self.models.embed_queries(texts, own)
+        if dense_vector is not None:
+            by_kind["dense"] = [list(dense_vector)] * len(texts)
+        return [{k: payload.plain_vector(k, vs[i]) for k, vs in by_kind.items()}
+                for i in range(len(texts))]
+
+    def _check_batch(self, texts: Any, k: Any, filter: Any,
+                     options: dict) -> tuple[qplan.SearchRequest, qm.Filter | None]:
+        if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
+            raise InvalidInputError("search_batch() takes a non-empty list of query strings")
+        if options.get("group_by"):
+            raise InvalidInputError("search_batch() does not group; call search(group_by=...)")
+        reqs = [self._check_search(t, k, None, options) for t in texts]
+        return reqs[0], self._selector(None, filter, None)
+
+    # -- grouped search: native where the engine groups, else oversample and group here ------
+    def _group_plan(self, req: qplan.SearchRequest, vectors: dict, flt: Any,
+                    limit: int) -> qplan.QueryPlan:
+        return qplan.build_plan(replace(req, k=limit, group_by=None), vectors, self.names, flt)
+
+    def _group_path(self, req: qplan.SearchRequest) -> str:
+        return groups.key_path(req.group_by, self.layout.metadata_prefix)
+
+    def _search_groups(self, req: qplan.SearchRequest, vectors: dict, flt: Any) -> list[Hit]:
+        plan = self._group_plan(req, vectors, flt, req.k)
+        native = self.engine.query_groups(self.collection, plan, self._group_path(req), req.group_size)
+        if native is not None:
+            return self._hits(plan, native)
+        limit = req.k * req.group_size * 2
+        while True:
+            plan = self._group_plan(req, vectors, flt, limit)
+            found = self.engine.query(self.collection, plan)
+            picked, enough = groups.pick(self._hits(plan, found), req.group_by, req.k, req.group_size)
+            if enough or len(found) < limit:
+                return picked
+            limit *= 2
+
+    async def _asearch_groups(self, req: qplan.SearchRequest, vectors: dict, flt: Any) -> list[Hit]:
+        plan = self._group_plan(req, vectors, flt, req.k)
+        native = await self.engine.aquery_groups(self.collection, plan, self._group_path(req),
+                                                 req.group_size)
+        if native is not None:
+            return self._hits(plan, native)
+        limit = req.k * req.group_size * 2
+        while True:
+            plan = self._group_plan(req, vectors, flt, limit)
+            found = await self.engine.aquery(self.collection, plan)
+            picked, enough = groups.pick(self._hits(plan, found), req.group_by, req.k, req.group_size)
+            if enough or len(found) < limit:
+                return picked
+            limit *= 2
 
     def _selector(self, ids: Any, filter: Any, doc_id: Any, needed: bool = False) -> qm.Filter | None:
         """ids AND filter AND doc_id, as one Qdrant filter."""
@@ -333,8 +408,8 @@ class HybridIndex:
         self._schema = found
         return False
 
-    def _hits(self, plan: query.QueryPlan, found: list[Found]) -> list[Hit]:
-        return [Hit(self.layout.to_record(f.payload, f.id), f.score, query.relevance(plan, f.score))
+    def _hits(self, plan: qplan.QueryPlan, found: list[Found]) -> list[Hit]:
+        return [Hit(self.layout.to_record(f.payload, f.id), f.score, qplan.relevance(plan, f.score))
                 for f in found]
 
     def _records(self, ids: Sequence[str] | None, found: list[Found]) -> list[Record]:

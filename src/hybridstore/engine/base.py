@@ -77,3 +77,20 @@ class Engine(ABC):
 
     @abstractmethod
     async def adrop(self, collection: str) -> None: ...
+
+    # Optional capabilities: engines override these where they have them natively.
+    def query_batch(self, collection: str, plans: Sequence[QueryPlan]) -> list[list[Found]]:
+        return [self.query(collection, p) for p in plans]
+
+    async def aquery_batch(self, collection: str, plans: Sequence[QueryPlan]) -> list[list[Found]]:
+        return [await self.aquery(collection, p) for p in plans]
+
+    def query_groups(self, collection: str, plan: QueryPlan, group_by: str,
+                     size: int) -> list[Found] | None:
+        """Hits of the best `plan.limit` groups (at most `size` each), flattened; None when
+        the engine cannot group (the core then groups itself)."""
+        return None
+
+    async def aquery_groups(self, collection: str, plan: QueryPlan, group_by: str,
+                            size: int) -> list[Found] | None:
+        return None

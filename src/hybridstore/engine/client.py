@@ -86,6 +86,19 @@ class ClientEngine(Engine):
     async def aquery(self, collection: str, plan: QueryPlan) -> list[Found]:
         return await self._arun(_query(collection, plan))
 
+    def query_batch(self, collection: str, plans: Sequence[QueryPlan]) -> list[list[Found]]:
+        return self._run(_query_batch(collection, plans))
+
+    async def aquery_batch(self, collection: str, plans: Sequence[QueryPlan]) -> list[list[Found]]:
+        return await self._arun(_query_batch(collection, plans))
+
+    def query_groups(self, collection: str, plan: QueryPlan, group_by: str, size: int) -> list[Found]:
+        return self._run(_query_groups(collection, plan, group_by, size))
+
+    async def aquery_groups(self, collection: str, plan: QueryPlan, group_by: str,
+                            size: int) -> list[Found]:
+        return await self._arun(_query_groups(collection, plan, group_by, size))
+
     def scroll(self, collection: str, filter: models.Filter | None, limit: int | None) -> list[Found]:
         found: list[Found] = []
         offset = None
@@ -237,13 +250,34 @@ def _prefetch(stage: Stage, filter: models.Filter | None) -> models.Prefetch:
     return models.Prefetch(filter=filter, **_stage(stage, filter))
 
 
+def _request(plan: QueryPlan) -> dict[str, Any]:
+    return {**_stage(plan.root, plan.filter), "limit": plan.limit,
+            "score_threshold": plan.score_threshold, "with_payload": True, "with_vector": False}
+
+
+def _found(points: Sequence[models.ScoredPoint]) -> list[Found]:
+    return [Found(str(p.id), p.payload or {}, p.score) for p in points]
+
+
 def _query(collection: str, plan: QueryPlan) -> Op:
-    kwargs = {"collection_name": collection, **_stage(plan.root, plan.filter),
-              "query_filter": plan.filter, "score_threshold": plan.score_threshold,
-              "with_payload": True, "with_vectors": False}
-    kwargs["limit"] = plan.limit
-    return "query_points", kwargs, lambda r: [
-        Found(str(p.id), p.payload or {}, p.score) for p in r.points]
+    kwargs = _request(plan)
+    kwargs["with_vectors"] = kwargs.pop("with_vector")
+    return "query_points", {"collection_name": collection, "query_filter": plan.filter, **kwargs}, \
+        lambda r: _found(r.points)
+
+
+def _query_batch(collection: str, plans: Sequence[QueryPlan]) -> Op:
+    requests = [models.QueryRequest(filter=p.filter, **_request(p)) for p in plans]
+    return "query_batch_points", {"collection_name": collection, "requests": requests}, \
+        lambda rs: [_found(r.points) for r in rs]
+
+
+def _query_groups(collection: str, plan: QueryPlan, group_by: str, size: int) -> Op:
+    kwargs = _request(plan)
+    kwargs["with_vectors"] = kwargs.pop("with_vector")
+    return "query_points_groups", {"collection_name": collection, "query_filter": plan.filter,
+                                   "group_by": group_by, "group_size": size, **kwargs}, \
+        lambda r: [f for g in r.groups for f in _found(g.hits)]
 
 
 PAGE = 256

@@ -83,8 +83,8 @@ class Models:
     def embed_documents(self, texts: Sequence[str], kinds: Sequence[str]) -> dict[str, list[Any]]:
         return {kind: self._embedders[kind].embed_documents(texts) for kind in kinds}
 
-    def embed_query(self, text: str, kinds: Sequence[str]) -> dict[str, Any]:
-        return {kind: self._embedders[kind].embed_query(text) for kind in kinds}
+    def embed_queries(self, texts: Sequence[str], kinds: Sequence[str]) -> dict[str, list[Any]]:
+        return {kind: self._embedders[kind].embed_queries(texts) for kind in kinds}
 
     def describe(self) -> dict[str, Any]:
         return {kind: e.describe() for kind, e in self._embedders.items()}

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Sequence
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.vectorstores import VectorStore
+from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
 from ..errors import ConfigurationError, InvalidInputError
 from ..index import HybridIndex
@@ -89,6 +89,23 @@ class HybridVectorStore(VectorStore):
     async def asimilarity_search_with_score(self, query: str, k: int = 4,
                                             **kwargs: Any) -> list[tuple[Document, float]]:
         return _scored(await self.index.asearch(query, k, **kwargs))
+
+    def similarity_search_batch(self, queries: list[str], k: int = 4,
+                                **kwargs: Any) -> list[list[Document]]:
+        """Many queries in one call: one embedding batch per model, one engine request."""
+        return [[d for d, _ in _scored(hits)] for hits in self.index.search_batch(queries, k, **kwargs)]
+
+    async def asimilarity_search_batch(self, queries: list[str], k: int = 4,
+                                       **kwargs: Any) -> list[list[Document]]:
+        found = await self.index.asearch_batch(queries, k, **kwargs)
+        return [[d for d, _ in _scored(hits)] for hits in found]
+
+    def as_retriever(self, **kwargs: Any) -> VectorStoreRetriever:
+        """LangChain's VectorStoreRetriever whose `batch` / `abatch` use one batch search."""
+        from .retriever import HybridStoreRetriever
+
+        tags = kwargs.pop("tags", None) or [*self._get_retriever_tags()]
+        return HybridStoreRetriever(vectorstore=self, tags=tags, **kwargs)
 
     def _similarity_search_with_relevance_scores(self, query: str, k: int = 4,
                                                  **kwargs: Any) -> list[tuple[Document, float]]:

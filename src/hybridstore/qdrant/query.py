@@ -67,6 +67,8 @@ class SearchRequest:
     oversample: int = 4
     dense_limit: int | None = None
     sparse_limit: int | None = None
+    group_by: str | None = None
+    group_size: int = 1
 
     def candidates(self) -> int:
         """Depth of each prefetch / rerank pool."""
@@ -195,6 +197,9 @@ def _check_numbers(req: SearchRequest) -> None:
 
     positive_int("k", req.k)
     positive_int("oversample", req.oversample)
+    positive_int("group_size", req.group_size)
+    if req.group_by is not None and (not isinstance(req.group_by, str) or not req.group_by):
+        raise InvalidInputError(f"group_by must be 'doc_id' or a metadata key, got {req.group_by!r}")
     for name in ("fetch_k", "dense_limit", "sparse_limit"):
         if getattr(req, name) is not None:
             positive_int(name, getattr(req, name))

@@ -1,0 +1,127 @@
+"""Grouped search (native and emulated) and batch search, through the core and both adapters."""
+
+import pytest
+
+from hybridstore import HybridIndex, InvalidInputError, Record
+from hybridstore.engine import ClientEngine
+
+
+class NoNativeGroups(ClientEngine):
+    """The same engine with native grouping switched off: the core's emulation runs."""
+
+    def query_groups(self, *args, **kwargs):
+        return None
+
+    async def aquery_groups(self, *args, **kwargs):
+        return None
+
+
+def chunked_records():
+    """Three chunks per source document, so grouping has something to do."""
+    docs = {"guitars": ["The guitar has six strings.", "Electric guitars need amplifiers.",
+                        "Guitar strings are steel or nylon."],
+            "pianos": ["The piano has 88 keys.", "A grand piano has a long body.",
+                       "Piano strings are struck by hammers."],
+            "cats": ["Cats sleep most of the day.", "Cats hunt at night.", "Kittens play with string."]}
+    return [Record(f"{d}-{i}", t, {"topic": d, "part": i}, doc_id=d)
+            for d, texts in docs.items() for i, t in enumerate(texts)]
+
+
+@pytest.fixture(params=["native", "emulated"])
+def grouped_index(request, models):
+    engine = ClientEngine() if request.param == "native" else NoNativeGroups()
+    idx = HybridIndex("groups", models, engine=engine)
+    idx.add(chunked_records())
+    yield idx
+    idx.close()
+
+
+def doc_ids(hits):
+    return [h.record.doc_id for h in hits]
+
+
+@pytest.mark.parametrize("options", [{"mode": "dense", "rerank": False}, {"mode": "sparse", "rerank": False},
+                                     {"mode": "hybrid", "rerank": False}, {"mode": "hybrid", "rerank": True}])
+def test_at_most_n_hits_per_document(grouped_index, options):
+    hits = grouped_index.search("strings of a guitar", 3, group_by="doc_id", group_size=1, **options)
+    assert sorted(doc_ids(hits)) == sorted(set(doc_ids(hits))) and len(hits) <= 3
+    two = grouped_index.search("strings of a guitar", 2, group_by="doc_id", group_size=2, **options)
+    assert all(doc_ids(two).count(d) <= 2 for d in doc_ids(two)) and len(set(doc_ids(two))) == 2
+    if options["mode"] != "sparse":  # BM25 only matches chunks sharing a word with the query
+        assert len(two) == 4
+    first = two[0].record.doc_id
+    assert [h.score for h in two if h.record.doc_id == first] == sorted(
+        (h.score for h in two if h.record.doc_id == first), reverse=True)
+
+
+def test_native_and_emulated_grouping_agree(models):
+    native = HybridIndex("n", models, engine=ClientEngine())
+    emulated = HybridIndex("e", models, engine=NoNativeGroups())
+    for idx in (native, emulated):
+        idx.add(chunked_records())
+    for query in ("strings", "sleeping cats", "piano keys"):
+        for key, size in (("doc_id", 1), ("doc_id", 2), ("topic", 1)):
+            a = native.search(query, 2, group_by=key, group_size=size, mode="dense", rerank=False)
+            b = emulated.search(query, 2, group_by=key, group_size=size, mode="dense", rerank=False)
+            assert [h.record.id for h in a] == [h.record.id for h in b]
+
+
+async def test_grouping_async_filter_and_exhaustion(grouped_index):
+    hits = await grouped_index.asearch("strings", 10, group_by="topic", group_size=1, mode="dense")
+    assert sorted(doc_ids(hits)) == ["cats", "guitars", "pianos"]  # fewer groups than asked: all of them
+    hits = grouped_index.search("strings", 5, group_by="doc_id", filter={"topic": {"$ne": "cats"}})
+    assert set(doc_ids(hits)) == {"guitars", "pianos"}
+
+
+def test_batch_equals_single_searches(index):
+    queries = ["who plays the guitar", "central bank", "volcano ash", "sleepy cats"]
+    for options in ({}, {"mode": "dense", "rerank": False}, {"mode": "sparse"}, {"fusion": "dbsf", "rerank": False}):
+        batch = index.search_batch(queries, 3, **options)
+        single = [index.search(q, 3, **options) for q in queries]
+        assert [[h.record.id for h in hs] for hs in batch] == [[h.record.id for h in hs] for hs in single]
+        assert [[round(h.score, 5) for h in hs] for hs in batch] == [[round(h.score, 5) for h in hs] for hs in single]
+
+
+async def test_async_batch_and_filters(index):
+    batch = await index.asearch_batch(["guitar", "bank"], 2, filter={"topic": "music"})
+    assert all(h.record.metadata["topic"] == "music" for hs in batch for h in hs)
+    with pytest.raises(InvalidInputError, match="non-empty list"):
+        index.search_batch("guitar")
+    with pytest.raises(InvalidInputError, match="does not group"):
+        index.search_batch(["a"], group_by="doc_id")
+    with pytest.raises(InvalidInputError, match="query must be a non-empty string"):
+        index.search_batch(["ok", ""])
+
+
+def test_langchain_grouping_and_batch(monkeypatch):
+    from hybridstore.langchain import HybridRetriever, HybridVectorStore
+
+    store = HybridVectorStore("lc-groups")
+    records = chunked_records()
+    store.add_texts([r.text for r in records], [dict(r.metadata, source=r.doc_id) for r in records],
+                    ids=[r.id for r in records])
+    docs = store.similarity_search("strings", 3, group_by="doc_id")
+    assert sorted(d.metadata["source"] for d in docs) == ["cats", "guitars", "pianos"]
+    calls = []
+    monkeypatch.setattr(store.index, "search", lambda *a, **k: calls.append(a) or [])
+    queries = ["guitar strings", "piano keys", "cats"]
+    for retriever in (store.as_retriever(search_kwargs={"k": 1}), HybridRetriever(store=store, k=1)):
+        results = retriever.batch(queries)
+        assert [r[0].metadata["topic"] for r in results] == ["guitars", "pianos", "cats"]
+    assert calls == []  # one batch search, never a loop of single searches
+
+
+async def test_langchain_abatch_and_llama_grouping():
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+
+    from hybridstore.langchain import HybridVectorStore as LCStore
+    from hybridstore.llama_index import HybridVectorStore as LIStore
+
+    lc = LCStore("lc-abatch")
+    lc.add_texts(["alpha text", "beta text"], ids=["a", "b"])
+    found = await lc.as_retriever(search_kwargs={"k": 1}).abatch(["alpha", "beta"])
+    assert [d[0].id for d in found] == ["a", "b"]
+    li = LIStore("li-groups", search_options={"group_by": "doc_id", "group_size": 1})
+    li.index.add(chunked_records())
+    result = li.query(VectorStoreQuery(query_str="strings", mode="sparse", similarity_top_k=3))
+    assert sorted(n.ref_doc_id for n in result.nodes) == ["cats", "guitars", "pianos"]
