@@ -27,8 +27,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The whole suite runs once per embedded engine: Qdrant Edge and qdrant-client's local mode.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q -rs
+	HYBRIDSTORE_ENGINE=edge $(BIN)/python -m pytest -q -rs
+	HYBRIDSTORE_ENGINE=local $(BIN)/python -m pytest -q -rs
 
 demo: $(VENV)/.installed
 	rm -rf .demo-index

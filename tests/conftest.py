@@ -58,3 +58,7 @@ def index(models, records):
     idx.add(records)
     yield idx
     idx.close()
+
+
+def pytest_report_header(config):
+    return f"hybridstore embedded engine: {os.environ.get('HYBRIDSTORE_ENGINE') or 'edge (default)'}"

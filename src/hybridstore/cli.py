@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--location", default=None, help="':memory:' for a throw-away index")
     where.add_argument("--url", default=None, help="a Qdrant server")
     p.add_argument("--api-key", default=None)
+    p.add_argument("--engine", choices=("edge", "local"), default=None,
+                   help="embedded engine (default edge, or $HYBRIDSTORE_ENGINE)")
     p.add_argument("--pack", default=None, help="model pack folder (default $HYBRIDSTORE_MODELS)")
     for kind in ("dense", "sparse"):
         p.add_argument(f"--{kind}", default=None, help=f"{kind} model name, or 'none'")
@@ -97,6 +99,8 @@ def _index(args: argparse.Namespace, models: Models | None = None, **where: Any)
         where = ({"url": args.url, "api_key": args.api_key} if args.url
                  else {"location": args.location} if args.location
                  else {"path": args.path or "hybridstore-data"})
+    if "url" not in where:
+        where["engine"] = args.engine
     return HybridIndex(args.collection, models or _models(args), **where)
 
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from qdrant_client import AsyncQdrantClient, QdrantClient, models as qm
 
-from .engine import ClientEngine, Engine, Found
+from .engine import Engine, Found, open_engine
 from .errors import CollectionNotFoundError, ConfigurationError, InvalidInputError, SchemaMismatchError
 from .inference import KINDS, Models
 from .qdrant import filters, groups, payload
@@ -33,6 +33,8 @@ class HybridIndex:
 
     Storage: ``location=":memory:"`` (default), ``path=DIR`` (embedded, on disk),
     ``url=URL`` (+ ``api_key``) for a Qdrant server, or your own ``client=QdrantClient``.
+    Embedded storage runs on Qdrant Edge (``engine="edge"``, the default) or qdrant-client's
+    local mode (``engine="local"``); ``engine=`` also takes an ``Engine`` instance.
     """
 
     def __init__(
@@ -46,7 +48,7 @@ class HybridIndex:
         api_key: str | None = None,
         client: QdrantClient | None = None,
         async_client: AsyncQdrantClient | None = None,
-        engine: Engine | None = None,
+        engine: Engine | str | None = None,
         vector_names: dict[str, str] | None = None,
         payload_layout: str = "canonical",
         upsert_batch: int = 256,
@@ -57,15 +59,17 @@ class HybridIndex:
                 "and '.', starting with a letter or digit"
             )
         given = [n for n, v in {"location": location, "path": path, "url": url, "client": client,
-                                "engine": engine}.items() if v is not None]
+                                "engine": engine if isinstance(engine, Engine) else None}.items()
+                 if v is not None]
         if len(given) > 1:
             raise ConfigurationError(f"give one of location=, path=, url=, client=, engine=; got {given}")
+        if location not in (None, ":memory:"):
+            raise ConfigurationError(f"location={location!r}: use ':memory:', path=DIR or url=URL")
         self.collection = collection
         self.models = models if models is not None else Models()
         self.names = {**DEFAULT_NAMES, **(vector_names or {})}
-        self.engine = engine or ClientEngine(location=location, path=path, url=url,
-                                             api_key=api_key, client=client,
-                                             async_client=async_client)
+        self.engine = open_engine(engine, location=location, path=path, url=url, api_key=api_key,
+                                  client=client, async_client=async_client)
         self.layout = get_layout(payload_layout)
         self.upsert_batch = upsert_batch
         self._schema: Schema | None = None

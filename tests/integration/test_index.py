@@ -202,7 +202,7 @@ def test_on_disk_index_survives_reopen_and_is_locked(tmp_path, records):
     idx = HybridIndex("disk", Models(), path=str(tmp_path))
     idx.add(records)
     with pytest.raises(StorageLockedError, match=str(tmp_path)):
-        HybridIndex("disk", Models(), path=str(tmp_path))
+        HybridIndex("disk", Models(), path=str(tmp_path)).count()
     idx.close()
     with HybridIndex("disk", Models(), path=str(tmp_path)) as reopened:
         assert reopened.count() == 8

@@ -24,7 +24,7 @@ def test_reads_a_langchain_qdrant_hybrid_collection(tmp_path):
     write_with_langchain_qdrant(tmp_path, RetrievalMode.HYBRID)
     models = Models(sparse=ModelSpec("Qdrant/bm25", "sparse", options={"modifier": None}))
     store = HybridVectorStore.from_existing_collection(
-        "anchor", models=models, path=str(tmp_path), vector_names=ANCHOR_NAMES)
+        "anchor", models=models, path=str(tmp_path), engine="local", vector_names=ANCHOR_NAMES)
     for mode in ("dense", "sparse", "hybrid"):
         doc = store.similarity_search("acoustic guitar on stage", 1, mode=mode)[0]
         assert doc.page_content == TEXTS["guitar-2"][0] and doc.metadata == TEXTS["guitar-2"][1]
@@ -36,5 +36,5 @@ def test_reads_a_langchain_qdrant_hybrid_collection(tmp_path):
 def test_reads_a_langchain_qdrant_dense_collection(tmp_path):
     write_with_langchain_qdrant(tmp_path, RetrievalMode.DENSE)
     store = HybridVectorStore.from_existing_collection(
-        "anchor", models=Models(sparse=None), path=str(tmp_path), vector_names={"dense": ""})
+        "anchor", models=Models(sparse=None), path=str(tmp_path), engine="local", vector_names={"dense": ""})
     assert store.similarity_search("volcano", 1)[0].page_content == TEXTS["volcano"][0]

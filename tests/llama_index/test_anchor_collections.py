@@ -43,7 +43,8 @@ def test_opens_and_queries_its_collection(tmp_path, hybrid):
     probe.close()
     names = {"dense": dense_name, "sparse": "text-sparse-new"}
     sparse = ModelSpec("Qdrant/bm25", "sparse", options={"modifier": None}) if hybrid else None
-    store = HybridVectorStore("anchor", Models(sparse=sparse), path=str(tmp_path),
+    # the anchors wrote with qdrant-client's local mode: open its files with the same engine
+    store = HybridVectorStore("anchor", Models(sparse=sparse), path=str(tmp_path), engine="local",
                               vector_names=names, payload_layout="llama_index")
     store.index.open()
     embed = HybridEmbedding()
