@@ -35,6 +35,8 @@ class HybridIndex:
     ``url=URL`` (+ ``api_key``) for a Qdrant server, or your own ``client=QdrantClient``.
     Embedded storage runs on Qdrant Edge (``engine="edge"``, the default) or qdrant-client's
     local mode (``engine="local"``); ``engine=`` also takes an ``Engine`` instance.
+    ``payload_indexes``: metadata keys you filter on, e.g. ``{"year": "integer", "topic":
+    "keyword"}`` (``doc_id`` is always indexed); ``optimize_threshold``: see `optimize`.
     """
 
     def __init__(
@@ -51,6 +53,8 @@ class HybridIndex:
         engine: Engine | str | None = None,
         vector_names: dict[str, str] | None = None,
         payload_layout: str = "canonical",
+        payload_indexes: dict[str, str] | None = None,
+        optimize_threshold: int | None = 20_000,
         upsert_batch: int = 256,
     ) -> None:
         if not isinstance(collection, str) or not _NAME.match(collection) or ".." in collection:
@@ -71,8 +75,11 @@ class HybridIndex:
         self.engine = open_engine(engine, location=location, path=path, url=url, api_key=api_key,
                                   client=client, async_client=async_client)
         self.layout = get_layout(payload_layout)
+        self.payload_indexes = _check_indexes(payload_indexes or {})
+        self.optimize_threshold = optimize_threshold
         self.upsert_batch = upsert_batch
         self._schema: Schema | None = None
+        self._written = 0  # points written since the last optimize, by this instance
 
     def __repr__(self) -> str:
         return f"HybridIndex({self.collection!r}, {self.models!r}, engine={self.engine!r})"
@@ -95,6 +102,8 @@ class HybridIndex:
                 self.engine.upsert(self.collection, points[a:b])
             if progress:
                 progress(stop - start)
+        if self._count_written(len(records)):
+            self.optimize()
         return [r.id for r in records]
 
     async def aadd(self, records: Iterable[Record], *, dense: Sequence[Sequence[float]] | None = None,
@@ -110,6 +119,8 @@ class HybridIndex:
                 await self.engine.aupsert(self.collection, points[a:b])
             if progress:
                 progress(stop - start)
+        if self._count_written(len(records)):
+            await self.aoptimize()
         return [r.id for r in records]
 
     def create(self, dense_size: int | None = None) -> None:
@@ -127,6 +138,20 @@ class HybridIndex:
 
     async def aopen(self) -> None:
         await self._aensure(create=False)
+
+    def optimize(self) -> None:
+        """Build the vector (HNSW) indexes now. Qdrant Edge never indexes by itself and holds
+        the GIL while it does, so hybridstore calls this after every ``optimize_threshold``
+        points an index writes (default 20,000; None: only on request); call it after a bulk
+        ingest. Until then searches are exact (brute force), and correct either way."""
+        if self._exists():
+            self.engine.optimize(self.collection)
+        self._written = 0
+
+    async def aoptimize(self) -> None:
+        if await self._aexists():
+            await self.engine.aoptimize(self.collection)
+        self._written = 0
 
     def delete(self, ids: Sequence[str] | None = None, *, filter: Any = None,
                doc_id: str | Sequence[str] | None = None) -> None:
@@ -429,18 +454,43 @@ class HybridIndex:
             expected = self._expected(dense_size)
             if self._accept(self.engine.schema(self.collection), expected, create):
                 self.engine.create(self.collection, expected)
+            for field, kind in self._index_fields():
+                self.engine.index_payload(self.collection, field, kind)
 
     async def _aensure(self, create: bool, dense_size: int | None = None) -> None:
         if self._schema is None:
             expected = await asyncio.to_thread(self._expected, dense_size)
             if self._accept(await self.engine.aschema(self.collection), expected, create):
                 await self.engine.acreate(self.collection, expected)
+            for field, kind in self._index_fields():
+                await self.engine.aindex_payload(self.collection, field, kind)
+
+    def _index_fields(self) -> list[tuple[str, str]]:
+        """doc_id always (delete-by-document), plus the metadata keys the user declared."""
+        declared = [(self.layout.metadata_prefix + k, v) for k, v in self.payload_indexes.items()]
+        return [("doc_id", "keyword"), *declared]
+
+    def _count_written(self, n: int) -> bool:
+        self._written += n
+        return self.optimize_threshold is not None and self._written >= self.optimize_threshold
 
     def _exists(self) -> bool:
         return self._schema is not None or self.engine.schema(self.collection) is not None
 
     async def _aexists(self) -> bool:
         return self._schema is not None or await self.engine.aschema(self.collection) is not None
+
+
+INDEX_KINDS = ("keyword", "integer", "float", "bool", "datetime", "text", "uuid")
+
+
+def _check_indexes(indexes: dict[str, str]) -> dict[str, str]:
+    bad = {k: v for k, v in indexes.items() if v not in INDEX_KINDS or not isinstance(k, str) or not k}
+    if bad:
+        raise ConfigurationError(
+            f"payload_indexes {bad} are not valid; map metadata keys to one of {', '.join(INDEX_KINDS)}"
+        )
+    return dict(indexes)
 
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:

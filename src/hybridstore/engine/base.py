@@ -94,3 +94,18 @@ class Engine(ABC):
     async def aquery_groups(self, collection: str, plan: QueryPlan, group_by: str,
                             size: int) -> list[Found] | None:
         return None
+
+    def index_payload(self, collection: str, field: str, kind: str) -> None:
+        """Create a payload index (kind: keyword, integer, float, bool, datetime, text, uuid)
+        on a payload path; engines whose filters cannot use indexes do nothing."""
+        return None
+
+    async def aindex_payload(self, collection: str, field: str, kind: str) -> None:
+        self.index_payload(collection, field, kind)
+
+    def optimize(self, collection: str) -> None:
+        """Build vector indexes now; engines that index on their own do nothing."""
+        return None
+
+    async def aoptimize(self, collection: str) -> None:
+        self.optimize(collection)

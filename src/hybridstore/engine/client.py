@@ -99,6 +99,14 @@ class ClientEngine(Engine):
                             size: int) -> list[Found]:
         return await self._arun(_query_groups(collection, plan, group_by, size))
 
+    def index_payload(self, collection: str, field: str, kind: str) -> None:
+        if not self.local:  # local mode has no payload indexes (it only warns)
+            self._run(_index_payload(collection, field, kind))
+
+    async def aindex_payload(self, collection: str, field: str, kind: str) -> None:
+        if not self.local:
+            await self._arun(_index_payload(collection, field, kind))
+
     def scroll(self, collection: str, filter: models.Filter | None, limit: int | None) -> list[Found]:
         found: list[Found] = []
         offset = None
@@ -301,3 +309,8 @@ def _delete(collection: str, filter: models.Filter) -> Op:
 def _count(collection: str, filter: models.Filter | None) -> Op:
     return "count", {"collection_name": collection, "count_filter": filter, "exact": True}, \
         lambda r: int(r.count)
+
+
+def _index_payload(collection: str, field: str, kind: str) -> Op:
+    return "create_payload_index", {"collection_name": collection, "field_name": field,
+                                    "field_schema": models.PayloadSchemaType(kind), "wait": True}, _ignore

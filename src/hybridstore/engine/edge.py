@@ -138,6 +138,15 @@ class EdgeEngine(Engine):
         """Build the collection's HNSW index now; True when any segment changed."""
         return self._run(collection, ("optimize", lambda shard: shard.optimize()))
 
+    async def aoptimize(self, collection: str) -> bool:
+        return await self._arun(collection, ("optimize", lambda shard: shard.optimize()))
+
+    def index_payload(self, collection: str, field: str, kind: str) -> None:
+        self._run(collection, _index_payload(field, kind))
+
+    async def aindex_payload(self, collection: str, field: str, kind: str) -> None:
+        await self._arun(collection, _index_payload(field, kind))
+
     def close(self) -> None:
         with self._lock:
             if self._closed:
@@ -336,3 +345,12 @@ def _range(r: Any) -> Any:
     if isinstance(r, models.DatetimeRange):
         return edge.RangeDateTime(**{k: v and v.isoformat() for k, v in bounds.items()})
     return edge.RangeFloat(**bounds)
+
+
+_SCHEMA_TYPES = {"keyword": "Keyword", "integer": "Integer", "float": "Float", "bool": "Bool",
+                 "datetime": "Datetime", "text": "Text", "uuid": "Uuid"}
+
+
+def _index_payload(field: str, kind: str) -> Op:
+    op = edge.UpdateOperation.create_field_index(field, getattr(edge.PayloadSchemaType, _SCHEMA_TYPES[kind]))
+    return "create_field_index", lambda shard: shard.update(op)

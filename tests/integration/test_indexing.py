@@ -1,0 +1,64 @@
+"""Payload indexes and the optimize policy (Qdrant Edge never indexes by itself)."""
+
+import asyncio
+
+import pytest
+
+from hybridstore import ConfigurationError, HybridIndex, Models, Record
+from hybridstore.engine import EdgeEngine
+
+
+def corpus(n=60):
+    return [Record(f"r{i}", f"text number {i} about {'guitars' if i % 2 else 'pianos'}",
+                   {"year": 2000 + i % 20, "topic": f"t{i % 3}"}, doc_id=f"d{i % 5}") for i in range(n)]
+
+
+def test_declared_and_automatic_payload_indexes_on_edge(tmp_path):
+    idx = HybridIndex("p", Models(), path=str(tmp_path),
+                      payload_indexes={"year": "integer", "topic": "keyword"})
+    idx.add(corpus())
+    idx.close()
+    reopened = HybridIndex("p", Models(), path=str(tmp_path), payload_indexes={"year": "integer"})
+    assert reopened.count({"year": {"$gte": 2010}}) == 30  # indexed filters still exact
+    schema = reopened.engine._run("p", ("info", lambda shard: shard.info().payload_schema))
+    assert {k: str(v.data_type).split(".")[-1] for k, v in schema.items()} == {
+        "doc_id": "Keyword", "metadata.year": "Integer", "metadata.topic": "Keyword"}
+    reopened.close()
+
+
+def test_bad_payload_index_kind():
+    with pytest.raises(ConfigurationError, match="map metadata keys to one of keyword"):
+        HybridIndex("x", Models(), payload_indexes={"year": "number"})
+
+
+def test_optimize_threshold_and_results_unchanged():
+    idx = HybridIndex("opt", Models(), engine=EdgeEngine(location=":memory:"), optimize_threshold=50)
+    records = corpus()
+    idx.add(records[:40])
+    assert idx._written == 40  # below the threshold: not optimized yet
+    before = [h.record.id for h in idx.search("guitars", 10, mode="dense")]
+    idx.add(records[40:])
+    assert idx._written == 0  # the threshold was crossed: optimized
+    assert [h.record.id for h in idx.search("guitars", 10, mode="dense", filter={"year": {"$lt": 2040}})][:5] \
+        == before[:5]
+    manual = HybridIndex("manual", Models(), optimize_threshold=None)
+    manual.add(records)
+    assert manual._written == 60
+    manual.optimize()
+    assert manual._written == 0 and manual.count() == 60
+
+
+async def test_concurrent_async_callers_are_safe():
+    idx = HybridIndex("conc", Models())
+    await idx.aadd(corpus(20))
+
+    async def writer(i):
+        await idx.aadd([Record(f"w{i}-{j}", f"written by task {i} item {j}", {"task": i}) for j in range(5)])
+
+    async def reader(i):
+        hits = await idx.asearch("guitars", 5, filter={"topic": "t1"})
+        assert all(h.record.metadata["topic"] == "t1" for h in hits)
+
+    await asyncio.gather(*(writer(i) for i in range(6)), *(reader(i) for i in range(12)))
+    assert await idx.acount() == 20 + 30
+    assert await idx.acount({"task": 3}) == 5
