@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--split", default="test")
     s.add_argument("--modes", default=",".join(EVAL_MODES))
     s.add_argument("--max-queries", type=int, default=None)
+    s.add_argument("--rerank-depth", type=int, default=100,
+                   help="candidates the late-interaction model reranks (default 100)")
     s.add_argument("--json-out", type=Path, default=None)
     s.set_defaults(run=cmd_eval)
 
@@ -174,7 +176,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"ingesting {len(corpus)} documents into {index.collection!r}...", file=sys.stderr)
             with tqdm(total=len(corpus), unit="doc", desc="ingest", file=sys.stderr) as bar:
                 index.add(corpus, progress=bar.update)
-        rows = [_eval_mode(index, mode, qids, queries, qrels) for mode in modes]
+        rows = [_eval_mode(index, mode, qids, queries, qrels, args.rerank_depth) for mode in modes]
     print(f"{'mode':<16}{'nDCG@10':>9}{'R@100':>9}{'p50 ms':>9}   ({len(qids)} queries)")
     for row in rows:
         print(f"{row['mode']:<16}{row['ndcg@10']:>9.4f}{row['recall@100']:>9.4f}{row['p50_ms']:>9.1f}")
@@ -183,12 +185,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_mode(index: HybridIndex, mode: str, qids: list[str], queries: dict, qrels: dict) -> dict:
+def _eval_mode(index: HybridIndex, mode: str, qids: list[str], queries: dict, qrels: dict,
+               depth: int) -> dict:
     base, _, rerank = mode.partition("+")
+    options = {"oversample": 1, "fetch_k": depth} if rerank else {}
     ndcg, recall, took = [], [], []
     for qid in tqdm(qids, desc=mode, file=sys.stderr, leave=False):
         start = time.perf_counter()
-        hits = index.search(queries[qid], 100, mode=base, rerank=bool(rerank))
+        hits = index.search(queries[qid], 100, mode=base, rerank=bool(rerank), **options)
         took.append(time.perf_counter() - start)
         ranked = [h.record.id for h in hits]
         ndcg.append(beir.ndcg_at(ranked, qrels[qid], 10))

@@ -86,40 +86,52 @@ class HybridIndex:
 
     # -- writing -----------------------------------------------------------------------------
     def add(self, records: Iterable[Record], *, dense: Sequence[Sequence[float]] | None = None,
-            progress: Callable[[int], None] | None = None) -> list[str]:
+            progress: Callable[[int], None] | None = None, skip_unchanged: bool = True) -> list[str]:
         """Embed and store records (re-adding an id overwrites it); returns their ids.
 
         ``dense``: your own dense vectors, one per record, instead of the dense model's.
+        ``skip_unchanged``: a record whose stored content hash (text, metadata, doc_id,
+        extras, models) is unchanged is neither embedded nor written again. ``self.stats``
+        counts what the last add embedded and skipped.
         """
         records, size = self._check_add(records, dense)
+        self.stats = {"embedded": 0, "unchanged": 0}
         if not records:
             return []
         self._ensure(create=True, dense_size=size)
         self._check_dense_size(dense, len(records))
         for start, stop in _chunks(len(records), EMBED_CHUNK):
-            points = self._points(records[start:stop], dense and dense[start:stop])
+            chunk, vecs, hashes = self._chunk(records, dense, start, stop)
+            stored = self.engine.scroll(self.collection, self._has_ids(chunk), len(chunk)) \
+                if skip_unchanged else []
+            points = self._points(*self._changed(chunk, vecs, hashes, stored))
             for a, b in _chunks(len(points), self.upsert_batch):
                 self.engine.upsert(self.collection, points[a:b])
             if progress:
                 progress(stop - start)
-        if self._count_written(len(records)):
+        if self._count_written(self.stats["embedded"]):
             self.optimize()
         return [r.id for r in records]
 
     async def aadd(self, records: Iterable[Record], *, dense: Sequence[Sequence[float]] | None = None,
-                   progress: Callable[[int], None] | None = None) -> list[str]:
+                   progress: Callable[[int], None] | None = None,
+                   skip_unchanged: bool = True) -> list[str]:
         records, size = self._check_add(records, dense)
+        self.stats = {"embedded": 0, "unchanged": 0}
         if not records:
             return []
         await self._aensure(create=True, dense_size=size)
         self._check_dense_size(dense, len(records))
         for start, stop in _chunks(len(records), EMBED_CHUNK):
-            points = await asyncio.to_thread(self._points, records[start:stop], dense and dense[start:stop])
+            chunk, vecs, hashes = self._chunk(records, dense, start, stop)
+            stored = await self.engine.ascroll(self.collection, self._has_ids(chunk), len(chunk)) \
+                if skip_unchanged else []
+            points = await asyncio.to_thread(self._points, *self._changed(chunk, vecs, hashes, stored))
             for a, b in _chunks(len(points), self.upsert_batch):
                 await self.engine.aupsert(self.collection, points[a:b])
             if progress:
                 progress(stop - start)
-        if self._count_written(len(records)):
+        if self._count_written(self.stats["embedded"]):
             await self.aoptimize()
         return [r.id for r in records]
 
@@ -303,8 +315,30 @@ class HybridIndex:
         elif field is None and dense is not None:
             raise InvalidInputError(f"collection {self.collection!r} has no dense vector for dense=")
 
-    def _points(self, records: list[Record], dense: Any) -> list[payload.Point]:
+    def _chunk(self, records: list[Record], dense: Any, start: int, stop: int) -> tuple:
+        vecs = dense[start:stop] if dense is not None else None
+        signature = self.models.signature()
+        hashes = [payload.content_hash(r, signature, vecs[i] if vecs is not None else None)
+                  for i, r in enumerate(records[start:stop])]
+        return records[start:stop], vecs, hashes
+
+    def _has_ids(self, records: list[Record]) -> qm.Filter:
+        return qm.Filter(must=[qm.HasIdCondition(has_id=[payload.point_id(r.id) for r in records])])
+
+    def _changed(self, records: list[Record], dense: Any, hashes: list[str],
+                 stored: list[Found]) -> tuple[list[Record], Any, list[str]]:
+        """Leave out records whose stored content hash is the one they would get now."""
+        was = {f.id: f.payload.get(self.layout.hash_key) for f in stored}
+        keep = [i for i, r in enumerate(records) if was.get(payload.point_id(r.id)) != hashes[i]]
+        self.stats["embedded"] += len(keep)
+        self.stats["unchanged"] += len(records) - len(keep)
+        return ([records[i] for i in keep], [dense[i] for i in keep] if dense is not None else None,
+                [hashes[i] for i in keep])
+
+    def _points(self, records: list[Record], dense: Any, hashes: list[str] | None = None) -> list[payload.Point]:
         """Embed with every model; caller dense vectors win, None entries get the model's."""
+        if not records:
+            return []
         kinds = [k for k in self.models.kinds() if not (k == "dense" and dense is not None)]
         vectors = self.models.embed_documents([r.text for r in records], kinds)
         if dense is not None:
@@ -315,7 +349,7 @@ class HybridIndex:
                 for i, v in zip(missing, own, strict=True):
                     dense[i] = v
             vectors["dense"] = dense
-        return payload.to_points(records, vectors, self.names, self.layout)
+        return payload.to_points(records, vectors, self.names, self.layout, hashes)
 
     def _check_search(self, text: Any, k: Any, dense_vector: Any,
                       options: dict) -> qplan.SearchRequest:

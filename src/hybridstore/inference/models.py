@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -88,6 +89,11 @@ class Models:
 
     def describe(self) -> dict[str, Any]:
         return {kind: e.describe() for kind, e in self._embedders.items()}
+
+    def signature(self) -> str:
+        """Which models make the vectors: part of every record's content hash."""
+        return json.dumps({k: [d["name"], d.get("modifier")] for k, d in self.describe().items()},
+                          sort_keys=True)
 
     def __repr__(self) -> str:
         return "Models(" + ", ".join(f"{k}={e.name!r}" for k, e in self._embedders.items()) + ")"

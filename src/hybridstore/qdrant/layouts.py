@@ -21,6 +21,7 @@ CONTENT, METADATA, DOC_ID, ID, NODE = "page_content", "metadata", "doc_id", "id"
 class CanonicalLayout:
     name = "canonical"
     metadata_prefix = f"{METADATA}."
+    hash_key = "hash"  # content hash for incremental indexing
 
     def to_payload(self, record: Record) -> dict[str, Any]:
         payload = {CONTENT: record.text, METADATA: record.metadata, DOC_ID: record.doc_id,
@@ -40,7 +41,8 @@ class LlamaIndexLayout:
 
     name = "llama_index"
     metadata_prefix = ""
-    RESERVED = ("_node_content", "_node_type", "document_id", "doc_id", "ref_doc_id")
+    hash_key = "_hybridstore_hash"
+    RESERVED = ("_node_content", "_node_type", "document_id", "doc_id", "ref_doc_id", hash_key)
 
     def to_payload(self, record: Record) -> dict[str, Any]:
         bad = [k for k in record.metadata if k in self.RESERVED]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple, Sequence
+
+import numpy as np
 
 from ..errors import InvalidInputError
 from ..records import Record
@@ -46,14 +49,27 @@ def plain_vector(kind: str, vector: Any) -> Any:
 
 def to_points(
     records: Sequence[Record], vectors: Mapping[str, Sequence[Any]], names: Mapping[str, str],
-    layout: Any = CANONICAL,
+    layout: Any = CANONICAL, hashes: Sequence[str] | None = None,
 ) -> list[Point]:
-    return [
+    points = [
         Point(point_id(r.id),
               {names[kind]: plain_vector(kind, vs[i]) for kind, vs in vectors.items()},
               layout.to_payload(r))
         for i, r in enumerate(records)
     ]
+    for point, digest in zip(points, hashes or (), strict=False):
+        point.payload[layout.hash_key] = digest
+    return points
+
+
+def content_hash(record: Record, signature: str, dense: Any = None) -> str:
+    """What decides a record's vectors: its content, the models, caller dense vectors."""
+    digest = hashlib.sha256(json.dumps(
+        [signature, record.text, record.metadata, record.doc_id, record.extras],
+        sort_keys=True, ensure_ascii=False).encode())
+    if dense is not None:
+        digest.update(np.asarray(dense, dtype=np.float32).tobytes())
+    return digest.hexdigest()
 
 
 def validate_records(records: Sequence[Record]) -> None:
