@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, Callable, Iterable, Sequence
+from itertools import islice
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from qdrant_client import AsyncQdrantClient, QdrantClient, models as qm
 
@@ -89,51 +91,76 @@ class HybridIndex:
             progress: Callable[[int], None] | None = None, skip_unchanged: bool = True) -> list[str]:
         """Embed and store records (re-adding an id overwrites it); returns their ids.
 
-        ``dense``: your own dense vectors, one per record, instead of the dense model's.
+        A list is checked whole before anything is written; any other iterable (a generator
+        of a million records) streams in chunks of 256 in bounded memory, each chunk checked
+        before it is written, with embedding of one chunk overlapping the write of the last.
+        ``dense``: your own dense vectors, one per record (needs a list of records).
         ``skip_unchanged``: a record whose stored content hash (text, metadata, doc_id,
         extras, models) is unchanged is neither embedded nor written again. ``self.stats``
-        counts what the last add embedded and skipped.
+        counts what the last add embedded and skipped. ``progress(n)`` after each chunk.
         """
-        records, size = self._check_add(records, dense)
+        batches, size = self._batches(records, dense)
         self.stats = {"embedded": 0, "unchanged": 0}
-        if not records:
-            return []
-        self._ensure(create=True, dense_size=size)
-        self._check_dense_size(dense, len(records))
-        for start, stop in _chunks(len(records), EMBED_CHUNK):
-            chunk, vecs, hashes = self._chunk(records, dense, start, stop)
-            stored = self.engine.scroll(self.collection, self._has_ids(chunk), len(chunk)) \
-                if skip_unchanged else []
-            points = self._points(*self._changed(chunk, vecs, hashes, stored))
-            for a, b in _chunks(len(points), self.upsert_batch):
-                self.engine.upsert(self.collection, points[a:b])
-            if progress:
-                progress(stop - start)
+        ids: list[str] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="hybridstore-write") as writer:
+            pending = None
+            for chunk, vecs in batches:
+                if not ids:  # the first chunk: create or check the collection, check all vectors
+                    self._ensure(create=True, dense_size=size)
+                    self._check_dense_size(dense)
+                stored = self.engine.scroll(self.collection, self._has_ids(chunk), len(chunk)) \
+                    if skip_unchanged else []
+                points = self._points(*self._changed(chunk, vecs, self._hashes(chunk, vecs), stored))
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(self._write, points)
+                ids.extend(r.id for r in chunk)
+                if progress:
+                    progress(len(chunk))
+            if pending is not None:
+                pending.result()
         if self._count_written(self.stats["embedded"]):
             self.optimize()
-        return [r.id for r in records]
+        return ids
 
     async def aadd(self, records: Iterable[Record], *, dense: Sequence[Sequence[float]] | None = None,
                    progress: Callable[[int], None] | None = None,
                    skip_unchanged: bool = True) -> list[str]:
-        records, size = self._check_add(records, dense)
+        batches, size = self._batches(records, dense)
         self.stats = {"embedded": 0, "unchanged": 0}
-        if not records:
-            return []
-        await self._aensure(create=True, dense_size=size)
-        self._check_dense_size(dense, len(records))
-        for start, stop in _chunks(len(records), EMBED_CHUNK):
-            chunk, vecs, hashes = self._chunk(records, dense, start, stop)
-            stored = await self.engine.ascroll(self.collection, self._has_ids(chunk), len(chunk)) \
-                if skip_unchanged else []
-            points = await asyncio.to_thread(self._points, *self._changed(chunk, vecs, hashes, stored))
-            for a, b in _chunks(len(points), self.upsert_batch):
-                await self.engine.aupsert(self.collection, points[a:b])
-            if progress:
-                progress(stop - start)
+        ids: list[str] = []
+        pending: asyncio.Task | None = None
+        try:
+            for chunk, vecs in batches:
+                if not ids:
+                    await self._aensure(create=True, dense_size=size)
+                    self._check_dense_size(dense)
+                stored = await self.engine.ascroll(self.collection, self._has_ids(chunk), len(chunk)) \
+                    if skip_unchanged else []
+                changed = self._changed(chunk, vecs, self._hashes(chunk, vecs), stored)
+                points = await asyncio.to_thread(self._points, *changed)
+                if pending is not None:
+                    await pending
+                pending = asyncio.create_task(self._awrite(points))
+                ids.extend(r.id for r in chunk)
+                if progress:
+                    progress(len(chunk))
+            if pending is not None:
+                await pending
+        finally:
+            if pending is not None and not pending.done():
+                await asyncio.wait([pending])  # never leave a write running behind an error
         if self._count_written(self.stats["embedded"]):
             await self.aoptimize()
-        return [r.id for r in records]
+        return ids
+
+    def _write(self, points: list[payload.Point]) -> None:
+        for a, b in _chunks(len(points), self.upsert_batch):
+            self.engine.upsert(self.collection, points[a:b])
+
+    async def _awrite(self, points: list[payload.Point]) -> None:
+        for a, b in _chunks(len(points), self.upsert_batch):
+            await self.engine.aupsert(self.collection, points[a:b])
 
     def create(self, dense_size: int | None = None) -> None:
         """Create the collection now (it is otherwise created on first write), or check
@@ -289,24 +316,30 @@ class HybridIndex:
         self.close()
 
     # -- shared, I/O-free steps ----------------------------------------------------------------
-    def _check_add(self, records: Iterable[Record], dense: Any) -> tuple[list[Record], int | None]:
+    def _batches(self, records: Iterable[Record], dense: Any) -> tuple[Iterator[tuple[list, Any]], int | None]:
+        """Chunks of (records, dense vectors) to embed and write, and the caller dense size."""
         if isinstance(records, (str, Record)):
             raise InvalidInputError("add() takes an iterable of Records, not a single item")
+        if not isinstance(records, Sequence):
+            if dense is not None:
+                raise InvalidInputError("dense= needs the records as a list, one vector each")
+            return _stream(iter(records)), None
         records = list(records)
         payload.validate_records(records)
         size = payload.check_dense(dense, len(records), None) if dense is not None else None
-        return records, size
+        return ((records[a:b], dense[a:b] if dense is not None else None)
+                for a, b in _chunks(len(records), EMBED_CHUNK)), size
 
     def _schema_has_dense(self) -> bool:
         return self._schema is not None and self._schema.by_kind("dense") is not None
 
-    def _check_dense_size(self, dense: Any, count: int) -> None:
+    def _check_dense_size(self, dense: Any) -> None:
         field = self._schema.by_kind("dense")
         if dense is not None and None in dense and self.models.dense is None:
             raise InvalidInputError("some records have no dense vector and this index has no "
                                     "dense model to embed them; pass every vector or Models(dense=...)")
         if field is not None and dense is not None:
-            payload.check_dense(dense, count, field.size)
+            payload.check_dense(dense, len(dense), field.size)
         elif field is not None and self.models.dense is None:
             raise InvalidInputError(
                 "the collection has a dense vector but this index has no dense model; "
@@ -315,12 +348,10 @@ class HybridIndex:
         elif field is None and dense is not None:
             raise InvalidInputError(f"collection {self.collection!r} has no dense vector for dense=")
 
-    def _chunk(self, records: list[Record], dense: Any, start: int, stop: int) -> tuple:
-        vecs = dense[start:stop] if dense is not None else None
+    def _hashes(self, records: list[Record], dense: Any) -> list[str]:
         signature = self.models.signature()
-        hashes = [payload.content_hash(r, signature, vecs[i] if vecs is not None else None)
-                  for i, r in enumerate(records[start:stop])]
-        return records[start:stop], vecs, hashes
+        return [payload.content_hash(r, signature, dense[i] if dense is not None else None)
+                for i, r in enumerate(records)]
 
     def _has_ids(self, records: list[Record]) -> qm.Filter:
         return qm.Filter(must=[qm.HasIdCondition(has_id=[payload.point_id(r.id) for r in records])])
@@ -525,6 +556,19 @@ def _check_indexes(indexes: dict[str, str]) -> dict[str, str]:
             f"payload_indexes {bad} are not valid; map metadata keys to one of {', '.join(INDEX_KINDS)}"
         )
     return dict(indexes)
+
+
+def _stream(records: Iterator[Record]) -> Iterator[tuple[list[Record], None]]:
+    """Validated chunks of an iterable; ids must stay unique across the whole stream."""
+    seen: set[str] = set()
+    while chunk := list(islice(records, EMBED_CHUNK)):
+        payload.validate_records(chunk)
+        pids = {payload.point_id(r.id) for r in chunk}
+        if seen & pids:
+            dup = next(r.id for r in chunk if payload.point_id(r.id) in seen)
+            raise InvalidInputError(f"duplicate id {dup!r} in one add() call; ids must be unique per call")
+        seen |= pids
+        yield chunk, None
 
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:

@@ -344,3 +344,41 @@ def test_missing_dense_vectors_are_embedded_by_the_model(records):
     with pytest.raises(InvalidInputError, match="no dense model to embed them"):
         sparse_only.add(records[:2], dense=[[1.0, 0.0], None])
     assert sparse_only.count() == 0
+
+
+def test_generators_stream_in_bounded_chunks(models):
+    from hybridstore import index as index_module
+
+    produced = 0
+
+    def records():
+        nonlocal produced
+        for i in range(600):
+            produced += 1
+            yield Record(f"g{i}", f"streamed record number {i}", {"n": i})
+
+    seen_batches = []
+    idx = HybridIndex("stream", Models())
+    gen = records()
+    ids = idx.add(gen, progress=lambda n: seen_batches.append((n, produced)))
+    assert len(ids) == 600 and idx.count() == 600
+    # each chunk was produced just before it was written: never the whole generator at once
+    assert [n for n, _ in seen_batches] == [256, 256, 88]
+    assert all(p <= sum(n for n, _ in seen_batches[:i + 1]) + 1 for i, (_, p) in enumerate(seen_batches))
+    assert index_module.EMBED_CHUNK == 256
+
+
+async def test_stream_errors_name_the_problem(models):
+    idx = HybridIndex("stream-bad", Models())
+
+    def dup():
+        yield Record("x", "one")
+        yield from (Record(f"y{i}", "filler") for i in range(300))
+        yield Record("x", "again")
+
+    with pytest.raises(InvalidInputError, match="duplicate id 'x'"):
+        idx.add(dup())
+    assert idx.count() == 256  # the first chunk was checked and written; nothing was lost
+    with pytest.raises(InvalidInputError, match="needs the records as a list"):
+        idx.add(iter([Record("z", "t")]), dense=[[1.0]])
+    assert await idx.aadd(Record(f"a{i}", "async streamed") for i in range(300)) == [f"a{i}" for i in range(300)]
