@@ -14,11 +14,11 @@ def corpus(n=60):
 
 
 def test_declared_and_automatic_payload_indexes_on_edge(tmp_path):
-    idx = HybridIndex("p", Models(), path=str(tmp_path),
+    idx = HybridIndex("p", Models(), path=str(tmp_path), engine="edge",
                       payload_indexes={"year": "integer", "topic": "keyword"})
     idx.add(corpus())
     idx.close()
-    reopened = HybridIndex("p", Models(), path=str(tmp_path), payload_indexes={"year": "integer"})
+    reopened = HybridIndex("p", Models(), path=str(tmp_path), engine="edge", payload_indexes={"year": "integer"})
     assert reopened.count({"year": {"$gte": 2010}}) == 30  # indexed filters still exact
     schema = reopened.engine._run("p", ("info", lambda shard: shard.info().payload_schema))
     assert {k: str(v.data_type).split(".")[-1] for k, v in schema.items()} == {

@@ -103,6 +103,12 @@ class EdgeEngine(Engine):
     async def aquery(self, collection: str, plan: QueryPlan) -> list[Found]:
         return await self._arun(collection, _query(plan))
 
+    def query_batch(self, collection: str, plans: Sequence[QueryPlan]) -> list[list[Found]]:
+        return self._run(collection, _query_batch(plans))
+
+    async def aquery_batch(self, collection: str, plans: Sequence[QueryPlan]) -> list[list[Found]]:
+        return await self._arun(collection, _query_batch(plans))
+
     def scroll(self, collection: str, filter: models.Filter | None, limit: int | None) -> list[Found]:
         return self._run(collection, _scroll(filter, limit))
 
@@ -247,13 +253,25 @@ def _prefetch(stage: Stage, filter: Any) -> Any:
     return edge.Prefetch(filter=filter, **_stage(stage, filter))
 
 
-def _query(plan: QueryPlan) -> Op:
+def _request(plan: QueryPlan) -> Any:
     flt = _filter(plan.filter)
-    request = edge.QueryRequest(**{**_stage(plan.root, flt), "limit": plan.limit}, filter=flt,
-                                score_threshold=plan.score_threshold, with_payload=True,
-                                with_vector=False)
-    return "query", lambda shard: [Found(str(p.id), p.payload or {}, p.score)
-                                   for p in shard.query(request)]
+    return edge.QueryRequest(**{**_stage(plan.root, flt), "limit": plan.limit}, filter=flt,
+                             score_threshold=plan.score_threshold, with_payload=True,
+                             with_vector=False)
+
+
+def _found(points: Any) -> list[Found]:
+    return [Found(str(p.id), p.payload or {}, p.score) for p in points]
+
+
+def _query(plan: QueryPlan) -> Op:
+    request = _request(plan)
+    return "query", lambda shard: _found(shard.query(request))
+
+
+def _query_batch(plans: Sequence[QueryPlan]) -> Op:
+    batch = edge.QueryBatchRequest([_request(p) for p in plans])
+    return "query_batch", lambda shard: [_found(r) for r in shard.query_batch(batch)]
 
 
 def _scroll(filter: models.Filter | None, limit: int | None) -> Op:

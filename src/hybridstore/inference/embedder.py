@@ -62,7 +62,16 @@ class Embedder:
         return embed_in_order(embed, texts, length_order(token_lengths(tokenizer, texts)))
 
     def embed_queries(self, texts: Sequence[str]) -> list[Any]:
-        return list(self.model.query_embed(list(texts)))
+        model = self.model
+        batch_size = int(self.spec.options.get("batch_size") or DEFAULT_BATCH_SIZE)
+
+        def embed(batch: list[str]) -> list[Any]:
+            return list(model.query_embed(batch, batch_size=batch_size))
+
+        tokenizer = self.tokenizer() if len(texts) > 1 else None
+        if tokenizer is None:
+            return embed(list(texts))
+        return embed_in_order(embed, texts, length_order(token_lengths(tokenizer, texts)))
 
     def embed_query(self, text: str) -> Any:
         return self.embed_queries([text])[0]
