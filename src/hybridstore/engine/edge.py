@@ -31,6 +31,7 @@ from .base import Engine, Found
 
 CONFIG = "edge_config.json"  # written by EdgeShard.create; no edge API reads vectors back
 PAGE = 256
+HNSW_EF = 128  # HNSW beam width for searches (at least the number of results asked for)
 Op = tuple[str, Callable[[Any], Any]]  # (name for errors, call on the shard)
 
 
@@ -246,6 +247,8 @@ def _stage(stage: Stage, filter: Any) -> dict[str, Any]:
     out = {"query": query, "limit": stage.limit}
     if stage.source is not None:
         out["prefetches"] = [_prefetch(stage.source, filter)]
+    else:  # a graph search: edge's default beam is too narrow for good recall
+        out["params"] = edge.SearchParams(hnsw_ef=max(HNSW_EF, stage.limit))
     return out
 
 
