@@ -1,11 +1,14 @@
-"""Qdrant Edge vs qdrant-client's local mode, side by side on the same synthetic data.
+"""Qdrant Edge vs qdrant-client's local mode, side by side on the same data.
 
 Each (engine, size) runs in its own subprocess (so peak RSS is its own) through hybridstore's
-engine layer: the same points, plans and filters reach both engines. Vectors are synthetic
-(random, seeded): 384-d dense, BM25-like sparse (40 terms of 30k, IDF modifier), and 16 x 128
-late-interaction token vectors. Writes benchmarks/results/engines.json and engines.md.
+engine layer: the same points, plans and filters reach both engines. Dense vectors are real
+with --real (the pack's MiniLM over ~100k SciFact sentence chunks, queries are SciFact's 300
+queries; see real_vectors.py) or random; sparse (BM25-like, 40 terms of 30k, IDF modifier) and
+late-interaction (16 x 128 token) vectors are synthetic and seeded. recall@10 compares edge's
+HNSW dense search (after optimize) with exact search over every query. Writes
+benchmarks/results/engines.json and engines.md.
 
-Usage: python benchmarks/engines.py [--sizes 10000,100000] [--queries 20]
+Usage: python benchmarks/engines.py [--real] [--sizes 10000,100000] [--queries 20]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+import real_vectors
 from hybridstore.engine import ClientEngine, EdgeEngine
 from hybridstore.qdrant import filters
 from hybridstore.qdrant.payload import Point, SparseVec
@@ -53,10 +57,12 @@ def vectors(rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[SparseVe
     return dense, sparse, late
 
 
-def batches(n: int):
+def batches(n: int, real: np.ndarray | None):
     for start in range(0, n, BATCH):
         rng = np.random.default_rng(start)
         dense, sparse, late = vectors(rng, min(BATCH, n - start))
+        if real is not None:
+            dense = real[start:start + len(dense)]
         yield start, dense, [
             Point(f"00000000-0000-0000-0000-{start + i:012d}",
                   {"dense": dense[i].tolist(), "sparse": sparse[i], "late": late[i].tolist()},
@@ -70,15 +76,18 @@ def open_engine(name: str, folder: str, in_memory: bool):
     return ClientEngine(location=":memory:") if in_memory else ClientEngine(path=folder)
 
 
-def one(name: str, n: int, queries: int, in_memory: bool) -> dict:
+def one(name: str, n: int, queries: int, in_memory: bool, real: bool) -> dict:
     folder = tempfile.mkdtemp(prefix=f"bench-{name}-")
     engine = open_engine(name, folder, in_memory)
     schema = build_schema({"dense": DIM, "sparse": None, "late_interaction": LATE_DIM}, {"sparse": "idf"})
     engine.create("bench", schema)
     engine.index_payload("bench", "metadata.topic", "keyword")
+    real_docs, real_queries = real_vectors.load() if real else (None, None)
+    if real_docs is not None and n > len(real_docs):
+        raise SystemExit(f"--real has {len(real_docs)} vectors, fewer than {n}")
     all_dense = np.empty((n, DIM), dtype=np.float32)
     upsert_s = 0.0
-    for offset, dense, points in batches(n):  # data generation is not timed
+    for offset, dense, points in batches(n, real_docs):  # data generation is not timed
         start = time.perf_counter()
         engine.upsert("bench", points)
         upsert_s += time.perf_counter() - start
@@ -87,24 +96,26 @@ def one(name: str, n: int, queries: int, in_memory: bool) -> dict:
     engine.optimize("bench")
     optimize_s = time.perf_counter() - start
     qd, qs, ql = vectors(np.random.default_rng(10**9), queries)
-    result = {"engine": name, "points": n, "storage": ":memory:" if in_memory else "path",
+    recall_queries = qd
+    if real_queries is not None:
+        qd, recall_queries = real_queries[:queries], real_queries
+    result = {"engine": name, "points": n, "dense": "real" if real else "random",
+              "storage": ":memory:" if in_memory else "path",
               "upsert_points_per_s": n / upsert_s, "optimize_s": optimize_s}
     for label, options in QUERY_TYPES.items():
         options = dict(options)
         flt = filters.to_filter(options.pop("filter", None))
         req = resolve(SearchRequest(k=10, **options), KINDS)
-        took, found = [], []
+        took = []
         for i in range(queries):
             plan = build_plan(req, {"dense": qd[i].tolist(), "sparse": qs[i], "late_interaction": ql[i][:8].tolist()},
                               NAMES, flt)
             t = time.perf_counter()
-            found.append([f.id for f in engine.query("bench", plan)])
+            engine.query("bench", plan)
             took.append(time.perf_counter() - t)
         result[f"{label} p50 ms"] = 1000 * statistics.median(took)
-        if label == "dense":
-            exact = np.argsort(-(all_dense @ qd.T), axis=0)[:10].T
-            truth = [{f"00000000-0000-0000-0000-{j:012d}" for j in row} for row in exact]
-            result["recall@10 vs exact"] = float(np.mean([len(truth[i] & set(found[i])) / 10 for i in range(queries)]))
+    if name == "edge":  # local mode searches exactly
+        result["recall@10 vs exact"] = recall(engine, all_dense, recall_queries)
     engine.close()
     if not in_memory:
         start = time.perf_counter()
@@ -114,6 +125,18 @@ def one(name: str, n: int, queries: int, in_memory: bool) -> dict:
         reopened.close()
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def recall(engine, all_dense: np.ndarray, queries: np.ndarray) -> float:
+    """Mean share of the exact top 10 (numpy, cosine) that the engine's dense search returns."""
+    exact = np.argsort(-(all_dense @ queries.T), axis=0)[:10].T
+    req = resolve(SearchRequest(k=10, mode="dense"), KINDS)
+    shares = []
+    for q, row in zip(queries, exact):
+        truth = {f"00000000-0000-0000-0000-{j:012d}" for j in row}
+        found = {f.id for f in engine.query("bench", build_plan(req, {"dense": q.tolist()}, NAMES, None))}
+        shares.append(len(truth & found) / 10)
+    return float(np.mean(shares))
 
 
 def table(rows: list[dict]) -> str:
@@ -131,9 +154,10 @@ def main() -> None:
     p.add_argument("--queries", type=int, default=20)
     p.add_argument("--one", nargs=2, metavar=("ENGINE", "SIZE"))
     p.add_argument("--memory", action="store_true")
+    p.add_argument("--real", action="store_true", help="real dense embeddings (real_vectors.py)")
     args = p.parse_args()
     if args.one:
-        print(json.dumps(one(args.one[0], int(args.one[1]), args.queries, args.memory)))
+        print(json.dumps(one(args.one[0], int(args.one[1]), args.queries, args.memory, args.real)))
         return
     rows = []
     for size in map(int, args.sizes.split(",")):
@@ -141,7 +165,8 @@ def main() -> None:
             # local mode on disk commits one SQLite row per point: past 10k points it runs in memory
             memory = name == "local" and size > 10_000
             cmd = [sys.executable, __file__, "--one", name, str(size), "--queries", str(args.queries)]
-            out = subprocess.run(cmd + (["--memory"] if memory else []), check=True,
+            cmd += (["--memory"] if memory else []) + (["--real"] if args.real else [])
+            out = subprocess.run(cmd, check=True,
                                  capture_output=True, text=True).stdout
             rows.append(json.loads(out.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), flush=True)

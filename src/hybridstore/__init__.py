@@ -11,6 +11,8 @@ from .errors import (
     ProviderNotAvailableError,
     SchemaMismatchError,
     StorageLockedError,
+    TruncationWarning,
+    WriteError,
 )
 from .index import HybridIndex
 from .inference import ModelSpec, Models
@@ -34,4 +36,6 @@ __all__ = [
     "Record",
     "SchemaMismatchError",
     "StorageLockedError",
+    "TruncationWarning",
+    "WriteError",
 ]

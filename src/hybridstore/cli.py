@@ -217,7 +217,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         took = time.perf_counter() - start
         results.append({"padding_aware": aware, "seconds": took, "docs_per_s": len(records) / took})
         index.close()
-    lengths = token_lengths(models.dense.tokenizer(), texts)
+    lengths, _ = token_lengths(models.dense.tokenizer(), texts)
     batch = models.dense.spec.options.get("batch_size") or 32
     naive = padded_tokens(lengths, range(len(texts)), batch) / lengths.sum()
     aware_pad = padded_tokens(lengths, length_order(lengths), batch) / lengths.sum()

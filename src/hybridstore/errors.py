@@ -9,7 +9,10 @@
     ├── CollectionNotFoundError (LookupError)
     ├── SchemaMismatchError                 an existing collection disagrees with the models
     └── EngineError                         a storage backend failed; the backend error is chained
-        └── StorageLockedError              an on-disk index already opened elsewhere
+        ├── StorageLockedError              an on-disk index already opened elsewhere
+        └── WriteError                      an add failed part-way; says which ids were written
+
+TruncationWarning (UserWarning): a text longer than a model's window was embedded in part.
 """
 
 from __future__ import annotations
@@ -55,6 +58,20 @@ class StorageLockedError(EngineError):
     pass
 
 
+class WriteError(EngineError):
+    """An add that failed part-way: ``written`` ids are stored, ``not_written`` are not (ids
+    are deterministic, so adding the same records again completes it)."""
+
+    def __init__(self, message: str, written: list[str], not_written: list[str]) -> None:
+        super().__init__(message)
+        self.written = written
+        self.not_written = not_written
+
+
+class TruncationWarning(UserWarning):
+    """A text longer than a model's window: only its beginning was embedded."""
+
+
 __all__ = [
     "HybridStoreError",
     "ConfigurationError",
@@ -66,4 +83,6 @@ __all__ = [
     "SchemaMismatchError",
     "EngineError",
     "StorageLockedError",
+    "WriteError",
+    "TruncationWarning",
 ]

@@ -8,7 +8,11 @@ in a worker thread so it never blocks the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from itertools import islice
@@ -17,7 +21,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from qdrant_client import AsyncQdrantClient, QdrantClient, models as qm
 
 from .engine import Engine, Found, open_engine
-from .errors import CollectionNotFoundError, ConfigurationError, InvalidInputError, SchemaMismatchError
+from .errors import (CollectionNotFoundError, ConfigurationError, EngineError, InvalidInputError,
+                     SchemaMismatchError, StorageLockedError, WriteError)
 from .inference import KINDS, Models
 from .qdrant import filters, groups, payload
 from .qdrant import query as qplan
@@ -69,12 +74,15 @@ class HybridIndex:
                  if v is not None]
         if len(given) > 1:
             raise ConfigurationError(f"give one of location=, path=, url=, client=, engine=; got {given}")
+        if path is not None and (not isinstance(path, (str, os.PathLike)) or "\0" in os.fspath(path)):
+            raise ConfigurationError(f"path={path!r} is not a usable folder path (a str without NUL bytes)")
         if location not in (None, ":memory:"):
             raise ConfigurationError(f"location={location!r}: use ':memory:', path=DIR or url=URL")
         self.collection = collection
         self.models = models if models is not None else Models()
         self.names = {**DEFAULT_NAMES, **(vector_names or {})}
-        self.engine = open_engine(engine, location=location, path=path, url=url, api_key=api_key,
+        self.engine = open_engine(engine, location=location, path=path and os.fspath(path),
+                                  url=url, api_key=api_key,
                                   client=client, async_client=async_client)
         self.layout = get_layout(payload_layout)
         self.payload_indexes = _check_indexes(payload_indexes or {})
@@ -82,6 +90,9 @@ class HybridIndex:
         self.upsert_batch = upsert_batch
         self._schema: Schema | None = None
         self._written = 0  # points written since the last optimize, by this instance
+        self.stats = {"embedded": 0, "unchanged": 0}
+        self._ensure_lock = threading.RLock()
+        self._loop_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"HybridIndex({self.collection!r}, {self.models!r}, engine={self.engine!r})"
@@ -100,26 +111,28 @@ class HybridIndex:
         counts what the last add embedded and skipped. ``progress(n)`` after each chunk.
         """
         batches, size = self._batches(records, dense)
-        self.stats = {"embedded": 0, "unchanged": 0}
-        ids: list[str] = []
-        with ThreadPoolExecutor(1, thread_name_prefix="hybridstore-write") as writer:
+        stats, ids, done = {"embedded": 0, "unchanged": 0}, [], set()
+        with ThreadPoolExecutor(1, thread_name_prefix="hybridstore-write") as writer, \
+                self._partial(records, ids, done):
             pending = None
             for chunk, vecs in batches:
                 if not ids:  # the first chunk: create or check the collection, check all vectors
                     self._ensure(create=True, dense_size=size)
                     self._check_dense_size(dense)
+                ids.extend(r.id for r in chunk)
                 stored = self.engine.scroll(self.collection, self._has_ids(chunk), len(chunk)) \
                     if skip_unchanged else []
-                points = self._points(*self._changed(chunk, vecs, self._hashes(chunk, vecs), stored))
+                points = self._points(*self._changed(chunk, vecs, self._hashes(chunk, vecs), stored,
+                                                     stats, done))
                 if pending is not None:
                     pending.result()
-                pending = writer.submit(self._write, points)
-                ids.extend(r.id for r in chunk)
+                pending = writer.submit(self._write, points, done)
                 if progress:
                     progress(len(chunk))
             if pending is not None:
                 pending.result()
-        if self._count_written(self.stats["embedded"]):
+        self.stats = stats
+        if self._count_written(stats["embedded"]):
             self.optimize()
         return ids
 
@@ -127,40 +140,62 @@ class HybridIndex:
                    progress: Callable[[int], None] | None = None,
                    skip_unchanged: bool = True) -> list[str]:
         batches, size = self._batches(records, dense)
-        self.stats = {"embedded": 0, "unchanged": 0}
-        ids: list[str] = []
+        stats, ids, done = {"embedded": 0, "unchanged": 0}, [], set()
         pending: asyncio.Task | None = None
         try:
-            for chunk, vecs in batches:
-                if not ids:
-                    await self._aensure(create=True, dense_size=size)
-                    self._check_dense_size(dense)
-                stored = await self.engine.ascroll(self.collection, self._has_ids(chunk), len(chunk)) \
-                    if skip_unchanged else []
-                changed = self._changed(chunk, vecs, self._hashes(chunk, vecs), stored)
-                points = await asyncio.to_thread(self._points, *changed)
+            with self._partial(records, ids, done):
+                for chunk, vecs in batches:
+                    if not ids:
+                        await self._aensure(create=True, dense_size=size)
+                        self._check_dense_size(dense)
+                    ids.extend(r.id for r in chunk)
+                    stored = await self.engine.ascroll(self.collection, self._has_ids(chunk), len(chunk)) \
+                        if skip_unchanged else []
+                    changed = self._changed(chunk, vecs, self._hashes(chunk, vecs), stored, stats, done)
+                    points = await asyncio.to_thread(self._points, *changed)
+                    if pending is not None:
+                        await pending
+                    pending = asyncio.create_task(self._awrite(points, done))
+                    if progress:
+                        progress(len(chunk))
                 if pending is not None:
                     await pending
-                pending = asyncio.create_task(self._awrite(points))
-                ids.extend(r.id for r in chunk)
-                if progress:
-                    progress(len(chunk))
-            if pending is not None:
-                await pending
         finally:
             if pending is not None and not pending.done():
                 await asyncio.wait([pending])  # never leave a write running behind an error
-        if self._count_written(self.stats["embedded"]):
+        self.stats = stats
+        if self._count_written(stats["embedded"]):
             await self.aoptimize()
         return ids
 
-    def _write(self, points: list[payload.Point]) -> None:
+    def _write(self, points: list[payload.Point], done: set[str]) -> None:
         for a, b in _chunks(len(points), self.upsert_batch):
             self.engine.upsert(self.collection, points[a:b])
+            done.update(p.id for p in points[a:b])
 
-    async def _awrite(self, points: list[payload.Point]) -> None:
+    async def _awrite(self, points: list[payload.Point], done: set[str]) -> None:
         for a, b in _chunks(len(points), self.upsert_batch):
             await self.engine.aupsert(self.collection, points[a:b])
+            done.update(p.id for p in points[a:b])
+
+    @contextlib.contextmanager
+    def _partial(self, records: Iterable[Record], ids: list[str], done: set[str]):
+        """An engine failure part-way through an add says which records are stored."""
+        try:
+            yield
+        except (StorageLockedError, WriteError):
+            raise
+        except EngineError as e:
+            known = isinstance(records, Sequence)
+            every = [r.id for r in records] if known else ids
+            written = [i for i in every if payload.point_id(i) in done]
+            missing = [i for i in every if payload.point_id(i) not in done]
+            rest = "" if known else " (and whatever the iterable had not yielded yet)"
+            raise WriteError(
+                f"add() stopped after storing {len(written)} of {len(every)} records{rest}: {e}. "
+                f"Not written: {_some(missing)}. Written: {_some(written)}. Ids are deterministic: "
+                "add the same records again to finish (unchanged ones are skipped).",
+                written, missing) from e
 
     def create(self, dense_size: int | None = None) -> None:
         """Create the collection now (it is otherwise created on first write), or check
@@ -356,13 +391,16 @@ class HybridIndex:
     def _has_ids(self, records: list[Record]) -> qm.Filter:
         return qm.Filter(must=[qm.HasIdCondition(has_id=[payload.point_id(r.id) for r in records])])
 
-    def _changed(self, records: list[Record], dense: Any, hashes: list[str],
-                 stored: list[Found]) -> tuple[list[Record], Any, list[str]]:
+    def _changed(self, records: list[Record], dense: Any, hashes: list[str], stored: list[Found],
+                 stats: dict[str, int], done: set[str]) -> tuple[list[Record], Any, list[str]]:
         """Leave out records whose stored content hash is the one they would get now."""
         was = {f.id: f.payload.get(self.layout.hash_key) for f in stored}
-        keep = [i for i, r in enumerate(records) if was.get(payload.point_id(r.id)) != hashes[i]]
-        self.stats["embedded"] += len(keep)
-        self.stats["unchanged"] += len(records) - len(keep)
+        unchanged = {payload.point_id(r.id) for i, r in enumerate(records)
+                     if was.get(payload.point_id(r.id)) == hashes[i]}
+        keep = [i for i, r in enumerate(records) if payload.point_id(r.id) not in unchanged]
+        done.update(unchanged)  # already stored as they are
+        stats["embedded"] += len(keep)
+        stats["unchanged"] += len(records) - len(keep)
         return ([records[i] for i in keep], [dense[i] for i in keep] if dense is not None else None,
                 [hashes[i] for i in keep])
 
@@ -391,6 +429,8 @@ class HybridIndex:
             )
         if not isinstance(text, str) or (not text.strip() and dense_vector is None):
             raise InvalidInputError(f"query must be a non-empty string, got {text!r}")
+        if not payload.is_utf8(text):
+            raise InvalidInputError("query text is not valid Unicode (a lone surrogate); fix its encoding")
         available = set(self.models.kinds()) | ({"dense"} if dense_vector is not None else set())
         req = qplan.resolve(qplan.SearchRequest(k=k, **options), available)
         if dense_vector is not None:
@@ -484,23 +524,21 @@ class HybridIndex:
         modifiers = {"sparse": self.models.sparse.modifier if self.models.sparse else None}
         return build_schema(sizes, modifiers, self.names)
 
-    def _accept(self, found: Schema | None, expected: Schema, create: bool) -> bool:
-        """Validate an existing collection; True when it must be created."""
+    def _accept(self, found: Schema | None, expected: Schema, create: bool) -> Schema:
+        """Validate an existing collection; the schema to use (`expected` when creating)."""
         if found is None:
             if not create:
                 raise CollectionNotFoundError(
                     f"collection {self.collection!r} does not exist; add records first"
                 )
-            self._schema = expected
-            return True
+            return expected
         diffs = differences(expected, found)
         if diffs:
             raise SchemaMismatchError(
                 f"collection {self.collection!r} does not match the models: " + "; ".join(diffs)
                 + ". Use the models it was built with, another collection, or drop() it"
             )
-        self._schema = found
-        return False
+        return found
 
     def _hits(self, plan: qplan.QueryPlan, found: list[Found]) -> list[Hit]:
         return [Hit(self.layout.to_record(f.payload, f.id), f.score, qplan.relevance(plan, f.score))
@@ -515,20 +553,40 @@ class HybridIndex:
 
     # -- the few I/O steps with twins --------------------------------------------------------------
     def _ensure(self, create: bool, dense_size: int | None = None) -> None:
-        if self._schema is None:
-            expected = self._expected(dense_size)
-            if self._accept(self.engine.schema(self.collection), expected, create):
-                self.engine.create(self.collection, expected)
-            for field, kind in self._index_fields():
-                self.engine.index_payload(self.collection, field, kind)
+        if self._schema is not None:
+            return
+        with self._ensure_lock:  # one creator; others wait and find the schema set
+            if self._schema is None:
+                expected = self._expected(dense_size)
+                found = self.engine.schema(self.collection)
+                schema = self._accept(found, expected, create)
+                if found is None:
+                    self.engine.create(self.collection, schema)
+                for field, kind in self._index_fields():
+                    self.engine.index_payload(self.collection, field, kind)
+                self._schema = schema  # only once the collection is ready to use
 
     async def _aensure(self, create: bool, dense_size: int | None = None) -> None:
-        if self._schema is None:
-            expected = await asyncio.to_thread(self._expected, dense_size)
-            if self._accept(await self.engine.aschema(self.collection), expected, create):
-                await self.engine.acreate(self.collection, expected)
-            for field, kind in self._index_fields():
-                await self.engine.aindex_payload(self.collection, field, kind)
+        if self._schema is not None:
+            return
+        async with self._loop_lock():
+            if self._schema is None:
+                expected = await asyncio.to_thread(self._expected, dense_size)
+                found = await self.engine.aschema(self.collection)
+                schema = self._accept(found, expected, create)
+                if found is None:
+                    await self.engine.acreate(self.collection, schema)
+                for field, kind in self._index_fields():
+                    await self.engine.aindex_payload(self.collection, field, kind)
+                self._schema = schema
+
+    def _loop_lock(self) -> asyncio.Lock:
+        """The ensure lock of the running event loop (an asyncio.Lock serves one loop)."""
+        loop = asyncio.get_running_loop()
+        with self._ensure_lock:
+            if loop not in self._loop_locks:
+                self._loop_locks[loop] = asyncio.Lock()
+            return self._loop_locks[loop]
 
     def _index_fields(self) -> list[tuple[str, str]]:
         """doc_id always (delete-by-document), plus the metadata keys the user declared."""
@@ -569,6 +627,13 @@ def _stream(records: Iterator[Record]) -> Iterator[tuple[list[Record], None]]:
             raise InvalidInputError(f"duplicate id {dup!r} in one add() call; ids must be unique per call")
         seen |= pids
         yield chunk, None
+
+
+def _some(ids: list[str], shown: int = 5) -> str:
+    if not ids:
+        return "none"
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return f"{len(ids)} ({', '.join(map(repr, ids[:shown]))}{more})"
 
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:

@@ -151,7 +151,7 @@ def test_drop_and_missing_collection(models):
     ([Record("a", "ok"), Record("a", "dup")], "duplicate id"),
     ([Record("z", "")], "text is empty"),
     ([Record("z", b"bytes")], "text must be a str"),
-    ([Record("z", "ok", {"when": object()})], "not JSON-serialisable"),
+    ([Record("z", "ok", {"when": object()})], "cannot be stored"),
     ("a string", "iterable of Records"),
 ])
 def test_bad_input_is_refused_before_any_write(index, bad, words):

@@ -1,26 +1,37 @@
 """Engine over qdrant-client: a remote server (sync + async clients) or its local mode.
 
 qdrant-client's local mode is pure Python and not thread-safe, so every local call holds
-one lock; its async twin runs that one call in a worker thread.
+one lock; its async twin runs that one call in a worker thread. Against a server, a request
+that failed on the way (connection refused or reset, timeout, 429/500/502/503/504) is sent
+again with bounded exponential backoff; every request hybridstore sends is idempotent
+(deterministic point ids, deletes by filter) except creating a collection, which is not
+retried. Other answers (4xx) fail at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import threading
+import time
 from typing import Any, Callable, Sequence
 
 from qdrant_client import AsyncQdrantClient, QdrantClient, models
+import httpx
+from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from ..errors import EngineError, StorageLockedError
+from ..errors import ConfigurationError, EngineError, StorageLockedError
 from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema, VectorField
 from .base import Engine, Found
 
-_BACKEND_ERRORS = (UnexpectedResponse, ResponseHandlingException)
+_BACKEND_ERRORS = (UnexpectedResponse, ResponseHandlingException, ResourceExhaustedResponse)
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+NOT_RETRIED = frozenset({"create_collection"})
+MAX_WAIT = 5.0  # seconds, the longest pause between two tries
 Op = tuple[str, dict[str, Any], Callable[[Any], Any]]
 
 
@@ -35,7 +46,12 @@ class ClientEngine(Engine):
         client: QdrantClient | None = None,
         async_client: AsyncQdrantClient | None = None,
         timeout: int | None = None,
+        retries: int = 3,
+        backoff: float = 0.25,
     ) -> None:
+        if retries < 0 or backoff < 0:
+            raise ConfigurationError("retries and backoff must be >= 0")
+        self.retries, self.backoff = retries, backoff
         self._owns = client is None
         self._async = async_client
         if client is not None:
@@ -51,15 +67,34 @@ class ClientEngine(Engine):
     # -- sync / async drivers: the only place requests are sent ------------------------------
     def _run(self, op: Op) -> Any:
         name, kwargs, parse = op
-        with self._lock, _mapped(name):
-            return parse(getattr(self._client, name)(**kwargs))
+        for attempt in range(1, self.retries + 2):
+            try:
+                with self._lock:
+                    return parse(getattr(self._client, name)(**kwargs))
+            except _BACKEND_ERRORS as e:
+                time.sleep(self._retry_delay(name, e, attempt))
 
     async def _arun(self, op: Op) -> Any:
         if self._async is None:
             return await asyncio.to_thread(self._run, op)
         name, kwargs, parse = op
-        with _mapped(name):
-            return parse(await getattr(self._async, name)(**kwargs))
+        for attempt in range(1, self.retries + 2):
+            try:
+                return parse(await getattr(self._async, name)(**kwargs))
+            except _BACKEND_ERRORS as e:
+                await asyncio.sleep(self._retry_delay(name, e, attempt))
+
+    def _retry_delay(self, name: str, error: Exception, attempt: int) -> float:
+        """Seconds to wait before sending again; raises when this failure is final."""
+        transient = isinstance(error, ResourceExhaustedResponse) or (
+            isinstance(error, ResponseHandlingException)  # a failed connection, not a bad answer
+            and isinstance(error.source, httpx.TransportError)) or (
+            isinstance(error, UnexpectedResponse) and error.status_code in TRANSIENT_STATUS)
+        if self.local or not transient or name in NOT_RETRIED or attempt > self.retries:
+            tries = f" after {attempt} attempts" if attempt > 1 else ""
+            raise EngineError(f"qdrant {name} failed{tries}: {_describe(error)}") from error
+        wait = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
+        return min(max(wait, getattr(error, "retry_after_s", 0)), MAX_WAIT)
 
     # -- operations, each built once and shared by both twins --------------------------------
     def schema(self, collection: str) -> Schema | None:
@@ -166,12 +201,12 @@ def _open_local(location: str | None, path: str | None) -> QdrantClient:
         ) from e
 
 
-@contextlib.contextmanager
-def _mapped(name: str):
-    try:
-        yield
-    except _BACKEND_ERRORS as e:
-        raise EngineError(f"qdrant {name} failed: {e}") from e
+def _describe(error: Exception) -> str:
+    """The server's answer or the connection failure underneath, in one line."""
+    if isinstance(error, UnexpectedResponse):
+        return f"HTTP {error.status_code} {error.reason_phrase}: {error.content[:300]!r}"
+    cause = getattr(error, "source", None) or error
+    return f"{type(cause).__name__}: {cause}".rstrip(": ")
 
 
 def _ignore(_: Any) -> None:

@@ -60,7 +60,8 @@ class EdgeEngine(Engine):
         return await asyncio.to_thread(self._run, collection, op)
 
     def _dir(self, collection: str) -> str:
-        if not collection or collection in (".", "..") or os.path.basename(collection) != collection:
+        if not collection or collection in (".", "..") or "\0" in collection \
+                or os.path.basename(collection) != collection:
             raise ConfigurationError(f"collection name {collection!r} is not a plain folder name")
         return os.path.join(self.root, collection)
 

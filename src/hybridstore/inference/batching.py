@@ -7,9 +7,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 
-def token_lengths(tokenizer: Any, texts: Sequence[str]) -> np.ndarray:
-    """Real token counts (the tokenizer pads a batch, so count the attention mask)."""
-    return np.array([sum(e.attention_mask) for e in tokenizer.encode_batch(list(texts))])
+def token_lengths(tokenizer: Any, texts: Sequence[str]) -> tuple[np.ndarray, int]:
+    """Real token counts (the tokenizer pads a batch, so count the attention mask), and how
+    many texts the model's window truncates."""
+    encodings = tokenizer.encode_batch(list(texts))
+    return (np.array([sum(e.attention_mask) for e in encodings]),
+            sum(1 for e in encodings if e.overflowing))
 
 
 def length_order(lengths: Sequence[int]) -> np.ndarray:

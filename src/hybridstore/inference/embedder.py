@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import loading
 from .batching import embed_in_order, length_order, token_lengths
-from ..errors import ModelNotFoundError
+from ..errors import ModelNotFoundError, TruncationWarning
 from .specs import ModelSpec
 
 DEFAULT_BATCH_SIZE = 32
@@ -56,10 +57,7 @@ class Embedder:
             return list(model.embed(batch, **kwargs))
 
         aware = opts.get("padding_aware", True) if padding_aware is None else padding_aware
-        tokenizer = self.tokenizer()
-        if not aware or tokenizer is None or len(texts) <= 1:
-            return embed(list(texts))
-        return embed_in_order(embed, texts, length_order(token_lengths(tokenizer, texts)))
+        return self._embed(embed, texts, aware)
 
     def embed_queries(self, texts: Sequence[str]) -> list[Any]:
         model = self.model
@@ -68,10 +66,23 @@ class Embedder:
         def embed(batch: list[str]) -> list[Any]:
             return list(model.query_embed(batch, batch_size=batch_size))
 
-        tokenizer = self.tokenizer() if len(texts) > 1 else None
-        if tokenizer is None:
+        return self._embed(embed, texts, True)
+
+    def _embed(self, embed: Any, texts: Sequence[str], aware: bool) -> list[Any]:
+        tokenizer = self.tokenizer()
+        if tokenizer is None:  # nothing is padded or truncated (BM25)
             return embed(list(texts))
-        return embed_in_order(embed, texts, length_order(token_lengths(tokenizer, texts)))
+        lengths, cut = token_lengths(tokenizer, texts)
+        if cut:
+            window = tokenizer.truncation["max_length"] if tokenizer.truncation else "its"
+            warnings.warn(TruncationWarning(
+                f"{cut} of {len(texts)} texts are longer than the {window}-token window of "
+                f"{self.kind} model {self.name!r}: only their beginning is embedded (the whole "
+                "text is stored). Split long texts first, e.g. with hybridstore.chunking."
+            ), stacklevel=4)
+        if not aware or len(texts) <= 1:
+            return embed(list(texts))
+        return embed_in_order(embed, texts, length_order(lengths))
 
     def embed_query(self, text: str) -> Any:
         return self.embed_queries([text])[0]

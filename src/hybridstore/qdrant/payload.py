@@ -78,19 +78,23 @@ def validate_records(records: Sequence[Record]) -> None:
     for n, r in enumerate(records):
         if not isinstance(r, Record):
             raise InvalidInputError(f"item {n} is a {type(r).__name__}, not a hybridstore.Record")
-        if not isinstance(r.id, str) or not r.id:
+        if not isinstance(r.id, str) or not r.id or not is_utf8(r.id):
             raise InvalidInputError(f"record {n}: id must be a non-empty string, got {r.id!r}")
         if not isinstance(r.text, str):
             raise InvalidInputError(
                 f"record {r.id!r}: text must be a str, got {type(r.text).__name__}; convert it first"
+            )
+        if not is_utf8(r.text):
+            raise InvalidInputError(
+                f"record {r.id!r}: text is not valid Unicode (a lone surrogate); fix its encoding"
             )
         if not r.text.strip():
             raise InvalidInputError(
                 f"record {r.id!r}: text is empty; empty texts cannot be embedded or retrieved, "
                 "leave them out"
             )
-        if r.doc_id is not None and not isinstance(r.doc_id, str):
-            raise InvalidInputError(f"record {r.id!r}: doc_id must be a str or None")
+        if r.doc_id is not None and (not isinstance(r.doc_id, str) or not is_utf8(r.doc_id)):
+            raise InvalidInputError(f"record {r.id!r}: doc_id must be a str (valid Unicode) or None")
         _check_json(r.id, "metadata", r.metadata, dict)
         if r.extras is not None:
             _check_json(r.id, "extras", r.extras, dict)
@@ -103,16 +107,59 @@ def validate_records(records: Sequence[Record]) -> None:
         seen[pid] = r.id
 
 
+MAX_DEPTH = 32  # nesting deeper than this is refused (JSON encoders recurse per level)
+INT_RANGE = (-(2**63), 2**63 - 1)  # Qdrant payload integers are 64-bit
+
+
 def _check_json(rid: str, what: str, value: Any, kind: type) -> None:
     if not isinstance(value, kind):
         raise InvalidInputError(f"record {rid!r}: {what} must be a dict, got {type(value).__name__}")
+    problem = _json_problem(value, what, 0)
+    if problem:
+        raise InvalidInputError(f"record {rid!r}: {problem}")
+
+
+def _json_problem(value: Any, path: str, depth: int) -> str | None:
+    """What keeps `value` from round-tripping exactly through a JSON payload, or None."""
+    if depth > MAX_DEPTH:
+        return f"{path} is nested more than {MAX_DEPTH} levels deep; flatten it"
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            return f"{path} = {value} does not fit a 64-bit integer; store it as a string"
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path} is {value}; NaN and inf cannot be stored, use None"
+    if isinstance(value, str):
+        return None if is_utf8(value) else f"{path} is not valid Unicode text (lone surrogate); fix its encoding"
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            problem = _json_problem(item, f"{path}[{i}]", depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not is_utf8(key):
+                return f"{path} has the key {key!r}; keys must be valid Unicode strings"
+            problem = _json_problem(item, f"{path}[{key!r}]", depth + 1)
+            if problem:
+                return problem
+        return None
+    hint = {"datetime": "store dates as ISO strings (d.isoformat()); range filters compare them",
+            "date": "store dates as ISO strings (d.isoformat()); range filters compare them",
+            "bytes": "store bytes as base64 text", "tuple": "use a list",
+            "set": "use a sorted list"}.get(type(value).__name__, "use str, int, float, bool, None, list or dict")
+    return f"{path} is a {type(value).__name__}, which cannot be stored as it is; {hint}"
+
+
+def is_utf8(text: str) -> bool:
     try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise InvalidInputError(
-            f"record {rid!r}: {what} is not JSON-serialisable ({e}); store dates as ISO "
-            "strings, bytes as base64, and no NaN/inf"
-        ) from e
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_dense(vectors: Sequence[Sequence[float]], count: int, size: int | None) -> int:

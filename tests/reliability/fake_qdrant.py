@@ -1,0 +1,269 @@
+"""A small, fault-injecting fake of the Qdrant REST API, for tests of remote-fault handling.
+
+No real Qdrant server is needed: ``QdrantClient(url=fake.url)`` and ``AsyncQdrantClient(url=fake.url)``
+both talk plain HTTP/JSON (httpx), so a ``ThreadingHTTPServer`` serving the few endpoints the
+store uses is enough. It is a fake, not a simulator: queries ignore vectors and filters and return
+stored points in insertion order with score 1.0.
+
+    with FakeQdrant() as fake:
+        fake.fail("/points", times=2, kind="503")    # next 2 matching requests get HTTP 503
+        fake.fail_after("/points/query", n_ok=1, kind="timeout", times=1)
+        client = QdrantClient(url=fake.url, timeout=2)
+
+Fault kinds: "400", "429", "500", "502", "503" (that status with a JSON error body),
+"timeout" (stall ``delay_s`` seconds, then answer normally), "reset" (drop the connection, no response).
+Faults and ``requests`` use the path without its query string.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import re
+import socket
+import struct
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
+
+from qdrant_client.http import models as m
+
+STATUS_KINDS = {"400", "429", "500", "502", "503"}
+FAULT_KINDS = STATUS_KINDS | {"timeout", "reset"}
+
+
+class _Fault:
+    def __init__(self, path_contains, kind, times, method, n_ok=0):
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
+        self.path_contains, self.kind, self.times = path_contains, kind, times
+        self.method, self.n_ok = (method.upper() if method else None), n_ok
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a stalled handler must never keep the test process alive
+
+    def handle_error(self, request, client_address):
+        pass  # clients hanging up mid-response (timeouts, resets) are expected here, not errors
+
+
+class FakeQdrant:
+    def __init__(self, delay_s: float = 3.0):
+        self.delay_s = delay_s  # "timeout" stall; keep it above the client's timeout
+        self.retry_after: str | None = None  # if set, sent as Retry-After with injected 429s
+        self.url = ""
+        self.requests: list[tuple[str, str]] = []
+        self.injected = 0  # faults served so far
+        self.api_keys: list[str] = []  # the api-key header of each request that carried one
+        self.points: dict[str, dict[str, dict]] = {}
+        self.collections: dict[str, dict] = {}
+        self._faults: list[_Fault] = []
+        self._lock = threading.RLock()  # guards faults, requests and the stores
+        self._closing = threading.Event()  # wakes stalled "timeout" handlers on shutdown
+        self._op_id = 0
+
+    # -- fault injection ------------------------------------------------------------------
+    def fail(self, path_contains: str, times: int, kind: str, method: str | None = None) -> None:
+        with self._lock:
+            self._faults.append(_Fault(path_contains, kind, times, method))
+
+    def fail_after(self, path_contains: str, n_ok: int, kind: str, times: int = 1,
+                   method: str | None = None) -> None:
+        with self._lock:
+            self._faults.append(_Fault(path_contains, kind, times, method, n_ok))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, method: str, path: str) -> str | None:
+        """Record the request and consume the first queued fault that matches it, if any."""
+        with self._lock:
+            self.requests.append((method, path))
+            for f in self._faults:
+                if f.path_contains in path and f.method in (None, method):
+                    if f.n_ok > 0:  # fail_after: this one is let through
+                        f.n_ok -= 1
+                        return None
+                    f.times -= 1
+                    self.injected += 1
+                    if f.times <= 0:
+                        self._faults.remove(f)
+                    return f.kind
+            return None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def __enter__(self) -> FakeQdrant:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like the real server; needs Content-Length
+
+            def log_message(self, format, *args):
+                pass  # keep test output clean
+
+            def _any(self):
+                fake._handle(self)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _any
+
+        self._server = _Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._closing.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # -- HTTP plumbing --------------------------------------------------------------------
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        path = urlsplit(h.path).path
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        if h.headers.get("api-key"):
+            with self._lock:
+                self.api_keys.append(h.headers["api-key"])
+        kind = self._take_fault(h.command, path)
+        if kind == "reset":
+            # SO_LINGER 0 + close sends a TCP RST; detach() so later cleanup can't touch the fd
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            socket.socket(fileno=h.connection.detach()).close()
+            h.close_connection = True
+            return
+        if kind == "timeout" and self._closing.wait(self.delay_s):
+            h.close_connection = True  # shutting down: give up instead of blocking shutdown
+            return
+        if kind in STATUS_KINDS:
+            msg = "Bad request: injected" if kind == "400" else f"Service error: injected {kind}"
+            extra = {"Retry-After": self.retry_after} if kind == "429" and self.retry_after else {}
+            return self._send(h, int(kind), {"status": {"error": msg}, "time": 0.0}, extra)
+        try:
+            body = json.loads(raw) if raw else {}
+            with self._lock:  # one request at a time mutates/reads the stores; they are tiny
+                status, result = self._route(h.command, path, body)
+        except Exception as e:  # a bug or odd request: answer like Qdrant does, don't hang the client
+            status, result = 400, {"status": {"error": f"Bad request: {e!r}"}, "time": 0.0}
+        self._send(h, status, result)
+
+    @staticmethod
+    def _send(h, status: int, payload, headers=None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.write(data)
+        except OSError:
+            h.close_connection = True  # client already gave up (e.g. after a "timeout" stall)
+
+    # -- the REST API ---------------------------------------------------------------------
+    def _route(self, method: str, path: str, body: dict):
+        if method == "GET" and path == "/":  # qdrant-client's version check (background thread)
+            return 200, {"title": "qdrant - vector search engine",
+                         "version": importlib.metadata.version("qdrant-client")}
+        if method == "GET" and path == "/collections":
+            names = [{"name": n} for n in self.collections]
+            return 200, self._ok({"collections": names})
+        mt = re.fullmatch(r"/collections/([^/]+)(/.*)?", path)
+        if not mt:
+            return self._not_found(path)
+        name, rest = unquote(mt.group(1)), mt.group(2) or ""
+        if (method, rest) == ("GET", "/exists"):
+            return 200, self._ok({"exists": name in self.collections})
+        if (method, rest) == ("PUT", ""):
+            if name in self.collections:
+                return 409, {"status": {"error": f"Wrong input: Collection `{name}` already exists!"}}
+            self.collections[name], self.points[name] = body, {}
+            return 200, self._ok(True)
+        if name not in self.collections:
+            return self._not_found(f"Collection `{name}` doesn't exist!")
+        pts = self.points[name]
+        if (method, rest) == ("GET", ""):
+            return 200, self._ok(self._collection_info(name))
+        if (method, rest) == ("DELETE", ""):
+            del self.collections[name], self.points[name]
+            return 200, self._ok(True)
+        if (method, rest) == ("PUT", "/index"):
+            return 200, self._update()
+        if (method, rest) == ("PUT", "/points"):
+            for p in body.get("points", []):
+                pts[str(p["id"])] = {"vector": p.get("vector"), "payload": p.get("payload")}
+            return 200, self._update()
+        if (method, rest) == ("POST", "/points"):  # retrieve by ids
+            found = [str(i) for i in body.get("ids", []) if str(i) in pts]
+            return 200, self._ok([self._record(pts, k, body, True) for k in found])
+        if (method, rest) == ("POST", "/points/delete"):
+            ids = body.get("points")
+            if ids is None:  # filter selector: only has_id conditions are understood
+                flt = body.get("filter") or {}
+                conds = (flt.get("must") or []) + (flt.get("should") or [])
+                ids = [i for c in conds if isinstance(c, dict) for i in c.get("has_id", [])]
+            for i in ids:
+                pts.pop(str(i), None)
+            return 200, self._update()
+        if (method, rest) == ("POST", "/points/count"):
+            return 200, self._ok({"count": len(pts)})
+        if (method, rest) == ("POST", "/points/scroll"):
+            keys, limit = list(pts), body.get("limit") or 10
+            start = keys.index(str(body["offset"])) if body.get("offset") is not None else 0
+            page = keys[start:start + limit]
+            nxt = keys[start + limit] if start + limit < len(keys) else None
+            return 200, self._ok({"points": [self._record(pts, k, body, True) for k in page],
+                                  "next_page_offset": self._id(nxt) if nxt else None})
+        if (method, rest) == ("POST", "/points/query"):
+            return 200, self._ok(self._query(pts, body))
+        if (method, rest) == ("POST", "/points/query/batch"):
+            return 200, self._ok([self._query(pts, q) for q in body.get("searches", [])])
+        return self._not_found(path)
+
+    def _query(self, pts: dict, body: dict) -> dict:
+        keys = list(pts)[body.get("offset") or 0:][: body.get("limit") or 10]
+        scored = [{**self._record(pts, k, body, False), "score": 1.0, "version": 0} for k in keys]
+        return {"points": scored}
+
+    def _record(self, pts: dict, key: str, body: dict, payload_default: bool) -> dict:
+        p = pts[key]
+        return {"id": self._id(key),
+                "payload": p["payload"] if body.get("with_payload", payload_default) else None,
+                "vector": p["vector"] if body.get("with_vector") else None}
+
+    def _collection_info(self, name: str) -> dict:
+        # Built with qdrant-client's own models so that the client is sure to parse it back.
+        body = self.collections[name]
+        hnsw = {"m": 16, "ef_construct": 100, "full_scan_threshold": 10000,
+                **{k: v for k, v in (body.get("hnsw_config") or {}).items() if v is not None}}
+        info = m.CollectionInfo(
+            status="green", optimizer_status="ok", segments_count=1,
+            points_count=len(self.points[name]), indexed_vectors_count=0, payload_schema={},
+            config=m.CollectionConfig(
+                params=m.CollectionParams(vectors=body.get("vectors"),
+                                          sparse_vectors=body.get("sparse_vectors")),
+                hnsw_config=m.HnswConfig(**hnsw),
+                optimizer_config=m.OptimizersConfig(default_segment_number=0, flush_interval_sec=5),
+            ),
+        )
+        return info.model_dump(mode="json", exclude_none=True)
+
+    @staticmethod
+    def _id(key: str):
+        return int(key) if key.isdigit() else key  # ids are stored as str; Qdrant ids are uint or UUID
+
+    def _update(self) -> dict:
+        self._op_id += 1  # called under self._lock
+        return self._ok({"operation_id": self._op_id, "status": "completed"})
+
+    @staticmethod
+    def _ok(result) -> dict:
+        return {"result": result, "status": "ok", "time": 0.0}
+
+    @staticmethod
+    def _not_found(what: str):
+        return 404, {"status": {"error": f"Not found: {what}"}, "time": 0.0}
