@@ -76,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json-out", type=Path, default=None)
     s.set_defaults(run=cmd_eval)
 
+    s = sub.add_parser("reembed", help="embed stored texts into vectors of newly added models "
+                       "(e.g. --late MODEL), in place and resumably")
+    s.add_argument("--batch", type=int, default=256)
+    s.set_defaults(run=cmd_reembed)
+
     s = sub.add_parser("info", help="collection, vectors, models, counts")
     s.set_defaults(run=cmd_info)
 
@@ -153,6 +158,16 @@ def cmd_search(args: argparse.Namespace) -> int:
         else:
             text = r.text if len(r.text) <= 160 else r.text[:157] + "..."
             print(f"{rank:>2}. {hit.score:8.4f}  {r.id}  {json.dumps(r.metadata)}\n    {text}")
+    return 0
+
+
+def cmd_reembed(args: argparse.Namespace) -> int:
+    with _index(args) as index, tqdm(unit="vec", desc="reembed") as bar:
+        start = time.perf_counter()
+        filled = index.reembed(batch_size=args.batch, progress=lambda name, n: bar.update(n))
+        bar.close()
+        print(f"embedded {json.dumps(filled)} in {time.perf_counter() - start:.1f}s; "
+              f"collection {index.collection!r} holds {index.count()}")
     return 0
 
 

@@ -24,10 +24,11 @@ from .engine import Engine, Found, open_engine
 from .errors import (CollectionNotFoundError, ConfigurationError, EngineError, InvalidInputError,
                      SchemaMismatchError, StorageLockedError, WriteError)
 from .inference import KINDS, Models
+from .reembed import Refill, new_fields
 from .qdrant import filters, groups, payload
 from .qdrant import query as qplan
 from .qdrant.layouts import get_layout
-from .qdrant.schema import DEFAULT_NAMES, Schema, build_schema, differences
+from .qdrant.schema import DEFAULT_NAMES, Schema, build_schema, differences, models_first
 from .records import Hit, Record
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
@@ -196,6 +197,64 @@ class HybridIndex:
                 f"Not written: {_some(missing)}. Written: {_some(written)}. Ids are deterministic: "
                 "add the same records again to finish (unchanged ones are skipped).",
                 written, missing) from e
+
+    def reembed(self, *, batch_size: int = 256,
+                progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+        """Embed the stored texts into every named vector these models use and stored points
+        lack, in place, without the sources: add a model (``Models(late_interaction=...)``),
+        or replace one under a new vector name (``vector_names={"dense": "dense-v2"}``, then
+        `drop_vector` the old one). Missing vectors are created first. Resumable: only points
+        still without a vector are embedded, so a stopped run continues where it stopped.
+        Returns {vector name: points embedded}; ``progress(name, n)`` after each batch."""
+        found = self.engine.schema(self.collection)
+        expected = self._reembed_schema(found)
+        for field in new_fields(self.collection, expected, found):
+            self.engine.add_vector(self.collection, field)
+        self._schema = None
+        self._ensure(create=False)
+        filled = {}
+        for field in expected.fields:
+            refill = Refill(field, batch_size)
+            while (fresh := refill.take(self.engine.scroll(self.collection, refill.lacking(),
+                                                           batch_size))) is not None:
+                if fresh:
+                    self.engine.update_vectors(self.collection, refill.points(self, fresh))
+                    if progress:
+                        progress(field.name, len(fresh))
+            filled[field.name] = refill.filled
+        return filled
+
+    async def areembed(self, *, batch_size: int = 256,
+                       progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+        found = await self.engine.aschema(self.collection)
+        expected = await asyncio.to_thread(self._reembed_schema, found)
+        for field in new_fields(self.collection, expected, found):
+            await self.engine.aadd_vector(self.collection, field)
+        self._schema = None
+        await self._aensure(create=False)
+        filled = {}
+        for field in expected.fields:
+            refill = Refill(field, batch_size)
+            while (fresh := refill.take(await self.engine.ascroll(self.collection, refill.lacking(),
+                                                                  batch_size))) is not None:
+                if fresh:
+                    points = await asyncio.to_thread(refill.points, self, fresh)
+                    await self.engine.aupdate_vectors(self.collection, points)
+                    if progress:
+                        progress(field.name, len(fresh))
+            filled[field.name] = refill.filled
+        return filled
+
+    def drop_vector(self, name: str) -> None:
+        """Delete a named vector from every point (e.g. the old one after a model change)."""
+        self._check_droppable(name)
+        self.engine.drop_vector(self.collection, name)
+        self._schema = None
+
+    async def adrop_vector(self, name: str) -> None:
+        self._check_droppable(name)
+        await self.engine.adrop_vector(self.collection, name)
+        self._schema = None
 
     def create(self, dense_size: int | None = None) -> None:
         """Create the collection now (it is otherwise created on first write), or check
@@ -524,6 +583,16 @@ class HybridIndex:
         modifiers = {"sparse": self.models.sparse.modifier if self.models.sparse else None}
         return build_schema(sizes, modifiers, self.names)
 
+    def _reembed_schema(self, found: Schema | None) -> Schema:
+        if found is None:
+            raise CollectionNotFoundError(f"collection {self.collection!r} does not exist; add records first")
+        return self._expected(None)
+
+    def _check_droppable(self, name: str) -> None:
+        if name in {self.names[k] for k in self.models.kinds()}:
+            raise InvalidInputError(f"vector {name!r} is used by this index's models; drop it from an "
+                                    "index whose models no longer use it")
+
     def _accept(self, found: Schema | None, expected: Schema, create: bool) -> Schema:
         """Validate an existing collection; the schema to use (`expected` when creating)."""
         if found is None:
@@ -536,9 +605,10 @@ class HybridIndex:
         if diffs:
             raise SchemaMismatchError(
                 f"collection {self.collection!r} does not match the models: " + "; ".join(diffs)
-                + ". Use the models it was built with, another collection, or drop() it"
+                + ". Use the models it was built with, another collection, or drop() it; "
+                "reembed() adds missing vectors from the stored texts"
             )
-        return found
+        return models_first(expected, found)
 
     def _hits(self, plan: qplan.QueryPlan, found: list[Found]) -> list[Hit]:
         return [Hit(self.layout.to_record(f.payload, f.id), f.score, qplan.relevance(plan, f.score))

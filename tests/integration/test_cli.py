@@ -74,3 +74,15 @@ def test_eval_prints_metrics_per_mode(tmp_path, capsys):
     for row in rows:
         assert row["recall@100"] == 1.0
     assert rows[0]["ndcg@10"] == 1.0 and rows[2]["ndcg@10"] == 1.0
+
+
+def test_reembed_adds_a_late_interaction_model(tmp_path, docs, capsys):
+    store = ["--path", str(tmp_path / "index"), "--collection", "docs"]
+    assert run(capsys, *store, "ingest", str(docs / "notes.jsonl"))[0] == 0
+    late = [*store, "--late", "colbert-ir/colbertv2.0"]
+    code, _, err = run(capsys, *late, "search", "volcano", "--rerank")
+    assert code != 0 and "reembed() adds missing vectors" in err
+    code, out, _ = run(capsys, *late, "reembed")
+    assert code == 0 and '"late": 2' in out
+    code, out, _ = run(capsys, *late, "search", "volcano ash", "-k", "1", "--rerank", "--json")
+    assert code == 0 and json.loads(out)["id"] == "n2"

@@ -28,3 +28,12 @@ def test_agent_tool_returns_hybrid_results_to_the_model():
     assert len(tool_messages) == 1
     assert "reciprocal rank fusion" in tool_messages[0].content
     assert messages[-1].content == "They are fused with reciprocal rank fusion."
+
+
+def test_capabilities_example(tmp_path):
+    out = load("langchain_capabilities").main(str(tmp_path))
+    assert [d.metadata["source"] for d in out["grouped"]] == ["health.md", "search.md", "history.md"]
+    assert [[d.id for d in docs] for docs in out["batch"]] == [["c2"], ["c4"]]
+    assert out["unchanged"] == {"embedded": 0, "unchanged": 6}
+    assert out["filled"] == {"dense": 0, "sparse": 0, "late": 6}
+    assert out["reranked"][0].id == "c2"

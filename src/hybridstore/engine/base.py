@@ -14,7 +14,7 @@ from qdrant_client import models
 
 from ..qdrant.payload import Point
 from ..qdrant.query import QueryPlan
-from ..qdrant.schema import Schema
+from ..qdrant.schema import Schema, VectorField
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,18 @@ class Engine(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    # Re-embedding in place: a new named vector on an existing collection, filled point by point.
+    @abstractmethod
+    def add_vector(self, collection: str, field: VectorField) -> None: ...
+
+    @abstractmethod
+    def drop_vector(self, collection: str, name: str) -> None: ...
+
+    @abstractmethod
+    def update_vectors(self, collection: str, points: Sequence[Point]) -> None:
+        """Set the given named vectors of existing points (others stay) and merge each
+        point's payload keys into its payload."""
+
     @abstractmethod
     async def aschema(self, collection: str) -> Schema | None: ...
 
@@ -77,6 +89,15 @@ class Engine(ABC):
 
     @abstractmethod
     async def adrop(self, collection: str) -> None: ...
+
+    @abstractmethod
+    async def aadd_vector(self, collection: str, field: VectorField) -> None: ...
+
+    @abstractmethod
+    async def adrop_vector(self, collection: str, name: str) -> None: ...
+
+    @abstractmethod
+    async def aupdate_vectors(self, collection: str, points: Sequence[Point]) -> None: ...
 
     # Optional capabilities: engines override these where they have them natively.
     def query_batch(self, collection: str, plans: Sequence[QueryPlan]) -> list[list[Found]]:

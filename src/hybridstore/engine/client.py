@@ -178,6 +178,25 @@ class ClientEngine(Engine):
     async def adrop(self, collection: str) -> None:
         await self._arun(("delete_collection", {"collection_name": collection}, _ignore))
 
+    def add_vector(self, collection: str, field: VectorField) -> None:
+        self._run(_add_vector(collection, field))
+
+    async def aadd_vector(self, collection: str, field: VectorField) -> None:
+        await self._arun(_add_vector(collection, field))
+
+    def drop_vector(self, collection: str, name: str) -> None:
+        self._run(("delete_vector_name", {"collection_name": collection, "vector_name": name}, _ignore))
+
+    async def adrop_vector(self, collection: str, name: str) -> None:
+        await self._arun(("delete_vector_name", {"collection_name": collection, "vector_name": name},
+                          _ignore))
+
+    def update_vectors(self, collection: str, points: Sequence[Point]) -> None:
+        self._run(_update_vectors(collection, points))
+
+    async def aupdate_vectors(self, collection: str, points: Sequence[Point]) -> None:
+        await self._arun(_update_vectors(collection, points))
+
     def close(self) -> None:
         if self._owns:
             with self._lock:
@@ -267,6 +286,29 @@ def _upsert(collection: str, points: Sequence[Point]) -> Op:
     structs = [models.PointStruct(id=p.id, vector={n: _vector(v) for n, v in p.vectors.items()},
                                   payload=p.payload) for p in points]
     return "upsert", {"collection_name": collection, "points": structs, "wait": True}, _ignore
+
+
+def _add_vector(collection: str, field: VectorField) -> Op:
+    if field.kind == "sparse":
+        config: Any = models.SparseVectorNameConfig(sparse=models.SparseVectorConfig(
+            modifier=models.Modifier.IDF if field.modifier == "idf" else None))
+    else:  # the API takes no HNSW settings: a late-interaction vector added later gets a graph
+        multi = models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM) \
+            if field.kind == "late_interaction" else None
+        config = models.DenseVectorNameConfig(dense=models.DenseVectorConfig(
+            size=field.size, distance=models.Distance.COSINE, multivector_config=multi))
+    return "create_vector_name", {"collection_name": collection, "vector_name": field.name,
+                                  "vector_name_config": config}, _ignore
+
+
+def _update_vectors(collection: str, points: Sequence[Point]) -> Op:
+    ops: list[Any] = [models.UpdateVectorsOperation(update_vectors=models.UpdateVectors(points=[
+        models.PointVectors(id=p.id, vector={n: _vector(v) for n, v in p.vectors.items()})
+        for p in points]))]
+    ops += [models.SetPayloadOperation(set_payload=models.SetPayload(payload=p.payload, points=[p.id]))
+            for p in points if p.payload]
+    return "batch_update_points", {"collection_name": collection, "update_operations": ops,
+                                   "wait": True}, _ignore
 
 
 def _stage(stage: Stage, filter: models.Filter | None) -> dict[str, Any]:

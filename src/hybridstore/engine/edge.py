@@ -142,6 +142,24 @@ class EdgeEngine(Engine):
     async def adrop(self, collection: str) -> None:
         await asyncio.to_thread(self.drop, collection)
 
+    def add_vector(self, collection: str, field: VectorField) -> None:
+        self._run(collection, _add_vector(field))
+
+    async def aadd_vector(self, collection: str, field: VectorField) -> None:
+        await self._arun(collection, _add_vector(field))
+
+    def drop_vector(self, collection: str, name: str) -> None:
+        self._run(collection, _drop_vector(name))
+
+    async def adrop_vector(self, collection: str, name: str) -> None:
+        await self._arun(collection, _drop_vector(name))
+
+    def update_vectors(self, collection: str, points: Sequence[Point]) -> None:
+        self._run(collection, _update_vectors(points))
+
+    async def aupdate_vectors(self, collection: str, points: Sequence[Point]) -> None:
+        await self._arun(collection, _update_vectors(points))
+
     def optimize(self, collection: str) -> bool:
         """Build the collection's HNSW index now; True when any segment changed."""
         return self._run(collection, ("optimize", lambda shard: shard.optimize()))
@@ -227,6 +245,35 @@ def _upsert(points: Sequence[Point]) -> Op:
     structs = [edge.Point(p.id, {n: _vector(v) for n, v in p.vectors.items()}, p.payload)
                for p in points]
     return "upsert", lambda shard: shard.update(edge.UpdateOperation.upsert_points(structs))
+
+
+def _add_vector(field: VectorField) -> Op:
+    ops = edge.UpdateOperation
+    if field.kind == "sparse":
+        op = ops.create_sparse_vector(field.name, modifier=edge.Modifier.Idf if field.modifier == "idf" else None)
+    else:  # edge builds an HNSW graph for a late-interaction vector added later (no m=0 here)
+        multi = edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim) \
+            if field.kind == "late_interaction" else None
+        op = ops.create_dense_vector(field.name, field.size, edge.Distance.Cosine, multivector_config=multi)
+    return "add_vector", lambda shard: shard.update(op)
+
+
+def _drop_vector(name: str) -> Op:
+    op = edge.UpdateOperation.delete_vector_name(name)
+    return "drop_vector", lambda shard: shard.update(op)
+
+
+def _update_vectors(points: Sequence[Point]) -> Op:
+    vectors = edge.UpdateOperation.update_vectors(
+        [edge.PointVectors(p.id, {n: _vector(v) for n, v in p.vectors.items()}) for p in points])
+    payloads = [edge.UpdateOperation.set_payload([p.id], p.payload) for p in points if p.payload]
+
+    def call(shard: Any) -> None:
+        shard.update(vectors)  # vectors first: a crash in between leaves a stale hash (re-embedded later)
+        for op in payloads:
+            shard.update(op)
+
+    return "update_vectors", call
 
 
 def _stage(stage: Stage, filter: Any) -> dict[str, Any]:

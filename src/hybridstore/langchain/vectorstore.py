@@ -69,6 +69,15 @@ class HybridVectorStore(VectorStore):
         await self.index.adelete(ids, **kwargs)
         return True
 
+    def reembed(self, **kwargs: Any) -> dict[str, int]:
+        """Embed the stored texts into the vectors of models added since they were written, in
+        place and resumably (`HybridIndex.reembed`). Open the store with
+        ``create_collection=False`` so the missing vector is not an error first."""
+        return self.index.reembed(**kwargs)
+
+    async def areembed(self, **kwargs: Any) -> dict[str, int]:
+        return await self.index.areembed(**kwargs)
+
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         return [_document(r) for r in self.index.get(list(ids))]
 

@@ -81,6 +81,14 @@ class HybridVectorStore(BasePydanticVectorStore):
         if node_ids is not None or filters is not None:
             await self._index.adelete(node_ids, filter=to_filter(filters))
 
+    def reembed(self, **kwargs: Any) -> dict[str, int]:
+        """Embed the stored texts into the vectors of models added since they were written, in
+        place and resumably (`HybridIndex.reembed`)."""
+        return self._index.reembed(**kwargs)
+
+    async def areembed(self, **kwargs: Any) -> dict[str, int]:
+        return await self._index.areembed(**kwargs)
+
     def clear(self) -> None:
         self._index.drop()
 

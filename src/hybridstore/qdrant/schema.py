@@ -49,14 +49,26 @@ def build_schema(
     ))
 
 
-def differences(expected: Schema, actual: Schema) -> list[str]:
-    """What in `actual` disagrees with `expected`; extra vectors in `actual` are fine."""
+def differences(expected: Schema, actual: Schema, missing_ok: bool = False) -> list[str]:
+    """What in `actual` disagrees with `expected`; extra vectors in `actual` are fine, and
+    missing ones too with `missing_ok` (re-embedding adds them)."""
     out = []
     for want in expected.fields:
         have = actual.by_name(want.name)
         if have is None:
-            out.append(f"vector {want.describe()} is missing")
+            if not missing_ok:
+                out.append(f"vector {want.describe()} is missing")
         elif (have.kind, have.distance, have.modifier) != (want.kind, want.distance, want.modifier) \
                 or (want.size is not None and have.size != want.size):
             out.append(f"vector {want.name!r} is {have.describe()}, models need {want.describe()}")
     return out
+
+
+def missing(expected: Schema, actual: Schema) -> list[VectorField]:
+    return [f for f in expected.fields if actual.by_name(f.name) is None]
+
+
+def models_first(expected: Schema, actual: Schema) -> Schema:
+    """`actual`'s fields with those the models use first, so `by_kind` finds them."""
+    used = {f.name for f in expected.fields}
+    return Schema(tuple(sorted(actual.fields, key=lambda f: f.name not in used)))
