@@ -172,3 +172,25 @@ async def test_async_never_uses_an_executor(monkeypatch):
     assert ids(await store.aget_by_ids(["a", "zz"])) == ["a"]
     await store.adelete(["a"])
     assert await store.aget_by_ids(["a"]) == []
+
+
+def test_add_texts_streams_a_generator_in_bounded_chunks():
+    produced = 0
+
+    def texts():
+        nonlocal produced
+        for i in range(600):
+            produced += 1
+            yield f"streamed text number {i}"
+
+    store = HybridVectorStore("lc-stream", models=Models())
+    seen: list[tuple[int, int]] = []
+    real_add = store.index.add
+    store.index.add = lambda records, **kw: real_add(records, progress=lambda n: seen.append((n, produced)))
+    ids = store.add_texts(texts(), metadatas=({"n": i} for i in range(600)))
+    assert len(ids) == 600 and store.index.count() == 600
+    assert [n for n, _ in seen] == [256, 256, 88]
+    assert seen[0][1] <= 257  # the first chunk was written before the generator ran on
+    assert store.get_by_ids([ids[599]])[0].metadata == {"n": 599}
+    with pytest.raises(InvalidInputError, match="more metadatas or ids than texts"):
+        store.add_texts((t for t in ["a b", "c d"]), metadatas=iter([{}, {}, {}]))

@@ -4,7 +4,7 @@ types to Record / search options and back, and nothing else."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -195,22 +195,42 @@ def _kinds(models: Models | None) -> dict[str, Any]:
             "pack": models.pack}
 
 
-def _records(texts: Iterable[str], metadatas: list[dict] | None, ids: list | None,
-             extra: dict[str, Any]) -> list[Record]:
+def _records(texts: Iterable[str], metadatas: Iterable[dict] | None, ids: Iterable | None,
+             extra: dict[str, Any]) -> Iterable[Record]:
+    """A list for lists; for any other iterable (a generator) a lazy stream, so that
+    `HybridIndex.add` ingests it in bounded memory."""
     if extra:
         raise InvalidInputError(f"add_texts() got unknown options {sorted(extra)}")
     if isinstance(texts, str):
         raise InvalidInputError("texts must be a list of strings, not one string")
-    texts = list(texts)
-    for name, values in (("metadatas", metadatas), ("ids", ids)):
-        if values is not None and len(values) != len(texts):
-            raise InvalidInputError(f"got {len(texts)} texts but {len(values)} {name}")
-    metadatas = metadatas or [{} for _ in texts]
-    ids = [str(uuid.uuid4()) if i is None else i for i in (ids or [None] * len(texts))]
-    bad = [i for i in ids if not isinstance(i, str)]
-    if bad:
-        raise InvalidInputError(f"ids must be strings, got {bad[0]!r} ({type(bad[0]).__name__})")
-    return [Record(i, t, dict(m or {}), doc_id=_source(m)) for i, t, m in zip(ids, texts, metadatas, strict=True)]
+    if isinstance(texts, Sequence):
+        texts = list(texts)
+        for name, values in (("metadatas", metadatas), ("ids", ids)):
+            if values is not None and len(values) != len(texts):
+                raise InvalidInputError(f"got {len(texts)} texts but {len(values)} {name}")
+        return list(_stream(texts, metadatas, ids))
+    return _stream(texts, metadatas, ids)
+
+
+def _stream(texts: Iterable[str], metadatas: Iterable[dict] | None,
+            ids: Iterable | None) -> Iterator[Record]:
+    metas = iter(metadatas) if metadatas is not None else None
+    given = iter(ids) if ids is not None else None
+    n = 0
+    for n, text in enumerate(texts, 1):
+        metadata = {} if metas is None else next(metas, _MISSING)
+        rid = None if given is None else next(given, _MISSING)
+        if metadata is _MISSING or rid is _MISSING:
+            raise InvalidInputError(f"got fewer metadatas or ids than texts (text {n})")
+        rid = str(uuid.uuid4()) if rid is None else rid
+        if not isinstance(rid, str):
+            raise InvalidInputError(f"ids must be strings, got {rid!r} ({type(rid).__name__})")
+        yield Record(rid, text, dict(metadata or {}), doc_id=_source(metadata))
+    if any(it is not None and next(it, _MISSING) is not _MISSING for it in (metas, given)):
+        raise InvalidInputError(f"got more metadatas or ids than texts ({n})")
+
+
+_MISSING = object()
 
 
 def _source(metadata: dict | None) -> str | None:
