@@ -130,7 +130,7 @@ def one(name: str, n: int, queries: int, in_memory: bool, real: bool) -> dict:
 def recall(engine, all_dense: np.ndarray, queries: np.ndarray) -> float:
     """Mean share of the exact top 10 (numpy, cosine) that the engine's dense search returns."""
     exact = np.argsort(-(all_dense @ queries.T), axis=0)[:10].T
-    req = resolve(SearchRequest(k=10, mode="dense"), KINDS)
+    req = resolve(SearchRequest(k=10, mode="dense", rerank=False), KINDS)
     shares = []
     for q, row in zip(queries, exact):
         truth = {f"00000000-0000-0000-0000-{j:012d}" for j in row}
