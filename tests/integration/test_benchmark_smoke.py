@@ -1,0 +1,30 @@
+"""A small run of benchmarks/frameworks.py: every system builds, ingests, answers, and its
+metrics agree with ranx (the full run is not part of the tests: too slow for CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def test_frameworks_benchmark_smoke(tmp_path):
+    env = {**os.environ, "HYBRIDSTORE_BENCH_CACHE": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, str(BENCH / "frameworks.py"), "--smoke"], cwd=BENCH, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    sys.path.insert(0, str(BENCH))
+    from frameworks_systems import SYSTEMS
+
+    assert [r["system"] for r in rows] == list(SYSTEMS)
+    for r in rows:
+        assert r["ingest_docs_per_s"] > 0 and r["peak_rss_mb_ingest"] > 0
+        assert r["cache"]["hits"] >= 60  # the quality phase really served cached documents
+        for mode, m in r["modes"].items():
+            assert 0.0 <= m["ndcg@10"] <= 1.0 and 0.0 <= m["recall@100"] <= 1.0, (r["system"], mode)
+            assert abs(m["ndcg@10"] - m["ranx ndcg@10"]) < 1e-6
