@@ -429,7 +429,7 @@ class HybridIndex:
 
     def _check_dense_size(self, dense: Any) -> None:
         field = self._schema.by_kind("dense")
-        if dense is not None and None in dense and self.models.dense is None:
+        if dense is not None and any(v is None for v in dense) and self.models.dense is None:
             raise InvalidInputError("some records have no dense vector and this index has no "
                                     "dense model to embed them; pass every vector or Models(dense=...)")
         if field is not None and dense is not None:

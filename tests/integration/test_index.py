@@ -209,6 +209,17 @@ def test_on_disk_index_survives_reopen_and_is_locked(tmp_path, records):
         assert reopened.get(["volcano"])[0] == next(r for r in records if r.id == "volcano")
 
 
+def test_own_dense_vectors_as_numpy_arrays(records):
+    import numpy as np
+
+    idx = HybridIndex("own-np", Models())
+    vecs = np.eye(len(records), 384, dtype=np.float32)
+    idx.add(records, dense=vecs)  # a 2-d array
+    idx.add(records, dense=list(vecs))  # a list of 1-d arrays
+    assert idx.count() == len(records)
+    assert ids(idx.search("x", 1, mode="dense", dense_vector=vecs[3]))[0] == records[3].id
+
+
 def test_own_dense_vectors(records):
     from hybridstore.inference import Models as M
 
