@@ -70,7 +70,7 @@ class Floor:
 
 # -- hybridstore through its adapters ----------------------------------------------------------
 class HybridstoreLangChain:
-    modes = ["dense", "sparse", "hybrid"]
+    modes = ["dense", "sparse", "hybrid", "hybrid-dbsf"]
 
     def __init__(self, late: bool = False) -> None:
         from hybridstore import Models
@@ -85,13 +85,12 @@ class HybridstoreLangChain:
         self.store.add_texts(texts, ids=ids)
 
     def search(self, mode: str, query: str, k: int) -> list[str]:
-        base, _, rerank = mode.partition("+")
-        options = {"rerank": True, "oversample": 1, "fetch_k": 100} if rerank else {"rerank": False}
+        base, options = _options(mode)
         return [d.id for d in self.store.similarity_search(query, k, mode=base, **options)]
 
 
 class HybridstoreLlamaIndex:
-    modes = ["default", "sparse", "hybrid"]
+    modes = ["default", "sparse", "hybrid", "hybrid-dbsf"]
 
     def __init__(self, late: bool = False) -> None:
         from hybridstore import Models
@@ -107,11 +106,19 @@ class HybridstoreLlamaIndex:
         self.index = _llama_index(self.store, self.embed, ids, texts)
 
     def search(self, mode: str, query: str, k: int) -> list[str]:
-        base, _, rerank = mode.partition("+")
-        kwargs = {"rerank": True, "oversample": 1, "fetch_k": 100} if rerank else {"rerank": False}
+        base, kwargs = _options(mode)
         retriever = self.index.as_retriever(similarity_top_k=k, vector_store_query_mode=base,
                                             vector_store_kwargs=kwargs)
         return [DOC_OF[n.node.node_id] for n in retriever.retrieve(query)]
+
+
+def _options(mode: str) -> tuple[str, dict]:
+    """hybridstore search options of a benchmark mode: "hybrid-dbsf" fuses by distribution-based
+    score fusion, "+rerank" reranks the top 100 with late interaction (as `hybridstore eval`)."""
+    base, _, rerank = mode.partition("+")
+    base, _, fusion = base.partition("-")
+    options: dict = {"rerank": True, "oversample": 1, "fetch_k": 100} if rerank else {"rerank": False}
+    return base, {**options, **({"fusion": fusion} if fusion else {})}
 
 
 # -- the anchors, as shipped -------------------------------------------------------------------
