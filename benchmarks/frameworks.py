@@ -151,6 +151,9 @@ def run_one(name: str, timing_docs: int, limit: int | None, max_queries: int | N
     for mode in system.modes:
         run, took = {}, []
         system.search(mode, "warm up query", 10)
+        engine_ms = getattr(system, "engine_ms", None)
+        if engine_ms is not None:
+            engine_ms.clear()
         for qid, text in queries.items():
             t = time.perf_counter()
             run[qid] = system.search(mode, text, 100)
@@ -163,6 +166,8 @@ def run_one(name: str, timing_docs: int, limit: int | None, max_queries: int | N
         result["modes"][mode] = {"ndcg@10": ndcg, "recall@100": recall, "ranx ndcg@10": ranx_ndcg,
                                  "p50_ms": 1000 * statistics.median(took),
                                  "p95_ms": 1000 * took[int(0.95 * (len(took) - 1))]}
+        if engine_ms:
+            result["modes"][mode]["engine_p50_ms"] = statistics.median(engine_ms)
     result["peak_rss_mb_total"] = peak_rss_mb()
     return result
 
@@ -177,13 +182,14 @@ def cross_check(run: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> 
 
 # -- report ------------------------------------------------------------------------------------
 def table(rows: list[dict]) -> str:
-    lines = ["| system | mode | nDCG@10 | Recall@100 | p50 ms | p95 ms | ingest docs/s | peak RSS MB (ingest) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| system | mode | nDCG@10 | Recall@100 | p50 ms | p95 ms | engine p50 ms | ingest docs/s "
+             "| peak RSS MB (ingest) |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         for mode, m in r["modes"].items():
+            engine = f"{m['engine_p50_ms']:.2f}" if "engine_p50_ms" in m else "-"
             lines.append(f"| {r['system']} | {mode} | {m['ndcg@10']:.4f} | {m['recall@100']:.4f} | "
-                         f"{m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {r['ingest_docs_per_s']:.2f} | "
-                         f"{r['peak_rss_mb_ingest']:.0f} |")
+                         f"{m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {engine} | "
+                         f"{r['ingest_docs_per_s']:.2f} | {r['peak_rss_mb_ingest']:.0f} |")
     return "\n".join(lines)
 
 
