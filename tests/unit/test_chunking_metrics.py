@@ -38,3 +38,16 @@ def test_length_sorted_batches_pad_less_and_keep_order():
     texts = ["a", "bbb", "cc"]
     out = embed_in_order(lambda batch: [t.upper() for t in batch], texts, length_order([1, 3, 2]))
     assert out == ["A", "BBB", "CC"]
+
+
+def test_token_batches_bound_texts_and_padded_tokens():
+    from hybridstore.inference.batching import token_batches
+
+    lengths = [10, 500, 20, 510, 30, 40, 512, 15]
+    order = length_order(lengths)
+    batches = token_batches(lengths, order, batch_size=3, max_tokens=1024)
+    assert [i for b in batches for i in b] == list(order)  # every text once, in sorted order
+    for b in batches:
+        assert len(b) <= 3 and len(b) * max(lengths[i] for i in b) <= 1024
+    assert batches == [[0, 7, 2], [4, 5], [1, 3], [6]]  # short texts share, long ones split
+    assert token_batches([600], [0], 4, 512) == [[0]]  # a text over the budget still gets a batch

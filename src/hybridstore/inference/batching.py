@@ -28,12 +28,31 @@ def padded_tokens(lengths: Sequence[int], order: Sequence[int], batch_size: int)
     ))
 
 
+def token_batches(lengths: Sequence[int], order: Sequence[int], batch_size: int,
+                  max_tokens: int) -> list[list[int]]:
+    """Cut `order` (shortest first) into batches of at most `batch_size` texts and at most
+    `max_tokens` padded tokens: short texts share big batches, long ones small batches, so
+    the model's activations (and the process's peak memory) stay bounded."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and (len(current) >= batch_size or (len(current) + 1) * lengths[i] > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
 def embed_in_order(
-    embed: Callable[[list[str]], list[Any]], texts: Sequence[str], order: np.ndarray
+    embed: Callable[[list[str]], list[Any]], texts: Sequence[str], order: np.ndarray,
+    batches: list[list[int]] | None = None,
 ) -> list[Any]:
-    """Embed `texts` in `order` (so batches are cut from sorted texts); return input order."""
-    sorted_out = embed([texts[i] for i in order])
+    """Embed `texts` in `order` (so batches are cut from sorted texts), one `embed` call per
+    batch when `batches` are given; return input order."""
     out: list[Any] = [None] * len(texts)
-    for pos, i in enumerate(order):
-        out[i] = sorted_out[pos]
+    for batch in batches or [list(order)]:
+        for i, vector in zip(batch, embed([texts[i] for i in batch]), strict=True):
+            out[i] = vector
     return out

@@ -9,11 +9,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import loading
-from .batching import embed_in_order, length_order, token_lengths
+from .batching import embed_in_order, length_order, token_batches, token_lengths
 from ..errors import ModelNotFoundError, TruncationWarning
 from .specs import ModelSpec
 
 DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_TOKENS = 4096  # padded tokens per batch: 8 texts of 512 tokens, 32 of 128
 
 
 class Embedder:
@@ -49,29 +50,29 @@ class Embedder:
         if not texts:
             return []
         opts = self.spec.options
-        batch_size = int(opts.get("batch_size") or DEFAULT_BATCH_SIZE)
-        kwargs = {"batch_size": batch_size, "parallel": opts.get("parallel")}
+        aware = opts.get("padding_aware", True) if padding_aware is None else padding_aware
         model = self.model
 
-        def embed(batch: list[str]) -> list[Any]:
-            return list(model.embed(batch, **kwargs))
+        def embed(batch: list[str], size: int) -> list[Any]:
+            return list(model.embed(batch, batch_size=size, parallel=opts.get("parallel")))
 
-        aware = opts.get("padding_aware", True) if padding_aware is None else padding_aware
-        return self._embed(embed, texts, aware)
+        return self._embed(embed, texts, aware and not opts.get("parallel"))
 
     def embed_queries(self, texts: Sequence[str]) -> list[Any]:
         model = self.model
-        batch_size = int(self.spec.options.get("batch_size") or DEFAULT_BATCH_SIZE)
 
-        def embed(batch: list[str]) -> list[Any]:
-            return list(model.query_embed(batch, batch_size=batch_size))
+        def embed(batch: list[str], size: int) -> list[Any]:
+            return list(model.query_embed(batch, batch_size=size))
 
         return self._embed(embed, texts, True)
 
     def _embed(self, embed: Any, texts: Sequence[str], aware: bool) -> list[Any]:
+        """Padding-aware: texts sorted by token length, cut into batches of at most
+        `batch_size` texts and `max_batch_tokens` padded tokens, results in input order."""
+        batch_size = int(self.spec.options.get("batch_size") or DEFAULT_BATCH_SIZE)
         tokenizer = self.tokenizer()
         if tokenizer is None:  # nothing is padded or truncated (BM25)
-            return embed(list(texts))
+            return embed(list(texts), batch_size)
         lengths, cut = token_lengths(tokenizer, texts)
         if cut:
             window = tokenizer.truncation["max_length"] if tokenizer.truncation else "its"
@@ -81,8 +82,10 @@ class Embedder:
                 "text is stored). Split long texts first, e.g. with hybridstore.chunking."
             ), stacklevel=4)
         if not aware or len(texts) <= 1:
-            return embed(list(texts))
-        return embed_in_order(embed, texts, length_order(lengths))
+            return embed(list(texts), batch_size)
+        max_tokens = int(self.spec.options.get("max_batch_tokens") or DEFAULT_BATCH_TOKENS)
+        batches = token_batches(lengths, length_order(lengths), batch_size, max_tokens)
+        return embed_in_order(lambda batch: embed(batch, len(batch)), texts, length_order(lengths), batches)
 
     def embed_query(self, text: str) -> Any:
         return self.embed_queries([text])[0]

@@ -10,7 +10,7 @@ from ..errors import ConfigurationError
 KINDS = ("dense", "sparse", "late_interaction")
 
 # Options consumed at embed time; everything else goes to the fastembed constructor.
-EMBED_OPTIONS = frozenset({"batch_size", "parallel", "padding_aware"})
+EMBED_OPTIONS = frozenset({"batch_size", "parallel", "padding_aware", "max_batch_tokens"})
 # Options hybridstore reads itself and never passes on.
 OWN_OPTIONS = frozenset({"modifier"}) | EMBED_OPTIONS
 
@@ -19,7 +19,7 @@ OWN_OPTIONS = frozenset({"modifier"}) | EMBED_OPTIONS
 class ModelSpec:
     """A model to load: fastembed `name`, its `kind`, an optional local `path`.
 
-    `options`: `batch_size`, `parallel`, `padding_aware` (embed time), `threads`,
+    `options`: `batch_size`, `parallel`, `padding_aware`, `max_batch_tokens` (embed time), `threads`,
     `providers`, `cuda` and any other fastembed constructor argument (load time), and
     `modifier` ("idf" or None) for sparse models.
     """

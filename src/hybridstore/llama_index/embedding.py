@@ -15,12 +15,14 @@ from ..inference import DEFAULT, ModelSpec, Models
 class HybridEmbedding(BaseEmbedding):
     """Dense embeddings from hybridstore's inference core, shared process-wide with every
     index using the same model. ``model_name``: a dense model name or ``ModelSpec``
-    (default: the pack's); ``models``: reuse an existing ``Models``' dense model."""
+    (default: the pack's); ``models``: reuse an existing ``Models``' dense model.
+    ``embed_batch_size`` is how many texts LlamaIndex hands over at once (512): the core sorts
+    them by length and runs the model on its own batches, so larger hand-overs pad less."""
 
     _dense: Any = PrivateAttr()
 
     def __init__(self, model_name: str | ModelSpec | None = None, *, models: Models | None = None,
-                 pack: Any = None, embed_batch_size: int = 32, **options: Any) -> None:
+                 pack: Any = None, embed_batch_size: int = 512, **options: Any) -> None:
         models = models or Models(dense=model_name or DEFAULT, sparse=None, pack=pack, **options)
         if models.dense is None:
             raise ConfigurationError("HybridEmbedding needs a dense model; these Models have none")
@@ -32,13 +34,13 @@ class HybridEmbedding(BaseEmbedding):
         return "HybridEmbedding"
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return [float(x) for x in self._dense.embed_query(query)]
+        return _floats(self._dense.embed_query(query))
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._get_text_embeddings([text])[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return [[float(x) for x in v] for v in self._dense.embed_documents(texts)]
+        return [_floats(v) for v in self._dense.embed_documents(texts)]
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return await asyncio.to_thread(self._get_query_embedding, query)  # inference only
@@ -48,3 +50,7 @@ class HybridEmbedding(BaseEmbedding):
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         return await asyncio.to_thread(self._get_text_embeddings, texts)
+
+
+def _floats(vector: Any) -> list[float]:
+    return vector.tolist() if hasattr(vector, "tolist") else [float(x) for x in vector]
