@@ -70,15 +70,22 @@ class Floor:
 
 
 # -- hybridstore through its adapters ----------------------------------------------------------
+def _loaded_models(late: bool) -> Any:
+    """The adapters' models, loaded now so that loading stays outside the ingest timing."""
+    from hybridstore import Models
+
+    models = Models(late_interaction=LATE if late else None)
+    models.embed_documents(["load the models"], models.kinds())
+    return models
+
+
 class HybridstoreLangChain:
     modes = ["dense", "sparse", "hybrid", "hybrid-dbsf"]
 
     def __init__(self, late: bool = False) -> None:
-        from hybridstore import Models
         from hybridstore.langchain import HybridVectorStore
 
-        models = Models(late_interaction=LATE if late else None)
-        models.embed_documents(["load the models"], models.kinds())  # outside the timing
+        models = _loaded_models(late)
         self.modes = ["hybrid+rerank"] if late else self.modes
         self.store = HybridVectorStore("bench", models=models)
         self.engine_ms = time_engine(self.store.index)
@@ -95,11 +102,9 @@ class HybridstoreLlamaIndex:
     modes = ["default", "sparse", "hybrid", "hybrid-dbsf"]
 
     def __init__(self, late: bool = False) -> None:
-        from hybridstore import Models
         from hybridstore.llama_index import HybridEmbedding, HybridVectorStore
 
-        models = Models(late_interaction=LATE if late else None)
-        models.embed_documents(["load the models"], models.kinds())  # outside the timing
+        models = _loaded_models(late)
         self.modes = ["hybrid+rerank"] if late else self.modes
         self.store = HybridVectorStore("bench", models)
         self.engine_ms = time_engine(self.store.index)
