@@ -4,7 +4,7 @@ import pytest
 from langchain_core.documents import Document as LCDocument
 from llama_index.core import Document, StorageContext, VectorStoreIndex
 from llama_index.core.llms import MockLLM
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import IndexNode, NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from qdrant_client import QdrantClient
 
@@ -81,6 +81,23 @@ def test_nodes_round_trip_with_relationships_and_offsets():
     assert back.model_dump(exclude={"embedding"}) == node.model_dump(exclude={"embedding"})
     hit = store.query(VectorStoreQuery(query_str="rivers", mode="sparse", similarity_top_k=1)).nodes[0]
     assert hit.relationships == node.relationships and hit.start_char_idx == 120
+
+
+def test_node_classes_and_changed_defaults_round_trip_and_defaults_are_not_stored():
+    store = HybridVectorStore("classes")
+    plain = TextNode(text="Plain chunk about lakes.", id_="plain")
+    templated = TextNode(text="Chunk about seas.", id_="templated", metadata={"page": 1},
+                         metadata_template="{key}={value}", text_template="{content}",
+                         mimetype="text/markdown")
+    pointer = IndexNode(text="Summary of the ocean table.", id_="pointer", index_id="ocean-table")
+    store.add([plain, templated, pointer])
+    for node in (plain, templated, pointer):
+        back = store.get_nodes([node.node_id])[0]
+        assert type(back) is type(node)
+        assert back.model_dump(exclude={"embedding"}) == node.model_dump(exclude={"embedding"})
+    stored = {r.id: r.extras["node_dict"] for r in store.index.get(["plain", "templated"])}
+    assert stored["plain"] == {"class_name": "TextNode"}  # every other field is its default
+    assert stored["templated"]["metadata_template"] == "{key}={value}"
 
 
 def test_one_collection_both_frameworks():

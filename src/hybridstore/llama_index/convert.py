@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from llama_index.core.schema import BaseNode, MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import (BaseNode, ImageNode, IndexNode, MetadataMode, Node,
+                                     NodeRelationship, RelatedNodeInfo, TextNode)
 from llama_index.core.vector_stores.types import (
     FilterCondition,
     FilterOperator,
@@ -14,7 +14,6 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQuery,
     VectorStoreQueryMode,
 )
-from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
 from ..errors import InvalidInputError
 from ..records import Record
@@ -28,12 +27,15 @@ OPERATORS = {
     FilterOperator.TEXT_MATCH: "$text", FilterOperator.TEXT_MATCH_INSENSITIVE: "$text",
     FilterOperator.IS_EMPTY: "$is_empty",
 }
+_NODE_CLASSES = {c.class_name(): c for c in (Node, IndexNode, ImageNode, TextNode)}
 # Node fields the record carries itself; everything else round-trips in `extras`.
 _OWN_FIELDS = ("id_", "text", "text_resource", "metadata", "embedding")
 
 
 def to_record(node: BaseNode) -> Record:
-    extra = {k: v for k, v in node.model_dump(mode="json").items() if k not in _OWN_FIELDS}
+    # Defaults are left out: every search result carries this dict, and its size is search time.
+    dump = node.model_dump(mode="json", exclude_defaults=True)
+    extra = {k: v for k, v in dump.items() if k not in _OWN_FIELDS}
     return Record(node.node_id, node.get_content(metadata_mode=MetadataMode.NONE),
                   dict(node.metadata), doc_id=node.ref_doc_id,
                   extras={"node_dict": extra, "class_name": node.class_name()})
@@ -45,9 +47,9 @@ def to_node(record: Record) -> BaseNode:
         rel = {NodeRelationship.SOURCE: RelatedNodeInfo(node_id=record.doc_id)} if record.doc_id else {}
         return TextNode(id_=record.id, text=record.text, metadata=record.metadata, relationships=rel)
     node = {k: v for k, v in extras["node_dict"].items() if k not in _OWN_FIELDS}
-    node.update(id_=record.id, text=record.text, metadata=record.metadata, embedding=None)
-    return metadata_dict_to_node({"_node_content": json.dumps(node),
-                                  "_node_type": extras.get("class_name", "TextNode")})
+    node.update(id_=record.id, text=record.text, metadata=record.metadata)
+    # The class as metadata_dict_to_node picks it, without its JSON round trip.
+    return _NODE_CLASSES.get(extras.get("class_name"), TextNode).from_dict(node)
 
 
 def to_filter(filters: MetadataFilters | Any | None) -> Any:
