@@ -80,7 +80,7 @@ def _loaded_models(late: bool) -> Any:
 
 
 class HybridstoreLangChain:
-    modes = ["dense", "sparse", "hybrid", "hybrid-dbsf"]
+    modes = ["dense", "sparse", "hybrid", "hybrid-rrf"]
 
     def __init__(self, late: bool = False) -> None:
         from hybridstore.langchain import HybridVectorStore
@@ -99,7 +99,7 @@ class HybridstoreLangChain:
 
 
 class HybridstoreLlamaIndex:
-    modes = ["default", "sparse", "hybrid", "hybrid-dbsf"]
+    modes = ["default", "sparse", "hybrid", "hybrid-rrf"]
 
     def __init__(self, late: bool = False) -> None:
         from hybridstore.llama_index import HybridEmbedding, HybridVectorStore
@@ -137,8 +137,8 @@ def time_engine(index: Any) -> list[float]:
 
 
 def _options(mode: str) -> tuple[str, dict]:
-    """hybridstore search options of a benchmark mode: "hybrid-dbsf" fuses by distribution-based
-    score fusion, "+rerank" reranks the top 100 with late interaction (as `hybridstore eval`)."""
+    """hybridstore search options of a benchmark mode: "hybrid" is the default fusion (DBSF),
+    "hybrid-rrf" fuses by reciprocal rank, "+rerank" reranks the top 100 with late interaction (as `hybridstore eval`)."""
     base, _, rerank = mode.partition("+")
     base, _, fusion = base.partition("-")
     options: dict = {"rerank": True, "oversample": 1, "fetch_k": 100} if rerank else {"rerank": False}

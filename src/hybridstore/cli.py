@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-k", type=int, default=5)
     s.add_argument("--mode", choices=("dense", "sparse", "hybrid"), default=None)
     s.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None)
-    s.add_argument("--fusion", choices=("rrf", "dbsf"), default="rrf")
+    s.add_argument("--fusion", choices=("rrf", "dbsf"), default=None, help="default: dbsf")
     s.add_argument("--filter", type=json.loads, default=None, help='JSON, e.g. \'{"year": {"$gte": 2020}}\'')
     s.add_argument("--json", action="store_true", help="print JSON lines")
     s.set_defaults(run=cmd_search)

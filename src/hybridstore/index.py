@@ -317,7 +317,8 @@ class HybridIndex:
 
         Options: ``mode`` ("dense", "sparse", "hybrid"; default: the strongest the models
         allow), ``rerank`` (late interaction; default on when a late model is set),
-        ``fusion`` ("rrf" or "dbsf"), ``weights`` ((dense, sparse) for RRF), ``rrf_k``,
+        ``fusion`` ("dbsf", the default, or "rrf"), ``weights`` ((dense, sparse); RRF),
+        ``rrf_k`` (RRF),
         ``mmr`` (lambda_mult: 1 = pure relevance, 0 = most diverse), ``fetch_k``,
         ``score_threshold``, ``oversample`` (prefetch depth = k * oversample).
         ``filter``: the filter language dict or a qdrant Filter; ``ids`` / ``doc_id``

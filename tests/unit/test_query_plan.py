@@ -47,6 +47,17 @@ def test_weighted_rrf_and_dbsf():
     assert p.root.weights == (0.7, 0.3) and p.root.rrf_k == 60 and p.root.method == "rrf"
     _, p = plan(k=3, rerank=False, fusion="dbsf")
     assert p.root.method == "dbsf"
+    _, p = plan(k=3, rerank=False, fusion="rrf")
+    assert p.root.method == "rrf" and p.root.weights is None
+
+
+def test_default_fusion_is_dbsf_and_weights_pick_rrf():
+    req, p = plan(k=3, rerank=False)
+    assert req.fusion == "dbsf" and p.root.method == "dbsf"
+    req, p = plan(k=3, rerank=False, weights=(0.5, 0.5))
+    assert req.fusion == "rrf" and p.root.method == "rrf"
+    req, p = plan(k=3, rerank=False, rrf_k=60)
+    assert req.fusion == "rrf" and p.root.rrf_k == 60
 
 
 def test_mmr_lambda_maps_to_diversity():
@@ -73,7 +84,8 @@ def test_threshold_and_limit_reach_the_plan():
     ({"sparse"}, {"mmr": 0.5}, "needs a dense model"),
     (ALL, {"mode": "keyword"}, "mode 'keyword' is unknown"),
     (ALL, {"fusion": "max"}, "fusion 'max' is unknown"),
-    (ALL, {"fusion": "dbsf", "weights": (1, 1)}, "needs fusion='rrf'"),
+    (ALL, {"fusion": "dbsf", "weights": (1, 1)}, "belong to fusion='rrf'"),
+    (ALL, {"fusion": "dbsf", "rrf_k": 60}, "belong to fusion='rrf'"),
     (ALL, {"weights": (1, 2, 3)}, "two non-negative"),
     (ALL, {"k": 0}, "k must be a positive integer"),
     (ALL, {"k": -3}, "k must be a positive integer"),
@@ -95,7 +107,7 @@ def test_relevance_is_in_0_1_per_last_stage():
     assert relevance(dense, 1.0) == 1.0 and relevance(dense, -1.0) == 0.0 and relevance(dense, 0.0) == 0.5
     _, sparse = plan(k=3, mode="sparse", rerank=False)
     assert relevance(sparse, 0.0) == 0.0 and 0.9 < relevance(sparse, 12.0) < 1.0
-    _, rrf = plan(k=3, mode="hybrid", rerank=False)
+    _, rrf = plan(k=3, mode="hybrid", rerank=False, fusion="rrf")
     assert relevance(rrf, 2 * 1 / (1 + 2 - 1)) == 1.0  # rank 1 in both sources, k=2
     _, weighted = plan(k=3, mode="hybrid", rerank=False, weights=(1.0, 0.0), rrf_k=60)
     assert relevance(weighted, 1 / 60) == pytest.approx(1.0)  # rank 1: 1 / (k + 0)

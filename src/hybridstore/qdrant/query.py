@@ -18,6 +18,9 @@ from ..errors import InvalidInputError
 MODES = ("dense", "sparse", "hybrid")
 FUSIONS = ("rrf", "dbsf")
 RRF_DEFAULT_K = 2  # Qdrant's own default when no k is given
+# DBSF beat RRF on SciFact with BM25 and with BM42 (benchmarks/fusion.py);
+# weights= and rrf_k= exist for RRF only, so either one picks RRF.
+DEFAULT_FUSION = "dbsf"
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class SearchRequest:
     k: int = 10
     mode: str | None = None
     rerank: bool | None = None
-    fusion: str = "rrf"
+    fusion: str | None = None  # DEFAULT_FUSION, or "rrf" when weights or rrf_k are given
     weights: tuple[float, ...] | None = None
     rrf_k: int | None = None
     mmr: float | None = None
@@ -86,18 +89,23 @@ def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
     rerank = ("late_interaction" in available) if req.rerank is None else bool(req.rerank)
     if rerank:
         _need({"late_interaction"} - available, "rerank=True", available)
-    if req.fusion not in FUSIONS:
-        raise InvalidInputError(f"fusion {req.fusion!r} is unknown; use one of {', '.join(FUSIONS)}")
+    rrf_only = req.weights is not None or req.rrf_k is not None
+    fusion = req.fusion or ("rrf" if rrf_only else DEFAULT_FUSION)
+    if fusion not in FUSIONS:
+        raise InvalidInputError(f"fusion {fusion!r} is unknown; use one of {', '.join(FUSIONS)}")
+    if rrf_only and fusion != "rrf":
+        raise InvalidInputError("weights= and rrf_k= belong to fusion='rrf' (Qdrant weighs RRF only); "
+                                "drop them or use fusion='rrf'")
     if req.weights is not None:
-        if req.fusion != "rrf" or len(req.weights) != 2 or min(req.weights) < 0:
+        if len(req.weights) != 2 or min(req.weights) < 0:
             raise InvalidInputError(
-                "weights= takes two non-negative numbers (dense, sparse) and needs fusion='rrf'"
+                "weights= takes two non-negative numbers (dense, sparse)"
             )
     if req.mmr is not None:
         _need({"dense"} - available, "mmr", available)
         if rerank:
             raise InvalidInputError("mmr and rerank both decide the final order; pick one")
-    return SearchRequest(**{**req.__dict__, "mode": mode, "rerank": rerank})
+    return SearchRequest(**{**req.__dict__, "mode": mode, "rerank": rerank, "fusion": fusion})
 
 
 def query_kinds(req: SearchRequest) -> list[str]:
