@@ -17,7 +17,7 @@ export HF_HUB_OFFLINE
 SCIFACT := ../shared/datasets/scifact
 DEMO := $(BIN)/hybridstore --path .demo-index --collection demo
 
-.PHONY: demo test install eval bench clean
+.PHONY: demo test install eval bench bench-frameworks bench-fusion clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ eval: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/ingest_padding.py
+
+# hybridstore vs langchain-qdrant, llama-index and a floor (about an hour; docs/benchmarks.md)
+bench-frameworks: $(VENV)/.installed
+	$(BIN)/python benchmarks/frameworks.py --timing-docs 500
+
+# RRF vs DBSF per sparse model, with paired bootstrap intervals (about 15 minutes)
+bench-fusion: $(VENV)/.installed
+	$(BIN)/python benchmarks/fusion.py
 
 clean:
 	rm -rf $(VENV) .demo-index .eval-index

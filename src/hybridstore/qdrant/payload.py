@@ -175,6 +175,6 @@ def check_dense(vectors: Sequence[Sequence[float]], count: int, size: int | None
         raise InvalidInputError(
             f"dense vectors have size {got}, the collection's dense vector has size {size}"
         )
-    if any(not math.isfinite(float(x)) for v in vectors for x in v):
+    if vectors and not np.isfinite(np.asarray(vectors, dtype=float)).all():
         raise InvalidInputError("dense vectors contain NaN or inf")
     return int(got)

@@ -94,8 +94,8 @@ def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
     if fusion not in FUSIONS:
         raise InvalidInputError(f"fusion {fusion!r} is unknown; use one of {', '.join(FUSIONS)}")
     if rrf_only and fusion != "rrf":
-        raise InvalidInputError("weights= and rrf_k= belong to fusion='rrf' (Qdrant weighs RRF only); "
-                                "drop them or use fusion='rrf'")
+        raise InvalidInputError(f"weights= and rrf_k= are settings of fusion='rrf', not {fusion!r}; "
+                                "use fusion='rrf' or drop them")
     if req.weights is not None:
         if len(req.weights) != 2 or min(req.weights) < 0:
             raise InvalidInputError(
