@@ -18,6 +18,7 @@ from dataclasses import replace
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+import numpy as np
 from qdrant_client import AsyncQdrantClient, QdrantClient, models as qm
 
 from .engine import Engine, Found, open_engine
@@ -34,6 +35,7 @@ from .records import Hit, Record
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 SEARCH_OPTIONS = tuple(qplan.SearchRequest.__dataclass_fields__)
 EMBED_CHUNK = 256  # records embedded and written per step: bounds memory (ColBERT vectors are large)
+REQUEST_NUMBERS = 4_000_000  # vector numbers per engine write (a ColBERT document has ~100k)
 
 
 class HybridIndex:
@@ -170,12 +172,12 @@ class HybridIndex:
         return ids
 
     def _write(self, points: list[payload.Point], done: set[str]) -> None:
-        for a, b in _chunks(len(points), self.upsert_batch):
+        for a, b in _requests(points, self.upsert_batch):
             self.engine.upsert(self.collection, points[a:b])
             done.update(p.id for p in points[a:b])
 
     async def _awrite(self, points: list[payload.Point], done: set[str]) -> None:
-        for a, b in _chunks(len(points), self.upsert_batch):
+        for a, b in _requests(points, self.upsert_batch):
             await self.engine.aupsert(self.collection, points[a:b])
             done.update(p.id for p in points[a:b])
 
@@ -709,3 +711,17 @@ def _some(ids: list[str], shown: int = 5) -> str:
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _requests(points: Sequence[payload.Point], size: int) -> list[tuple[int, int]]:
+    """Slices of at most `size` points and about REQUEST_NUMBERS vector numbers each (one
+    point at least): an engine holds a whole request, and ColBERT points are large."""
+    slices, start, numbers = [], 0, 0
+    for i, point in enumerate(points):
+        n = sum(len(v.indices) if isinstance(v, payload.SparseVec) else
+                v.size if isinstance(v, np.ndarray) else len(v) for v in point.vectors.values())
+        if i > start and (i - start >= size or numbers + n > REQUEST_NUMBERS):
+            slices.append((start, i))
+            start, numbers = i, 0
+        numbers += n
+    return slices + [(start, len(points))] if start < len(points) else slices

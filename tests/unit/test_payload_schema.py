@@ -49,7 +49,8 @@ def test_plain_vectors():
     assert payload.plain_vector("dense", np.array([1.0, 2.0], dtype=np.float32)) == [1.0, 2.0]
     sp = payload.plain_vector("sparse", SparseEmbedding(values=np.array([0.5]), indices=np.array([7])))
     assert sp == payload.SparseVec([7], [0.5])
-    assert payload.plain_vector("late_interaction", np.ones((2, 2))) == [[1, 1], [1, 1]]
+    late = payload.plain_vector("late_interaction", np.ones((2, 2)))
+    assert late.dtype == np.float32 and late.tolist() == [[1, 1], [1, 1]]  # stays an array
 
 
 @pytest.mark.parametrize("bad, words", [
@@ -90,3 +91,20 @@ def test_schema_differences_say_what_differs():
     assert "'dense' is 'dense' (dense, size=768, cosine), models need 'dense' (dense, size=384" in diffs[0]
     assert "modifier=idf" in diffs[1] and "'late'" in diffs[2] and "missing" in diffs[2]
     assert differences(want, Schema(want.fields + (VectorField("x", "dense", 2),))) == []
+
+
+def test_writes_are_cut_by_points_and_by_vector_numbers():
+    from hybridstore.index import REQUEST_NUMBERS, _requests
+
+    dense = [payload.Point(str(i), {"d": [0.0] * 384}, {}) for i in range(300)]
+    assert _requests(dense, 256) == [(0, 256), (256, 300)]
+    late = [payload.Point(str(i), {"d": [0.0] * 384, "l": np.zeros((300, 384), np.float32),
+                                   "s": payload.SparseVec([1, 2], [0.5, 0.5])}, {}) for i in range(100)]
+    per_point = 384 + 300 * 384 + 2
+    slices = _requests(late, 256)
+    assert slices[0] == (0, REQUEST_NUMBERS // per_point) and slices[-1][1] == 100
+    assert all(b - a <= REQUEST_NUMBERS // per_point for a, b in slices)
+    assert [p for a, b in slices for p in late[a:b]] == late  # every point once, in order
+    huge = [payload.Point("x", {"l": np.zeros((REQUEST_NUMBERS + 1,), np.float32)}, {})] * 2
+    assert _requests(huge, 256) == [(0, 1), (1, 2)]  # an oversized point still goes, alone
+    assert _requests([], 256) == []

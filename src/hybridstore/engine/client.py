@@ -17,8 +17,9 @@ import threading
 import time
 from typing import Any, Callable, Sequence
 
-from qdrant_client import AsyncQdrantClient, QdrantClient, models
 import httpx
+import numpy as np
+from qdrant_client import AsyncQdrantClient, QdrantClient, models
 from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
@@ -278,8 +279,9 @@ def _schema_of(info: models.CollectionInfo) -> Schema:
 
 
 def _vector(value: Any) -> Any:
-    return models.SparseVector(indices=value.indices, values=value.values) \
-        if isinstance(value, SparseVec) else value
+    if isinstance(value, SparseVec):
+        return models.SparseVector(indices=value.indices, values=value.values)
+    return value.tolist() if isinstance(value, np.ndarray) else value  # multivectors
 
 
 def _upsert(collection: str, points: Sequence[Point]) -> Op:

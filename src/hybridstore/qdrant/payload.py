@@ -39,11 +39,15 @@ def point_id(record_id: str) -> str:
 
 
 def plain_vector(kind: str, vector: Any) -> Any:
-    """numpy / fastembed outputs -> JSON-able lists (engines take plain data)."""
+    """numpy / fastembed outputs -> what engines take: lists, and float32 arrays for
+    multivectors (as Python float lists a document's token vectors take 8x the memory; edge
+    takes arrays, the client engine converts one request at a time)."""
     if kind == "sparse":
         if isinstance(vector, SparseVec):
             return vector
         return SparseVec(vector.indices.tolist(), vector.values.tolist())
+    if kind == "late_interaction":
+        return np.asarray(vector, dtype=np.float32)
     return vector.tolist() if hasattr(vector, "tolist") else list(vector)
 
 
