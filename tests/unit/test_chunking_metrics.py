@@ -36,7 +36,7 @@ def test_length_sorted_batches_pad_less_and_keep_order():
     order = length_order(lengths)
     assert padded_tokens(lengths, order, 2) < padded_tokens(lengths, range(6), 2)
     texts = ["a", "bbb", "cc"]
-    out = embed_in_order(lambda batch: [t.upper() for t in batch], texts, length_order([1, 3, 2]))
+    out = embed_in_order(lambda batch: [t.upper() for t in batch], texts, [list(length_order([1, 3, 2]))])
     assert out == ["A", "BBB", "CC"]
 
 

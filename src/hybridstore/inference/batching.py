@@ -46,13 +46,12 @@ def token_batches(lengths: Sequence[int], order: Sequence[int], batch_size: int,
 
 
 def embed_in_order(
-    embed: Callable[[list[str]], list[Any]], texts: Sequence[str], order: np.ndarray,
-    batches: list[list[int]] | None = None,
+    embed: Callable[[list[str]], list[Any]], texts: Sequence[str], batches: list[list[int]],
 ) -> list[Any]:
-    """Embed `texts` in `order` (so batches are cut from sorted texts), one `embed` call per
-    batch when `batches` are given; return input order."""
+    """One `embed` call per batch of text positions (cut from length-sorted texts by
+    `token_batches`); results in input order."""
     out: list[Any] = [None] * len(texts)
-    for batch in batches or [list(order)]:
+    for batch in batches:
         for i, vector in zip(batch, embed([texts[i] for i in batch]), strict=True):
             out[i] = vector
     return out

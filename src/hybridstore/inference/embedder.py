@@ -85,7 +85,7 @@ class Embedder:
             return embed(list(texts), batch_size)
         max_tokens = int(self.spec.options.get("max_batch_tokens") or DEFAULT_BATCH_TOKENS)
         batches = token_batches(lengths, length_order(lengths), batch_size, max_tokens)
-        return embed_in_order(lambda batch: embed(batch, len(batch)), texts, length_order(lengths), batches)
+        return embed_in_order(lambda batch: embed(batch, len(batch)), texts, batches)
 
     def embed_query(self, text: str) -> Any:
         return self.embed_queries([text])[0]
