@@ -8,11 +8,15 @@
     │   └── FilterError                     a filter that cannot be translated
     ├── CollectionNotFoundError (LookupError)
     ├── SchemaMismatchError                 an existing collection disagrees with the models
+    │                                       (its vectors, or the models that wrote them)
+    ├── MissingVectorsError                 stored points lack a vector the search would use
     └── EngineError                         a storage backend failed; the backend error is chained
         ├── StorageLockedError              an on-disk index already opened elsewhere
         └── WriteError                      an add failed part-way; says which ids were written
 
 TruncationWarning (UserWarning): a text longer than a model's window was embedded in part.
+ModelSignatureWarning (UserWarning): what wrote a collection's vectors was recorded now, or
+cannot be verified (a caller's embeddings without a model name).
 """
 
 from __future__ import annotations
@@ -50,6 +54,16 @@ class SchemaMismatchError(HybridStoreError):
     pass
 
 
+class MissingVectorsError(HybridStoreError):
+    """Some stored points lack a named vector that a search would use, so it would leave
+    them out; ``vector`` names it and ``lacking`` counts those points."""
+
+    def __init__(self, message: str, vector: str, lacking: int) -> None:
+        super().__init__(message)
+        self.vector = vector
+        self.lacking = lacking
+
+
 class EngineError(HybridStoreError):
     pass
 
@@ -72,6 +86,10 @@ class TruncationWarning(UserWarning):
     """A text longer than a model's window: only its beginning was embedded."""
 
 
+class ModelSignatureWarning(UserWarning):
+    """The models behind a collection's vectors were recorded now, or cannot be verified."""
+
+
 __all__ = [
     "HybridStoreError",
     "ConfigurationError",
@@ -81,8 +99,10 @@ __all__ = [
     "FilterError",
     "CollectionNotFoundError",
     "SchemaMismatchError",
+    "MissingVectorsError",
     "EngineError",
     "StorageLockedError",
     "WriteError",
     "TruncationWarning",
+    "ModelSignatureWarning",
 ]

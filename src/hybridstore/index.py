@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import re
+import sys
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -21,15 +22,17 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 from qdrant_client import AsyncQdrantClient, QdrantClient, models as qm
 
+from . import collection as rules
 from .engine import Engine, Found, open_engine
 from .errors import (CollectionNotFoundError, ConfigurationError, EngineError, InvalidInputError,
                      SchemaMismatchError, StorageLockedError, WriteError)
-from .inference import KINDS, Models
+from .inference import Models
 from .reembed import Refill, new_fields
 from .qdrant import filters, groups, payload
 from .qdrant import query as qplan
+from .qdrant import signature as sig
 from .qdrant.layouts import get_layout
-from .qdrant.schema import DEFAULT_NAMES, Schema, build_schema, differences, models_first
+from .qdrant.schema import DEFAULT_NAMES, Schema
 from .records import Hit, Record
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
@@ -38,7 +41,32 @@ EMBED_CHUNK = 256  # records embedded and written per step: bounds memory (ColBE
 REQUEST_NUMBERS = 4_000_000  # vector numbers per engine write (a ColBERT document has ~100k)
 
 
-class HybridIndex:
+class ClosesIndex:
+    """Open and close like a file, for the adapters' stores: ``close()`` / ``aclose()``,
+    ``with`` and ``async with`` close the `HybridIndex` they hold as ``self.index``."""
+
+    def close(self) -> None:
+        """Close the index and release its storage (an on-disk folder's lock)."""
+        self.index.close()
+
+    async def aclose(self) -> None:
+        """`close`, and a server's async client too."""
+        await self.index.aclose()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+
+class HybridIndex(ClosesIndex):
     """Dense, sparse and late-interaction vectors of one Qdrant collection.
 
     Storage: ``location=":memory:"`` (default), ``path=DIR`` (embedded, on disk),
@@ -92,10 +120,16 @@ class HybridIndex:
         self.optimize_threshold = optimize_threshold
         self.upsert_batch = upsert_batch
         self._schema: Schema | None = None
+        self._want: Schema | None = None  # what the models write (schema + signature)
+        self._unsigned: list[str] = []  # vectors whose models the collection has no record of
+        self._lacking: dict[str, int] = {}  # points without each vector, as last counted
         self._written = 0  # points written since the last optimize, by this instance
         self.stats = {"embedded": 0, "unchanged": 0}
         self._ensure_lock = threading.RLock()
         self._loop_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        folder = getattr(self.engine, "folder", None)
+        if folder is not None:  # named in the error a second open of the folder gets
+            folder.owner = f"HybridIndex({collection!r}) opened at {_caller()}"
 
     def __repr__(self) -> str:
         return f"HybridIndex({self.collection!r}, {self.models!r}, engine={self.engine!r})"
@@ -121,7 +155,9 @@ class HybridIndex:
             for chunk, vecs in batches:
                 if not ids:  # the first chunk: create or check the collection, check all vectors
                     self._ensure(create=True, dense_size=size)
-                    self._check_dense_size(dense)
+                    self._check_writes(dense)
+                    if self._unsigned:
+                        self.engine.set_signature(self.collection, self._signed())
                 ids.extend(r.id for r in chunk)
                 stored = self.engine.scroll(self.collection, self._has_ids(chunk), len(chunk)) \
                     if skip_unchanged else []
@@ -150,7 +186,9 @@ class HybridIndex:
                 for chunk, vecs in batches:
                     if not ids:
                         await self._aensure(create=True, dense_size=size)
-                        self._check_dense_size(dense)
+                        self._check_writes(dense)
+                        if self._unsigned:
+                            await self.engine.aset_signature(self.collection, self._signed())
                     ids.extend(r.id for r in chunk)
                     stored = await self.engine.ascroll(self.collection, self._has_ids(chunk), len(chunk)) \
                         if skip_unchanged else []
@@ -209,11 +247,13 @@ class HybridIndex:
         still without a vector are embedded, so a stopped run continues where it stopped.
         Returns {vector name: points embedded}; ``progress(name, n)`` after each batch."""
         found = self.engine.schema(self.collection)
-        expected = self._reembed_schema(found)
-        for field in new_fields(self.collection, expected, found):
+        expected, fields = self._reembed_schema(found)
+        for field in fields:
             self.engine.add_vector(self.collection, field)
         self._schema = None
         self._ensure(create=False)
+        if self._unsigned:
+            self.engine.set_signature(self.collection, self._signed())
         filled = {}
         for field in expected.fields:
             refill = Refill(field, batch_size)
@@ -224,16 +264,19 @@ class HybridIndex:
                     if progress:
                         progress(field.name, len(fresh))
             filled[field.name] = refill.filled
+            self._lacking[field.name] = self.engine.count(self.collection, filters.lacking_vector(field.name))
         return filled
 
     async def areembed(self, *, batch_size: int = 256,
                        progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
         found = await self.engine.aschema(self.collection)
-        expected = await asyncio.to_thread(self._reembed_schema, found)
-        for field in new_fields(self.collection, expected, found):
+        expected, fields = await asyncio.to_thread(self._reembed_schema, found)
+        for field in fields:
             await self.engine.aadd_vector(self.collection, field)
         self._schema = None
         await self._aensure(create=False)
+        if self._unsigned:
+            await self.engine.aset_signature(self.collection, self._signed())
         filled = {}
         for field in expected.fields:
             refill = Refill(field, batch_size)
@@ -245,33 +288,50 @@ class HybridIndex:
                     if progress:
                         progress(field.name, len(fresh))
             filled[field.name] = refill.filled
+            self._lacking[field.name] = await self.engine.acount(
+                self.collection, filters.lacking_vector(field.name))
         return filled
 
     def drop_vector(self, name: str) -> None:
         """Delete a named vector from every point (e.g. the old one after a model change)."""
         self._check_droppable(name)
+        stored = self.engine.schema(self.collection)
         self.engine.drop_vector(self.collection, name)
+        if stored is not None and stored.signature is not None:
+            self.engine.set_signature(self.collection, rules.with_vectors(stored.signature, {}, (name,)))
         self._schema = None
 
     async def adrop_vector(self, name: str) -> None:
         self._check_droppable(name)
+        stored = await self.engine.aschema(self.collection)
         await self.engine.adrop_vector(self.collection, name)
+        if stored is not None and stored.signature is not None:
+            await self.engine.aset_signature(self.collection,
+                                             rules.with_vectors(stored.signature, {}, (name,)))
         self._schema = None
 
-    def create(self, dense_size: int | None = None) -> None:
+    def create(self, dense_size: int | None = None, *, unless_held: bool = False) -> None:
         """Create the collection now (it is otherwise created on first write), or check
         an existing one against the models. ``dense_size`` is for caller-supplied dense
-        vectors when the models have no dense model."""
+        vectors when the models have no dense model. ``unless_held``: leave it to the first
+        call while another object of this process still holds the folder (a notebook cell
+        rebinding its store: the old store is released once the name is rebound)."""
+        folder = getattr(self.engine, "folder", None)
+        if unless_held and folder is not None and not folder.try_acquire():
+            return
         self._ensure(create=True, dense_size=dense_size)
 
     async def acreate(self, dense_size: int | None = None) -> None:
         await self._aensure(create=True, dense_size=dense_size)
 
     def open(self) -> None:
-        """Check that the collection exists and matches the models."""
+        """Check that the collection exists and matches the models (again: this also
+        recounts the points that lack a vector, after other clients wrote to a server)."""
+        self._schema = None
         self._ensure(create=False)
 
     async def aopen(self) -> None:
+        self._schema = None
         await self._aensure(create=False)
 
     def optimize(self) -> None:
@@ -331,6 +391,7 @@ class HybridIndex:
         req = self._check_search(query, k, dense_vector, options)
         flt = self._selector(ids, filter, doc_id)
         self._ensure(create=False)
+        self._complete(req)
         vectors = self._query_vectors([query], req, dense_vector)[0]
         if req.group_by:
             return self._search_groups(req, vectors, flt)
@@ -343,6 +404,7 @@ class HybridIndex:
         request to the engine. Takes the options of `search` (not grouping)."""
         req, flt = self._check_batch(queries, k, filter, options)
         self._ensure(create=False)
+        self._complete(req)
         plans = [qplan.build_plan(req, v, self.names, flt)
                  for v in self._query_vectors(queries, req, None)]
         return [self._hits(p, f) for p, f in zip(plans, self.engine.query_batch(self.collection, plans), strict=True)]
@@ -351,6 +413,7 @@ class HybridIndex:
                             **options: Any) -> list[list[Hit]]:
         req, flt = self._check_batch(queries, k, filter, options)
         await self._aensure(create=False)
+        await self._acomplete(req)
         vectors = await asyncio.to_thread(self._query_vectors, queries, req, None)
         plans = [qplan.build_plan(req, v, self.names, flt) for v in vectors]
         found = await self.engine.aquery_batch(self.collection, plans)
@@ -362,6 +425,7 @@ class HybridIndex:
         req = self._check_search(query, k, dense_vector, options)
         flt = self._selector(ids, filter, doc_id)
         await self._aensure(create=False)
+        await self._acomplete(req)
         vectors = (await asyncio.to_thread(self._query_vectors, [query], req, dense_vector))[0]
         if req.group_by:
             return await self._asearch_groups(req, vectors, flt)
@@ -393,24 +457,34 @@ class HybridIndex:
         return await self.engine.acount(self.collection, flt) if await self._aexists() else 0
 
     def info(self) -> dict[str, Any]:
+        """The collection as stored (vectors, the models recorded as their makers, how many
+        points have each) beside the models configured now, and the storage."""
         schema = self.engine.schema(self.collection)
-        return {
-            "collection": self.collection,
-            "engine": repr(self.engine),
-            "exists": schema is not None,
-            "vectors": [f.describe() for f in schema.fields] if schema else [],
-            "models": self.models.describe(),
-            "count": self.count() if schema else 0,
-        }
+        configured = sig.vectors_of(rules.expected(self.models, self.names, None).signature)
+        stored = sig.vectors_of(schema.signature) if schema else {}
+        total = self.count() if schema else 0
+        vectors = []
+        for f in schema.fields if schema else ():
+            lacking = self.engine.count(self.collection, filters.lacking_vector(f.name))
+            vectors.append({
+                "name": f.name, "kind": f.kind, "size": f.size, "points": total - lacking,
+                "lacking": lacking,
+                "stored_model": sig.label(stored[f.name]) if f.name in stored else None,
+                "configured_model": sig.label(configured[f.name]) if f.name in configured else None,
+                "same_model": (sig.compare(stored[f.name], configured[f.name])[0] is None)
+                if f.name in stored and f.name in configured else None,
+            })
+        return {"collection": self.collection, "storage": self.engine.describe(),
+                "exists": schema is not None, "count": total, "vectors": vectors,
+                "signature_recorded": bool(stored), "models": self.models.describe()}
 
     def close(self) -> None:
+        """Close the engine and release the storage (an on-disk folder's lock)."""
         self.engine.close()
 
-    def __enter__(self) -> "HybridIndex":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    async def aclose(self) -> None:
+        """`close`, and a server's async client too."""
+        await self.engine.aclose()
 
     # -- shared, I/O-free steps ----------------------------------------------------------------
     def _batches(self, records: Iterable[Record], dense: Any) -> tuple[Iterator[tuple[list, Any]], int | None]:
@@ -429,6 +503,44 @@ class HybridIndex:
 
     def _schema_has_dense(self) -> bool:
         return self._schema is not None and self._schema.by_kind("dense") is not None
+
+    def _check_writes(self, dense: Any) -> None:
+        """Before the first write: caller vectors fit, and every vector gets filled."""
+        self._check_dense_size(dense)
+        produced = {self.names[k] for k in self.models.kinds()}
+        if dense is not None:
+            produced.add(self.names["dense"])
+        rules.unfilled(self.collection, self._schema, produced)
+
+    def _signed(self) -> dict[str, Any]:
+        """The stored signature completed with the vectors it had no record of (said once)."""
+        if not sig.vectors_of(self._schema.signature):  # new vectors of a signed one need no word
+            rules.recorded_now(self.collection, self._unsigned, self._want)
+        added = {n: sig.vectors_of(self._want.signature)[n] for n in self._unsigned}
+        self._unsigned = []
+        signed = rules.with_vectors(self._schema.signature, added)
+        self._schema = Schema(self._schema.fields, signed)
+        return signed
+
+    def _complete(self, req: qplan.SearchRequest) -> None:
+        """A search never leaves out points silently: recount the gaps the cache knows of."""
+        for field in self._gaps(req):
+            self._lacking[field.name] = self.engine.count(self.collection, filters.lacking_vector(field.name))
+        self._raise_gaps(req)
+
+    async def _acomplete(self, req: qplan.SearchRequest) -> None:
+        for field in self._gaps(req):
+            self._lacking[field.name] = await self.engine.acount(
+                self.collection, filters.lacking_vector(field.name))
+        self._raise_gaps(req)
+
+    def _gaps(self, req: qplan.SearchRequest) -> list[Any]:
+        fields = [self._schema.by_name(self.names[k]) for k in qplan.query_kinds(req)]
+        return [f for f in fields if f is not None and self._lacking.get(f.name, 0) > 0]
+
+    def _raise_gaps(self, req: qplan.SearchRequest) -> None:
+        for field in self._gaps(req):
+            raise rules.missing_vectors(self.collection, field, self._lacking[field.name])
 
     def _check_dense_size(self, dense: Any) -> None:
         field = self._schema.by_kind("dense")
@@ -451,7 +563,7 @@ class HybridIndex:
                 for i, r in enumerate(records)]
 
     def _has_ids(self, records: list[Record]) -> qm.Filter:
-        return qm.Filter(must=[qm.HasIdCondition(has_id=[payload.point_id(r.id) for r in records])])
+        return filters.has_ids([payload.point_id(r.id) for r in records])
 
     def _changed(self, records: list[Record], dense: Any, hashes: list[str], stored: list[Found],
                  stats: dict[str, int], done: set[str]) -> tuple[list[Record], Any, list[str]]:
@@ -569,7 +681,7 @@ class HybridIndex:
         doc_ids = [doc_id] if isinstance(doc_id, str) else doc_id
         if doc_ids is not None and (not doc_ids or not all(isinstance(d, str) for d in doc_ids)):
             raise InvalidInputError(f"doc_id must be a string or a list of strings, got {doc_id!r}")
-        has_id = qm.Filter(must=[qm.HasIdCondition(has_id=self._check_ids(ids))]) if ids is not None else None
+        has_id = filters.has_ids(self._check_ids(ids)) if ids is not None else None
         return filters.and_filters(has_id, filters.to_filter(filter, self.layout.metadata_prefix),
                                    filters.doc_id_filter(list(doc_ids)) if doc_ids else None)
 
@@ -579,39 +691,19 @@ class HybridIndex:
             raise InvalidInputError(f"ids must be a list of non-empty strings, got {ids!r}")
         return [payload.point_id(i) for i in ids]
 
-    def _expected(self, dense_size: int | None) -> Schema:
-        sizes = {k: self.models.get(k).dim for k in KINDS if self.models.get(k) is not None}
-        if "dense" not in sizes and dense_size is not None:
-            sizes = {"dense": dense_size, **sizes}
-        modifiers = {"sparse": self.models.sparse.modifier if self.models.sparse else None}
-        return build_schema(sizes, modifiers, self.names)
-
-    def _reembed_schema(self, found: Schema | None) -> Schema:
+    def _reembed_schema(self, found: Schema | None) -> tuple[Schema, list[Any]]:
+        """What the models write, and the vectors to add; checked before any is added."""
         if found is None:
             raise CollectionNotFoundError(f"collection {self.collection!r} does not exist; add records first")
-        return self._expected(None)
+        want = rules.expected(self.models, self.names, None)
+        fields = new_fields(self.collection, want, found)
+        rules.check_signature(self.collection, found, want)
+        return want, fields
 
     def _check_droppable(self, name: str) -> None:
         if name in {self.names[k] for k in self.models.kinds()}:
             raise InvalidInputError(f"vector {name!r} is used by this index's models; drop it from an "
                                     "index whose models no longer use it")
-
-    def _accept(self, found: Schema | None, expected: Schema, create: bool) -> Schema:
-        """Validate an existing collection; the schema to use (`expected` when creating)."""
-        if found is None:
-            if not create:
-                raise CollectionNotFoundError(
-                    f"collection {self.collection!r} does not exist; add records first"
-                )
-            return expected
-        diffs = differences(expected, found)
-        if diffs:
-            raise SchemaMismatchError(
-                f"collection {self.collection!r} does not match the models: " + "; ".join(diffs)
-                + ". Use the models it was built with, another collection, or drop() it; "
-                "reembed() adds missing vectors from the stored texts"
-            )
-        return models_first(expected, found)
 
     def _hits(self, plan: qplan.QueryPlan, found: list[Found]) -> list[Hit]:
         return [Hit(self.layout.to_record(f.payload, f.id), f.score, qplan.relevance(plan, f.score))
@@ -630,28 +722,32 @@ class HybridIndex:
             return
         with self._ensure_lock:  # one creator; others wait and find the schema set
             if self._schema is None:
-                expected = self._expected(dense_size)
+                want = rules.expected(self.models, self.names, dense_size)
                 found = self.engine.schema(self.collection)
-                schema = self._accept(found, expected, create)
+                schema, self._unsigned = rules.accept(self.collection, found, want, create)
                 if found is None:
                     self.engine.create(self.collection, schema)
                 for field, kind in self._index_fields():
                     self.engine.index_payload(self.collection, field, kind)
-                self._schema = schema  # only once the collection is ready to use
+                self._lacking = {f.name: 0 if found is None else self.engine.count(
+                    self.collection, filters.lacking_vector(f.name)) for f in schema.fields}
+                self._want, self._schema = want, schema  # only once the collection is ready
 
     async def _aensure(self, create: bool, dense_size: int | None = None) -> None:
         if self._schema is not None:
             return
         async with self._loop_lock():
             if self._schema is None:
-                expected = await asyncio.to_thread(self._expected, dense_size)
+                want = await asyncio.to_thread(rules.expected, self.models, self.names, dense_size)
                 found = await self.engine.aschema(self.collection)
-                schema = self._accept(found, expected, create)
+                schema, self._unsigned = rules.accept(self.collection, found, want, create)
                 if found is None:
                     await self.engine.acreate(self.collection, schema)
                 for field, kind in self._index_fields():
                     await self.engine.aindex_payload(self.collection, field, kind)
-                self._schema = schema
+                self._lacking = {f.name: 0 if found is None else await self.engine.acount(
+                    self.collection, filters.lacking_vector(f.name)) for f in schema.fields}
+                self._want, self._schema = want, schema
 
     def _loop_lock(self) -> asyncio.Lock:
         """The ensure lock of the running event loop (an asyncio.Lock serves one loop)."""
@@ -700,6 +796,18 @@ def _stream(records: Iterator[Record]) -> Iterator[tuple[list[Record], None]]:
             raise InvalidInputError(f"duplicate id {dup!r} in one add() call; ids must be unique per call")
         seen |= pids
         yield chunk, None
+
+
+def _caller() -> str:
+    """file:line of the first frame outside hybridstore and the frameworks: the user's code."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not (name.startswith(package) or "site-packages" in name or name.startswith("<frozen")):
+            return f"{name}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "an unknown place"
 
 
 def _some(ids: list[str], shown: int = 5) -> str:

@@ -13,7 +13,7 @@ from qdrant_client import models as qm
 
 from .engine import Found
 from .errors import SchemaMismatchError
-from .qdrant import payload
+from .qdrant import filters, payload
 from .qdrant.schema import Schema, VectorField, differences, missing
 
 
@@ -39,10 +39,7 @@ class Refill:
         self.filled = 0
 
     def lacking(self) -> qm.Filter:
-        must_not: list[Any] = [qm.HasVectorCondition(has_vector=self.field.name)]
-        if self.stuck:
-            must_not.append(qm.HasIdCondition(has_id=sorted(self.stuck)))
-        return qm.Filter(must_not=must_not)
+        return filters.lacking_vector(self.field.name, sorted(self.stuck))
 
     def take(self, found: list[Found]) -> list[Found] | None:
         """The points of this page to embed; None when the pass is complete."""

@@ -28,3 +28,13 @@ def test_frameworks_benchmark_smoke(tmp_path):
         for mode, m in r["modes"].items():
             assert 0.0 <= m["ndcg@10"] <= 1.0 and 0.0 <= m["recall@100"] <= 1.0, (r["system"], mode)
             assert abs(m["ndcg@10"] - m["ranx ndcg@10"]) < 1e-6
+
+
+def test_completeness_benchmark_smoke(tmp_path):
+    sys.path.insert(0, str(BENCH))
+    from completeness import main
+
+    result = main(docs=20, queries=3, points=500, out=tmp_path / "completeness.json")
+    assert result["per_query"]["check_us_per_call"] > 0
+    assert result["per_open"]["count_both_vectors_ms_median"] > 0
+    assert json.loads((tmp_path / "completeness.json").read_text()) == result

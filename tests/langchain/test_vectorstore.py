@@ -101,7 +101,7 @@ def test_hybrid_retriever_options(store):
 def test_own_embeddings_add_the_core_sparse_vectors():
     store = HybridVectorStore("own", embedding=HybridEmbeddings())
     store.add_documents(docs())
-    assert [f.split(" ")[0] for f in store.index.info()["vectors"]] == ["'dense'", "'sparse'"]
+    assert [v["name"] for v in store.index.info()["vectors"]] == ["dense", "sparse"]
     assert ids(store.similarity_search("guitar on stage", 1, mode="sparse")) == ["guitar-2"]
     assert store.embeddings is not None
 

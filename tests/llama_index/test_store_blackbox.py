@@ -2,7 +2,7 @@
 SimpleVectorStore (same nodes, same expectations), run sync and async."""
 
 import pytest
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
     FilterCondition,
     FilterOperator,
@@ -12,7 +12,7 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryMode,
 )
 
-from hybridstore import FilterError, InvalidInputError, Models
+from hybridstore import FilterError, InvalidInputError, Models, SchemaMismatchError
 from hybridstore.llama_index import HybridVectorStore
 
 A = "AF3BE6C4-5F43-4D74-B075-6B0E07900DE8"  # weight 1, rank a
@@ -193,10 +193,49 @@ def test_bad_input():
     assert store.index.count() == 3
 
 
-def test_missing_collection_is_a_clear_error():
-    from hybridstore import CollectionNotFoundError
-
+async def test_a_collection_not_written_yet_or_cleared_is_empty():
+    """As the LangChain store (and LlamaIndex's SimpleVectorStore): no nodes, no error."""
     store = HybridVectorStore("never-written", Models(dense=None))
-    with pytest.raises(CollectionNotFoundError, match="'never-written' does not exist"):
-        store.query(q())
+    assert store.query(q()).ids == [] and (await store.aquery(q())).ids == []
     assert store.get_nodes() == []
+    store.add(nodes())
+    assert len(store.query(q()).ids) == 3
+    store.clear()
+    assert store.query(q()).ids == [] and (await store.aquery(q())).ids == []
+
+
+def test_options_are_checked_in_llama_index_terms():
+    store = HybridVectorStore("terms", Models(dense=None))
+    store.add(nodes())
+    for alpha in (1.5, -0.1):
+        with pytest.raises(InvalidInputError, match=r"alpha must be within \[0, 1\]"):
+            store.query(VectorStoreQuery(query_str="lorem", query_embedding=[1.0, 0.0],
+                                         mode=VectorStoreQueryMode.HYBRID, alpha=alpha))
+    as_string = store.query(VectorStoreQuery(query_str="lorem", query_embedding=[1.0, 0.0],
+                                             mode="hybrid", similarity_top_k=3))
+    as_enum = store.query(VectorStoreQuery(query_str="lorem", query_embedding=[1.0, 0.0],
+                                           mode=VectorStoreQueryMode.HYBRID, similarity_top_k=3))
+    assert as_string.ids == as_enum.ids and len(as_string.ids) == 3
+    with pytest.raises(InvalidInputError, match="query mode 'bogus' is unknown; use one of default"):
+        store.query(VectorStoreQuery(query_embedding=[1.0, 0.0], mode="bogus"))
+
+
+def test_node_embeddings_from_another_model_are_refused():
+    """Nodes embedded by a model other than the store's (here a fake of the same size) would
+    mix vector spaces silently; the store re-embeds one node once and tells."""
+    from llama_index.core.embeddings import MockEmbedding
+
+    from hybridstore.llama_index import HybridEmbedding
+
+    other = MockEmbedding(embed_dim=384)
+    wrong = [TextNode(text="lorem ipsum", id_="w", embedding=other.get_text_embedding("lorem ipsum"))]
+    store = HybridVectorStore("spaces", Models())
+    with pytest.raises(SchemaMismatchError, match="does not make.*embed_model="):
+        store.add(wrong)
+    assert store.index.count() == 0
+    right = TextNode(text="lorem ipsum", id_="r")
+    right.embedding = HybridEmbedding().get_text_embedding(right.get_content(metadata_mode=MetadataMode.EMBED))
+    store.add([right])
+    declared = HybridVectorStore("declared", Models(dense=None), embed_model=other)
+    declared.add(wrong)  # its own model, declared: recorded as the collection's
+    assert "MockEmbedding" in declared.index.info()["vectors"][0]["stored_model"]

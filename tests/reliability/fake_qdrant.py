@@ -188,6 +188,10 @@ class FakeQdrant:
         pts = self.points[name]
         if (method, rest) == ("GET", ""):
             return 200, self._ok(self._collection_info(name))
+        if (method, rest) == ("PATCH", ""):  # update_collection: only metadata is kept
+            meta = self.collections[name].setdefault("metadata", {})
+            meta.update(body.get("metadata") or {})
+            return 200, self._ok(True)
         if (method, rest) == ("DELETE", ""):
             del self.collections[name], self.points[name]
             return 200, self._ok(True)
@@ -210,7 +214,7 @@ class FakeQdrant:
                 pts.pop(str(i), None)
             return 200, self._update()
         if (method, rest) == ("POST", "/points/count"):
-            return 200, self._ok({"count": len(pts)})
+            return 200, self._ok({"count": sum(self._has_vectors(p, body.get("filter")) for p in pts.values())})
         if (method, rest) == ("POST", "/points/scroll"):
             keys, limit = list(pts), body.get("limit") or 10
             start = keys.index(str(body["offset"])) if body.get("offset") is not None else 0
@@ -223,6 +227,14 @@ class FakeQdrant:
         if (method, rest) == ("POST", "/points/query/batch"):
             return 200, self._ok([self._query(pts, q) for q in body.get("searches", [])])
         return self._not_found(path)
+
+    @staticmethod
+    def _has_vectors(point: dict, flt: dict | None) -> bool:
+        """has_vector conditions (must / must_not) are the only filters counted."""
+        names = set(point.get("vector") or {})
+        must = [c["has_vector"] for c in (flt or {}).get("must") or [] if "has_vector" in c]
+        must_not = [c["has_vector"] for c in (flt or {}).get("must_not") or [] if "has_vector" in c]
+        return all(n in names for n in must) and not any(n in names for n in must_not)
 
     def _query(self, pts: dict, body: dict) -> dict:
         keys = list(pts)[body.get("offset") or 0:][: body.get("limit") or 10]
@@ -248,6 +260,7 @@ class FakeQdrant:
                                           sparse_vectors=body.get("sparse_vectors")),
                 hnsw_config=m.HnswConfig(**hnsw),
                 optimizer_config=m.OptimizersConfig(default_segment_number=0, flush_interval_sec=5),
+                metadata=body.get("metadata"),
             ),
         )
         return info.model_dump(mode="json", exclude_none=True)

@@ -54,6 +54,21 @@ class Engine(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    async def aclose(self) -> None:
+        self.close()
+
+    # The collection's record of the models behind its vectors (`qdrant.signature`), read
+    # back as `schema().signature`.
+    @abstractmethod
+    def set_signature(self, collection: str, signature: dict[str, Any]) -> None: ...
+
+    async def aset_signature(self, collection: str, signature: dict[str, Any]) -> None:
+        self.set_signature(collection, signature)
+
+    def describe(self) -> dict[str, Any]:
+        """Which engine, and where its storage is (for info())."""
+        return {"engine": type(self).__name__}
+
     # Re-embedding in place: a new named vector on an existing collection, filled point by point.
     @abstractmethod
     def add_vector(self, collection: str, field: VectorField) -> None: ...

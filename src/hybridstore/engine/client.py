@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import threading
 import time
@@ -27,7 +28,9 @@ from ..errors import ConfigurationError, EngineError, StorageLockedError
 from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema, VectorField
+from ..qdrant.signature import KEY as SIGNATURE_KEY
 from .base import Engine, Found
+from .folder import FolderLock, check_layout, written_by
 
 _BACKEND_ERRORS = (UnexpectedResponse, ResponseHandlingException, ResourceExhaustedResponse)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -55,15 +58,32 @@ class ClientEngine(Engine):
         self.retries, self.backoff = retries, backoff
         self._owns = client is None
         self._async = async_client
+        self.path, self.folder = path, None
+        self._client: Any = None
         if client is not None:
             self._client = client
         elif url is not None:
             self._client = QdrantClient(url=url, api_key=api_key, timeout=timeout)
             self._async = AsyncQdrantClient(url=url, api_key=api_key, timeout=timeout)
+        elif path is not None:
+            check_layout(path, "local")
+            self.folder = FolderLock(path, "local")
+            if self.folder.held:  # else at the first call (see engine.folder)
+                self._client = _open_local(path)
         else:
-            self._client = _open_local(location, path)
-        self.local = type(getattr(self._client, "_client", None)).__name__ == "QdrantLocal"
+            self._client = QdrantClient(location=location or ":memory:")
+        self.local = client is None and url is None or \
+            type(getattr(client, "_client", None)).__name__ == "QdrantLocal"
         self._lock: Any = threading.RLock() if self.local else contextlib.nullcontext()
+
+    def _connect(self) -> Any:
+        """The client; local mode on a folder opens once this engine holds the folder's lock."""
+        if self._client is None:
+            if self.folder.try_acquire():
+                self._client = _open_local(self.path)
+            else:
+                self.folder.require()
+        return self._client
 
     # -- sync / async drivers: the only place requests are sent ------------------------------
     def _run(self, op: Op) -> Any:
@@ -71,7 +91,7 @@ class ClientEngine(Engine):
         for attempt in range(1, self.retries + 2):
             try:
                 with self._lock:
-                    return parse(getattr(self._client, name)(**kwargs))
+                    return parse(getattr(self._connect(), name)(**kwargs))
             except _BACKEND_ERRORS as e:
                 time.sleep(self._retry_delay(name, e, attempt))
 
@@ -100,6 +120,18 @@ class ClientEngine(Engine):
     # -- operations, each built once and shared by both twins --------------------------------
     def schema(self, collection: str) -> Schema | None:
         return self._run(_info(collection)) if self._run(_exists(collection)) else None
+
+    def set_signature(self, collection: str, signature: dict[str, Any]) -> None:
+        self._run(_set_signature(collection, signature))
+
+    async def aset_signature(self, collection: str, signature: dict[str, Any]) -> None:
+        await self._arun(_set_signature(collection, signature))
+
+    def describe(self) -> dict[str, Any]:
+        if self.path is not None:
+            return {"engine": "local", "path": os.path.abspath(self.path),
+                    "folder_written_by": written_by(self.path)}
+        return {"engine": "local", "location": ":memory:"} if self.local else {"engine": "server"}
 
     async def aschema(self, collection: str) -> Schema | None:
         return await self._arun(_info(collection)) if await self._arun(_exists(collection)) else None
@@ -201,15 +233,22 @@ class ClientEngine(Engine):
     def close(self) -> None:
         if self._owns:
             with self._lock:
-                self._client.close()
+                if self._client is not None:
+                    self._client.close()
+                if self.folder is not None:
+                    self.folder.release()
+
+    async def aclose(self) -> None:
+        """close(), and the async client of a server too (it needs the event loop)."""
+        if self._owns and self._async is not None:
+            await self._async.close()
+        self.close()
 
     def __repr__(self) -> str:
         return f"ClientEngine(local={self.local})"
 
 
-def _open_local(location: str | None, path: str | None) -> QdrantClient:
-    if path is None:
-        return QdrantClient(location=location or ":memory:")
+def _open_local(path: str) -> QdrantClient:
     try:
         return QdrantClient(path=path)
     except RuntimeError as e:
@@ -241,6 +280,11 @@ def _info(collection: str) -> Op:
     return "get_collection", {"collection_name": collection}, _schema_of
 
 
+def _set_signature(collection: str, signature: dict[str, Any]) -> Op:
+    return "update_collection", {"collection_name": collection,
+                                 "metadata": {SIGNATURE_KEY: signature}}, _ignore
+
+
 def _create(collection: str, schema: Schema) -> Op:
     dense, sparse = {}, {}
     for f in schema.fields:
@@ -259,8 +303,9 @@ def _create(collection: str, schema: Schema) -> Op:
         if len(dense) > 1:
             raise EngineError("an unnamed dense vector cannot sit beside other dense vectors")
         dense = dense[""]
+    metadata = {SIGNATURE_KEY: dict(schema.signature)} if schema.signature is not None else None
     return "create_collection", {"collection_name": collection, "vectors_config": dense,
-                                 "sparse_vectors_config": sparse}, _ignore
+                                 "sparse_vectors_config": sparse, "metadata": metadata}, _ignore
 
 
 def _schema_of(info: models.CollectionInfo) -> Schema:
@@ -275,7 +320,7 @@ def _schema_of(info: models.CollectionInfo) -> Schema:
     for name, p in (params.sparse_vectors or {}).items():
         modifier = "idf" if p.modifier == models.Modifier.IDF else None
         fields.append(VectorField(name, "sparse", None, "cosine", modifier))
-    return Schema(tuple(fields))
+    return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY))
 
 
 def _vector(value: Any) -> Any:

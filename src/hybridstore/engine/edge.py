@@ -28,8 +28,9 @@ from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import RRF_DEFAULT_K, Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema, VectorField
 from .base import Engine, Found
+from .folder import EDGE_CONFIG as CONFIG, FolderLock, check_layout, written_by
 
-CONFIG = "edge_config.json"  # written by EdgeShard.create; no edge API reads vectors back
+SIGNATURE = "hybridstore.json"  # beside CONFIG: which models made the vectors (edge has no metadata)
 PAGE = 256
 HNSW_EF = 128  # HNSW beam width for searches (at least the number of results asked for)
 Op = tuple[str, Callable[[Any], Any]]  # (name for errors, call on the shard)
@@ -42,9 +43,12 @@ class EdgeEngine(Engine):
         self.path = path
         self.root = os.path.abspath(path) if path else tempfile.mkdtemp(prefix="hybridstore-edge-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.root, True) if not path else None
-        self._shards: dict[str, Any] = {}
+        self._shards: dict[str, Any] = {}  # before the folder lock: dropped first when collected
         self._lock = threading.RLock()
         self._closed = False
+        if path:
+            check_layout(self.root, "edge")
+        self.folder = FolderLock(self.root, "edge") if path else None
 
     # -- sync / async drivers: the only place shard calls are made ---------------------------
     def _run(self, collection: str, op: Op) -> Any:
@@ -69,6 +73,8 @@ class EdgeEngine(Engine):
         """The collection's shard, loaded on first use; None when it does not exist."""
         if self._closed:
             raise EngineError("this EdgeEngine is closed")
+        if self.folder is not None:
+            self.folder.require()
         folder = self._dir(collection)
         if collection not in self._shards and os.path.isfile(os.path.join(folder, CONFIG)):
             with _mapped("load", folder):
@@ -80,6 +86,20 @@ class EdgeEngine(Engine):
         with self._lock:
             return _schema_of(self._dir(collection)) if self._open(collection) else None
 
+    def set_signature(self, collection: str, signature: dict[str, Any]) -> None:
+        with self._lock:
+            if self._open(collection) is None:
+                raise EngineError(f"collection {collection!r} does not exist")
+            _write_signature(self._dir(collection), signature)
+
+    async def aset_signature(self, collection: str, signature: dict[str, Any]) -> None:
+        await asyncio.to_thread(self.set_signature, collection, signature)
+
+    def describe(self) -> dict[str, Any]:
+        if not self.path:
+            return {"engine": "edge", "location": ":memory:"}
+        return {"engine": "edge", "path": self.root, "folder_written_by": written_by(self.root)}
+
     async def aschema(self, collection: str) -> Schema | None:
         return await asyncio.to_thread(self.schema, collection)
 
@@ -89,6 +109,8 @@ class EdgeEngine(Engine):
                 raise EngineError(f"collection {collection!r} already exists")
             with _mapped("create", self._dir(collection)):
                 self._shards[collection] = edge.EdgeShard.create(self._dir(collection), _config(schema))
+            if schema.signature is not None:
+                _write_signature(self._dir(collection), schema.signature)
 
     async def acreate(self, collection: str, schema: Schema) -> None:
         await asyncio.to_thread(self.create, collection, schema)
@@ -186,6 +208,8 @@ class EdgeEngine(Engine):
             finally:
                 if self._cleanup is not None:
                     self._cleanup()
+                if self.folder is not None:
+                    self.folder.release()
 
     def __repr__(self) -> str:
         return f"EdgeEngine(path={self.path!r})" if self.path else "EdgeEngine(location=':memory:')"
@@ -225,6 +249,23 @@ def _config(schema: Schema) -> Any:
     return edge.EdgeConfig(vectors=dense, sparse_vectors=sparse)
 
 
+def _write_signature(folder: str, signature: dict[str, Any]) -> None:
+    tmp = os.path.join(folder, SIGNATURE + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(signature, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, os.path.join(folder, SIGNATURE))  # never half a file
+
+
+def _read_signature(folder: str) -> dict[str, Any] | None:
+    try:
+        with open(os.path.join(folder, SIGNATURE), encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        return None
+
+
 def _schema_of(folder: str) -> Schema:
     with open(os.path.join(folder, CONFIG), encoding="utf-8") as fh:
         config = json.load(fh)
@@ -233,7 +274,7 @@ def _schema_of(folder: str) -> Schema:
               for name, p in (config.get("vectors") or {}).items()]
     fields += [VectorField(name, "sparse", None, "cosine", "idf" if p.get("modifier") == "idf" else None)
                for name, p in (config.get("sparse_vectors") or {}).items()]
-    return Schema(tuple(fields))
+    return Schema(tuple(fields), _read_signature(folder))
 
 
 def _vector(value: Any) -> Any:

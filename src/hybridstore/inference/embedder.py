@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import loading
+from .fingerprint import fingerprint, model_files, vector_options
 from .batching import embed_in_order, length_order, token_batches, token_lengths
 from ..errors import ModelNotFoundError, TruncationWarning
 from .specs import ModelSpec
@@ -101,3 +102,11 @@ class Embedder:
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "path": self.spec.path,
                 "modifier": self.modifier}
+
+    def signature(self) -> dict[str, Any]:
+        """What makes this model's vectors (loads the model): stored with the collection."""
+        folder, files = model_files(getattr(self.model, "model", None))
+        return {"source": "fastembed", "kind": self.kind, "model": self.name, "dim": self.dim,
+                "modifier": self.modifier,
+                "options": vector_options(self.spec.load_options()),
+                "fingerprint": fingerprint(folder, files) if files else None}

@@ -1,16 +1,27 @@
-"""A caller's own dense model (a LangChain `Embeddings`, or anything with the same two
-methods) used by the core in place of a fastembed dense model."""
+"""A caller's own dense model used by the core in place of a fastembed dense model: a
+LangChain `Embeddings` (``embed_documents`` / ``embed_query``) or a LlamaIndex
+`BaseEmbedding` (``get_text_embedding_batch`` / ``get_query_embedding``)."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any, Sequence
 
+from .fingerprint import model_attribute, qualified_name
+
+
+def _langchain_style(value: Any) -> bool:
+    return callable(getattr(value, "embed_documents", None)) and callable(
+        getattr(value, "embed_query", None))
+
+
+def _llama_index_style(value: Any) -> bool:
+    return callable(getattr(value, "get_text_embedding_batch", None)) and callable(
+        getattr(value, "get_query_embedding", None))
+
 
 def is_external(value: Any) -> bool:
-    return callable(getattr(value, "embed_documents", None)) and callable(
-        getattr(value, "embed_query", None)
-    )
+    return _langchain_style(value) or _llama_index_style(value)
 
 
 class ExternalDense:
@@ -21,6 +32,7 @@ class ExternalDense:
     def __init__(self, model: Any) -> None:
         self.model = model
         self.name = type(model).__name__
+        self._langchain = _langchain_style(model)
         self._dim: int | None = None
         self._lock = threading.Lock()
 
@@ -32,10 +44,16 @@ class ExternalDense:
         return self._dim
 
     def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[Any]:
-        return [list(v) for v in self.model.embed_documents(list(texts))] if texts else []
+        if not texts:
+            return []
+        vectors = self.model.embed_documents(list(texts)) if self._langchain \
+            else self.model.get_text_embedding_batch(list(texts))
+        return [list(v) for v in vectors]
 
     def embed_query(self, text: str) -> list[float]:
-        return list(self.model.embed_query(text))
+        vector = self.model.embed_query(text) if self._langchain \
+            else self.model.get_query_embedding(text)
+        return list(vector)
 
     def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
         return [self.embed_query(t) for t in texts]
@@ -45,3 +63,8 @@ class ExternalDense:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": "dense", "external": True}
+
+    def signature(self) -> dict[str, Any]:
+        """What can be known of a caller's model: its class, model name (if it has one), size."""
+        return {"source": "external", "kind": "dense", "class": qualified_name(self.model),
+                "model": model_attribute(self.model), "dim": self.dim}

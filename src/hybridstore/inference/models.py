@@ -90,10 +90,20 @@ class Models:
     def describe(self) -> dict[str, Any]:
         return {kind: e.describe() for kind, e in self._embedders.items()}
 
+    def signatures(self) -> dict[str, dict[str, Any]]:
+        """What makes each kind's vectors (loads the models): kind -> model signature."""
+        return {kind: e.signature() for kind, e in self._embedders.items()}
+
     def signature(self) -> str:
         """Which models make the vectors: part of every record's content hash."""
         return json.dumps({k: [d["name"], d.get("modifier")] for k, d in self.describe().items()},
                           sort_keys=True)
+
+    def with_dense(self, dense: Any) -> "Models":
+        """These models with another dense model (a caller's embeddings), the rest kept."""
+        return Models(dense=dense, sparse=self.sparse.spec if self.sparse else None,
+                      late_interaction=self.late_interaction.spec if self.late_interaction else None,
+                      pack=self.pack)
 
     def __repr__(self) -> str:
         return "Models(" + ", ".join(f"{k}={e.name!r}" for k, e in self._embedders.items()) + ")"
@@ -104,6 +114,9 @@ class Models:
             value = (self.pack.defaults if self.pack else HUB_DEFAULTS).get(kind)
         if value is None:
             return None
+        own = getattr(value, "hybridstore_dense", None)  # our own adapters: their fastembed model
+        if kind == "dense" and isinstance(own, Embedder):
+            return own
         if kind == "dense" and is_external(value):
             return ExternalDense(value)
         spec, entry = self._spec(kind, value)

@@ -27,6 +27,12 @@ class HybridEmbeddings(Embeddings):
         self.dense = models.dense
 
     @property
+    def hybridstore_dense(self) -> Any:
+        """The core's dense model, which a store given this object uses directly (not for
+        subclasses: they may embed otherwise)."""
+        return self.dense if type(self) is HybridEmbeddings else None
+
+    @property
     def model_name(self) -> str:
         return self.dense.name
 

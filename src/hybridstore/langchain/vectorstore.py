@@ -10,14 +10,14 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
-from ..errors import ConfigurationError, InvalidInputError
-from ..index import HybridIndex
+from ..errors import CollectionNotFoundError, ConfigurationError, InvalidInputError
+from ..index import ClosesIndex, HybridIndex
 from ..inference import Models
 from ..records import Hit, Record
 from .embeddings import HybridEmbeddings
 
 
-class HybridVectorStore(VectorStore):
+class HybridVectorStore(ClosesIndex, VectorStore):
     """Dense + sparse (+ late-interaction) search on one Qdrant collection.
 
     ``embedding``: any LangChain ``Embeddings`` for the dense vectors (then ``models`` supplies
@@ -40,11 +40,11 @@ class HybridVectorStore(VectorStore):
                 "(use Models(dense=None, ...) with embedding=)"
             )
         if embedding is not None:
-            models = Models(dense=embedding, **_kinds(models))
+            models = models.with_dense(embedding) if models else Models(dense=embedding)
         self.index = HybridIndex(collection_name, models, **index_options)
         self._embedding = embedding
         if create_collection:
-            self.index.create()
+            self.index.create(unless_held=True)
 
     @property
     def embeddings(self) -> Embeddings | None:
@@ -93,11 +93,24 @@ class HybridVectorStore(VectorStore):
 
     def similarity_search_with_score(self, query: str, k: int = 4,
                                      **kwargs: Any) -> list[tuple[Document, float]]:
-        return _scored(self.index.search(query, k, **kwargs))
+        return _scored(self._search(query, k, **kwargs))
 
     async def asimilarity_search_with_score(self, query: str, k: int = 4,
                                             **kwargs: Any) -> list[tuple[Document, float]]:
-        return _scored(await self.index.asearch(query, k, **kwargs))
+        return _scored(await self._asearch(query, k, **kwargs))
+
+    def _search(self, query: str, k: int, **kwargs: Any) -> list[Hit]:
+        try:
+            return self.index.search(query, k, **kwargs)
+        except CollectionNotFoundError:  # nothing added yet (or dropped): no documents
+            return []
+
+    async def _asearch(self, query: str, k: int, **kwargs: Any) -> list[Hit]:
+        try:
+            return await self.index.asearch(query, k, **kwargs)
+        except CollectionNotFoundError:
+            return []
+
 
     def similarity_search_batch(self, queries: list[str], k: int = 4,
                                 **kwargs: Any) -> list[list[Document]]:
@@ -118,45 +131,45 @@ class HybridVectorStore(VectorStore):
 
     def _similarity_search_with_relevance_scores(self, query: str, k: int = 4,
                                                  **kwargs: Any) -> list[tuple[Document, float]]:
-        return _scored(self.index.search(query, k, **kwargs), relevance=True)
+        return _scored(self._search(query, k, **kwargs), relevance=True)
 
     async def _asimilarity_search_with_relevance_scores(
             self, query: str, k: int = 4, **kwargs: Any) -> list[tuple[Document, float]]:
-        return _scored(await self.index.asearch(query, k, **kwargs), relevance=True)
+        return _scored(await self._asearch(query, k, **kwargs), relevance=True)
 
     def similarity_search_by_vector(self, embedding: list[float], k: int = 4,
                                     **kwargs: Any) -> list[Document]:
-        hits = self.index.search("", k, dense_vector=embedding, **_by_vector(kwargs))
+        hits = self._search("", k, dense_vector=embedding, **_by_vector(kwargs))
         return [doc for doc, _ in _scored(hits)]
 
     async def asimilarity_search_by_vector(self, embedding: list[float], k: int = 4,
                                            **kwargs: Any) -> list[Document]:
-        hits = await self.index.asearch("", k, dense_vector=embedding, **_by_vector(kwargs))
+        hits = await self._asearch("", k, dense_vector=embedding, **_by_vector(kwargs))
         return [doc for doc, _ in _scored(hits)]
 
     def max_marginal_relevance_search(self, query: str, k: int = 4, fetch_k: int = 20,
                                       lambda_mult: float = 0.5, **kwargs: Any) -> list[Document]:
-        hits = self.index.search(query, k, **_mmr(fetch_k, lambda_mult, kwargs))
+        hits = self._search(query, k, **_mmr(fetch_k, lambda_mult, kwargs))
         return [doc for doc, _ in _scored(hits)]
 
     async def amax_marginal_relevance_search(self, query: str, k: int = 4, fetch_k: int = 20,
                                              lambda_mult: float = 0.5,
                                              **kwargs: Any) -> list[Document]:
-        hits = await self.index.asearch(query, k, **_mmr(fetch_k, lambda_mult, kwargs))
+        hits = await self._asearch(query, k, **_mmr(fetch_k, lambda_mult, kwargs))
         return [doc for doc, _ in _scored(hits)]
 
     def max_marginal_relevance_search_by_vector(self, embedding: list[float], k: int = 4,
                                                 fetch_k: int = 20, lambda_mult: float = 0.5,
                                                 **kwargs: Any) -> list[Document]:
         options = _by_vector(_mmr(fetch_k, lambda_mult, kwargs))
-        hits = self.index.search("", k, dense_vector=embedding, **options)
+        hits = self._search("", k, dense_vector=embedding, **options)
         return [doc for doc, _ in _scored(hits)]
 
     async def amax_marginal_relevance_search_by_vector(
             self, embedding: list[float], k: int = 4, fetch_k: int = 20,
             lambda_mult: float = 0.5, **kwargs: Any) -> list[Document]:
         options = _by_vector(_mmr(fetch_k, lambda_mult, kwargs))
-        hits = await self.index.asearch("", k, dense_vector=embedding, **options)
+        hits = await self._asearch("", k, dense_vector=embedding, **options)
         return [doc for doc, _ in _scored(hits)]
 
     # -- constructors --------------------------------------------------------------------------
@@ -184,15 +197,6 @@ class HybridVectorStore(VectorStore):
         store = cls(collection_name, embedding, create_collection=False, **kwargs)
         store.index.open()
         return store
-
-
-def _kinds(models: Models | None) -> dict[str, Any]:
-    """Sparse / late-interaction choices to keep when the dense model is the caller's."""
-    if models is None:
-        return {}
-    return {"sparse": models.sparse.spec if models.sparse else None,
-            "late_interaction": models.late_interaction.spec if models.late_interaction else None,
-            "pack": models.pack}
 
 
 def _records(texts: Iterable[str], metadatas: Iterable[dict] | None, ids: Iterable | None,

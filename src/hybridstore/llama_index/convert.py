@@ -74,9 +74,23 @@ def _condition(f: MetadataFilter) -> dict:
     return {f.key: {op: True if op == "$is_empty" else f.value}}
 
 
+SUPPORTED_MODES = (VectorStoreQueryMode.DEFAULT, VectorStoreQueryMode.SPARSE,
+                   VectorStoreQueryMode.HYBRID, VectorStoreQueryMode.MMR)
+
+
+def _mode(mode: Any) -> VectorStoreQueryMode:
+    """A VectorStoreQueryMode, also from its plain string value ("hybrid")."""
+    try:
+        return VectorStoreQueryMode(mode)
+    except ValueError:
+        raise InvalidInputError(
+            f"query mode {mode!r} is unknown; use one of "
+            + ", ".join(m.value for m in SUPPORTED_MODES)) from None
+
+
 def search_args(query: VectorStoreQuery, defaults: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
     """(query text, k, options) for HybridIndex.search."""
-    mode = query.mode
+    mode = _mode(query.mode)
     # LlamaIndex passes [] for "no restriction" (as_retriever sends the empty nodes_dict).
     options: dict[str, Any] = {**defaults, "filter": to_filter(query.filters),
                                "ids": query.node_ids or None, "doc_id": query.doc_ids or None}
@@ -90,6 +104,10 @@ def search_args(query: VectorStoreQuery, defaults: dict[str, Any]) -> tuple[str,
         if query.sparse_top_k:
             options["sparse_limit"] = query.sparse_top_k
         if query.alpha is not None:  # LlamaIndex: 1 = vector only, 0 = keyword only
+            if not isinstance(query.alpha, (int, float)) or not 0.0 <= query.alpha <= 1.0:
+                raise InvalidInputError(
+                    f"alpha must be within [0, 1] (1 = vector search only, 0 = keyword search "
+                    f"only), got {query.alpha!r}")
             options["weights"] = (float(query.alpha), 1.0 - float(query.alpha))
     elif mode == VectorStoreQueryMode.MMR:
         options.update(mode="dense", rerank=False,

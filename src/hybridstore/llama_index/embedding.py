@@ -29,6 +29,12 @@ class HybridEmbedding(BaseEmbedding):
         super().__init__(model_name=models.dense.name, embed_batch_size=embed_batch_size)
         self._dense = models.dense
 
+    @property
+    def hybridstore_dense(self) -> Any:
+        """The core's dense model, which a store given this object uses directly (not for
+        subclasses: they may embed otherwise)."""
+        return self._dense if type(self) is HybridEmbedding else None
+
     @classmethod
     def class_name(cls) -> str:
         return "HybridEmbedding"

@@ -3,10 +3,12 @@ MetadataFilters and VectorStoreQuery to the core and back, and nothing else."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Sequence
 
+import numpy as np
 from llama_index.core.bridge.pydantic import PrivateAttr
-from llama_index.core.schema import BaseNode
+from llama_index.core.schema import BaseNode, MetadataMode
 from llama_index.core.vector_stores.types import (
     BasePydanticVectorStore,
     MetadataFilters,
@@ -14,22 +16,30 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryResult,
 )
 
-from ..index import HybridIndex
-from ..inference import Models
+from ..errors import CollectionNotFoundError, ConfigurationError, SchemaMismatchError
+from ..index import ClosesIndex, HybridIndex
+from ..inference import Embedder, Models
 from ..records import Hit
 from .convert import search_args, to_filter, to_node, to_record
 
 
-class HybridVectorStore(BasePydanticVectorStore):
+SAME_MODEL_COSINE = 0.98  # one model embedding one text twice agrees far closer than this
+
+
+class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
     """Dense + sparse (+ late-interaction) retrieval on one Qdrant collection.
 
     Nodes keep their own dense embedding (from the index's ``embed_model``); hybridstore adds
-    the sparse and late-interaction vectors. Query modes: DEFAULT (dense), SPARSE, HYBRID
-    (``alpha`` weights the fusion: 1 = dense only), MMR (``mmr_threshold`` = lambda).
+    the sparse and late-interaction vectors. ``embed_model``: the LlamaIndex embedding that
+    makes those dense vectors, when it is not hybridstore's own dense model (``models``'
+    dense, which ``HybridEmbedding()`` wraps): the collection records it, and nodes without an
+    embedding are embedded with it. Query modes: DEFAULT (dense), SPARSE, HYBRID (``alpha``
+    weights the fusion: 1 = dense only), MMR (``mmr_threshold`` = lambda).
     ``search_options``: defaults for every query (``rerank``, ``fusion``, ``rrf_k``, ...);
     ``vector_store_kwargs`` of a retriever override them per query.
     Storage as ``HybridIndex``: ``location=":memory:"`` (default), ``path=``, ``url=``,
     ``client=``, or an existing ``index=`` (e.g. shared with the LangChain adapter).
+    Close it with ``close()`` / ``aclose()`` or use it in a ``with`` block.
     """
 
     stores_text: bool = True
@@ -38,11 +48,18 @@ class HybridVectorStore(BasePydanticVectorStore):
 
     _index: HybridIndex = PrivateAttr()
     _search_options: dict = PrivateAttr()
+    _checked: bool = PrivateAttr(default=False)
 
     def __init__(self, collection_name: str = "llama_index", models: Models | None = None, *,
-                 index: HybridIndex | None = None, search_options: dict[str, Any] | None = None,
-                 **index_options: Any) -> None:
+                 embed_model: Any = None, index: HybridIndex | None = None,
+                 search_options: dict[str, Any] | None = None, **index_options: Any) -> None:
         super().__init__(collection_name=index.collection if index else collection_name)
+        if embed_model is not None:
+            if models is not None and models.dense is not None:
+                raise ConfigurationError(
+                    "give the dense model once: embed_model= or Models(dense=...), not both "
+                    "(use Models(dense=None, ...) with embed_model=)")
+            models = models.with_dense(embed_model) if models else Models(dense=embed_model)
         self._index = index or HybridIndex(collection_name, models, **index_options)
         self._search_options = dict(search_options or {})
 
@@ -60,10 +77,32 @@ class HybridVectorStore(BasePydanticVectorStore):
 
     # -- writing -------------------------------------------------------------------------------
     def add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
+        self._check_embeddings(nodes)
         return self._index.add([to_record(n) for n in nodes], dense=_embeddings(nodes))
 
     async def async_add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
+        await asyncio.to_thread(self._check_embeddings, nodes)
         return await self._index.aadd([to_record(n) for n in nodes], dense=_embeddings(nodes))
+
+    def _check_embeddings(self, nodes: Sequence[BaseNode]) -> None:
+        """Once per store: nodes' own embeddings must come from the dense model the collection
+        records (re-embedding one node tells), or vector spaces would mix silently."""
+        node = next((n for n in nodes if n.embedding is not None), None)
+        dense = self._index.models.dense
+        if self._checked or node is None or not isinstance(dense, Embedder):
+            return
+        ours = np.asarray(dense.embed_documents([node.get_content(metadata_mode=MetadataMode.EMBED)])[0])
+        theirs = np.asarray(node.embedding, dtype=float)
+        if ours.shape == theirs.shape:  # other sizes: the core's size check names them
+            cosine = float(ours @ theirs / (np.linalg.norm(ours) * np.linalg.norm(theirs) or 1.0))
+            if cosine < SAME_MODEL_COSINE:
+                raise SchemaMismatchError(
+                    f"node {node.node_id!r} carries an embedding that this store's dense model "
+                    f"{dense.name!r} does not make (cosine {cosine:.2f} to its own): one "
+                    "collection must hold one model's vectors. Tell the store which model made "
+                    "them: HybridVectorStore(..., embed_model=<that model>, models=Models(dense="
+                    "None)), or embed with HybridEmbedding() (this store's model)")
+        self._checked = True
 
     def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
         self._index.delete(doc_id=ref_doc_id)
@@ -106,11 +145,17 @@ class HybridVectorStore(BasePydanticVectorStore):
 
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         text, k, options = search_args(query, {**self._search_options, **kwargs})
-        return _result(self._index.search(text, k, **options))
+        try:
+            return _result(self._index.search(text, k, **options))
+        except CollectionNotFoundError:  # nothing added yet, or cleared: like other stores
+            return _result([])
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         text, k, options = search_args(query, {**self._search_options, **kwargs})
-        return _result(await self._index.asearch(text, k, **options))
+        try:
+            return _result(await self._index.asearch(text, k, **options))
+        except CollectionNotFoundError:
+            return _result([])
 
 
 def _embeddings(nodes: Sequence[BaseNode]) -> list | None:

@@ -45,6 +45,18 @@ def doc_id_filter(doc_ids: list[str]) -> models.Filter:
     return models.Filter(must=[models.FieldCondition(key=DOC_ID, match=models.MatchAny(any=doc_ids))])
 
 
+def has_ids(point_ids: list[str]) -> models.Filter:
+    return models.Filter(must=[models.HasIdCondition(has_id=point_ids)])
+
+
+def lacking_vector(name: str, except_ids: list[str] | None = None) -> models.Filter:
+    """Points without the named vector (leaving out `except_ids`)."""
+    must_not: list = [models.HasVectorCondition(has_vector=name)]
+    if except_ids:
+        must_not.append(models.HasIdCondition(has_id=except_ids))
+    return models.Filter(must_not=must_not)
+
+
 def _node(spec: dict, prefix: str) -> models.Filter:
     must: list = []
     must_not: list = []

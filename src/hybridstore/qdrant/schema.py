@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 DEFAULT_NAMES = {"dense": "dense", "sparse": "sparse", "late_interaction": "late"}
 
@@ -28,7 +28,11 @@ class VectorField:
 
 @dataclass(frozen=True)
 class Schema:
+    """The collection's named vectors, and its stored record of the models that made them
+    (`qdrant.signature`; None for collections written by other tools or older versions)."""
+
     fields: tuple[VectorField, ...]
+    signature: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def by_kind(self, kind: str) -> VectorField | None:
         return next((f for f in self.fields if f.kind == kind), None)
@@ -71,4 +75,4 @@ def missing(expected: Schema, actual: Schema) -> list[VectorField]:
 def models_first(expected: Schema, actual: Schema) -> Schema:
     """`actual`'s fields with those the models use first, so `by_kind` finds them."""
     used = {f.name for f in expected.fields}
-    return Schema(tuple(sorted(actual.fields, key=lambda f: f.name not in used)))
+    return Schema(tuple(sorted(actual.fields, key=lambda f: f.name not in used)), actual.signature)

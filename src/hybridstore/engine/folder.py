@@ -1,0 +1,131 @@
+"""On-disk index folders: which embedded engine wrote one, and the lock that keeps one
+folder to one open index.
+
+The lock is a `flock` on ``<folder>/.hybridstore.lock``, taken when an engine is built. A
+second open in another process fails at once. A second open in this process waits for its
+first call: by then the first holder may be gone, as when a notebook cell that rebinds
+``store = HybridVectorStore(path=...)`` runs again (the new store is built while the old
+one is still bound; the old one is released once the name is rebound). If the first holder
+is still open at that call, the error names it and how to close it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gc
+import os
+import threading
+import weakref
+from pathlib import Path
+
+from ..errors import ConfigurationError, StorageLockedError
+
+LOCK_FILE = ".hybridstore.lock"
+EDGE_CONFIG = "edge_config.json"  # in each collection folder Qdrant Edge writes
+LOCAL_META = "meta.json"  # at the root of a folder qdrant-client's local mode writes
+
+_held: dict[str, weakref.ref] = {}  # folder -> the FolderLock of this process holding it
+_registry_lock = threading.Lock()
+
+
+def written_by(root: str) -> list[str]:
+    """The embedded engines whose files are in `root`: "edge", "local", both or neither."""
+    folder = Path(root)
+    found = []
+    if folder.is_dir() and any((c / EDGE_CONFIG).is_file() for c in folder.iterdir() if c.is_dir()):
+        found.append("edge")
+    if (folder / LOCAL_META).is_file() or (folder / "collection").is_dir():
+        found.append("local")
+    return found
+
+
+def check_layout(root: str, engine: str) -> None:
+    """Refuse a folder the other embedded engine wrote: it would open as empty, and the
+    first add would write a second store beside the first."""
+    others = [e for e in written_by(root) if e != engine]
+    if not others:
+        return
+    if engine == "edge":
+        raise ConfigurationError(
+            f"the folder {root} was written by qdrant-client's local mode, not Qdrant Edge; open "
+            "it with engine='local' (CLI: --engine local), or give Qdrant Edge a folder of its own")
+    raise ConfigurationError(
+        f"the folder {root} holds Qdrant Edge collections, not qdrant-client local-mode files; "
+        "open it with engine='edge' (the default; CLI: --engine edge), or give local mode a "
+        "folder of its own")
+
+
+class FolderLock:
+    """Exclusive use of one folder by one engine (see the module docstring)."""
+
+    def __init__(self, root: str, engine: str) -> None:
+        self.root = os.path.abspath(root)
+        self.engine = engine
+        self.owner = f"an {engine} engine"  # HybridIndex names itself here
+        self._fd: list[int] = []  # shared with the finalizer, which must not hold self
+        self._finalizer = weakref.finalize(self, _release, self.root, self._fd)
+        self.try_acquire()
+
+    @property
+    def held(self) -> bool:
+        return bool(self._fd)
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free; False while another object of this process holds it.
+        Another process holding it is an error at once."""
+        if self._fd:
+            return True
+        if _holder(self.root) is not None:
+            gc.collect()  # an unreachable holder in a reference cycle lets go here
+            if _holder(self.root) is not None:
+                return False
+        os.makedirs(self.root, exist_ok=True)
+        fd = os.open(os.path.join(self.root, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            who = os.pread(fd, 512, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise StorageLockedError(
+                f"the index at {self.root} is already open in another process ({who}); close "
+                "that one first, or use a Qdrant server (url=...) for shared access") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"process {os.getpid()}".encode(), 0)
+        self._fd.append(fd)
+        with _registry_lock:
+            _held[self.root] = weakref.ref(self)
+        return True
+
+    def require(self) -> None:
+        """Hold the lock or raise, naming the object of this process that holds it."""
+        if self.try_acquire():
+            return
+        holder = _holder(self.root)
+        raise StorageLockedError(
+            f"the index at {self.root} is already open in this process, by {holder.owner if holder else 'another index'}; "
+            "close that one first (.close(), or open it in a `with` block; `del` it when "
+            "nothing else refers to it), or use a Qdrant server (url=...) for shared access")
+
+    def release(self) -> None:
+        self._finalizer()
+
+
+def _holder(root: str) -> FolderLock | None:
+    with _registry_lock:
+        ref = _held.get(root)
+        holder = ref() if ref else None
+        if ref is not None and (holder is None or not holder.held):
+            del _held[root]
+            return None
+        return holder
+
+
+def _release(root: str, fds: list[int]) -> None:
+    while fds:
+        fd = fds.pop()
+        with _registry_lock:
+            ref = _held.get(root)
+            if ref is not None and (ref() is None or not ref()._fd):
+                del _held[root]
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
