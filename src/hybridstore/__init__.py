@@ -1,4 +1,14 @@
-"""hybridstore: dense, sparse and late-interaction retrieval on one Qdrant collection."""
+"""hybridstore: dense, sparse and late-interaction retrieval on one Qdrant collection.
+
+`HybridIndex`, `Models` and `ModelSpec` load on first use (PEP 562), so that importing the
+package, and the command line's ``--help``, stay fast: they pull in qdrant-client, numpy
+and fastembed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     CollectionNotFoundError,
@@ -16,11 +26,24 @@ from .errors import (
     TruncationWarning,
     WriteError,
 )
-from .index import HybridIndex
-from .inference import ModelSpec, Models
 from .records import Hit, Record
 
+if TYPE_CHECKING:
+    from .index import HybridIndex
+    from .inference import ModelSpec, Models
+
 __version__ = "0.1.0"
+
+_LAZY = {"HybridIndex": ".index", "Models": ".inference", "ModelSpec": ".inference"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hybridstore' has no attribute {name!r}")
+
 
 __all__ = [
     "CollectionNotFoundError",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from .records import Record
 
@@ -18,28 +18,64 @@ def is_beir(path: Path) -> bool:
     return (path / "corpus.jsonl").is_file()
 
 
-def corpus_records(path: Path) -> Iterator[Record]:
-    with open(path / "corpus.jsonl", encoding="utf-8") as f:
-        for line in f:
-            doc = json.loads(line)
-            title = doc.get("title") or ""
-            text = f"{title} {doc['text']}".strip() if title else doc["text"]
-            yield Record(str(doc["_id"]), text, {"title": title}, doc_id=str(doc["_id"]))
+EMPTY = "empty document"
+
+
+def to_record(row: Any) -> tuple[Record | None, str | None]:
+    """A corpus row (``_id``, ``title``, ``text``) as a record, or why it cannot be one
+    (`EMPTY` for documents with no text: real BEIR sets have them)."""
+    if not isinstance(row, dict):
+        return None, f"a JSON {type(row).__name__}, not an object"
+    if row.get("_id") in (None, ""):
+        return None, 'no "_id"'
+    title, body = row.get("title") or "", row.get("text") or ""
+    if not isinstance(title, str) or not isinstance(body, str):
+        return None, '"title" and "text" must be strings'
+    text = f"{title} {body}".strip()
+    if not text:
+        return None, EMPTY
+    return Record(str(row["_id"]), text, {"title": title}, doc_id=str(row["_id"])), None
+
+
+def corpus_records(path: Path, skipped: list[str] | None = None) -> Iterator[Record]:
+    """The corpus; empty documents are left out (their ids appended to `skipped`), any other
+    bad row is a ValueError naming the file and line."""
+    for n, row in _rows(path / "corpus.jsonl"):
+        record, problem = to_record(row)
+        if record is not None:
+            yield record
+        elif problem == EMPTY and skipped is not None:
+            skipped.append(str(row["_id"]))
+        elif problem != EMPTY:
+            raise ValueError(f"{path / 'corpus.jsonl'}:{n}: {problem}")
 
 
 def queries(path: Path) -> dict[str, str]:
-    with open(path / "queries.jsonl", encoding="utf-8") as f:
-        return {str(q["_id"]): q["text"] for q in map(json.loads, f)}
+    return {str(q["_id"]): q["text"] for _, q in _rows(path / "queries.jsonl")}
 
 
 def qrels(path: Path, split: str = "test") -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     with open(path / "qrels" / f"{split}.tsv", encoding="utf-8") as f:
-        next(f)  # header
-        for line in f:
-            qid, did, score = line.rstrip("\n").split("\t")
+        for n, line in enumerate(f, 1):
+            parts = line.rstrip("\r\n").split("\t")
+            if not line.strip() or (n == 1 and not parts[-1].lstrip("-").isdigit()):
+                continue  # the header, blank lines
+            if len(parts) < 3:
+                raise ValueError(f"{f.name}:{n}: expected query-id, corpus-id and score, tab-separated")
+            qid, did, score = parts[0], parts[-2], parts[-1]  # TREC style puts an iteration between
             out.setdefault(qid, {})[did] = int(score)
     return out
+
+
+def _rows(path: Path) -> Iterator[tuple[int, Any]]:
+    with open(path, encoding="utf-8-sig") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield n, json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise ValueError(f"{path}:{n}: not JSON ({e.msg})") from None
 
 
 def ndcg_at(ranked: Sequence[str], rels: Mapping[str, int], k: int = 10) -> float:

@@ -83,7 +83,14 @@ class WriteError(EngineError):
 
 
 class TruncationWarning(UserWarning):
-    """A text longer than a model's window: only its beginning was embedded."""
+    """Texts longer than a model's window: only their beginning was embedded. ``model``,
+    ``kind``, ``count`` (texts cut), ``total`` (texts embedded) and ``window`` (tokens) let a
+    caller sum them up (the command line prints one line per model)."""
+
+    def __init__(self, message: str, *, model: str = "", kind: str = "", count: int = 0,
+                 total: int = 0, window: int | str | None = None) -> None:
+        super().__init__(message)
+        self.model, self.kind, self.count, self.total, self.window = model, kind, count, total, window
 
 
 class ModelSignatureWarning(UserWarning):

@@ -21,9 +21,11 @@ DEFAULT_BATCH_TOKENS = 4096  # padded tokens per batch: 8 texts of 512 tokens, 3
 class Embedder:
     """Embeds texts with one fastembed model; outputs are native (numpy / SparseEmbedding)."""
 
-    def __init__(self, spec: ModelSpec, modifier: str | None = None, hint: str = "") -> None:
+    def __init__(self, spec: ModelSpec, modifier: str | None = None, hint: str = "",
+                 hub: bool = True) -> None:
         self.spec = spec
         self.hint = hint
+        self.hub = hub  # False with a pack: never download
         self.kind = spec.kind
         self.name = spec.name
         self.modifier = modifier
@@ -33,7 +35,7 @@ class Embedder:
     @property
     def model(self) -> Any:
         try:
-            return loading.load(self.spec)
+            return loading.load(self.spec, self.hub)
         except ModelNotFoundError as e:
             raise ModelNotFoundError(f"{e} {self.hint}".strip()) from e.__cause__
 
@@ -80,13 +82,23 @@ class Embedder:
             warnings.warn(TruncationWarning(
                 f"{cut} of {len(texts)} texts are longer than the {window}-token window of "
                 f"{self.kind} model {self.name!r}: only their beginning is embedded (the whole "
-                "text is stored). Split long texts first, e.g. with hybridstore.chunking."
+                "text is stored). Split long texts first, e.g. with hybridstore.chunking.",
+                model=self.name, kind=self.kind, count=cut, total=len(texts), window=window,
             ), stacklevel=4)
         if not aware or len(texts) <= 1:
             return embed(list(texts), batch_size)
+        return embed_in_order(lambda batch: embed(batch, len(batch)), texts, self._cut(lengths))
+
+    def batches(self, texts: Sequence[str]) -> list[list[int]] | None:
+        """How this model cuts `texts` into batches (positions, shortest first); None when
+        it pads nothing (BM25)."""
+        tokenizer = self.tokenizer()
+        return None if tokenizer is None else self._cut(token_lengths(tokenizer, texts)[0])
+
+    def _cut(self, lengths: Any) -> list[list[int]]:
+        batch_size = int(self.spec.options.get("batch_size") or DEFAULT_BATCH_SIZE)
         max_tokens = int(self.spec.options.get("max_batch_tokens") or DEFAULT_BATCH_TOKENS)
-        batches = token_batches(lengths, length_order(lengths), batch_size, max_tokens)
-        return embed_in_order(lambda batch: embed(batch, len(batch)), texts, batches)
+        return token_batches(lengths, length_order(lengths), batch_size, max_tokens)
 
     def embed_query(self, text: str) -> Any:
         return self.embed_queries([text])[0]

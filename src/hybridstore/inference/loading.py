@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import socket
 import threading
-from typing import Any
+from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import onnxruntime as ort
 from fastembed import LateInteractionTextEmbedding, SparseTextEmbedding, TextEmbedding
+from loguru import logger  # fastembed's logger
 
 from ..errors import ModelNotFoundError, ProviderNotAvailableError
 from .specs import ModelSpec
@@ -22,13 +27,14 @@ _cache: dict[tuple, Any] = {}
 _lock = threading.Lock()
 
 
-def load(spec: ModelSpec) -> Any:
-    """The shared fastembed instance for `spec`, loading it on first use."""
+def load(spec: ModelSpec, hub: bool = True) -> Any:
+    """The shared fastembed instance for `spec`, loading it on first use. ``hub=False`` (a
+    model pack is in use): from the spec's folder or fastembed's cache only, never a download."""
     key = spec.cache_key()
     with _lock:
         model = _cache.get(key)
         if model is None:
-            model = _cache[key] = _construct(spec)
+            model = _cache[key] = _construct(spec, hub)
         return model
 
 
@@ -47,29 +53,36 @@ def hub_requires_idf(name: str) -> bool:
     return False
 
 
-def _construct(spec: ModelSpec) -> Any:
+def _construct(spec: ModelSpec, hub: bool) -> Any:
     options = spec.load_options()
     _check_providers(spec, options)
     cls = CLASSES[spec.kind]
     if spec.path is not None:
         model = cls(spec.name, specific_model_path=spec.path, **options)
     else:
-        model = _from_hub(cls, spec, options)
+        model = _from_hub(cls, spec, options, hub)
     _check_session(spec, model, options)
     return model
 
 
-def _from_hub(cls: type, spec: ModelSpec, options: dict[str, Any]) -> Any:
-    """Cache first, then the hub unless offline; fastembed's own error is chained."""
+def _from_hub(cls: type, spec: ModelSpec, options: dict[str, Any], hub: bool) -> Any:
+    """Cache first, then the hub if it may and can be reached (checked in well under 2 s, not
+    after fastembed's retries); fastembed's own error is chained."""
     try:
-        return cls(spec.name, local_files_only=True, **options)
+        with _quiet("fastembed"):  # it logs an ERROR for every cache miss: ours says it better
+            return cls(spec.name, local_files_only=True, **options)
     except ValueError as cached_error:
-        if _offline():
+        why = [w for w, applies in (
+            ("HF_HUB_OFFLINE is set", _offline()),
+            ("a model pack is in use (models come from it or fastembed's cache, never a download)",
+             not hub)) if applies]
+        if not why and not _hub_reachable():
+            why = [f"the model hub ({_hub_host()}) cannot be reached"]
+        if why:
             raise ModelNotFoundError(
-                f"{spec.kind} model {spec.name!r} is not in fastembed's cache and HF_HUB_OFFLINE "
-                "is set; use a model from a pack (pack= or $HYBRIDSTORE_MODELS) or give "
-                "ModelSpec(path=...) a local folder"
-            ) from cached_error
+                f"{spec.kind} model {spec.name!r} is not in fastembed's cache and "
+                f"{' and '.join(why)}; use a model of a pack, or give ModelSpec(path=...) a local "
+                "folder.") from cached_error
     try:
         return cls(spec.name, **options)
     except ValueError as e:
@@ -77,6 +90,29 @@ def _from_hub(cls: type, spec: ModelSpec, options: dict[str, Any]) -> Any:
             f"{spec.kind} model {spec.name!r} could not be downloaded: {e}. Without network, "
             "use a model pack (pack= or $HYBRIDSTORE_MODELS) or ModelSpec(path=...)"
         ) from e
+
+
+@contextlib.contextmanager
+def _quiet(package: str) -> Iterator[None]:
+    logger.disable(package)
+    try:
+        yield
+    finally:
+        logger.enable(package)
+
+
+def _hub_host() -> str:
+    return urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname or "huggingface.co"
+
+
+@functools.lru_cache(maxsize=1)
+def _hub_reachable() -> bool:
+    """Whether the hub answers a TCP connect (DNS included) within 1.5 s; asked once."""
+    try:
+        socket.create_connection((_hub_host(), 443), timeout=1.5).close()
+    except OSError:
+        return False
+    return True
 
 
 def _offline() -> bool:

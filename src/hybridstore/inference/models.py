@@ -87,6 +87,22 @@ class Models:
     def embed_queries(self, texts: Sequence[str], kinds: Sequence[str]) -> dict[str, list[Any]]:
         return {kind: self._embedders[kind].embed_queries(texts) for kind in kinds}
 
+    def load(self) -> "Models":
+        """Load every model now (they otherwise load on first use): a missing one fails here."""
+        for embedder in self._embedders.values():
+            if isinstance(embedder, Embedder):
+                embedder.model
+        return self
+
+    def batches(self, texts: Sequence[str]) -> list[list[int]]:
+        """Positions of `texts` cut into batches of similar token length, as the first model
+        that pads (dense first) cuts them; plain cuts of 32 when none pads."""
+        for embedder in self._embedders.values():
+            cut = embedder.batches(texts) if isinstance(embedder, Embedder) else None
+            if cut is not None:
+                return cut
+        return [list(range(a, min(a + 32, len(texts)))) for a in range(0, len(texts), 32)]
+
     def describe(self) -> dict[str, Any]:
         return {kind: e.describe() for kind, e in self._embedders.items()}
 
@@ -121,7 +137,7 @@ class Models:
             return ExternalDense(value)
         spec, entry = self._spec(kind, value)
         spec = spec.with_defaults(defaults)
-        return Embedder(spec, self._modifier(spec, entry), hint=self._hint())
+        return Embedder(spec, self._modifier(spec, entry), hint=self._hint(), hub=self.pack is None)
 
     def _spec(self, kind: str, value: Any) -> tuple[ModelSpec, PackEntry | None]:
         if isinstance(value, ModelSpec):
@@ -154,9 +170,10 @@ class Models:
             )
 
     def _hint(self) -> str:
+        how = "--pack DIR on the command line, pack= in Python, or $HYBRIDSTORE_MODELS"
         if self.pack is None:
-            return "No model pack is set (pack= or $HYBRIDSTORE_MODELS)."
-        return f"The pack at {self.pack.root} has: {self.pack.names()}."
+            return f"No model pack is set ({how})."
+        return f"The pack at {self.pack.root} ({how}) has: {self.pack.names()}."
 
     @staticmethod
     def _modifier(spec: ModelSpec, entry: PackEntry | None) -> str | None:

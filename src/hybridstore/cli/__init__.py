@@ -1,0 +1,159 @@
+"""`hybridstore` command line: ingest, search, delete, eval, reembed, info, bench.
+
+Only argparse is imported up front, so that ``--help`` is instant; each command imports what
+it needs. Every error a user can cause ends in one line on stderr and exit status 2 (``--debug``
+shows the traceback); Ctrl-C ends in one line and status 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+EVAL_MODES = ("dense", "sparse", "hybrid", "hybrid+rerank")
+EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+
+
+class UsageError(Exception):
+    """A command line that cannot run (a missing path, clashing options): exit 2."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with the one line to say about it (what is stored, how to go on)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from ..errors import HybridStoreError
+    from .report import warnings_summed
+
+    try:
+        with warnings_summed():
+            return args.run(args)
+    except KeyboardInterrupt as e:
+        if args.debug:
+            raise
+        print(str(e) if isinstance(e, Interrupted) else "\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (UsageError, HybridStoreError, OSError, ValueError) as e:
+        if args.debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(module: str, name: str) -> Any:
+    """A command, imported when it runs."""
+    def run(args: argparse.Namespace) -> int:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__name__}.{module}"), name)(args)
+    return run
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    def _get_help_string(self, action: argparse.Action) -> str:
+        """"(default: X)" after options with a value; the others say theirs in words."""
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hybridstore", description=__doc__.split("\n\n")[0],
+                                formatter_class=_Help)
+    p.add_argument("--collection", default="hybridstore", help="collection name")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--path", default="hybridstore-data", help="on-disk index folder")
+    where.add_argument("--location", default=None, help="':memory:' for a throw-away index (default: --path)")
+    where.add_argument("--url", default=None, help="a Qdrant server, e.g. http://localhost:6333 (default: --path)")
+    p.add_argument("--api-key", default=None, help="the server's API key (default: none)")
+    p.add_argument("--engine", choices=("edge", "local"), default=None,
+                   help="embedded engine: Qdrant Edge, or qdrant-client's local mode (only for "
+                        "folders it wrote); default: edge, or $HYBRIDSTORE_ENGINE")
+    p.add_argument("--pack", default=None,
+                   help="offline model pack folder (with models.json); default: $HYBRIDSTORE_MODELS")
+    p.add_argument("--dense", default=None, help="dense model name, or 'none'; default: the pack's (without one, BAAI/bge-small-en-v1.5)")
+    p.add_argument("--sparse", default=None, help="sparse model name, or 'none'; default: the pack's (without one, Qdrant/bm25)")
+    p.add_argument("--late", default=None, help="late-interaction (ColBERT) model name; default: none")
+    p.add_argument("--batch-size", type=int, default=None, help="texts per model batch; default: 32")
+    p.add_argument("--threads", type=int, default=None, help="onnxruntime threads; default: all cores")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+
+    s = sub.add_parser("ingest", formatter_class=_Help,
+                       help="index files: .txt/.md/.rst, .jsonl, folders, BEIR folders",
+                       description="Index files. Re-running converges: unchanged records are not "
+                       "embedded again, a changed file's old chunks are replaced, and --sync removes "
+                       "the records of files gone from the folders. Exit 1 if any input was skipped.")
+    s.add_argument("paths", nargs="+", help="files and folders")
+    s.add_argument("--chunk-size", type=int, default=1200, help="characters per chunk of a text file")
+    s.add_argument("--chunk-overlap", type=int, default=150, help="characters shared by neighbouring chunks")
+    s.add_argument("--encoding", default="utf-8", help="encoding of text and JSONL files")
+    s.add_argument("--sync", action="store_true",
+                   help="also remove the records of files that are gone from the given folders")
+    s.add_argument("--strict", action="store_true", help="stop at the first problem, before writing")
+    s.add_argument("--limit", type=int, default=None,
+                   help="index at most N records; stale chunks are then left alone (default: all)")
+    s.set_defaults(run=_run("ingest", "cmd_ingest"))
+
+    s = sub.add_parser("search", formatter_class=_Help, help="print ranked hits for a query")
+    s.add_argument("query")
+    s.add_argument("-k", type=int, default=5, help="hits to print")
+    s.add_argument("--mode", choices=("dense", "sparse", "hybrid"), default=None,
+                   help="default: the strongest the models allow (hybrid)")
+    s.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
+                   help="late-interaction rerank; default: on with --late")
+    s.add_argument("--fusion", choices=("rrf", "dbsf"), default=None, help="hybrid fusion; default: dbsf")
+    s.add_argument("--filter", type=json.loads, default=None,
+                   help='JSON filter on metadata, e.g. \'{"year": {"$gte": 2020}}\' (default: none)')
+    s.add_argument("--json", action="store_true", help="print JSON lines")
+    s.set_defaults(run=_run("commands", "cmd_search"))
+
+    s = sub.add_parser("delete", formatter_class=_Help,
+                       help="delete records by id, document, file or filter (all given: each is removed)")
+    s.add_argument("--id", action="append", default=[], dest="ids", help="a record id (repeatable)")
+    s.add_argument("--doc", action="append", default=[], dest="docs", help="a document id (repeatable)")
+    s.add_argument("--file", action="append", default=[], dest="files",
+                   help="everything ingested from this file (repeatable)")
+    s.add_argument("--filter", type=json.loads, default=None, help="a JSON filter on metadata (default: none)")
+    s.set_defaults(run=_run("commands", "cmd_delete"))
+
+    s = sub.add_parser("eval", formatter_class=_Help,
+                       help="nDCG@10 and Recall@100 per mode on a BEIR folder")
+    s.add_argument("beir_dir", help="folder with corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+    s.add_argument("--split", default="test", help="qrels split")
+    s.add_argument("--modes", default=None,
+                   help=f"comma-separated, of {', '.join(EVAL_MODES)}; default: every mode the models serve")
+    s.add_argument("--max-queries", type=int, default=None, help="evaluate the first N judged queries (default: all)")
+    s.add_argument("--max-docs", type=int, default=None,
+                   help="index the judged documents of those queries and the first N others "
+                        "(default: the whole corpus)")
+    s.add_argument("--rerank-depth", type=int, default=100, help="candidates the late-interaction model reranks")
+    s.add_argument("--json-out", default=None, help="write the results as JSON here (default: print only)")
+    s.set_defaults(run=_run("evaluate", "cmd_eval"))
+
+    s = sub.add_parser("reembed", formatter_class=_Help,
+                       help="embed stored texts into the vectors of newly added models (e.g. --late MODEL), "
+                            "in place and resumably")
+    s.add_argument("--batch", type=int, default=256, help="points per batch")
+    s.set_defaults(run=_run("commands", "cmd_reembed"))
+
+    s = sub.add_parser("info", formatter_class=_Help,
+                       help="collection, vectors, stored and configured models, counts")
+    s.set_defaults(run=_run("commands", "cmd_info"))
+
+    s = sub.add_parser("bench", formatter_class=_Help,
+                       help="ingest docs/s: padding-aware vs naive batches, one run")
+    s.add_argument("beir_dir")
+    s.add_argument("--limit", type=int, default=1000, help="documents")
+    s.add_argument("--json-out", default=None, help="write the results as JSON here (default: print only)")
+    s.set_defaults(run=_run("commands", "cmd_bench"))
+    return p
+
+
+if __name__ == "__main__":
+    sys.exit(main())

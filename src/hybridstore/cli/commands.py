@@ -1,0 +1,102 @@
+"""`hybridstore search | delete | reembed | info | bench`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import UsageError, opening
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with opening.index(args) as index:
+        hits = index.search(args.query, args.k, mode=args.mode, rerank=args.rerank,
+                            fusion=args.fusion, filter=args.filter)
+    for rank, hit in enumerate(hits, 1):
+        r = hit.record
+        if args.json:
+            print(json.dumps({"rank": rank, "score": hit.score, "id": r.id, "text": r.text,
+                              "metadata": r.metadata}))
+        else:
+            text = " ".join(r.text.split())  # one line per hit
+            text = text if len(text) <= 160 else text[:157] + "..."
+            print(f"{rank:>2}. {hit.score:8.4f}  {r.id}  {json.dumps(r.metadata)}\n    {text}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Each selector given removes its records (ids, documents, files, filter)."""
+    if not (args.ids or args.docs or args.files or args.filter):
+        raise UsageError("delete needs --id, --doc, --file or --filter")
+    files = [os.path.realpath(f) for f in args.files]  # as ingest names them
+    with opening.index(args) as index:
+        before = index.count()
+        if args.ids:
+            index.delete(args.ids)
+        if args.docs:
+            index.delete(doc_id=args.docs)
+        if files:
+            index.delete(filter={"$or": [{"source": {"$in": files}}, {"source_file": {"$in": files}}]})
+        if args.filter:
+            index.delete(filter=args.filter)
+        after = index.count()
+        print(f"deleted {before - after} records; collection {index.collection!r} now holds {after}")
+    return 0
+
+
+def cmd_reembed(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    with opening.index(args) as index, tqdm(unit="vec", desc="reembed", file=sys.stderr,
+                                            disable=None) as bar:
+        start = time.perf_counter()
+        filled = index.reembed(batch_size=args.batch, progress=lambda name, n: bar.update(n))
+        bar.close()
+        print(f"embedded {json.dumps(filled)} in {time.perf_counter() - start:.1f}s; "
+              f"collection {index.collection!r} holds {index.count()}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    with opening.index(args) as index:
+        print(json.dumps(index.info(), indent=2))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .. import beir
+    from ..inference.batching import length_order, padded_tokens, token_lengths
+
+    records = list(beir.corpus_records(Path(args.beir_dir)))[: args.limit]
+    texts = [r.text for r in records]
+    results = []
+    for aware in (False, True, False, True):  # interleaved: drift hits both alike
+        models = opening.models(args, padding_aware=aware)
+        models.dense.embed_documents(["warm up"])
+        index = opening.index(args, models, location=":memory:")
+        start = time.perf_counter()
+        index.add(records)
+        took = time.perf_counter() - start
+        results.append({"padding_aware": aware, "seconds": took, "docs_per_s": len(records) / took})
+        index.close()
+    lengths, _ = token_lengths(models.dense.tokenizer(), texts)
+    batch = models.dense.spec.options.get("batch_size") or 32
+    naive = padded_tokens(lengths, range(len(texts)), batch) / lengths.sum()
+    aware_pad = padded_tokens(lengths, length_order(lengths), batch) / lengths.sum()
+    summary = {
+        "docs": len(records), "batch_size": batch, "runs": results,
+        "padding_naive": naive, "padding_aware": aware_pad,
+        "speedup": _best(results, True) / _best(results, False),
+    }
+    print(json.dumps(summary, indent=2))
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+def _best(runs: list[dict], aware: bool) -> float:
+    return max(r["docs_per_s"] for r in runs if r["padding_aware"] == aware)

@@ -1,0 +1,103 @@
+"""`hybridstore eval`: nDCG@10 and Recall@100 per mode on a BEIR-format folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import EVAL_MODES, UsageError, opening
+from .ingest import write
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .. import beir
+    from ..errors import HybridStoreError
+
+    folder = Path(args.beir_dir)
+    if not (folder / "corpus.jsonl").is_file():
+        raise UsageError(f"{folder} is not a BEIR folder (no corpus.jsonl)")
+    models = opening.models(args)
+    modes = _modes(args.modes, set(models.kinds()))
+    qrels = beir.qrels(folder, args.split)
+    queries = {q: t for q, t in beir.queries(folder).items() if q in qrels}
+    qids = sorted(queries)[: args.max_queries]
+    skipped: list[str] = []
+    corpus = _subset(list(beir.corpus_records(folder, skipped)), qids, qrels, args.max_docs)
+    if skipped:
+        print(f"skipped {len(skipped)} empty documents (e.g. {', '.join(skipped[:3])})", file=sys.stderr)
+    rows = []
+    with opening.index(args, models) as index:
+        if index.count() != len(corpus):
+            print(f"ingesting {len(corpus)} documents into {index.collection!r}...", file=sys.stderr)
+            write(index, corpus)
+        for mode in modes:
+            try:
+                rows.append(_eval_mode(index, mode, qids, queries, qrels, args.rerank_depth))
+            except HybridStoreError as e:  # the others still run and are reported
+                rows.append({"mode": mode, "error": str(e)})
+    print(f"{'mode':<16}{'nDCG@10':>9}{'R@100':>9}{'p50 ms':>9}   ({len(qids)} queries, "
+          f"{len(corpus)} documents)")
+    for row in rows:
+        if "error" in row:
+            print(f"{row['mode']:<16}failed: {row['error']}")
+        else:
+            print(f"{row['mode']:<16}{row['ndcg@10']:>9.4f}{row['recall@100']:>9.4f}{row['p50_ms']:>9.1f}")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(rows, indent=2))
+    return 1 if any("error" in r for r in rows) else 0
+
+
+def _modes(asked: str | None, kinds: set[str]) -> list[str]:
+    """The modes asked for (each must be one the models serve), or all they serve."""
+    def serves(mode: str) -> bool:
+        base, _, rerank = mode.partition("+")
+        need = {"dense": {"dense"}, "sparse": {"sparse"}, "hybrid": {"dense", "sparse"}}[base]
+        return need <= kinds and (not rerank or "late_interaction" in kinds)
+
+    if asked is None:
+        return [m for m in EVAL_MODES if serves(m)]
+    modes = [m.strip() for m in asked.split(",") if m.strip()]
+    unknown = [m for m in modes if m.partition("+")[0] not in ("dense", "sparse", "hybrid")
+               or m.partition("+")[2] not in ("", "rerank")]
+    if unknown:
+        raise UsageError(f"unknown modes {unknown}; choose from {', '.join(EVAL_MODES)} "
+                         "(or dense+rerank, sparse+rerank)")
+    unserved = [m for m in modes if not serves(m)]
+    if unserved:
+        raise UsageError(f"the models ({', '.join(sorted(kinds))}) cannot serve {unserved}; "
+                         "rerank modes need --late MODEL, sparse ones a sparse model")
+    return modes
+
+
+def _subset(corpus: list, qids: list[str], qrels: dict, max_docs: int | None) -> list:
+    """With --max-docs: the judged documents of the chosen queries, then the first N others."""
+    if max_docs is None:
+        return corpus
+    judged = {d for q in qids for d in qrels[q]}
+    others = [r for r in corpus if r.id not in judged][:max_docs]
+    return [r for r in corpus if r.id in judged] + others
+
+
+def _eval_mode(index: Any, mode: str, qids: list[str], queries: dict, qrels: dict,
+               depth: int) -> dict:
+    from tqdm import tqdm
+
+    from .. import beir
+
+    base, _, rerank = mode.partition("+")
+    options = {"oversample": 1, "fetch_k": depth} if rerank else {}
+    ndcg, recall, took = [], [], []
+    for qid in tqdm(qids, desc=mode, file=sys.stderr, leave=False, disable=None):
+        start = time.perf_counter()
+        hits = index.search(queries[qid], 100, mode=base, rerank=bool(rerank), **options)
+        took.append(time.perf_counter() - start)
+        ranked = [h.record.id for h in hits]
+        ndcg.append(beir.ndcg_at(ranked, qrels[qid], 10))
+        recall.append(beir.recall_at(ranked, qrels[qid], 100))
+    took.sort()
+    return {"mode": mode, "ndcg@10": beir.mean(ndcg), "recall@100": beir.mean(recall),
+            "p50_ms": 1000 * took[len(took) // 2] if took else 0.0}

@@ -1,0 +1,29 @@
+"""The models and the index a command line asks for."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def models(args: argparse.Namespace, **extra: Any) -> Any:
+    from ..inference import DEFAULT, Models
+
+    def pick(value: str | None) -> Any:
+        return DEFAULT if value is None else None if value.lower() == "none" else value
+
+    late = None if args.late in (None, "none") else args.late
+    return Models(pick(args.dense), pick(args.sparse), late, pack=args.pack,
+                  batch_size=args.batch_size, threads=args.threads, **extra)
+
+
+def index(args: argparse.Namespace, chosen: Any = None, **where: Any) -> Any:
+    chosen = (chosen or models(args)).load()  # a missing model fails before the engine imports
+    from ..index import HybridIndex
+
+    if not where:
+        where = ({"url": args.url, "api_key": args.api_key} if args.url
+                 else {"location": args.location} if args.location else {"path": args.path})
+    if "url" not in where:
+        where["engine"] = args.engine
+    return HybridIndex(args.collection, chosen or models(args), **where)

@@ -1,0 +1,51 @@
+"""What a command tells the user besides its result: warnings summed up once, skipped inputs."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+from collections import defaultdict
+from typing import Iterator, Sequence
+
+SHOWN = 20  # problems listed one per line; the rest are counted
+
+
+@contextlib.contextmanager
+def warnings_summed() -> Iterator[None]:
+    """Warnings of the whole command, printed once at its end without source lines:
+    truncation as one line per model with totals, any other warning once."""
+    from ..errors import TruncationWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except KeyboardInterrupt:  # Ctrl-C ends with one line, and nothing else
+            caught.clear()
+            raise
+        finally:
+            cut: dict[tuple, int] = defaultdict(int)
+            others: dict[str, None] = {}
+            for w in caught:
+                if isinstance(w.message, TruncationWarning):
+                    key = (w.message.kind, w.message.model, w.message.window)
+                    cut[key] += w.message.count
+                else:
+                    others.setdefault(f"{w.category.__name__}: {w.message}")
+            for (kind, model, window), count in cut.items():
+                print(f"note: {count} texts were longer than the {window}-token window of "
+                      f"{kind} model {model!r}: only their beginning was embedded (the whole text is "
+                      "stored). Use a smaller --chunk-size for text files.", file=sys.stderr)
+            for text in others:
+                print(f"warning: {text}", file=sys.stderr)
+
+
+def problems(found: Sequence[object], what: str = "skipped") -> None:
+    if not found:
+        return
+    print(f"{len(found)} input(s) {what}:", file=sys.stderr)
+    for p in found[:SHOWN]:
+        print(f"  {p}", file=sys.stderr)
+    if len(found) > SHOWN:
+        print(f"  ... and {len(found) - SHOWN} more", file=sys.stderr)

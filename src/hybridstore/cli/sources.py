@@ -1,0 +1,187 @@
+"""Files -> records for `ingest`: .txt/.md/.rst chunked, .jsonl rows, BEIR folders.
+
+Every input problem (undecodable or malformed files, bad JSONL lines, empty documents,
+duplicate ids, files that vanish) becomes a `Problem` naming the file (and line), and the
+input is skipped; nothing here raises for bad data.
+
+Ids: a file's document id is its absolute path with symlinks resolved, so it is the same
+however the path is typed (``notes``, ``./notes``, ``/home/me/notes``); a chunk's id is
+``<document id>#<n>``; a JSONL row keeps its ``id`` (else ``<document id>:<line>``). Every
+record names its file in ``metadata["source"]`` (LangChain's convention), or in
+``metadata["source_file"]`` when a JSONL row brings its own ``source``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .. import beir
+from ..chunking import chunk_text
+from ..records import Record
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst"}
+SOURCE_KEYS = ("source_file", "source")  # where a record's file is named, first match wins
+EMPTY = f"{beir.EMPTY}; skipped"
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+@dataclass
+class Inputs:
+    """What the given paths hold: records (ids unique), the files read, what was skipped."""
+
+    records: list[Record] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    ignored: int = 0  # files of other types inside folders
+    empty: int = 0  # empty documents skipped (also listed as problems)
+    _seen: dict[str, str] = field(default_factory=dict)  # record id -> where it was read
+
+    def add(self, record: Record, where: str) -> None:
+        first = self._seen.get(record.id)
+        if first is not None:
+            self.problems.append(Problem(where, f"id {record.id!r} was already read from {first}; skipped"))
+            return
+        self._seen[record.id] = where
+        self.records.append(record)
+
+
+def missing(paths: list[str]) -> list[str]:
+    return [p for p in paths if not os.path.exists(p)]
+
+
+def read(paths: list[str], chunk_size: int, overlap: int, encoding: str) -> Inputs:
+    inputs = Inputs()
+    for root in map(Path, paths):
+        if root.is_dir() and (root / "corpus.jsonl").is_file():
+            _jsonl(root / "corpus.jsonl", inputs, beir=True)
+            continue
+        for f, explicit in _files(root):
+            if f.suffix.lower() in TEXT_SUFFIXES:
+                _text(f, inputs, chunk_size, overlap, encoding)
+            elif f.suffix.lower() == ".jsonl":
+                _jsonl(f, inputs, encoding=encoding)
+            elif explicit:
+                inputs.problems.append(Problem(str(f), "not a .txt, .md, .rst or .jsonl file; skipped"))
+            else:
+                inputs.ignored += 1
+    return inputs
+
+
+def doc_id(path: Path) -> str:
+    return os.path.realpath(path)
+
+
+def source_of(metadata: dict[str, Any]) -> str | None:
+    return next((metadata[k] for k in SOURCE_KEYS if isinstance(metadata.get(k), str)), None)
+
+
+def _files(root: Path) -> Iterator[tuple[Path, bool]]:
+    if not root.is_dir():
+        yield root, True
+        return
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # .git, .venv, ...
+        for name in sorted(names):
+            if not name.startswith("."):
+                yield Path(folder) / name, False
+
+
+def _decode(path: Path, encoding: str, inputs: Inputs) -> str | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        inputs.problems.append(Problem(str(path), "vanished before it was read; skipped"))
+        return None
+    except OSError as e:
+        inputs.problems.append(Problem(str(path), f"cannot be read ({e.strerror}); skipped"))
+        return None
+    try:
+        return data.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+                           else encoding)
+    except UnicodeDecodeError as e:
+        inputs.problems.append(Problem(str(path), (
+            f"not {encoding} text (byte 0x{data[e.start]:02x} at offset {e.start}); convert it to "
+            f"UTF-8, or pass --encoding (e.g. --encoding latin-1); skipped")))
+        return None
+
+
+def _text(path: Path, inputs: Inputs, size: int, overlap: int, encoding: str) -> None:
+    text = _decode(path, encoding, inputs)
+    if text is None:
+        return
+    doc = doc_id(path)
+    chunks = chunk_text(text, size, overlap)
+    if not chunks:
+        inputs.empty += 1
+        inputs.problems.append(Problem(str(path), EMPTY))
+    for i, chunk in enumerate(chunks):
+        inputs.add(Record(f"{doc}#{i}", chunk, {"source": doc, "chunk": i}, doc_id=doc), f"{path}#{i}")
+    inputs.files.add(doc)
+
+
+def _jsonl(path: Path, inputs: Inputs, beir: bool = False, encoding: str = "utf-8") -> None:
+    text = _decode(path, encoding, inputs)
+    if text is None:
+        return
+    doc = doc_id(path)
+    inputs.files.add(doc)
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.strip():  # blank lines (a trailing one is common) are not rows
+            record, problem = (_beir_row if beir else _row)(line, doc, n)
+            if problem:
+                inputs.empty += problem == EMPTY
+                inputs.problems.append(Problem(f"{path}:{n}", problem))
+            else:
+                inputs.add(record, f"{path}:{n}")
+
+
+def _parse(line: str) -> tuple[dict | None, str | None]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as e:
+        return None, f"not JSON ({e.msg} at column {e.colno}); skipped"
+    if not isinstance(row, dict):
+        return None, f"a JSON {type(row).__name__}, not an object; skipped"
+    return row, None
+
+
+def _row(line: str, doc: str, n: int) -> tuple[Record | None, str | None]:
+    row, problem = _parse(line)
+    if problem:
+        return None, problem
+    text = row.get("text", row.get("page_content"))
+    if not isinstance(text, str):
+        return None, "no \"text\" (or \"page_content\") string; skipped"
+    if not text.strip():
+        return None, EMPTY
+    metadata = row.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        return None, "\"metadata\" is not an object; skipped"
+    rid = row.get("id", row.get("_id"))
+    rid = f"{doc}:{n}" if rid is None or rid == "" else str(rid)
+    metadata = {**metadata, ("source_file" if "source" in metadata else "source"): doc}
+    parent = row.get("doc_id")
+    return Record(rid, text, metadata, doc_id=str(parent) if parent not in (None, "") else rid), None
+
+
+def _beir_row(line: str, doc: str, n: int) -> tuple[Record | None, str | None]:
+    row, problem = _parse(line)
+    if problem:
+        return None, problem
+    record, problem = beir.to_record(row)
+    if record is None:
+        return None, f"{problem}; skipped"
+    record.metadata["source"] = doc
+    return record, None
