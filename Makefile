@@ -30,8 +30,8 @@ install: $(VENV)/.installed
 # The whole suite runs once per embedded engine: Qdrant Edge and qdrant-client's local mode.
 test: $(VENV)/.installed
 	HYBRIDSTORE_ENGINE=edge $(BIN)/python -m pytest -q -rs
-	# the benchmark smoke runs and the wheel tests do not depend on the engine: once is enough
-	HYBRIDSTORE_ENGINE=local $(BIN)/python -m pytest -q -rs --deselect tests/integration/test_benchmark_smoke.py --ignore tests/packaging
+	# the benchmark smoke runs, the wheel tests and the engine parity tests name their engines: once is enough
+	HYBRIDSTORE_ENGINE=local $(BIN)/python -m pytest -q -rs --ignore tests/benchmarks --ignore tests/packaging --ignore tests/engine/test_parity.py
 
 demo: $(VENV)/.installed
 	rm -rf .demo-index

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hybridstore import HybridIndex, Models, beir
+from hybridstore import HybridIndex, Models, beir, collection
+from hybridstore.engine.requests import Count, Create, Optimize, Write
 from hybridstore.qdrant import filters, payload
 from hybridstore.qdrant import query as qplan
 from hybridstore.qdrant.schema import build_schema
@@ -31,19 +32,21 @@ def per_query(docs: int, queries: int) -> dict:
     index.add(list(beir.corpus_records(SCIFACT))[:docs])
     texts = list(beir.queries(SCIFACT).values())[:queries]
     index.search("warm up", 10)
-    check = index._complete
+    check = collection.complete
     times = {"with check": [], "without check": []}
     for _ in range(3):  # interleaved rounds: drift hits both alike
         for label in times:
-            index._complete = check if label == "with check" else (lambda req: None)
+            collection.complete = check if label == "with check" else (lambda col, req: iter(()))
             for text in texts:
                 start = time.perf_counter()
                 index.search(text, 10)
                 times[label].append(time.perf_counter() - start)
+    collection.complete = check
     req = qplan.resolve(qplan.SearchRequest(k=10), set(index.models.kinds()))
     start = time.perf_counter()
     for _ in range(100_000):
-        check(req)
+        for _step in check(index._col, req):  # nothing lacks: no step, no I/O
+            pass
     own = (time.perf_counter() - start) / 100_000
     index.close()
     return {"docs": docs, "queries": len(texts) * 3,
@@ -54,20 +57,20 @@ def per_query(docs: int, queries: int) -> dict:
 def per_open(points: int) -> dict:
     index = HybridIndex("bench", Models())
     engine = index.engine
-    engine.create("bench", build_schema({"dense": 384, "sparse": None}, {"sparse": "idf"}))
+    engine.run("bench", Create(build_schema({"dense": 384, "sparse": None}, {"sparse": "idf"})))
     rng = np.random.default_rng(13)
     for start in range(0, points, 2000):
         batch = [payload.Point(payload.point_id(str(i)),
                                {"dense": rng.standard_normal(384).astype(np.float32).tolist(),
                                 "sparse": payload.SparseVec([int(i % 5000), 7], [1.0, 0.5])},
                                {"page_content": f"p{i}"}) for i in range(start, min(points, start + 2000))]
-        engine.upsert("bench", batch)
-    engine.optimize("bench")
+        engine.run("bench", Write(batch))
+    engine.run("bench", Optimize())
     took = []
     for _ in range(5):
         start = time.perf_counter()
         for name in ("dense", "sparse"):
-            assert engine.count("bench", filters.lacking_vector(name)) == 0
+            assert engine.run("bench", Count(filters.lacking_vector(name))) == 0
         took.append(time.perf_counter() - start)
     index.close()
     return {"points": points, "count_both_vectors_ms_median": 1000 * statistics.median(took)}

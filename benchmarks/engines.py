@@ -27,6 +27,7 @@ import numpy as np
 
 import real_vectors
 from hybridstore.engine import ClientEngine, EdgeEngine
+from hybridstore.engine.requests import Count, Create, IndexPayload, Optimize, Query, Write
 from hybridstore.qdrant import filters
 from hybridstore.qdrant.payload import Point, SparseVec
 from hybridstore.qdrant.query import SearchRequest, build_plan, resolve
@@ -80,8 +81,8 @@ def one(name: str, n: int, queries: int, in_memory: bool, real: bool) -> dict:
     folder = tempfile.mkdtemp(prefix=f"bench-{name}-")
     engine = open_engine(name, folder, in_memory)
     schema = build_schema({"dense": DIM, "sparse": None, "late_interaction": LATE_DIM}, {"sparse": "idf"})
-    engine.create("bench", schema)
-    engine.index_payload("bench", "metadata.topic", "keyword")
+    engine.run("bench", Create(schema))
+    engine.run("bench", IndexPayload("metadata.topic", "keyword"))
     real_docs, real_queries = real_vectors.load() if real else (None, None)
     if real_docs is not None and n > len(real_docs):
         raise SystemExit(f"--real has {len(real_docs)} vectors, fewer than {n}")
@@ -89,11 +90,11 @@ def one(name: str, n: int, queries: int, in_memory: bool, real: bool) -> dict:
     upsert_s = 0.0
     for offset, dense, points in batches(n, real_docs):  # data generation is not timed
         start = time.perf_counter()
-        engine.upsert("bench", points)
+        engine.run("bench", Write(points))
         upsert_s += time.perf_counter() - start
         all_dense[offset:offset + len(dense)] = dense
     start = time.perf_counter()
-    engine.optimize("bench")
+    engine.run("bench", Optimize())
     optimize_s = time.perf_counter() - start
     qd, qs, ql = vectors(np.random.default_rng(10**9), queries)
     recall_queries = qd
@@ -111,7 +112,7 @@ def one(name: str, n: int, queries: int, in_memory: bool, real: bool) -> dict:
             plan = build_plan(req, {"dense": qd[i].tolist(), "sparse": qs[i], "late_interaction": ql[i][:8].tolist()},
                               NAMES, flt)
             t = time.perf_counter()
-            engine.query("bench", plan)
+            engine.run("bench", Query(plan))
             took.append(time.perf_counter() - t)
         result[f"{label} p50 ms"] = 1000 * statistics.median(took)
     if name == "edge":  # local mode searches exactly
@@ -120,7 +121,7 @@ def one(name: str, n: int, queries: int, in_memory: bool, real: bool) -> dict:
     if not in_memory:
         start = time.perf_counter()
         reopened = open_engine(name, folder, False)
-        reopened.count("bench", None)
+        reopened.run("bench", Count())
         result["reopen_s"] = time.perf_counter() - start
         reopened.close()
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -134,7 +135,7 @@ def recall(engine, all_dense: np.ndarray, queries: np.ndarray) -> float:
     shares = []
     for q, row in zip(queries, exact):
         truth = {f"00000000-0000-0000-0000-{j:012d}" for j in row}
-        found = {f.id for f in engine.query("bench", build_plan(req, {"dense": q.tolist()}, NAMES, None))}
+        found = {f.id for f in engine.run("bench", Query(build_plan(req, {"dense": q.tolist()}, NAMES, None)))}
         shares.append(len(truth & found) / 10)
     return float(np.mean(shares))
 

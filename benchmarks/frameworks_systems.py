@@ -122,17 +122,20 @@ class HybridstoreLlamaIndex:
 
 def time_engine(index: Any) -> list[float]:
     """Milliseconds of each engine query call: the search without query embedding."""
-    times: list[float] = []
-    query = index.engine.query
+    from hybridstore.engine.requests import Query
 
-    def timed(*args: Any, **kwargs: Any) -> Any:
+    times: list[float] = []
+    run = index.engine.run
+
+    def timed(collection: str, request: Any) -> Any:
         start = time.perf_counter()
         try:
-            return query(*args, **kwargs)
+            return run(collection, request)
         finally:
-            times.append(1000 * (time.perf_counter() - start))
+            if isinstance(request, Query):
+                times.append(1000 * (time.perf_counter() - start))
 
-    index.engine.query = timed
+    index.engine.run = timed
     return times
 
 

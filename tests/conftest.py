@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from qdrant_client import models as qm
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK = Path(os.environ.get("HYBRIDSTORE_MODELS") or ROOT.parent / "shared" / "models")
@@ -29,6 +30,28 @@ TEXTS = {
     "dogs": ("Dogs need daily walks and love to fetch a ball.", {"topic": "animals", "year": 2024, "tags": ["pets"], "rating": 4.5}),
     "volcano": ("The volcano erupted, sending ash over the island villages.", {"topic": "nature", "year": 2021, "author": {"name": "Ana", "country": "PT"}}),
 }
+
+# Filters over TEXTS and the records they select, for the index tests and the engine parity tests.
+FILTER_CASES = [
+    ({"topic": "music"}, {"guitar-1", "guitar-2", "piano"}),
+    ({"topic": {"$ne": "music"}}, {"stocks", "rates", "cats", "dogs", "volcano"}),
+    ({"year": {"$gte": 2021, "$lt": 2024}}, {"guitar-2", "piano", "rates", "volcano"}),
+    ({"year": {"$gt": 2023}}, {"dogs"}),
+    ({"year": {"$lte": 2018}}, {"cats"}),
+    ({"topic": {"$in": ["animals", "nature"]}}, {"cats", "dogs", "volcano"}),
+    ({"topic": {"$nin": ["music", "finance", "animals"]}}, {"volcano"}),
+    ({"tags": "guitar"}, {"guitar-1", "guitar-2"}),
+    ({"tags": {"$contains": "bank"}}, {"rates"}),
+    ({"tags": {"$all": ["guitar", "stage"]}}, {"guitar-2"}),
+    ({"rating": 4.5}, {"dogs"}),
+    ({"author.name": "Ana"}, {"volcano"}),
+    ({"author": {"$exists": True}}, {"volcano"}),
+    ({"tags": {"$is_empty": True}}, {"cats", "volcano"}),
+    ({"$or": [{"year": 2018}, {"topic": "finance"}]}, {"cats", "stocks", "rates"}),
+    ({"$and": [{"topic": "music"}, {"$not": {"year": 2019}}]}, {"guitar-2", "piano"}),
+    (qm.Filter(must=[qm.FieldCondition(key="metadata.topic", match=qm.MatchValue(value="finance"))]),
+     {"stocks", "rates"}),
+]
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +85,15 @@ def index(models, records):
 
 def pytest_report_header(config):
     return f"hybridstore embedded engine: {os.environ.get('HYBRIDSTORE_ENGINE') or 'edge (default)'}"
+
+
+def scroll_all(engine, collection, flt=None, limit=None):
+    """Every point an engine's scroll pages give for `flt` (the core's paging steps, run here)."""
+    from hybridstore.engine.requests import scroll
+
+    steps, result = scroll(flt, limit), None
+    try:
+        while True:
+            result = engine.run(collection, steps.send(result))
+    except StopIteration as done:
+        return done.value

@@ -31,10 +31,12 @@ from .records import Hit, Record
 if TYPE_CHECKING:
     from .index import HybridIndex
     from .inference import ModelSpec, Models
+    from .settings import Settings
 
 __version__ = "0.1.0"
 
-_LAZY = {"HybridIndex": ".index", "Models": ".inference", "ModelSpec": ".inference"}
+_LAZY = {"HybridIndex": ".index", "Models": ".inference", "ModelSpec": ".inference",
+         "Settings": ".settings"}
 
 
 def __getattr__(name: str) -> Any:
@@ -62,6 +64,7 @@ __all__ = [
     "ProviderNotAvailableError",
     "Record",
     "SchemaMismatchError",
+    "Settings",
     "StorageLockedError",
     "TruncationWarning",
     "WriteError",

@@ -1,134 +1,140 @@
-"""The rules between an index's models and its collection (pure: no I/O).
+"""Collection management: what an index knows of its collection, and the steps (see `driver`)
+that set it up, check it against the models and keep that knowledge.
 
-- `expected`: the schema and model signature the models would write.
-- `accept`: an existing collection must have the vectors the models use, written by the
-  same models (`qdrant.signature`); the error names both models and the two fixes.
-- `unfilled`: every write fills every vector of the collection, or is refused.
-- `missing_vectors`: a search never silently leaves out points that lack a vector it uses.
+The collection is checked once per index (`ensure`): vectors and the recorded models must match
+(`rules.accept`), payload indexes are declared, and the points lacking each vector are counted.
+The index's own writes keep those counts (they fill every vector); `complete` recounts only
+the gaps it knows of before a search would use them.
 """
 
 from __future__ import annotations
 
-import threading
-import warnings
 from typing import Any, Mapping
 
-from .errors import CollectionNotFoundError, MissingVectorsError, ModelSignatureWarning, SchemaMismatchError
-from .inference import KINDS, Models
+from . import rules
+from .driver import Ensure, Steps, Work
+from .engine.requests import Count, Create, Drop, GetSchema, IndexPayload, Optimize, SetSignature
+from .inference import Models
+from .qdrant import filters
+from .qdrant import query as qplan
 from .qdrant import signature as sig
-from .qdrant.schema import Schema, VectorField, build_schema, differences, models_first
-
-# What the fix for a search that one vector's gaps would spoil says, by the vector's kind.
-WITHOUT = {"dense": "mode='sparse'", "sparse": "mode='dense'", "late_interaction": "rerank=False"}
-
-_warned: set[str] = set()
-_warned_lock = threading.Lock()
+from .qdrant.layouts import get_layout
+from .qdrant.schema import DEFAULT_NAMES, Schema
+from .settings import Settings
 
 
-def expected(models: Models, names: Mapping[str, str], dense_size: int | None) -> Schema:
-    """The schema (and signature) these models write; loads them for sizes and fingerprints."""
-    signatures = models.signatures()
-    sizes = {k: signatures[k].get("dim") for k in KINDS if k in signatures}
-    if "dense" not in sizes and dense_size is not None:
-        sizes = {"dense": dense_size, **sizes}
-        signatures = {"dense": sig.caller(dense_size), **signatures}
-    modifiers = {"sparse": models.sparse.modifier if models.sparse else None}
-    schema = build_schema(sizes, modifiers, names)
-    vectors = {names[kind]: signatures[kind] for kind in sizes}
-    return Schema(schema.fields, sig.collection_signature(vectors))
+class Collection:
+    """One collection as an index sees it: names and layout from the settings, and what it
+    learned (schema and signature, the points lacking each vector, writes since optimize)."""
+
+    def __init__(self, name: str, models: Models, settings: Settings) -> None:
+        self.name, self.models, self.settings = name, models, settings
+        self.names = {**DEFAULT_NAMES, **settings.vector_names}
+        self.layout = get_layout(settings.payload_layout)
+        self.schema: Schema | None = None  # set last, once the collection is ready to use
+        self.want: Schema | None = None  # what the models write (schema + signature)
+        self.unsigned: list[str] = []  # vectors whose models the collection has no record of
+        self.lacking: dict[str, int] = {}  # points without each vector, as last counted
+        self.written = 0  # points written since the last optimize, by this index
+        self.stats = {"embedded": 0, "unchanged": 0}
+
+    def index_fields(self) -> list[tuple[str, str]]:
+        """doc_id always (delete-by-document), plus the metadata keys the settings declare."""
+        declared = [(self.layout.metadata_prefix + k, v) for k, v in self.settings.payload_indexes.items()]
+        return [("doc_id", "keyword"), *declared]
+
+    def count_written(self, n: int) -> bool:
+        """Count `n` written points; True when it is time to build the HNSW graphs."""
+        self.written += n
+        threshold = self.settings.optimize_threshold
+        return threshold is not None and self.written >= threshold
 
 
-def accept(collection: str, found: Schema | None, want: Schema,
-           create: bool) -> tuple[Schema, list[str]]:
-    """The schema to use and the vector names whose models the collection has no record of."""
-    if found is None:
-        if not create:
-            raise CollectionNotFoundError(f"collection {collection!r} does not exist; add records first")
-        return want, []
-    diffs = differences(want, found)
-    if diffs:
-        raise SchemaMismatchError(
-            f"collection {collection!r} does not match the models: " + "; ".join(diffs)
-            + ". Use the models it was built with, another collection, or drop() it; "
-            "reembed() adds missing vectors from the stored texts")
-    return models_first(want, found), check_signature(collection, found, want)
-
-
-def check_signature(collection: str, found: Schema, want: Schema) -> list[str]:
-    """Refuse vectors written by other models; the names with no record of their models."""
-    stored, configured = sig.vectors_of(found.signature), sig.vectors_of(want.signature)
-    problems, unverified = [], []
-    for name, mine in configured.items():
-        theirs = stored.get(name)
-        if theirs is None:
-            continue
-        what, verified = sig.compare(theirs, mine)
-        if what:
-            problems.append((name, theirs, mine, what))
-        elif not verified:
-            unverified.append(f"{name!r} ({sig.label(mine)})")
-    if problems:
-        raise SchemaMismatchError(_mismatch(collection, problems, want))
-    if unverified:
-        warn_once(f"collection {collection!r}: hybridstore cannot tell whether the vectors "
-                  f"{', '.join(unverified)} came from the model you use now (no model name to "
-                  "compare); make sure it is the one that wrote them")
-    return [name for name in configured if name not in stored]
-
-
-def _mismatch(collection: str, problems: list, want: Schema) -> str:
-    lines = [f"vector {name!r} was written by {sig.label(theirs)}, but this index has "
-             f"{sig.label(mine)} ({what})" for name, theirs, mine, what in problems]
-    name = problems[0][0]
-    kind = want.by_name(name).kind if want.by_name(name) else "dense"
-    return (f"collection {collection!r} was written with other models: " + "; ".join(lines)
-            + ". Searching it with these models would rank by meaningless scores. Either open it "
-            f"with the models that wrote it, or move it to the new model: give the new one its "
-            f"own vector name (vector_names={{{kind!r}: '{name}-v2'}}), call reembed(), then "
-            f"drop_vector({name!r})")
-
-
-def with_vectors(stored: Mapping[str, Any] | None, added: Mapping[str, Any],
-                 dropped: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The collection signature with some vectors' entries added or dropped."""
-    vectors = {**sig.vectors_of(stored), **added}
-    return sig.collection_signature({n: v for n, v in vectors.items() if n not in dropped})
-
-
-def recorded_now(collection: str, names: list[str], want: Schema) -> None:
-    configured = sig.vectors_of(want.signature)
-    warn_once(f"collection {collection!r} had no record of the models behind its vectors "
-              f"(written by an older hybridstore or another tool); recorded them now as: "
-              + "; ".join(f"{n!r}: {sig.label(configured[n])}" for n in names)
-              + ". Opening it with other models is an error from now on")
-
-
-def unfilled(collection: str, schema: Schema, produced: set[str]) -> None:
-    """Refuse a write that would leave some of the collection's vectors empty."""
-    missing = [f for f in schema.fields if f.name not in produced]
-    if not missing:
+def ensure(col: Collection, create: bool, dense_size: int | None) -> Steps:
+    """Check the collection against the models (create it if asked and missing)."""
+    if col.schema is not None:  # another thread or task did, while this one waited
         return
-    stored = sig.vectors_of(schema.signature)
-    models = [f"{f.name!r}: {sig.label(stored[f.name])}" for f in missing if f.name in stored]
-    hint = f" ({'; '.join(models)})" if models else ""
-    raise SchemaMismatchError(
-        f"collection {collection!r} has the vector(s) {', '.join(f.describe() for f in missing)}, "
-        "which this index's models do not produce: new points would lack them and drop out of "
-        f"every search that uses them. Open the index with the model(s) that wrote them{hint}, "
-        f"or drop_vector({missing[0].name!r}) first if you no longer want it")
+    want = yield Work(rules.expected, col.models, col.names, dense_size)
+    found = yield GetSchema()
+    schema, unsigned = rules.accept(col.name, found, want, create)
+    if found is None:
+        yield Create(schema)
+    for field, kind in col.index_fields():
+        yield IndexPayload(field, kind)
+    lacking = {}
+    for f in schema.fields:
+        lacking[f.name] = 0 if found is None else (yield Count(filters.lacking_vector(f.name)))
+    col.want, col.unsigned, col.lacking, col.schema = want, unsigned, lacking, schema
 
 
-def missing_vectors(collection: str, field: VectorField, lacking: int) -> MissingVectorsError:
-    return MissingVectorsError(
-        f"{lacking} point(s) of collection {collection!r} have no {field.describe()} vector, so "
-        "this search would leave them out. Fill it from the stored texts with reembed() (CLI: "
-        f"hybridstore reembed), or search without it ({WITHOUT.get(field.kind, 'another mode')})",
-        field.name, lacking)
+def reopen(col: Collection, create: bool, dense_size: int | None = None) -> Steps:
+    """Check (and with `create`, create) the collection now, again if it was checked before."""
+    if not create:
+        col.schema = None
+    yield Ensure(create, dense_size)
 
 
-def warn_once(message: str) -> None:
-    with _warned_lock:
-        if message in _warned:
-            return
-        _warned.add(message)
-    warnings.warn(ModelSignatureWarning(message), stacklevel=4)
+def exists(col: Collection) -> Steps:
+    return col.schema is not None or (yield GetSchema()) is not None
+
+
+def sign(col: Collection) -> Steps:
+    """Record the models of vectors the collection has no record of (said once if it had none)."""
+    if not col.unsigned:
+        return
+    if not sig.vectors_of(col.schema.signature):  # new vectors of a signed one need no word
+        rules.recorded_now(col.name, col.unsigned, col.want)
+    added = {n: sig.vectors_of(col.want.signature)[n] for n in col.unsigned}
+    signed = rules.with_vectors(col.schema.signature, added)
+    yield SetSignature(signed)
+    col.unsigned, col.schema = [], Schema(col.schema.fields, signed)
+
+
+def complete(col: Collection, req: qplan.SearchRequest) -> Steps:
+    """A search never leaves out points silently: recount the gaps known of, then refuse."""
+    for field in _gaps(col, req):
+        col.lacking[field.name] = yield Count(filters.lacking_vector(field.name))
+    for field in _gaps(col, req):
+        raise rules.missing_vectors(col.name, field, col.lacking[field.name])
+
+
+def _gaps(col: Collection, req: qplan.SearchRequest) -> list[Any]:
+    fields = [col.schema.by_name(col.names[k]) for k in qplan.query_kinds(req)]
+    return [f for f in fields if f is not None and col.lacking.get(f.name, 0) > 0]
+
+
+def drop(col: Collection) -> Steps:
+    yield Drop()
+    col.schema = None
+
+
+def optimize(col: Collection) -> Steps:
+    if (yield from exists(col)):
+        yield Optimize()
+    col.written = 0
+
+
+def count(col: Collection, filter: Any) -> Steps:
+    flt = filters.to_filter(filter, col.layout.metadata_prefix)
+    return (yield Count(flt)) if (yield from exists(col)) else 0
+
+
+def info(col: Collection, storage: Mapping[str, Any]) -> Steps:
+    """The collection as stored beside the models configured now, and the storage."""
+    schema = yield GetSchema()
+    configured = sig.vectors_of((yield Work(rules.expected, col.models, col.names, None)).signature)
+    stored = sig.vectors_of(schema.signature) if schema else {}
+    total = (yield Count()) if schema else 0
+    vectors = []
+    for f in schema.fields if schema else ():
+        lacking = yield Count(filters.lacking_vector(f.name))
+        mine, theirs = configured.get(f.name), stored.get(f.name)
+        vectors.append({
+            "name": f.name, "kind": f.kind, "size": f.size, "points": total - lacking,
+            "lacking": lacking, "stored_model": sig.label(theirs) if theirs else None,
+            "configured_model": sig.label(mine) if mine else None,
+            "same_model": sig.compare(theirs, mine)[0] is None if theirs and mine else None,
+        })
+    return {"collection": col.name, "storage": dict(storage), "exists": schema is not None,
+            "count": total, "vectors": vectors, "signature_recorded": bool(stored),
+            "models": col.models.describe()}

@@ -1,20 +1,54 @@
-"""Re-embedding in place: fill a named vector that stored points lack, from their stored texts.
+"""Re-embedding in place: fill a named vector that stored points lack, from their stored texts;
+and dropping a vector. Steps for `driver` (one code path for each method and its async twin).
 
 Resumable by construction: the work left is "points without this vector" (a `has_vector`
-filter), so a run that stops part-way continues where it stopped. Sync and async loops in
-`HybridIndex` share this bookkeeping.
+filter), so a run that stops part-way continues where it stopped.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Callable
 
-from qdrant_client import models as qm
-
-from .engine import Found
-from .errors import SchemaMismatchError
+from . import collection, rules
+from .collection import Collection
+from .driver import Ensure, Steps, Work
+from .engine.requests import ChangeVectors, Count, Found, GetSchema, SetSignature, Write, scroll
+from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
+from .ingest import content_hashes
 from .qdrant import filters, payload
 from .qdrant.schema import Schema, VectorField, differences, missing
+
+
+def reembed(col: Collection, batch_size: int, progress: Callable[[str, int], None] | None) -> Steps:
+    found = yield GetSchema()
+    want, fields = yield Work(_plan, col, found)
+    for field in fields:
+        yield ChangeVectors(add=field)
+    col.schema = None
+    yield Ensure(False)
+    yield from collection.sign(col)
+    filled = {}
+    for field in want.fields:
+        refill = Refill(field, batch_size)
+        while (fresh := refill.take((yield from scroll(refill.lacking(), batch_size)))) is not None:
+            if fresh:
+                yield Write((yield Work(refill.points, col, fresh)), merge=True)
+                if progress:
+                    progress(field.name, len(fresh))
+        filled[field.name] = refill.filled
+        col.lacking[field.name] = yield Count(filters.lacking_vector(field.name))
+    return filled
+
+
+def drop_vector(col: Collection, name: str) -> Steps:
+    if name in {col.names[k] for k in col.models.kinds()}:
+        raise InvalidInputError(f"vector {name!r} is used by this index's models; drop it from an "
+                                "index whose models no longer use it")
+    stored = yield GetSchema()
+    yield ChangeVectors(drop=name)
+    if stored is not None and stored.signature is not None:
+        yield SetSignature(rules.with_vectors(stored.signature, {}, (name,)))
+    col.schema = None
 
 
 def new_fields(collection: str, expected: Schema, found: Schema) -> list[VectorField]:
@@ -24,9 +58,18 @@ def new_fields(collection: str, expected: Schema, found: Schema) -> list[VectorF
         raise SchemaMismatchError(
             f"collection {collection!r}: " + "; ".join(diffs) + ". To replace a model, give its "
             "vector a new name (vector_names={'dense': 'dense-v2'}), reembed(), then drop_vector() "
-            "the old one"
-        )
+            "the old one")
     return missing(expected, found)
+
+
+def _plan(col: Collection, found: Schema | None) -> tuple[Schema, list[VectorField]]:
+    """What the models write, and the vectors to add; checked before any is added."""
+    if found is None:
+        raise CollectionNotFoundError(f"collection {col.name!r} does not exist; add records first")
+    want = rules.expected(col.models, col.names, None)
+    fields = new_fields(col.name, want, found)
+    rules.check_signature(col.name, found, want)
+    return want, fields
 
 
 class Refill:
@@ -38,7 +81,7 @@ class Refill:
         self.stuck: set[str] = set()  # sent once, still without the vector (e.g. empty sparse)
         self.filled = 0
 
-    def lacking(self) -> qm.Filter:
+    def lacking(self) -> object:
         return filters.lacking_vector(self.field.name, sorted(self.stuck))
 
     def take(self, found: list[Found]) -> list[Found] | None:
@@ -50,12 +93,12 @@ class Refill:
         self.seen.update(f.id for f in fresh)
         return fresh
 
-    def points(self, index: Any, fresh: list[Found]) -> list[payload.Point]:
-        records = [index.layout.to_record(f.payload, f.id) for f in fresh]
+    def points(self, col: Collection, fresh: list[Found]) -> list[payload.Point]:
+        records = [col.layout.to_record(f.payload, f.id) for f in fresh]
         kind = self.field.kind
-        vectors = index.models.embed_documents([r.text for r in records], [kind])[kind]
-        hashes = index._hashes(records, None)  # the models changed: so does the content hash
+        vectors = col.models.embed_documents([r.text for r in records], [kind])[kind]
+        hashes = content_hashes(col, records)  # the models changed: so does the content hash
         self.filled += len(records)
         return [payload.Point(f.id, {self.field.name: payload.plain_vector(kind, v)},
-                              {index.layout.hash_key: h})
+                              {col.layout.hash_key: h})
                 for f, v, h in zip(fresh, vectors, hashes, strict=True)]

@@ -20,6 +20,7 @@ from pathlib import Path
 from qdrant_client import models as qm
 
 from hybridstore import HybridIndex, Models
+from hybridstore.engine.requests import GetSchema
 
 from .ingest_child import BATCH, batch
 
@@ -64,7 +65,7 @@ def check(folder: Path, committed: set[int]) -> int:
         every = {r.id: r for b in range(BATCHES) for r in batch(b)}
         for record in visible:
             assert record == every[record.id], f"{record.id} is visible but not as written"
-        names = [f.name for f in idx.engine.schema(idx.collection).fields]
+        names = [f.name for f in idx.engine.run(idx.collection, GetSchema()).fields]
         assert len(names) == 2  # dense and sparse
         for name in names:
             has = qm.Filter(must=[qm.HasVectorCondition(has_vector=name)])

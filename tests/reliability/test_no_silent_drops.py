@@ -17,6 +17,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from hybridstore import (CollectionNotFoundError, HybridIndex, InvalidInputError, MissingVectorsError,
                          Models, Record, SchemaMismatchError)
+from hybridstore.engine.requests import GetSchema, Write
 from hybridstore.qdrant import payload
 
 from ..conftest import LATE
@@ -56,13 +57,13 @@ def record(i: int) -> Record:
 def foreign_write(idx: HybridIndex, indices: list[int], vector: str) -> bool:
     """Points without `vector`, written around hybridstore's checks (as another tool would,
     while this index is closed: the caller reopens it)."""
-    schema = idx.engine.schema(idx.collection)
+    schema = idx.engine.run(idx.collection, GetSchema())
     if schema is None or schema.by_name(vector) is None:
         return False
     kinds = [k for k in idx.models.kinds() if idx.names[k] != vector and schema.by_name(idx.names[k])]
     records = [record(i) for i in indices]
     vectors = idx.models.embed_documents([r.text for r in records], kinds)
-    idx.engine.upsert(idx.collection, payload.to_points(records, vectors, idx.names, idx.layout))
+    idx.engine.run(idx.collection, Write(payload.to_points(records, vectors, idx.names, idx.layout)))
     return True
 
 

@@ -10,6 +10,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from hybridstore import (HybridIndex, MissingVectorsError, ModelSignatureWarning, Models, Record,
                          SchemaMismatchError)
 from hybridstore.engine import ClientEngine
+from hybridstore.engine.requests import Write
 from hybridstore.qdrant import payload
 
 from ..conftest import LATE
@@ -55,7 +56,7 @@ def test_points_lacking_a_vector_are_counted_on_the_server(fake):
     with index(fake, models) as idx:
         idx.add(RICE[:1])
         vectors = models.embed_documents([RICE[1].text], ["dense", "sparse"])
-        idx.engine.upsert("c", payload.to_points(RICE[1:], vectors, idx.names))  # another client
+        idx.engine.run("c", Write(payload.to_points(RICE[1:], vectors, idx.names)))  # another client
     with index(fake, models) as idx:
         with pytest.raises(MissingVectorsError, match=r"1 point\(s\).*'late'"):
             idx.search("rice")

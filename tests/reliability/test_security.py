@@ -10,6 +10,7 @@ import pytest
 
 from hybridstore import ConfigurationError, HybridIndex, Models, Record
 from hybridstore.engine import EdgeEngine
+from hybridstore.engine.requests import Create
 from hybridstore.qdrant.schema import build_schema
 
 BAD_NAMES = ["../escape", "..", ".", "a/../../b", "/etc/passwd", "a/b", "a\\b", "a\x00b", "",
@@ -36,7 +37,7 @@ def test_collection_names_cannot_leave_the_data_folder(tmp_path, models, name):
 def test_the_edge_engine_refuses_them_too(tmp_path, name):
     engine = EdgeEngine(path=str(tmp_path))
     with pytest.raises(ConfigurationError, match="not a plain folder name"):
-        engine.create(name, build_schema({"dense": 4}, {}))
+        engine.run(name, Create(build_schema({"dense": 4}, {})))
     assert os.listdir(tmp_path) == [".hybridstore.lock"]  # the folder's lock, nothing else
 
 

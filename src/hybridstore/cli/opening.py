@@ -21,9 +21,14 @@ def index(args: argparse.Namespace, chosen: Any = None, **where: Any) -> Any:
     chosen = (chosen or models(args)).load()  # a missing model fails before the engine imports
     from ..index import HybridIndex
 
+    return HybridIndex(args.collection, chosen, settings=settings(args, **where))
+
+
+def settings(args: argparse.Namespace, **where: Any) -> Any:
+    """Where the index lives: --url, --location or --path (the default), unless `where` says."""
+    from ..settings import Settings
+
     if not where:
         where = ({"url": args.url, "api_key": args.api_key} if args.url
                  else {"location": args.location} if args.location else {"path": args.path})
-    if "url" not in where:
-        where["engine"] = args.engine
-    return HybridIndex(args.collection, chosen or models(args), **where)
+    return Settings(**where, engine=None if "url" in where else args.engine)

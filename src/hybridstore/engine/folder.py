@@ -86,9 +86,7 @@ class FolderLock:
         except BlockingIOError:
             who = os.pread(fd, 512, 0).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
-            raise StorageLockedError(
-                f"the index at {self.root} is already open in another process ({who}); close "
-                "that one first, or use a Qdrant server (url=...) for shared access") from None
+            raise locked_error(self.root, f"another process ({who})") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"process {os.getpid()}".encode(), 0)
         self._fd.append(fd)
@@ -101,13 +99,19 @@ class FolderLock:
         if self.try_acquire():
             return
         holder = _holder(self.root)
-        raise StorageLockedError(
-            f"the index at {self.root} is already open in this process, by {holder.owner if holder else 'another index'}; "
-            "close that one first (.close(), or open it in a `with` block; `del` it when "
-            "nothing else refers to it), or use a Qdrant server (url=...) for shared access")
+        raise locked_error(self.root, f"this process, by {holder.owner if holder else 'another index'}",
+                           "(.close(), or open it in a `with` block; `del` it when nothing else "
+                           "refers to it)")
 
     def release(self) -> None:
         self._finalizer()
+
+
+def locked_error(root: str, where: str, how: str = "") -> StorageLockedError:
+    """The one message for a folder another index holds, whichever lock told."""
+    return StorageLockedError(
+        f"the index at {root} is already open in {where}; close that one first {how}".rstrip()
+        + ", or use a Qdrant server (url=...) for shared access")
 
 
 def _holder(root: str) -> FolderLock | None:

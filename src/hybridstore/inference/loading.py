@@ -127,25 +127,21 @@ def _requested_providers(options: dict[str, Any]) -> list[str]:
 
 
 def _check_providers(spec: ModelSpec, options: dict[str, Any]) -> None:
-    available = ort.get_available_providers()
-    missing = [p for p in _requested_providers(options) if p not in available]
-    if missing:
-        raise ProviderNotAvailableError(
-            f"{spec.kind} model {spec.name!r} asks for {', '.join(missing)}, but this "
-            f"onnxruntime offers only {', '.join(available)}. Install the matching build "
-            "(e.g. `pip install fastembed-gpu` for CUDA) or drop providers=/cuda="
-        )
+    _refuse_missing(spec, options, ort.get_available_providers(), "asks for {}, but this onnxruntime "
+                    "offers only {}. Install the matching build (e.g. `pip install fastembed-gpu` "
+                    "for CUDA) or drop providers=/cuda=")
 
 
 def _check_session(spec: ModelSpec, model: Any, options: dict[str, Any]) -> None:
     """onnxruntime may fall back to CPU with only a warning; refuse that."""
     session = getattr(getattr(model, "model", None), "model", None)
-    if session is None or not hasattr(session, "get_providers"):
-        return
-    active = session.get_providers()
-    missing = [p for p in _requested_providers(options) if p not in active]
+    if session is not None and hasattr(session, "get_providers"):
+        _refuse_missing(spec, options, session.get_providers(), "onnxruntime could not start {} "
+                        "(active: {}); check the driver and CUDA/cuDNN versions")
+
+
+def _refuse_missing(spec: ModelSpec, options: dict[str, Any], present: list[str], says: str) -> None:
+    missing = [p for p in _requested_providers(options) if p not in present]
     if missing:
         raise ProviderNotAvailableError(
-            f"{spec.kind} model {spec.name!r}: onnxruntime could not start {', '.join(missing)} "
-            f"(active: {', '.join(active)}); check the driver and CUDA/cuDNN versions"
-        )
+            f"{spec.kind} model {spec.name!r}: " + says.format(", ".join(missing), ", ".join(present)))

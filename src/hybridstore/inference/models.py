@@ -25,6 +25,14 @@ class _Default:
 DEFAULT: Any = _Default()
 
 
+def dense_only(model: Any, models: "Models | None", pack: Any, options: dict, who: str) -> Embedder:
+    """The dense model of an embedding adapter: `models`' own, or `model` (default: the pack's)."""
+    models = models or Models(dense=model or DEFAULT, sparse=None, pack=pack, **options)
+    if not isinstance(models.dense, Embedder):
+        raise ConfigurationError(f"{who} needs a fastembed dense model; these Models have {models.dense!r}")
+    return models.dense
+
+
 class Models:
     """The models of an index, one per kind; each a name, a `ModelSpec`, or None (off).
     ``dense`` may also be your own embedding model: any object with ``embed_documents`` and
@@ -130,9 +138,9 @@ class Models:
             value = (self.pack.defaults if self.pack else HUB_DEFAULTS).get(kind)
         if value is None:
             return None
-        own = getattr(value, "hybridstore_dense", None)  # our own adapters: their fastembed model
-        if kind == "dense" and isinstance(own, Embedder):
-            return own
+        own = type(value).__dict__.get("hybridstore_dense")  # our adapters (not subclasses):
+        if kind == "dense" and own:                          # their fastembed model itself
+            return getattr(value, own)
         if kind == "dense" and is_external(value):
             return ExternalDense(value)
         spec, entry = self._spec(kind, value)

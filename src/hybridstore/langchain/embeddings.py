@@ -7,8 +7,8 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from ..errors import ConfigurationError
-from ..inference import DEFAULT, ModelSpec, Models
+from ..inference import ModelSpec, Models
+from ..inference.models import dense_only
 
 
 class HybridEmbeddings(Embeddings):
@@ -21,16 +21,9 @@ class HybridEmbeddings(Embeddings):
 
     def __init__(self, model: str | ModelSpec | None = None, *, models: Models | None = None,
                  pack: Any = None, **options: Any) -> None:
-        models = models or Models(dense=model or DEFAULT, sparse=None, pack=pack, **options)
-        if models.dense is None:
-            raise ConfigurationError("HybridEmbeddings needs a dense model; these Models have none")
-        self.dense = models.dense
+        self.dense = dense_only(model, models, pack, options, "HybridEmbeddings")
 
-    @property
-    def hybridstore_dense(self) -> Any:
-        """The core's dense model, which a store given this object uses directly (not for
-        subclasses: they may embed otherwise)."""
-        return self.dense if type(self) is HybridEmbeddings else None
+    hybridstore_dense = "dense"  # a store given these embeddings uses this model directly
 
     @property
     def model_name(self) -> str:

@@ -10,9 +10,11 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
-from ..errors import CollectionNotFoundError, ConfigurationError, InvalidInputError
-from ..index import ClosesIndex, HybridIndex
+from ..errors import ConfigurationError, InvalidInputError
+from ..closing import ClosesIndex
+from ..index import HybridIndex
 from ..inference import Models
+from ..settings import Settings
 from ..records import Hit, Record
 from .embeddings import HybridEmbeddings
 
@@ -33,7 +35,7 @@ class HybridVectorStore(ClosesIndex, VectorStore):
 
     def __init__(self, collection_name: str = "langchain", embedding: Embeddings | None = None,
                  models: Models | None = None, *, create_collection: bool = True,
-                 **index_options: Any) -> None:
+                 settings: Settings | None = None, **options: Any) -> None:
         if embedding is not None and models is not None and models.dense is not None:
             raise ConfigurationError(
                 "give the dense model once: embedding= or Models(dense=...), not both "
@@ -41,7 +43,7 @@ class HybridVectorStore(ClosesIndex, VectorStore):
             )
         if embedding is not None:
             models = models.with_dense(embedding) if models else Models(dense=embedding)
-        self.index = HybridIndex(collection_name, models, **index_options)
+        self.index = HybridIndex(collection_name, models, settings=Settings.of(settings, **options))
         self._embedding = embedding
         if create_collection:
             self.index.create(unless_held=True)
@@ -100,16 +102,10 @@ class HybridVectorStore(ClosesIndex, VectorStore):
         return _scored(await self._asearch(query, k, **kwargs))
 
     def _search(self, query: str, k: int, **kwargs: Any) -> list[Hit]:
-        try:
-            return self.index.search(query, k, **kwargs)
-        except CollectionNotFoundError:  # nothing added yet (or dropped): no documents
-            return []
+        return self.index.search(query, k, missing_ok=True, **kwargs)  # nothing added yet: []
 
     async def _asearch(self, query: str, k: int, **kwargs: Any) -> list[Hit]:
-        try:
-            return await self.index.asearch(query, k, **kwargs)
-        except CollectionNotFoundError:
-            return []
+        return await self.index.asearch(query, k, missing_ok=True, **kwargs)
 
 
     def similarity_search_batch(self, queries: list[str], k: int = 4,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, ClassVar
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from ..errors import ConfigurationError
-from ..inference import DEFAULT, ModelSpec, Models
+from ..inference import ModelSpec, Models
+from ..inference.models import dense_only
 
 
 class HybridEmbedding(BaseEmbedding):
@@ -23,17 +23,11 @@ class HybridEmbedding(BaseEmbedding):
 
     def __init__(self, model_name: str | ModelSpec | None = None, *, models: Models | None = None,
                  pack: Any = None, embed_batch_size: int = 512, **options: Any) -> None:
-        models = models or Models(dense=model_name or DEFAULT, sparse=None, pack=pack, **options)
-        if models.dense is None:
-            raise ConfigurationError("HybridEmbedding needs a dense model; these Models have none")
-        super().__init__(model_name=models.dense.name, embed_batch_size=embed_batch_size)
-        self._dense = models.dense
+        dense = dense_only(model_name, models, pack, options, "HybridEmbedding")
+        super().__init__(model_name=dense.name, embed_batch_size=embed_batch_size)
+        self._dense = dense
 
-    @property
-    def hybridstore_dense(self) -> Any:
-        """The core's dense model, which a store given this object uses directly (not for
-        subclasses: they may embed otherwise)."""
-        return self._dense if type(self) is HybridEmbedding else None
+    hybridstore_dense: ClassVar[str] = "_dense"  # a store given this uses the model directly
 
     @classmethod
     def class_name(cls) -> str:

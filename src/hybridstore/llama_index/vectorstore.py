@@ -16,9 +16,11 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryResult,
 )
 
-from ..errors import CollectionNotFoundError, ConfigurationError, SchemaMismatchError
-from ..index import ClosesIndex, HybridIndex
+from ..errors import ConfigurationError, SchemaMismatchError
+from ..closing import ClosesIndex
+from ..index import HybridIndex
 from ..inference import Embedder, Models
+from ..settings import Settings
 from ..records import Hit
 from .convert import search_args, to_filter, to_node, to_record
 
@@ -52,7 +54,8 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
 
     def __init__(self, collection_name: str = "llama_index", models: Models | None = None, *,
                  embed_model: Any = None, index: HybridIndex | None = None,
-                 search_options: dict[str, Any] | None = None, **index_options: Any) -> None:
+                 search_options: dict[str, Any] | None = None, settings: Settings | None = None,
+                 **options: Any) -> None:
         super().__init__(collection_name=index.collection if index else collection_name)
         if embed_model is not None:
             if models is not None and models.dense is not None:
@@ -60,7 +63,7 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
                     "give the dense model once: embed_model= or Models(dense=...), not both "
                     "(use Models(dense=None, ...) with embed_model=)")
             models = models.with_dense(embed_model) if models else Models(dense=embed_model)
-        self._index = index or HybridIndex(collection_name, models, **index_options)
+        self._index = index or HybridIndex(collection_name, models, settings=Settings.of(settings, **options))
         self._search_options = dict(search_options or {})
 
     @classmethod
@@ -145,17 +148,11 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
 
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         text, k, options = search_args(query, {**self._search_options, **kwargs})
-        try:
-            return _result(self._index.search(text, k, **options))
-        except CollectionNotFoundError:  # nothing added yet, or cleared: like other stores
-            return _result([])
+        return _result(self._index.search(text, k, missing_ok=True, **options))  # none yet: []
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         text, k, options = search_args(query, {**self._search_options, **kwargs})
-        try:
-            return _result(await self._index.asearch(text, k, **options))
-        except CollectionNotFoundError:
-            return _result([])
+        return _result(await self._index.asearch(text, k, missing_ok=True, **options))
 
 
 def _embeddings(nodes: Sequence[BaseNode]) -> list | None:

@@ -18,6 +18,8 @@ from ..errors import InvalidInputError
 MODES = ("dense", "sparse", "hybrid")
 FUSIONS = ("rrf", "dbsf")
 RRF_DEFAULT_K = 2  # Qdrant's own default when no k is given
+HNSW_EF = 128  # HNSW beam width of graph searches (at least the results asked for): engines'
+               # defaults are too narrow for good recall
 # DBSF beat RRF on SciFact with BM25 and with BM42 (benchmarks/fusion.py);
 # weights= and rrf_k= exist for RRF only, so either one picks RRF.
 DEFAULT_FUSION = "dbsf"
@@ -32,6 +34,11 @@ class Nearest:
     source: "Stage | None" = None
     mmr_diversity: float | None = None
     mmr_candidates: int | None = None
+    hnsw_ef: int | None = None  # set on searches of the whole collection (no source)
+
+    def __post_init__(self) -> None:
+        if self.source is None and self.hnsw_ef is None:
+            object.__setattr__(self, "hnsw_ef", max(HNSW_EF, self.limit))
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,8 @@ def build_plan(
         root: Stage = Fuse(
             (Nearest("dense", names["dense"], vectors["dense"], req.dense_limit or pool),
              Nearest("sparse", names["sparse"], vectors["sparse"], req.sparse_limit or pool)),
-            req.fusion, depth, req.rrf_k, tuple(req.weights) if req.weights else None,
+            req.fusion, depth, (req.rrf_k or RRF_DEFAULT_K) if req.fusion == "rrf" else None,
+            tuple(req.weights) if req.weights else None,
         )
     elif req.mode == "dense" and req.mmr is not None:
         return QueryPlan(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ..errors import ConfigurationError
+
 DEFAULT_NAMES = {"dense": "dense", "sparse": "sparse", "late_interaction": "late"}
 
 
@@ -47,10 +49,12 @@ def build_schema(
     names: Mapping[str, str] = DEFAULT_NAMES,
 ) -> Schema:
     """`sizes` maps each kind the index writes to its vector size (None for sparse)."""
-    return Schema(tuple(
-        VectorField(names[kind], kind, size, modifier=modifiers.get(kind))
-        for kind, size in sizes.items()
-    ))
+    fields = tuple(VectorField(names[kind], kind, size, modifier=modifiers.get(kind))
+                   for kind, size in sizes.items())
+    dense = [f.name for f in fields if f.kind != "sparse"]
+    if "" in dense and len(dense) > 1:  # langchain-qdrant's unnamed vector stands alone
+        raise ConfigurationError("an unnamed dense vector cannot sit beside other dense vectors")
+    return Schema(fields)
 
 
 def differences(expected: Schema, actual: Schema, missing_ok: bool = False) -> list[str]:

@@ -9,11 +9,7 @@ from hybridstore.engine import ClientEngine
 class NoNativeGroups(ClientEngine):
     """The same engine with native grouping switched off: the core's emulation runs."""
 
-    def query_groups(self, *args, **kwargs):
-        return None
-
-    async def aquery_groups(self, *args, **kwargs):
-        return None
+    groups = False
 
 
 def chunked_records():

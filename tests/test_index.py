@@ -17,6 +17,8 @@ from hybridstore import (
     StorageLockedError,
 )
 
+from .conftest import FILTER_CASES
+
 
 def ids(hits):
     return [h.record.id for h in hits]
@@ -41,6 +43,7 @@ def test_hits_carry_exactly_what_was_stored(index, records):
     stored = next(r for r in records if r.id == "volcano")
     assert hit.record == stored and hit.record.metadata == {"topic": "nature", "year": 2021,
                                                             "author": {"name": "Ana", "country": "PT"}}
+    assert isinstance(hit.record.id, str) and 0.0 <= hit.relevance <= 1.0
 
 
 def test_top_k_is_honoured(index):
@@ -56,6 +59,7 @@ def test_fusion_options(index):
     assert ids(dbsf)[0] in {"stocks", "rates"}
     rrf_k = index.search("bank report", 3, mode="hybrid", rerank=False, rrf_k=60)
     assert ids(rrf_k)[0] in {"stocks", "rates"}
+    assert rrf_k[0].score <= 2 / 60 + 1e-6  # k=60 reached the engine: at most 1/60 per source
 
 
 def test_mmr_lambda_one_is_pure_relevance(index):
@@ -70,32 +74,14 @@ def test_score_threshold(index):
     assert hits and all(h.score >= 0.3 for h in hits) and len(hits) < 8
 
 
-@pytest.mark.parametrize("flt, expected", [
-    ({"topic": "music"}, {"guitar-1", "guitar-2", "piano"}),
-    ({"topic": {"$ne": "music"}}, {"stocks", "rates", "cats", "dogs", "volcano"}),
-    ({"year": {"$gte": 2021, "$lt": 2024}}, {"guitar-2", "piano", "rates", "volcano"}),
-    ({"year": {"$gt": 2023}}, {"dogs"}),
-    ({"year": {"$lte": 2018}}, {"cats"}),
-    ({"topic": {"$in": ["animals", "nature"]}}, {"cats", "dogs", "volcano"}),
-    ({"topic": {"$nin": ["music", "finance", "animals"]}}, {"volcano"}),
-    ({"tags": "guitar"}, {"guitar-1", "guitar-2"}),
-    ({"tags": {"$contains": "bank"}}, {"rates"}),
-    ({"tags": {"$all": ["guitar", "stage"]}}, {"guitar-2"}),
-    ({"rating": 4.5}, {"dogs"}),
-    ({"author.name": "Ana"}, {"volcano"}),
-    ({"author": {"$exists": True}}, {"volcano"}),
-    ({"tags": {"$is_empty": True}}, {"cats", "volcano"}),
-    ({"$or": [{"year": 2018}, {"topic": "finance"}]}, {"cats", "stocks", "rates"}),
-    ({"$and": [{"topic": "music"}, {"$not": {"year": 2019}}]}, {"guitar-2", "piano"}),
-    (qm.Filter(must=[qm.FieldCondition(key="metadata.topic", match=qm.MatchValue(value="finance"))]),
-     {"stocks", "rates"}),
-])
+@pytest.mark.parametrize("flt, expected", FILTER_CASES)
 def test_filters_apply_to_search_and_count(index, flt, expected):
     for mode, rerank in (("dense", False), ("sparse", False), ("hybrid", True)):
         hits = index.search("music finance animals nature", 10, mode=mode, rerank=rerank, filter=flt)
         assert set(ids(hits)) <= expected
     assert set(ids(index.search("x", 10, mode="dense", filter=flt, rerank=False))) == expected
     assert index.count(flt) == len(expected)
+    assert {r.id for r in index.get(filter=flt)} == expected
 
 
 def test_text_match_filter(index):
@@ -133,8 +119,8 @@ def test_delete_by_ids_filter_and_doc_id(index):
         index.delete()
 
 
-def test_drop_and_missing_collection(models):
-    idx = HybridIndex("gone", models)
+def test_drop_and_missing_collection(models, tmp_path):
+    idx = HybridIndex("gone", models, path=str(tmp_path))
     with pytest.raises(CollectionNotFoundError, match="'gone' does not exist"):
         idx.search("x")
     assert idx.count() == 0 and idx.get(["a"]) == []
@@ -145,6 +131,9 @@ def test_drop_and_missing_collection(models):
     assert idx.count() == 0
     with pytest.raises(CollectionNotFoundError):
         idx.search("alpha")
+    idx.add([Record("b", "beta")])  # a dropped collection can be created again
+    assert [r.id for r in idx.get()] == ["b"]
+    idx.close()
 
 
 @pytest.mark.parametrize("bad, words", [
@@ -201,12 +190,19 @@ def test_schema_mismatch_is_refused_and_keeps_data(tmp_path, records):
 def test_on_disk_index_survives_reopen_and_is_locked(tmp_path, records):
     idx = HybridIndex("disk", Models(), path=str(tmp_path))
     idx.add(records)
-    with pytest.raises(StorageLockedError, match=str(tmp_path)):
-        HybridIndex("disk", Models(), path=str(tmp_path)).count()
+    second = HybridIndex("disk", Models(), path=str(tmp_path))
+    with pytest.raises(StorageLockedError, match=str(tmp_path)) as err:
+        second.count()
+    assert "close that one first" in str(err.value)
+    second.close()
     idx.close()
     with HybridIndex("disk", Models(), path=str(tmp_path)) as reopened:
         assert reopened.count() == 8
         assert reopened.get(["volcano"])[0] == next(r for r in records if r.id == "volcano")
+        assert ids(reopened.search("who plays the guitar", 2))[0].startswith("guitar")
+    late = HybridIndex("disk", Models(late_interaction="colbert-ir/colbertv2.0"), path=str(tmp_path))
+    with late, pytest.raises(SchemaMismatchError, match="'late'.*is missing"):
+        late.search("guitar")  # the schema was read back from disk
 
 
 def test_own_dense_vectors_as_numpy_arrays(records):
@@ -261,6 +257,7 @@ async def test_async_twins(models, records):
     assert ids(results[2])[0] in {"stocks", "rates"}
     await idx.adrop()
     assert await idx.acount() == 0
+    idx.close()
 
 
 async def test_async_does_not_block_the_event_loop(models, records):
@@ -358,7 +355,7 @@ def test_missing_dense_vectors_are_embedded_by_the_model(records):
 
 
 def test_generators_stream_in_bounded_chunks(models):
-    from hybridstore import index as index_module
+    from hybridstore import ingest as index_module
 
     produced = 0
 

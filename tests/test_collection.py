@@ -20,7 +20,8 @@ def test_declared_and_automatic_payload_indexes_on_edge(tmp_path):
     idx.close()
     reopened = HybridIndex("p", Models(), path=str(tmp_path), engine="edge", payload_indexes={"year": "integer"})
     assert reopened.count({"year": {"$gte": 2010}}) == 30  # indexed filters still exact
-    schema = reopened.engine._run("p", ("info", lambda shard: shard.info().payload_schema))
+    with reopened.engine._lock:  # edge itself: which payload indexes the shard holds
+        schema = reopened.engine._open("p").info().payload_schema
     assert {k: str(v.data_type).split(".")[-1] for k, v in schema.items()} == {
         "doc_id": "Keyword", "metadata.year": "Integer", "metadata.topic": "Keyword"}
     reopened.close()
@@ -35,17 +36,17 @@ def test_optimize_threshold_and_results_unchanged():
     idx = HybridIndex("opt", Models(), engine=EdgeEngine(location=":memory:"), optimize_threshold=50)
     records = corpus()
     idx.add(records[:40])
-    assert idx._written == 40  # below the threshold: not optimized yet
+    assert idx._col.written == 40  # below the threshold: not optimized yet
     before = [h.record.id for h in idx.search("guitars", 10, mode="dense")]
     idx.add(records[40:])
-    assert idx._written == 0  # the threshold was crossed: optimized
+    assert idx._col.written == 0  # the threshold was crossed: optimized
     assert [h.record.id for h in idx.search("guitars", 10, mode="dense", filter={"year": {"$lt": 2040}})][:5] \
         == before[:5]
     manual = HybridIndex("manual", Models(), optimize_threshold=None)
     manual.add(records)
-    assert manual._written == 60
+    assert manual._col.written == 60
     manual.optimize()
-    assert manual._written == 0 and manual.count() == 60
+    assert manual._col.written == 0 and manual.count() == 60
 
 
 async def test_concurrent_async_callers_are_safe():

@@ -14,9 +14,10 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from hybridstore import (ConfigurationError, HybridIndex, MissingVectorsError, ModelSignatureWarning,
                          ModelSpec, Models, Record, SchemaMismatchError, StorageLockedError)
+from hybridstore.engine.requests import GetSchema, SetSignature, Write
 from hybridstore.qdrant import payload
 
-from ..conftest import LATE, PACK, ROOT
+from .conftest import LATE, PACK, ROOT
 
 ENGINE = os.environ.get("HYBRIDSTORE_ENGINE") or "edge"
 OTHER = {"edge": "local", "local": "edge"}[ENGINE]
@@ -33,7 +34,7 @@ def write_without(idx: HybridIndex, records: list[Record], vector: str) -> None:
     """What another tool does: points that lack one of the collection's vectors."""
     kinds = [k for k in idx.models.kinds() if idx.names[k] != vector]
     vectors = idx.models.embed_documents([r.text for r in records], kinds)
-    idx.engine.upsert(idx.collection, payload.to_points(records, vectors, idx.names, idx.layout))
+    idx.engine.run(idx.collection, Write(payload.to_points(records, vectors, idx.names, idx.layout)))
 
 
 def test_a_write_that_would_leave_a_vector_empty_is_refused(tmp_path):
@@ -135,10 +136,9 @@ def test_caller_embeddings_are_compared_by_class_and_model_name(tmp_path):
 
 def test_a_collection_without_a_record_gets_one_on_first_write(tmp_path):
     with HybridIndex("old", Models(), path=str(tmp_path)) as idx:
-        schema = idx.engine.schema  # what an older hybridstore wrote: no signature
         idx.create()
-        idx.engine.set_signature("old", {})
-        assert not schema("old").signature
+        idx.engine.run("old", SetSignature({}))  # what an older hybridstore wrote: no signature
+        assert not idx.engine.run("old", GetSchema()).signature
     with HybridIndex("old", Models(), path=str(tmp_path)) as idx:
         assert idx.info()["signature_recorded"] is False
         with pytest.warns(ModelSignatureWarning, match="had no record.*recorded them now"):

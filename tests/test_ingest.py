@@ -2,7 +2,7 @@
 
 import pytest
 
-from hybridstore import HybridIndex, Models, Record
+from hybridstore import HybridIndex, Models, Record, SchemaMismatchError
 
 
 class CountingModels(Models):
@@ -41,11 +41,20 @@ async def test_unchanged_records_are_skipped_changed_are_embedded(counted, recor
 
 
 def test_model_change_re_embeds(records):
+    """The content hash covers the models: records written under other models are embedded
+    again. Swapping the models of an open index checks them against the collection first:
+    BM42 vectors may not join a collection whose sparse vectors BM25 wrote."""
+    from hybridstore.ingest import content_hashes
+
     idx = HybridIndex("inc2", Models())
     idx.add(records)
-    idx.models = Models(sparse="Qdrant/bm42-all-minilm-l6-v2-attentions")  # same schema, new model
-    idx.add(records)
-    assert idx.stats == {"embedded": 8, "unchanged": 0}
+    bm42 = Models(sparse="Qdrant/bm42-all-minilm-l6-v2-attentions")  # same schema, new model
+    before = content_hashes(idx._col, records)
+    idx.models = bm42
+    assert all(a != b for a, b in zip(before, content_hashes(idx._col, records)))
+    with pytest.raises(SchemaMismatchError, match="'sparse' was written by 'Qdrant/bm25'"):
+        idx.add(records)
+    assert idx.count() == 8
 
 
 def test_adapters_skip_unchanged_documents():

@@ -8,8 +8,9 @@ import pytest
 from qdrant_client import models as qm
 
 from hybridstore import HybridIndex, InvalidInputError, Models, Record, SchemaMismatchError
+from hybridstore.engine.requests import GetSchema
 
-from ..conftest import LATE
+from .conftest import LATE
 
 
 def has(idx: HybridIndex, name: str) -> int:
@@ -60,7 +61,7 @@ def test_replacing_the_dense_model_under_a_new_name(tmp_path, records):
         with pytest.raises(InvalidInputError, match="used by this index's models"):
             new.drop_vector("dense-v2")
         new.drop_vector("dense")
-        assert {f.name for f in new.engine.schema("swap").fields} == {"dense-v2", "sparse"}
+        assert {f.name for f in new.engine.run("swap", GetSchema()).fields} == {"dense-v2", "sparse"}
         assert new.count() == 8
     with HybridIndex("swap", Models(), path=str(tmp_path)) as old:
         with pytest.raises(SchemaMismatchError, match="'dense'.*is missing"):
@@ -106,7 +107,7 @@ def test_through_llama_index(tmp_path):
 
     from hybridstore.llama_index import HybridEmbedding, HybridVectorStore
 
-    from ..conftest import TEXTS
+    from .conftest import TEXTS
 
     docs = [Document(text=text, metadata=meta, id_=rid) for rid, (text, meta) in TEXTS.items()]
     first = HybridVectorStore("li", Models(), path=str(tmp_path))

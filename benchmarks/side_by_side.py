@@ -1,0 +1,65 @@
+"""The same benchmark on two versions of the code, interleaved in one run: a change that should
+not move speed (a restructuring) is checked against the commit before it.
+
+    python benchmarks/side_by_side.py REV --rounds 2 -- engines.py --one edge 100000
+
+Each round runs the benchmark script of REV (checked out in a temporary worktree, importing its
+own `src`) and then the working tree's, each in its own process; the script's last JSON line is
+its result. Prints every run and, per numeric field, the median of each side and their ratio.
+Writes benchmarks/results/side_by_side-<script>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def run(tree: Path, script: list[str]) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    out = subprocess.run([sys.executable, str(tree / "benchmarks" / script[0]), *script[1:]],
+                         cwd=tree / "benchmarks", env=env, check=True, capture_output=True, text=True)
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("rev", help="the version to compare with (a commit)")
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("script", nargs=argparse.REMAINDER, help="-- SCRIPT ARGS... (under benchmarks/)")
+    args = p.parse_args()
+    script = args.script[1:] if args.script[:1] == ["--"] else args.script
+    with tempfile.TemporaryDirectory() as tmp:
+        before = Path(tmp) / "before"
+        subprocess.run(["git", "worktree", "add", "--detach", str(before), args.rev], cwd=ROOT,
+                       check=True, capture_output=True)
+        try:
+            runs: dict[str, list[dict]] = {"before": [], "after": []}
+            for _ in range(args.rounds):
+                for side, tree in (("before", before), ("after", ROOT)):
+                    runs[side].append(run(tree, script))
+                    print(side, json.dumps(runs[side][-1]), flush=True)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, check=True)
+    fields = [k for k, v in runs["after"][0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    summary = {k: {side: statistics.median(r[k] for r in runs[side] if k in r) for side in runs}
+               for k in fields}
+    for k, v in summary.items():
+        v["after / before"] = v["after"] / v["before"] if v["before"] else None
+        print(f"{k:<32}{v['before']:>12.4g}{v['after']:>12.4g}{v['after / before'] or 0:>8.3f}")
+    out = HERE / "results" / f"side_by_side-{Path(script[0]).stem}.json"
+    out.write_text(json.dumps({"rev": args.rev, "script": script, "runs": runs, "summary": summary},
+                              indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

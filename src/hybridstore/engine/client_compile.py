@@ -1,0 +1,204 @@
+"""Requests -> qdrant-client calls (no I/O here): `COMPILE[type(request)](collection,
+request)` gives (client method, keyword arguments, parser of the answer)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from qdrant_client import models
+
+from ..qdrant.payload import Point, SparseVec
+from ..qdrant.query import Fuse, QueryPlan, Stage
+from ..qdrant.schema import Schema, VectorField
+from ..qdrant.signature import KEY as SIGNATURE_KEY
+from .requests import (ChangeVectors, Count, Create, Delete, Drop, Found, IndexPayload, Query,
+                       QueryBatch, ScrollPage, SetSignature, Write)
+
+Op = tuple[str, dict[str, Any], Callable[[Any], Any]]
+
+
+def _ignore(_: Any) -> None:
+    return None
+
+
+def _set_signature(collection: str, request: SetSignature) -> Op:
+    return "update_collection", {"collection_name": collection,
+                                 "metadata": {SIGNATURE_KEY: request.signature}}, _ignore
+
+
+def _create(collection: str, request: Create) -> Op:
+    schema = request.schema
+    dense, sparse = {}, {}
+    for f in schema.fields:
+        if f.kind == "sparse":
+            modifier = models.Modifier.IDF if f.modifier == "idf" else None
+            sparse[f.name] = models.SparseVectorParams(modifier=modifier)
+        elif f.kind == "late_interaction":
+            dense[f.name] = models.VectorParams(
+                size=f.size, distance=models.Distance.COSINE,
+                multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+                hnsw_config=models.HnswConfigDiff(m=0),
+            )
+        else:
+            dense[f.name] = models.VectorParams(size=f.size, distance=models.Distance.COSINE)
+    if "" in dense:  # the unnamed default vector (langchain-qdrant's layout) stands alone
+        dense = dense[""]
+    metadata = {SIGNATURE_KEY: dict(schema.signature)} if schema.signature is not None else None
+    return "create_collection", {"collection_name": collection, "vectors_config": dense,
+                                 "sparse_vectors_config": sparse, "metadata": metadata}, _ignore
+
+
+def _schema_of(info: models.CollectionInfo) -> Schema:
+    params = info.config.params
+    fields = []
+    vectors = params.vectors if isinstance(params.vectors, dict) else {"": params.vectors}
+    for name, p in vectors.items():
+        if p is None:
+            continue
+        kind = "late_interaction" if p.multivector_config is not None else "dense"
+        fields.append(VectorField(name, kind, p.size, str(p.distance.value).lower()))
+    for name, p in (params.sparse_vectors or {}).items():
+        modifier = "idf" if p.modifier == models.Modifier.IDF else None
+        fields.append(VectorField(name, "sparse", None, "cosine", modifier))
+    return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY))
+
+
+def _vector(value: Any) -> Any:
+    if isinstance(value, SparseVec):
+        return models.SparseVector(indices=value.indices, values=value.values)
+    return value.tolist() if isinstance(value, np.ndarray) else value  # multivectors
+
+
+def _write(collection: str, request: Write) -> Op:
+    if request.merge:
+        return _update_vectors(collection, request.points)
+    structs = [models.PointStruct(id=p.id, vector={n: _vector(v) for n, v in p.vectors.items()},
+                                  payload=p.payload) for p in request.points]
+    return "upsert", {"collection_name": collection, "points": structs, "wait": True}, _ignore
+
+
+def _change_vectors(collection: str, request: ChangeVectors) -> Op:
+    if request.drop is not None:
+        return "delete_vector_name", {"collection_name": collection, "vector_name": request.drop}, _ignore
+    field = request.add
+    if field.kind == "sparse":
+        config: Any = models.SparseVectorNameConfig(sparse=models.SparseVectorConfig(
+            modifier=models.Modifier.IDF if field.modifier == "idf" else None))
+    else:  # the API takes no HNSW settings: a late-interaction vector added later gets a graph
+        multi = models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM) \
+            if field.kind == "late_interaction" else None
+        config = models.DenseVectorNameConfig(dense=models.DenseVectorConfig(
+            size=field.size, distance=models.Distance.COSINE, multivector_config=multi))
+    return "create_vector_name", {"collection_name": collection, "vector_name": field.name,
+                                  "vector_name_config": config}, _ignore
+
+
+def _update_vectors(collection: str, points: Sequence[Point]) -> Op:
+    ops: list[Any] = [models.UpdateVectorsOperation(update_vectors=models.UpdateVectors(points=[
+        models.PointVectors(id=p.id, vector={n: _vector(v) for n, v in p.vectors.items()})
+        for p in points]))]
+    ops += [models.SetPayloadOperation(set_payload=models.SetPayload(payload=p.payload, points=[p.id]))
+            for p in points if p.payload]
+    return "batch_update_points", {"collection_name": collection, "update_operations": ops,
+                                   "wait": True}, _ignore
+
+
+def _stage(stage: Stage, filter: models.Filter | None) -> dict[str, Any]:
+    if isinstance(stage, Fuse):
+        if stage.method == "dbsf":
+            query: Any = models.FusionQuery(fusion=models.Fusion.DBSF)
+        else:
+            query = models.RrfQuery(rrf=models.Rrf(k=stage.rrf_k, weights=stage.weights and list(stage.weights)))
+        return {"query": query, "prefetch": [_prefetch(s, filter) for s in stage.sources],
+                "limit": stage.limit}
+    query = _vector(stage.vector)
+    if stage.mmr_diversity is not None:
+        query = models.NearestQuery(nearest=query, mmr=models.Mmr(
+            diversity=stage.mmr_diversity, candidates_limit=stage.mmr_candidates))
+    out = {"query": query, "using": stage.using, "limit": stage.limit}
+    if stage.source is not None:
+        out["prefetch"] = [_prefetch(stage.source, filter)]
+    if stage.hnsw_ef is not None:
+        out["params"] = models.SearchParams(hnsw_ef=stage.hnsw_ef)
+    return out
+
+
+def _prefetch(stage: Stage, filter: models.Filter | None) -> models.Prefetch:
+    return models.Prefetch(filter=filter, **_stage(stage, filter))
+
+
+def _request(plan: QueryPlan) -> dict[str, Any]:
+    return {**_stage(plan.root, plan.filter), "limit": plan.limit,
+            "score_threshold": plan.score_threshold, "with_payload": True, "with_vector": False}
+
+
+def _top(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """query_points' own names for the top stage's keywords."""
+    kwargs["with_vectors"] = kwargs.pop("with_vector")
+    if "params" in kwargs:
+        kwargs["search_params"] = kwargs.pop("params")
+    return kwargs
+
+
+def _found(points: Sequence[models.ScoredPoint]) -> list[Found]:
+    return [Found(str(p.id), p.payload or {}, p.score) for p in points]
+
+
+def _query(collection: str, request: Query) -> Op:
+    plan = request.plan
+    if request.group_by is not None:
+        return "query_points_groups", {"collection_name": collection, "query_filter": plan.filter,
+                                       "group_by": request.group_by, "group_size": request.group_size,
+                                       **_top(_request(plan))}, \
+            lambda r: [f for g in r.groups for f in _found(g.hits)]
+    return "query_points", {"collection_name": collection, "query_filter": plan.filter,
+                            **_top(_request(plan))}, lambda r: _found(r.points)
+
+
+def _query_batch(collection: str, request: QueryBatch) -> Op:
+    requests = [models.QueryRequest(filter=p.filter, **_request(p)) for p in request.plans]
+    return "query_batch_points", {"collection_name": collection, "requests": requests}, \
+        lambda rs: [_found(r.points) for r in rs]
+
+
+def _scroll_page(collection: str, request: ScrollPage) -> Op:
+    return "scroll", {"collection_name": collection, "scroll_filter": request.filter,
+                      "limit": request.limit, "offset": request.offset, "with_payload": True,
+                      "with_vectors": False}, \
+        lambda r: ([Found(str(p.id), p.payload or {}) for p in r[0]], r[1])
+
+
+def _delete(collection: str, request: Delete) -> Op:
+    return "delete", {"collection_name": collection, "wait": True,
+                      "points_selector": models.FilterSelector(filter=request.filter)}, _ignore
+
+
+def _count(collection: str, request: Count) -> Op:
+    return "count", {"collection_name": collection, "count_filter": request.filter, "exact": True}, \
+        lambda r: int(r.count)
+
+
+def _index_payload(collection: str, request: IndexPayload) -> Op:
+    return "create_payload_index", {"collection_name": collection, "field_name": request.field,
+                                    "field_schema": models.PayloadSchemaType(request.kind),
+                                    "wait": True}, _ignore
+
+
+def _drop(collection: str, request: Drop) -> Op:
+    return "delete_collection", {"collection_name": collection}, _ignore
+
+
+def exists(collection: str) -> Op:
+    return "collection_exists", {"collection_name": collection}, bool
+
+
+def info(collection: str) -> Op:
+    return "get_collection", {"collection_name": collection}, _schema_of
+
+
+COMPILE: dict[type, Callable[[str, Any], Op]] = {
+    Create: _create, Drop: _drop, SetSignature: _set_signature, ChangeVectors: _change_vectors,
+    IndexPayload: _index_payload, Write: _write, Delete: _delete, Count: _count,
+    ScrollPage: _scroll_page, Query: _query, QueryBatch: _query_batch,
+}

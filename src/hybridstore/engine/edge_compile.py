@@ -1,0 +1,235 @@
+"""Requests -> Qdrant Edge calls (no I/O here): `COMPILE[type(request)](request)` gives
+(name for errors, call on the shard); `config` a shard's configuration from a schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import qdrant_edge as edge
+from qdrant_client import models
+
+from ..errors import EngineError, FilterError
+from ..qdrant.payload import Point, SparseVec
+from ..qdrant.query import Fuse, QueryPlan, Stage
+from ..qdrant.schema import Schema
+from .requests import (ChangeVectors, Count, Delete, Found, IndexPayload, Optimize, Query, QueryBatch,
+                       ScrollPage, Write)
+
+Op = tuple[str, Callable[[Any], Any]]  # (name for errors, call on the shard)
+
+
+def config(schema: Schema) -> Any:
+    dense, sparse = {}, {}
+    for f in schema.fields:
+        if f.kind == "sparse":
+            sparse[f.name] = edge.EdgeSparseVectorParams(
+                modifier=edge.Modifier.Idf if f.modifier == "idf" else None)
+        elif f.kind == "late_interaction":  # rerank only: MaxSim, no HNSW graph (m=0);
+            # edge wants every HNSW field, the other two are Qdrant's defaults
+            dense[f.name] = edge.EdgeVectorParams(
+                f.size, edge.Distance.Cosine,
+                multivector_config=edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim),
+                hnsw_config=edge.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10000))
+        else:
+            dense[f.name] = edge.EdgeVectorParams(f.size, edge.Distance.Cosine)
+    return edge.EdgeConfig(vectors=dense, sparse_vectors=sparse)
+
+
+def _vector(value: Any) -> Any:
+    return edge.SparseVector(list(value.indices), list(value.values)) \
+        if isinstance(value, SparseVec) else value
+
+
+def _write(request: Write) -> Op:
+    if request.merge:
+        return _update_vectors(request.points)
+    structs = [edge.Point(p.id, {n: _vector(v) for n, v in p.vectors.items()}, p.payload)
+               for p in request.points]
+    return "upsert", lambda shard: shard.update(edge.UpdateOperation.upsert_points(structs))
+
+
+def _change_vectors(request: ChangeVectors) -> Op:
+    if request.drop is not None:
+        dropped = edge.UpdateOperation.delete_vector_name(request.drop)
+        return "drop_vector", lambda shard: shard.update(dropped)
+    field, ops = request.add, edge.UpdateOperation
+    if field.kind == "sparse":
+        op = ops.create_sparse_vector(field.name, modifier=edge.Modifier.Idf if field.modifier == "idf" else None)
+    else:  # edge builds an HNSW graph for a late-interaction vector added later (no m=0 here)
+        multi = edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim) \
+            if field.kind == "late_interaction" else None
+        op = ops.create_dense_vector(field.name, field.size, edge.Distance.Cosine, multivector_config=multi)
+    return "add_vector", lambda shard: shard.update(op)
+
+
+def _update_vectors(points: Sequence[Point]) -> Op:
+    vectors = edge.UpdateOperation.update_vectors(
+        [edge.PointVectors(p.id, {n: _vector(v) for n, v in p.vectors.items()}) for p in points])
+    payloads = [edge.UpdateOperation.set_payload([p.id], p.payload) for p in points if p.payload]
+
+    def call(shard: Any) -> None:
+        shard.update(vectors)  # vectors first: a crash in between leaves a stale hash (re-embedded later)
+        for op in payloads:
+            shard.update(op)
+
+    return "update_vectors", call
+
+
+def _stage(stage: Stage, filter: Any) -> dict[str, Any]:
+    """Keyword arguments of a Prefetch / QueryRequest for one stage of the plan."""
+    if isinstance(stage, Fuse):
+        if stage.method == "dbsf":
+            query: Any = edge.Fusion.Dbsf()
+        else:
+            query = edge.Fusion.Rrf(k=stage.rrf_k, weights=list(stage.weights) if stage.weights else None)
+        return {"query": query, "prefetches": [_prefetch(s, filter) for s in stage.sources],
+                "limit": stage.limit}
+    vector = _vector(stage.vector)
+    if stage.mmr_diversity is not None:  # edge takes MMR's lambda: 1 - diversity
+        query = edge.Mmr(vector, 1.0 - stage.mmr_diversity, stage.mmr_candidates or stage.limit,
+                         using=stage.using)
+    else:
+        query = edge.Query.Nearest(vector, using=stage.using)
+    out = {"query": query, "limit": stage.limit}
+    if stage.source is not None:
+        out["prefetches"] = [_prefetch(stage.source, filter)]
+    if stage.hnsw_ef is not None:
+        out["params"] = edge.SearchParams(hnsw_ef=stage.hnsw_ef)
+    return out
+
+
+def _prefetch(stage: Stage, filter: Any) -> Any:
+    return edge.Prefetch(filter=filter, **_stage(stage, filter))
+
+
+def _request(plan: QueryPlan) -> Any:
+    flt = _filter(plan.filter)
+    return edge.QueryRequest(**{**_stage(plan.root, flt), "limit": plan.limit}, filter=flt,
+                             score_threshold=plan.score_threshold, with_payload=True,
+                             with_vector=False)
+
+
+def _found(points: Any) -> list[Found]:
+    return [Found(str(p.id), p.payload or {}, p.score) for p in points]
+
+
+def _query(request: Query) -> Op:
+    if request.group_by is not None:
+        raise EngineError("the edge engine does not group; the core groups for it (engine.groups)")
+    compiled = _request(request.plan)
+    return "query", lambda shard: _found(shard.query(compiled))
+
+
+def _query_batch(request: QueryBatch) -> Op:
+    batch = edge.QueryBatchRequest([_request(p) for p in request.plans])
+    return "query_batch", lambda shard: [_found(r) for r in shard.query_batch(batch)]
+
+
+def _scroll_page(request: ScrollPage) -> Op:
+    compiled = edge.ScrollRequest(offset=request.offset, limit=request.limit,
+                                  filter=_filter(request.filter), with_payload=True, with_vector=False)
+
+    def call(shard: Any) -> tuple[list[Found], Any]:
+        page, offset = shard.scroll(compiled)
+        return [Found(str(r.id), r.payload or {}) for r in page], offset
+
+    return "scroll", call
+
+
+def _delete(request: Delete) -> Op:
+    op = edge.UpdateOperation.delete_points_by_filter(_filter(request.filter))
+    return "delete", lambda shard: shard.update(op)
+
+
+def _count(request: Count) -> Op:
+    compiled = edge.CountRequest(exact=True, filter=_filter(request.filter))
+    return "count", lambda shard: int(shard.count(compiled))
+
+
+def _optimize(request: Optimize) -> Op:
+    def call(shard: Any) -> None:
+        shard.optimize()  # whether a segment changed is not the core's business
+
+    return "optimize", call
+
+
+# -- qdrant-client filters -> edge filters ---------------------------------------------------------
+def _filter(f: models.Filter | None) -> Any:
+    if f is None:
+        return None
+    min_should = None
+    if f.min_should is not None:
+        min_should = edge.MinShould(_conditions(f.min_should.conditions), f.min_should.min_count)
+    return edge.Filter(must=_conditions(f.must), should=_conditions(f.should),
+                       must_not=_conditions(f.must_not), min_should=min_should)
+
+
+def _conditions(items: Any) -> list | None:
+    if items is None:
+        return None
+    return [_condition(c) for c in (items if isinstance(items, list) else [items])]
+
+
+def _condition(c: Any) -> Any:
+    if isinstance(c, models.Filter):
+        return _filter(c)
+    if isinstance(c, models.FieldCondition):
+        if c.geo_bounding_box or c.geo_radius or c.geo_polygon or c.values_count:
+            raise FilterError(f"the edge engine does not translate geo / values_count conditions ({c.key})")
+        return edge.FieldCondition(c.key, match=_match(c.match), range=_range(c.range),
+                                   is_empty=c.is_empty, is_null=c.is_null)
+    if isinstance(c, models.IsEmptyCondition):
+        return edge.IsEmptyCondition(c.is_empty.key)
+    if isinstance(c, models.IsNullCondition):
+        return edge.IsNullCondition(c.is_null.key)
+    if isinstance(c, models.HasIdCondition):
+        return edge.HasIdCondition(set(c.has_id))
+    if isinstance(c, models.HasVectorCondition):
+        return edge.HasVectorCondition(c.has_vector)
+    if isinstance(c, models.NestedCondition):
+        return edge.NestedCondition(c.nested.key, _filter(c.nested.filter))
+    raise FilterError(f"the edge engine cannot translate a {type(c).__name__} filter condition")
+
+
+def _match(m: Any) -> Any:
+    if m is None:
+        return None
+    if isinstance(m, models.MatchValue):
+        # edge reads a Python bool as the integer 1 (which matches no stored bool); it reads
+        # numpy's bool as a bool
+        return edge.MatchValue(np.bool_(m.value) if isinstance(m.value, bool) else m.value)
+    if isinstance(m, models.MatchAny):
+        return edge.MatchAny(list(m.any))
+    if isinstance(m, models.MatchExcept):
+        return edge.MatchExcept(list(m.except_))
+    if isinstance(m, models.MatchText):
+        return edge.MatchText(m.text)
+    raise FilterError(f"the edge engine cannot translate a {type(m).__name__} match")
+
+
+def _range(r: Any) -> Any:
+    if r is None:
+        return None
+    bounds = {k: getattr(r, k) for k in ("gt", "gte", "lt", "lte")}
+    if isinstance(r, models.DatetimeRange):
+        return edge.RangeDateTime(**{k: v and v.isoformat() for k, v in bounds.items()})
+    return edge.RangeFloat(**bounds)
+
+
+_SCHEMA_TYPES = {"keyword": "Keyword", "integer": "Integer", "float": "Float", "bool": "Bool",
+                 "datetime": "Datetime", "text": "Text", "uuid": "Uuid"}
+
+
+def _index_payload(request: IndexPayload) -> Op:
+    op = edge.UpdateOperation.create_field_index(
+        request.field, getattr(edge.PayloadSchemaType, _SCHEMA_TYPES[request.kind]))
+    return "create_field_index", lambda shard: shard.update(op)
+
+
+COMPILE: dict[type, Callable[[Any], Op]] = {
+    Write: _write, ChangeVectors: _change_vectors, IndexPayload: _index_payload,
+    Optimize: _optimize, Delete: _delete,
+    Count: _count, ScrollPage: _scroll_page, Query: _query, QueryBatch: _query_batch,
+}

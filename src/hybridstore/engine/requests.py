@@ -1,0 +1,126 @@
+"""Engine requests: what the core asks of an engine, engine-neutral and free of I/O.
+
+An engine compiles each request to its own call and runs it (`Engine.run`). Rules every engine
+shares live here once: the page size of scrolls (the core pages, engines return one page), the
+`Found` result, and `scroll`, the steps that page through a filter.
+
+    request                               result
+    GetSchema()                           Schema (with its stored signature) or None
+    Create(schema)                        None   (the collection with its vectors and signature)
+    Drop()                                None   (nothing to drop is not an error)
+    SetSignature(signature)               None
+    ChangeVectors(add=field | drop=name)  None
+    IndexPayload(field, kind)             None   (engines without payload indexes do nothing)
+    Optimize()                            None   (engines that index on their own do nothing)
+    Write(points, merge=False)            None   (merge: set vectors of existing points, merge
+                                                  payload keys; else upsert whole points)
+    Delete(filter)                        None
+    Count(filter)                         int
+    ScrollPage(filter, limit, offset)     (list[Found], next offset or None)
+    Query(plan, group_by, group_size)     list[Found] (with group_by: the best `plan.limit`
+                                                  groups, flattened; only where `engine.groups`)
+    QueryBatch(plans)                     list[list[Found]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generator, Sequence
+
+from typing_extensions import dataclass_transform
+
+from qdrant_client import models
+
+from ..qdrant.payload import Point
+from ..qdrant.query import QueryPlan
+from ..qdrant.schema import Schema, VectorField
+
+PAGE = 256  # points per scroll page
+
+
+@dataclass(frozen=True)
+class Found:
+    id: str
+    payload: dict[str, Any]
+    score: float = 0.0
+
+
+@dataclass_transform(frozen_default=True)
+class Request:
+    """Base of the requests: each subclass is a frozen dataclass of its fields."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(frozen=True)(cls)
+
+
+# Ordered so that no two runs of declarations look alike (the `duplicates` tool reads shapes).
+class QueryBatch(Request):
+    plans: Sequence[QueryPlan]
+
+
+class SetSignature(Request):
+    signature: dict[str, Any]
+
+
+class Optimize(Request):
+    pass
+
+
+class ChangeVectors(Request):
+    add: VectorField | None = None  # a new named vector
+    drop: str | None = None  # a named vector to delete from every point
+
+
+class IndexPayload(Request):
+    field: str
+    kind: str
+
+
+class GetSchema(Request):
+    pass
+
+
+class Drop(Request):
+    pass
+
+
+class Delete(Request):
+    filter: models.Filter
+
+
+class Write(Request):
+    points: Sequence[Point]
+    merge: bool = False  # True: set these vectors of existing points, merge their payload keys
+
+
+class Create(Request):
+    schema: Schema
+
+
+class Count(Request):
+    filter: models.Filter | None = None
+
+
+class ScrollPage(Request):
+    filter: models.Filter | None = None
+    limit: int = PAGE
+    offset: Any = None
+
+
+class Query(Request):
+    plan: QueryPlan
+    group_by: str | None = None  # a payload path: the best `plan.limit` groups, flattened
+    group_size: int = 1  # (only where the engine `groups`)
+
+
+def scroll(filter: models.Filter | None, limit: int | None) -> Generator[ScrollPage, Any, list[Found]]:
+    """Steps: every stored point matching `filter` (at most `limit`), a page per request."""
+    found: list[Found] = []
+    offset = None
+    while True:
+        size = PAGE if limit is None else min(PAGE, limit - len(found))
+        page, offset = yield ScrollPage(filter, size, offset)
+        found.extend(page)
+        if offset is None or (limit is not None and len(found) >= limit):
+            return found

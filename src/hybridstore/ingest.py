@@ -1,0 +1,211 @@
+"""Ingest: records checked, cut into chunks, hashed (unchanged ones skipped), embedded into
+points and written, the embedding of one chunk overlapping the write of the last; and delete.
+Steps for `driver` (one code path for `add` and `aadd`)."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from . import collection, rules
+from .collection import Collection
+from .driver import Ensure, Start, Steps, Wait, Work
+from .engine.requests import Delete, Found, Write, scroll
+from .errors import EngineError, InvalidInputError, StorageLockedError, WriteError
+from .qdrant import filters, payload
+from .records import Record
+
+EMBED_CHUNK = 256  # records embedded and written per step: bounds memory (ColBERT vectors are large)
+REQUEST_NUMBERS = 4_000_000  # vector numbers per engine write (a ColBERT document has ~100k)
+
+
+def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
+        progress: Callable[[int], None] | None, skip_unchanged: bool) -> Steps:
+    batches, size = _batches(records, dense)
+    stats, ids, done = {"embedded": 0, "unchanged": 0}, [], set()
+    pending = None
+    try:
+        for chunk, vecs in batches:
+            if not ids:  # the first chunk: create or check the collection, check all vectors
+                yield Ensure(True, size)
+                _check_writes(col, dense)
+                yield from collection.sign(col)
+            ids.extend(r.id for r in chunk)
+            hashes = content_hashes(col, chunk, vecs)
+            stored = (yield from scroll(filters.has_ids([payload.point_id(r.id) for r in chunk]),
+                                        len(chunk))) if skip_unchanged else []
+            points = yield Work(_points, col, *_changed(col, chunk, vecs, hashes, stored, stats, done))
+            if pending is not None:
+                yield Wait(pending)
+            pending = yield _write(col, points, done)
+            if progress:
+                progress(len(chunk))
+        if pending is not None:
+            yield Wait(pending)
+    except (StorageLockedError, WriteError):
+        raise
+    except EngineError as e:
+        raise _partial(records, ids, done, e) from e
+    col.stats = stats
+    if col.count_written(stats["embedded"]):
+        yield from collection.optimize(col)
+    return ids
+
+
+def delete(col: Collection, ids: Any, filter: Any, doc_id: Any) -> Steps:
+    flt = selector(col, ids, filter, doc_id, needed=True)
+    if (yield from collection.exists(col)):
+        yield Delete(flt)
+
+
+def selector(col: Collection, ids: Any, filter: Any, doc_id: Any, needed: bool = False) -> Any:
+    """ids AND filter AND doc_id, as one Qdrant filter."""
+    if needed and ids is None and filter is None and doc_id is None:
+        raise InvalidInputError("delete() needs ids=, filter= or doc_id= (use drop() to delete all)")
+    doc_ids = [doc_id] if isinstance(doc_id, str) else doc_id
+    if doc_ids is not None and (not doc_ids or not all(isinstance(d, str) for d in doc_ids)):
+        raise InvalidInputError(f"doc_id must be a string or a list of strings, got {doc_id!r}")
+    has_id = filters.has_ids(point_ids(ids)) if ids is not None else None
+    return filters.and_filters(has_id, filters.to_filter(filter, col.layout.metadata_prefix),
+                               filters.doc_id_filter(list(doc_ids)) if doc_ids else None)
+
+
+def point_ids(ids: Any) -> list[str]:
+    if isinstance(ids, str) or not all(isinstance(i, str) and i for i in ids):
+        raise InvalidInputError(f"ids must be a list of non-empty strings, got {ids!r}")
+    return [payload.point_id(i) for i in ids]
+
+
+def content_hashes(col: Collection, records: list[Record], dense: Any = None) -> list[str]:
+    """Each record's content hash under these models (what decides its vectors)."""
+    signature = col.models.signature()
+    return [payload.content_hash(r, signature, dense[i] if dense is not None else None)
+            for i, r in enumerate(records)]
+
+
+def _write(col: Collection, points: list[payload.Point], done: set[str]) -> Start:
+    slices = requests(points, col.settings.upsert_batch)
+
+    def after(i: int) -> None:
+        a, b = slices[i]
+        done.update(p.id for p in points[a:b])
+
+    return Start([Write(points[a:b]) for a, b in slices], after)
+
+
+def _partial(records: Iterable[Record], ids: list[str], done: set[str], e: Exception) -> WriteError:
+    """An engine failure part-way through an add, saying which records are stored."""
+    known = isinstance(records, Sequence)
+    every = [r.id for r in records] if known else ids
+    written = [i for i in every if payload.point_id(i) in done]
+    missing = [i for i in every if payload.point_id(i) not in done]
+    rest = "" if known else " (and whatever the iterable had not yielded yet)"
+    return WriteError(
+        f"add() stopped after storing {len(written)} of {len(every)} records{rest}: {e}. "
+        f"Not written: {_some(missing)}. Written: {_some(written)}. Ids are deterministic: "
+        "add the same records again to finish (unchanged ones are skipped).", written, missing)
+
+
+def _batches(records: Iterable[Record], dense: Any) -> tuple[Iterator[tuple[list, Any]], int | None]:
+    """Chunks of (records, dense vectors) to embed and write, and the caller dense size."""
+    if isinstance(records, (str, Record)):
+        raise InvalidInputError("add() takes an iterable of Records, not a single item")
+    if not isinstance(records, Sequence):
+        if dense is not None:
+            raise InvalidInputError("dense= needs the records as a list, one vector each")
+        return _stream(iter(records)), None
+    records = list(records)
+    payload.validate_records(records)
+    size = payload.check_dense(dense, len(records), None) if dense is not None else None
+    return ((records[a:b], dense[a:b] if dense is not None else None)
+            for a, b in _chunks(len(records), EMBED_CHUNK)), size
+
+
+def _stream(records: Iterator[Record]) -> Iterator[tuple[list[Record], None]]:
+    """Validated chunks of an iterable; ids must stay unique across the whole stream."""
+    seen: set[str] = set()
+    while chunk := list(islice(records, EMBED_CHUNK)):
+        payload.validate_records(chunk)
+        pids = {payload.point_id(r.id) for r in chunk}
+        if seen & pids:
+            dup = next(r.id for r in chunk if payload.point_id(r.id) in seen)
+            raise InvalidInputError(f"duplicate id {dup!r} in one add() call; ids must be unique per call")
+        seen |= pids
+        yield chunk, None
+
+
+def _check_writes(col: Collection, dense: Any) -> None:
+    """Before the first write: caller vectors fit, and every vector gets filled."""
+    field, models = col.schema.by_kind("dense"), col.models
+    if dense is not None and any(v is None for v in dense) and models.dense is None:
+        raise InvalidInputError("some records have no dense vector and this index has no "
+                                "dense model to embed them; pass every vector or Models(dense=...)")
+    if field is not None and dense is not None:
+        payload.check_dense(dense, len(dense), field.size)
+    elif field is not None and models.dense is None:
+        raise InvalidInputError("the collection has a dense vector but this index has no dense "
+                                "model; pass dense= vectors or configure Models(dense=...)")
+    elif field is None and dense is not None:
+        raise InvalidInputError(f"collection {col.name!r} has no dense vector for dense=")
+    produced = {col.names[k] for k in models.kinds()} | ({col.names["dense"]} if dense is not None else set())
+    rules.unfilled(col.name, col.schema, produced)
+
+
+def _changed(col: Collection, records: list[Record], dense: Any, hashes: list[str],
+             stored: list[Found], stats: dict[str, int], done: set[str]) -> tuple[list[Record], Any, list[str]]:
+    """Leave out records whose stored content hash is the one they would get now."""
+    was = {f.id: f.payload.get(col.layout.hash_key) for f in stored}
+    unchanged = {payload.point_id(r.id) for i, r in enumerate(records)
+                 if was.get(payload.point_id(r.id)) == hashes[i]}
+    keep = [i for i, r in enumerate(records) if payload.point_id(r.id) not in unchanged]
+    done.update(unchanged)  # already stored as they are
+    stats["embedded"] += len(keep)
+    stats["unchanged"] += len(records) - len(keep)
+    return ([records[i] for i in keep], [dense[i] for i in keep] if dense is not None else None,
+            [hashes[i] for i in keep])
+
+
+def _points(col: Collection, records: list[Record], dense: Any,
+            hashes: list[str] | None = None) -> list[payload.Point]:
+    """Embed with every model; caller dense vectors win, None entries get the model's."""
+    if not records:
+        return []
+    models = col.models
+    kinds = [k for k in models.kinds() if not (k == "dense" and dense is not None)]
+    vectors = models.embed_documents([r.text for r in records], kinds)
+    if dense is not None:
+        dense = list(dense)
+        missing = [i for i, v in enumerate(dense) if v is None]
+        if missing:
+            own = models.dense.embed_documents([records[i].text for i in missing])
+            for i, v in zip(missing, own, strict=True):
+                dense[i] = v
+        vectors["dense"] = dense
+    return payload.to_points(records, vectors, col.names, col.layout, hashes)
+
+
+def requests(points: Sequence[payload.Point], size: int) -> list[tuple[int, int]]:
+    """Slices of at most `size` points and about REQUEST_NUMBERS vector numbers each (one
+    point at least): an engine holds a whole request, and ColBERT points are large."""
+    slices, start, numbers = [], 0, 0
+    for i, point in enumerate(points):
+        n = sum(len(v.indices) if isinstance(v, payload.SparseVec) else
+                v.size if isinstance(v, np.ndarray) else len(v) for v in point.vectors.values())
+        if i > start and (i - start >= size or numbers + n > REQUEST_NUMBERS):
+            slices.append((start, i))
+            start, numbers = i, 0
+        numbers += n
+    return slices + [(start, len(points))] if start < len(points) else slices
+
+
+def _some(ids: list[str], shown: int = 5) -> str:
+    if not ids:
+        return "none"
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return f"{len(ids)} ({', '.join(map(repr, ids[:shown]))}{more})"
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(i, min(i + size, n)) for i in range(0, n, size)]

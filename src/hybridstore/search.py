@@ -1,0 +1,120 @@
+"""Search: checks, query vectors, plans (`qdrant.query`), grouping, batches; and the other
+reads (get). Steps for `driver` (one code path for each method and its async twin)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Sequence
+
+from . import collection
+from .collection import Collection
+from .driver import Ensure, Steps, Work
+from .engine.requests import Found, Query, QueryBatch, scroll
+from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
+from .ingest import selector
+from .qdrant import groups, payload
+from .qdrant import query as qplan
+from .records import Hit
+
+OPTIONS = tuple(qplan.SearchRequest.__dataclass_fields__)
+
+
+def search(col: Collection, text: Any, k: Any, filter: Any, ids: Any, doc_id: Any,
+           dense_vector: Any, options: dict, native_groups: bool, missing_ok: bool = False) -> Steps:
+    req = check(col, text, k, dense_vector, options)
+    flt = selector(col, ids, filter, doc_id)
+    try:
+        yield Ensure(False)
+    except CollectionNotFoundError:
+        if missing_ok:  # nothing written yet: no hits
+            return []
+        raise
+    yield from collection.complete(col, req)
+    vectors = (yield Work(query_vectors, col, [text], req, dense_vector))[0]
+    if req.group_by:
+        return (yield from _grouped(col, req, vectors, flt, native_groups))
+    plan = qplan.build_plan(req, vectors, col.names, flt)
+    return hits(col, plan, (yield Query(plan)))
+
+
+def search_batch(col: Collection, texts: Any, k: Any, filter: Any, options: dict) -> Steps:
+    if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
+        raise InvalidInputError("search_batch() takes a non-empty list of query strings")
+    if options.get("group_by"):
+        raise InvalidInputError("search_batch() does not group; call search(group_by=...)")
+    req = [check(col, t, k, None, options) for t in texts][0]
+    flt = selector(col, None, filter, None)
+    yield Ensure(False)
+    yield from collection.complete(col, req)
+    plans = [qplan.build_plan(req, v, col.names, flt)
+             for v in (yield Work(query_vectors, col, texts, req, None))]
+    found = yield QueryBatch(plans)
+    return [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
+
+
+def get(col: Collection, ids: Any, filter: Any, doc_id: Any, limit: int | None) -> Steps:
+    flt = selector(col, ids, filter, doc_id)
+    if ids is not None and not ids or not (yield from collection.exists(col)):
+        return []
+    found = yield from scroll(flt, limit)
+    records = [col.layout.to_record(f.payload, f.id) for f in found]
+    if ids is None:
+        return records
+    by_point = {payload.point_id(r.id): r for r in records}
+    return [by_point[p] for p in dict.fromkeys(payload.point_id(i) for i in ids) if p in by_point]
+
+
+def check(col: Collection, text: Any, k: Any, dense_vector: Any, options: dict) -> qplan.SearchRequest:
+    unknown = set(options) - set(OPTIONS)
+    if unknown:
+        raise InvalidInputError(f"unknown search option(s) {sorted(unknown)}; known: {', '.join(OPTIONS[1:])}")
+    if not isinstance(text, str) or (not text.strip() and dense_vector is None):
+        raise InvalidInputError(f"query must be a non-empty string, got {text!r}")
+    if not payload.is_utf8(text):
+        raise InvalidInputError("query text is not valid Unicode (a lone surrogate); fix its encoding")
+    available = set(col.models.kinds()) | ({"dense"} if dense_vector is not None else set())
+    req = qplan.resolve(qplan.SearchRequest(k=k, **options), available)
+    if dense_vector is not None:
+        field = col.schema.by_kind("dense") if col.schema is not None else None
+        payload.check_dense([dense_vector], 1, field.size if field else None)
+    return req
+
+
+def query_vectors(col: Collection, texts: Sequence[str], req: qplan.SearchRequest,
+                  dense_vector: Any) -> list[dict[str, Any]]:
+    """Plain query vectors per text, one embedding batch per model."""
+    kinds = qplan.query_kinds(req)
+    missing = [k for k in kinds if col.schema.by_name(col.names[k]) is None]
+    if missing:
+        raise SchemaMismatchError(f"collection {col.name!r} has no {', '.join(missing)} vector for this query")
+    own = [k for k in kinds if not (k == "dense" and dense_vector is not None)]
+    by_kind = col.models.embed_queries(texts, own)
+    if dense_vector is not None:
+        by_kind["dense"] = [list(dense_vector)] * len(texts)
+    return [{k: payload.plain_vector(k, vs[i]) for k, vs in by_kind.items()} for i in range(len(texts))]
+
+
+def hits(col: Collection, plan: qplan.QueryPlan, found: list[Found]) -> list[Hit]:
+    return [Hit(col.layout.to_record(f.payload, f.id), f.score, qplan.relevance(plan, f.score))
+            for f in found]
+
+
+def _grouped(col: Collection, req: qplan.SearchRequest, vectors: dict, flt: Any,
+             native: bool) -> Steps:
+    """At most `group_size` hits per group: native where the engine groups, else oversample
+    and group here (doubling the depth until `k` groups are complete)."""
+    def plan(limit: int) -> qplan.QueryPlan:
+        return qplan.build_plan(replace(req, k=limit, group_by=None), vectors, col.names, flt)
+
+    if native:
+        first = plan(req.k)
+        path = groups.key_path(req.group_by, col.layout.metadata_prefix)
+        return hits(col, first, (yield Query(first, path, req.group_size)))
+    limit = req.k * req.group_size * 2
+    while True:
+        deeper = plan(limit)
+        found = yield Query(deeper)
+        picked, enough = groups.pick(hits(col, deeper, found), req.group_by, req.k, req.group_size)
+        if enough or len(found) < limit:
+            return picked
+        limit *= 2

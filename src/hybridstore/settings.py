@@ -1,0 +1,96 @@
+"""`Settings`: where an index is stored and how it is indexed, in one frozen, checked object.
+
+`HybridIndex`, both adapters and the command line build one (from keywords, or take yours), and
+the engine is opened from it; an unknown or bad option is refused here, naming the valid ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .errors import ConfigurationError
+
+INDEX_KINDS = ("keyword", "integer", "float", "bool", "datetime", "text", "uuid")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Storage: ``location=":memory:"`` (default), ``path=DIR`` (embedded, on disk),
+    ``url=URL`` (+ ``api_key``, ``timeout``, ``retries``, ``backoff``) for a Qdrant server, or
+    your own ``client=QdrantClient`` (+ ``async_client``). Embedded storage runs on Qdrant Edge
+    (``engine="edge"``, the default, or ``$HYBRIDSTORE_ENGINE``) or qdrant-client's local mode
+    (``engine="local"``); ``engine=`` also takes an ``Engine`` instance.
+
+    Indexing: ``vector_names`` (kind -> named vector), ``payload_layout`` ("canonical" or
+    "llama_index"), ``payload_indexes`` (metadata keys you filter on, e.g. ``{"year":
+    "integer"}``; ``doc_id`` is always indexed), ``optimize_threshold`` (points written between
+    automatic HNSW builds; None: only on request), ``upsert_batch`` (points per write).
+    """
+
+    location: str | None = None
+    path: str | None = None
+    url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    client: Any = None
+    async_client: Any = None
+    engine: Any = None
+    timeout: int | None = None
+    retries: int = 3
+    backoff: float = 0.25
+    vector_names: Mapping[str, str] = field(default_factory=dict)
+    payload_layout: str = "canonical"
+    payload_indexes: Mapping[str, str] = field(default_factory=dict)
+    optimize_threshold: int | None = 20_000
+    upsert_batch: int = 256
+
+    def __post_init__(self) -> None:
+        from .engine import Engine
+
+        given = [n for n, v in {"location": self.location, "path": self.path, "url": self.url,
+                                "client": self.client,
+                                "engine": self.engine if isinstance(self.engine, Engine) else None}.items()
+                 if v is not None]
+        if len(given) > 1:
+            raise ConfigurationError(f"give one of location=, path=, url=, client=, engine=; got {given}")
+        if self.path is not None:
+            if not isinstance(self.path, (str, os.PathLike)) or "\0" in os.fspath(self.path):
+                raise ConfigurationError(
+                    f"path={self.path!r} is not a usable folder path (a str without NUL bytes)")
+            object.__setattr__(self, "path", os.fspath(self.path))
+        if self.location not in (None, ":memory:"):
+            raise ConfigurationError(f"location={self.location!r}: use ':memory:', path=DIR or url=URL")
+        bad = {k: v for k, v in dict(self.payload_indexes).items()
+               if v not in INDEX_KINDS or not isinstance(k, str) or not k}
+        if bad:
+            raise ConfigurationError(
+                f"payload_indexes {bad} are not valid; map metadata keys to one of {', '.join(INDEX_KINDS)}")
+        object.__setattr__(self, "payload_indexes", dict(self.payload_indexes))
+        object.__setattr__(self, "vector_names", dict(self.vector_names or {}))
+
+    @classmethod
+    def of(cls, settings: "Settings | None" = None, **options: Any) -> "Settings":
+        """`settings` with `options` on top (keywords of this class; an unknown one is refused)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigurationError(f"unknown option(s) {unknown}; hybridstore takes: {', '.join(sorted(known))}")
+        given = {k: v for k, v in options.items() if v is not None or k == "optimize_threshold"}
+        return dataclasses.replace(settings, **given) if settings else cls(**given)
+
+    def open_engine(self) -> Any:
+        from .engine import open_engine
+
+        return open_engine(self)
+
+
+def check_collection_name(collection: Any) -> str:
+    if not isinstance(collection, str) or not _NAME.match(collection) or ".." in collection:
+        raise ConfigurationError(
+            f"collection name {collection!r} is not allowed; use letters, digits, '_', '-' and "
+            "'.', starting with a letter or digit")
+    return collection

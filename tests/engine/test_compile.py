@@ -1,0 +1,105 @@
+"""The engine compilers, without I/O: every request type compiles on both engines, and the rules
+they share (graph search width, RRF's k, merge writes, vector changes, grouping, filters) reach
+each engine's own call as the core put them in the request."""
+
+import numpy as np
+import pytest
+from qdrant_client import models as qm
+
+from hybridstore import EngineError, FilterError
+from hybridstore.engine import client_compile, edge_compile, requests
+from hybridstore.engine.client import ClientEngine
+from hybridstore.qdrant.payload import Point, SparseVec
+from hybridstore.qdrant.query import HNSW_EF, SearchRequest, build_plan, resolve
+from hybridstore.qdrant.schema import VectorField, build_schema
+
+KINDS = {"dense", "sparse", "late_interaction"}
+NAMES = {"dense": "dense", "sparse": "sparse", "late_interaction": "late"}
+VECTORS = {"dense": [0.1, 0.2], "sparse": SparseVec([1, 5], [0.5, 0.5]),
+           "late_interaction": np.ones((3, 2), dtype=np.float32)}
+ALL = {c for c in vars(requests).values()
+       if isinstance(c, type) and issubclass(c, requests.Request) and c is not requests.Request}
+
+
+def plan(k=5, flt=None, **options):
+    return build_plan(resolve(SearchRequest(k=k, **options), KINDS), VECTORS, NAMES, flt)
+
+
+def test_every_request_type_compiles_on_both_engines():
+    from hybridstore.engine.edge import EdgeEngine
+
+    on_folder = set(EdgeEngine()._on_folder)
+    assert set(edge_compile.COMPILE) | on_folder == ALL and not set(edge_compile.COMPILE) & on_folder
+    assert set(client_compile.COMPILE) | {requests.GetSchema, requests.Optimize} == ALL
+
+
+def test_plans_carry_the_shared_search_rules():
+    p = plan(k=5, mode="dense", rerank=False)
+    assert p.root.hnsw_ef == HNSW_EF  # graph searches: the same beam on every engine
+    assert plan(k=500, mode="dense", rerank=False).root.hnsw_ef == 500
+    hybrid = plan(k=5, mode="hybrid", rerank=False, fusion="rrf")
+    assert hybrid.root.rrf_k == 2 and all(s.hnsw_ef == HNSW_EF for s in hybrid.root.sources)
+    reranked = plan(k=5)
+    assert reranked.root.hnsw_ef is None  # a rerank of a prefetch searches no graph
+
+
+def test_edge_compiles_plans_writes_and_vector_changes():
+    name, _ = edge_compile.COMPILE[requests.Query](requests.Query(plan(mode="dense", rerank=False)))
+    assert name == "query"
+    stage = edge_compile._stage(plan(mode="hybrid", rerank=False, rrf_k=60).root, None)
+    assert len(stage["prefetches"]) == 2 and stage["limit"] == 5  # fused to k, each source k * 4
+    points = [Point("00000000-0000-0000-0000-000000000001", {"dense": [1.0, 0.0]}, {"a": 1})]
+    assert edge_compile.COMPILE[requests.Write](requests.Write(points))[0] == "upsert"
+    assert edge_compile.COMPILE[requests.Write](requests.Write(points, merge=True))[0] == "update_vectors"
+    late = VectorField("late", "late_interaction", 2)
+    assert edge_compile.COMPILE[requests.ChangeVectors](requests.ChangeVectors(add=late))[0] == "add_vector"
+    assert edge_compile.COMPILE[requests.ChangeVectors](requests.ChangeVectors(drop="late"))[0] == "drop_vector"
+    with pytest.raises(EngineError, match="does not group"):
+        edge_compile.COMPILE[requests.Query](requests.Query(plan(), "doc_id", 2))
+
+
+def test_edge_translates_filters_and_refuses_what_it_cannot():
+    flt = qm.Filter(must=[qm.FieldCondition(key="metadata.flag", match=qm.MatchValue(value=True))],
+                    must_not=[qm.HasVectorCondition(has_vector="late")])
+    translated = edge_compile._filter(flt)
+    assert translated is not None and edge_compile._filter(None) is None
+    geo = qm.Filter(must=[qm.FieldCondition(key="loc", geo_radius=qm.GeoRadius(
+        center=qm.GeoPoint(lon=0, lat=0), radius=1.0))])
+    with pytest.raises(FilterError, match="geo"):
+        edge_compile._filter(geo)
+
+
+def test_client_compiles_to_qdrant_client_calls():
+    name, kwargs, _ = client_compile.COMPILE[requests.Query]("c", requests.Query(plan(mode="dense", rerank=False)))
+    assert name == "query_points" and kwargs["search_params"] == qm.SearchParams(hnsw_ef=HNSW_EF)
+    name, kwargs, _ = client_compile.COMPILE[requests.Query]("c", requests.Query(plan(), "doc_id", 3))
+    assert name == "query_points_groups" and (kwargs["group_by"], kwargs["group_size"]) == ("doc_id", 3)
+    rrf = client_compile._stage(plan(mode="hybrid", rerank=False, weights=(1.0, 0.5)).root, None)
+    assert rrf["query"] == qm.RrfQuery(rrf=qm.Rrf(k=2, weights=[1.0, 0.5]))
+    points = [Point("00000000-0000-0000-0000-000000000001", {"late": np.ones((2, 2), np.float32)}, {"h": "x"})]
+    name, kwargs, _ = client_compile.COMPILE[requests.Write]("c", requests.Write(points, merge=True))
+    assert name == "batch_update_points" and len(kwargs["update_operations"]) == 2
+    name, kwargs, _ = client_compile.COMPILE[requests.Write]("c", requests.Write(points))
+    assert name == "upsert" and kwargs["points"][0].vector["late"] == [[1.0, 1.0], [1.0, 1.0]]
+    name, kwargs, _ = client_compile.COMPILE[requests.ChangeVectors]("c", requests.ChangeVectors(drop="late"))
+    assert name == "delete_vector_name" and kwargs["vector_name"] == "late"
+
+
+def test_client_create_carries_the_signature_and_the_unnamed_vector_alone():
+    schema = build_schema({"dense": 4, "sparse": None}, {"sparse": "idf"}, {"dense": "", "sparse": "s"})
+    signed = type(schema)(schema.fields, {"version": 1, "vectors": {}})
+    name, kwargs, _ = client_compile.COMPILE[requests.Create]("c", requests.Create(signed))
+    assert name == "create_collection" and isinstance(kwargs["vectors_config"], qm.VectorParams)
+    assert kwargs["metadata"] == {"hybridstore": {"version": 1, "vectors": {}}}
+    from hybridstore import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="unnamed dense vector"):
+        build_schema({"dense": 4, "late_interaction": 4}, {}, {"dense": "", "late_interaction": "late"})
+
+
+def test_the_client_engine_skips_what_it_has_no_use_for():
+    local = ClientEngine()
+    assert local._compile("c", requests.Optimize()) is None  # servers index by themselves
+    assert local._compile("c", requests.IndexPayload("metadata.x", "keyword")) is None  # local mode
+    assert local._compile("c", requests.Count())[0] == "count"
+    local.close()
