@@ -17,7 +17,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,35 +26,49 @@ ROOT = HERE.parent
 def run(tree: Path, script: list[str]) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     out = subprocess.run([sys.executable, str(tree / "benchmarks" / script[0]), *script[1:]],
-                         cwd=tree / "benchmarks", env=env, check=True, capture_output=True, text=True)
+                         cwd=tree / "benchmarks", env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"{tree}: {' '.join(script)} failed:\n{out.stderr[-3000:]}")
     return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
+def _flat(result: dict, prefix: str = "") -> dict:
+    """Nested results ({"modes": {"hybrid": {"p50_ms": ...}}}) as dotted keys."""
+    out = {}
+    for k, v in result.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(usage="side_by_side.py REV [--rounds N] -- SCRIPT [ARGS...]")
     p.add_argument("rev", help="the version to compare with (a commit)")
     p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("script", nargs=argparse.REMAINDER, help="-- SCRIPT ARGS... (under benchmarks/)")
-    args = p.parse_args()
-    script = args.script[1:] if args.script[:1] == ["--"] else args.script
-    with tempfile.TemporaryDirectory() as tmp:
-        before = Path(tmp) / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", str(before), args.rev], cwd=ROOT,
-                       check=True, capture_output=True)
-        try:
-            runs: dict[str, list[dict]] = {"before": [], "after": []}
-            for _ in range(args.rounds):
-                for side, tree in (("before", before), ("after", ROOT)):
-                    runs[side].append(run(tree, script))
-                    print(side, json.dumps(runs[side][-1]), flush=True)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, check=True)
-    fields = [k for k, v in runs["after"][0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    summary = {k: {side: statistics.median(r[k] for r in runs[side] if k in r) for side in runs}
+    cut = sys.argv.index("--") if "--" in sys.argv else len(sys.argv)
+    args, script = p.parse_args(sys.argv[1:cut]), sys.argv[cut + 1:]
+    if not script:
+        p.error("name the benchmark script after --")
+    before = ROOT.parent / f".side-by-side-{os.getpid()}"  # beside the project: ../shared is found
+    subprocess.run(["git", "worktree", "add", "--detach", str(before), args.rev], cwd=ROOT,
+                   check=True, capture_output=True)
+    try:
+        runs: dict[str, list[dict]] = {"before": [], "after": []}
+        for _ in range(args.rounds):
+            for side, tree in (("before", before), ("after", ROOT)):
+                runs[side].append(run(tree, script))
+                print(side, json.dumps(runs[side][-1]), flush=True)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, check=True)
+    flat = {side: [_flat(r) for r in rs] for side, rs in runs.items()}
+    fields = [k for k, v in flat["after"][0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    summary = {k: {side: statistics.median(r[k] for r in flat[side] if k in r) for side in flat}
                for k in fields}
     for k, v in summary.items():
         v["after / before"] = v["after"] / v["before"] if v["before"] else None
-        print(f"{k:<32}{v['before']:>12.4g}{v['after']:>12.4g}{v['after / before'] or 0:>8.3f}")
+        print(f"{k:<44}{v['before']:>12.4g}{v['after']:>12.4g}{v['after / before'] or 0:>8.3f}")
     out = HERE / "results" / f"side_by_side-{Path(script[0]).stem}.json"
     out.write_text(json.dumps({"rev": args.rev, "script": script, "runs": runs, "summary": summary},
                               indent=2) + "\n")
