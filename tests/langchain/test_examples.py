@@ -37,3 +37,13 @@ def test_capabilities_example(tmp_path):
     assert out["unchanged"] == {"embedded": 0, "unchanged": 6}
     assert out["filled"] == {"dense": 0, "sparse": 0, "late": 6}
     assert out["reranked"][0].id == "c2"
+
+
+def test_indexing_api_example(tmp_path):
+    runs = load("langchain_indexing").main(str(tmp_path))
+    assert runs["first"]["num_added"] == 3
+    assert runs["unchanged"] == {"num_added": 0, "num_updated": 0, "num_skipped": 3, "num_deleted": 0}
+    assert runs["edited"]["num_added"] == 1 and runs["edited"]["num_deleted"] == 1
+    assert runs["removed"]["num_deleted"] == 1
+    assert runs["stored"] == ["Dense retrieval embeds queries and documents (edition 2).",
+                              "Vitamin D is made in the skin after exposure to sunlight."]

@@ -195,12 +195,19 @@ class HybridVectorStore(ClosesIndex, VectorStore):
         return store
 
 
+# Options LangChain passes along (the indexing API sends batch_size) that hybridstore has no use
+# for: it batches by token budget itself.
+IGNORED = frozenset({"batch_size"})
+
+
 def _records(texts: Iterable[str], metadatas: Iterable[dict] | None, ids: Iterable | None,
              extra: dict[str, Any]) -> Iterable[Record]:
     """A list for lists; for any other iterable (a generator) a lazy stream, so that
     `HybridIndex.add` ingests it in bounded memory."""
-    if extra:
-        raise InvalidInputError(f"add_texts() got unknown options {sorted(extra)}")
+    unknown = set(extra) - IGNORED
+    if unknown:
+        raise InvalidInputError(f"add_texts() got unknown options {sorted(unknown)}; it takes "
+                                f"metadatas, ids, and ignores {', '.join(sorted(IGNORED))}")
     if isinstance(texts, str):
         raise InvalidInputError("texts must be a list of strings, not one string")
     if isinstance(texts, Sequence):
