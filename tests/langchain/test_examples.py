@@ -47,3 +47,14 @@ def test_indexing_api_example(tmp_path):
     assert runs["removed"]["num_deleted"] == 1
     assert runs["stored"] == ["Dense retrieval embeds queries and documents (edition 2).",
                               "Vitamin D is made in the skin after exposure to sunlight."]
+
+
+def test_self_query_example():
+    docs = load("langchain_self_query").main()
+    assert [d.id for d in docs] == ["p2"]
+
+
+def test_mcp_client_example(tmp_path):
+    out = load("mcp_client").main(str(tmp_path))
+    assert out["tools"] == ["search", "describe"] and out["search"].startswith("1. [p2]")
+    assert "[p1]" not in out["search"]

@@ -1,4 +1,4 @@
-"""`hybridstore` command line: ingest, search, delete, eval, reembed, info, bench.
+"""`hybridstore` command line: ingest, search, delete, eval, reembed, info, mcp, bench.
 
 Only argparse is imported up front, so that ``--help`` is instant; each command imports what
 it needs. Every error a user can cause ends in one line on stderr and exit status 2 (``--debug``
@@ -145,6 +145,15 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("info", formatter_class=_Help,
                        help="collection, vectors, stored and configured models, counts")
     s.set_defaults(run=_run("commands", "cmd_info"))
+
+    s = sub.add_parser("mcp", formatter_class=_Help,
+                       help="serve the index over the Model Context Protocol (stdio) for agents")
+    s.add_argument("--allow-writes", action="store_true",
+                   help="also offer the tools add_texts and delete (default: read-only)")
+    for flag, text in (("--path", "on-disk index folder (as before the command)"),
+                       ("--collection", "collection name (as before the command)")):
+        s.add_argument(flag, default=argparse.SUPPRESS, help=text)  # after the command, too
+    s.set_defaults(run=_run("mcp", "cmd_mcp"))
 
     s = sub.add_parser("bench", formatter_class=_Help,
                        help="ingest docs/s: padding-aware vs naive batches, one run")

@@ -9,6 +9,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
 
 from .embeddings import HybridEmbeddings
 from .retriever import HybridRetriever
+from .tools import search_tool
 from .vectorstore import HybridVectorStore
 
-__all__ = ["HybridEmbeddings", "HybridRetriever", "HybridVectorStore"]
+__all__ = ["HybridEmbeddings", "HybridRetriever", "HybridVectorStore", "search_tool"]

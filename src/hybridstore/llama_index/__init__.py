@@ -8,6 +8,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
     ) from e
 
 from .embedding import HybridEmbedding
+from .tools import search_tool
 from .vectorstore import HybridVectorStore
 
-__all__ = ["HybridEmbedding", "HybridVectorStore"]
+__all__ = ["HybridEmbedding", "HybridVectorStore", "search_tool"]

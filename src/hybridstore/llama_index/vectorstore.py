@@ -25,7 +25,9 @@ from ..records import Hit
 from .convert import search_args, to_filter, to_node, to_record
 
 
-SAME_MODEL_COSINE = 0.98  # one model embedding one text twice agrees far closer than this
+# One model embedding the node (with or without its metadata) agrees above 0.9; two models'
+# unrelated spaces sit near 0.
+SAME_MODEL_COSINE = 0.8
 
 
 class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
@@ -94,10 +96,11 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
         dense = self._index.models.dense
         if self._checked or node is None or not isinstance(dense, Embedder):
             return
-        ours = np.asarray(dense.embed_documents([node.get_content(metadata_mode=MetadataMode.EMBED)])[0])
+        texts = [node.get_content(metadata_mode=mode) for mode in (MetadataMode.EMBED, MetadataMode.NONE)]
+        ours = np.asarray(dense.embed_documents(texts))
         theirs = np.asarray(node.embedding, dtype=float)
-        if ours.shape == theirs.shape:  # other sizes: the core's size check names them
-            cosine = float(ours @ theirs / (np.linalg.norm(ours) * np.linalg.norm(theirs) or 1.0))
+        if ours.shape[1:] == theirs.shape:  # other sizes: the core's size check names them
+            cosine = float(np.max(ours @ theirs) / (np.linalg.norm(ours[0]) * np.linalg.norm(theirs) or 1.0))
             if cosine < SAME_MODEL_COSINE:
                 raise SchemaMismatchError(
                     f"node {node.node_id!r} carries an embedding that this store's dense model "

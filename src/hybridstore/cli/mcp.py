@@ -1,0 +1,82 @@
+"""`hybridstore mcp`: the index served over the Model Context Protocol (stdio), with the
+official SDK. Tools: `search` (query, k, mode, JSON filter) and `describe`; with
+`--allow-writes` also `add_texts` and `delete`. Bad arguments come back as a message the model
+can correct (see `hybridstore.tools`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from .. import tools
+from . import UsageError, opening
+
+FilterArg = Annotated[str | dict[str, Any] | None,
+                      Field(description=tools.SearchArgs.model_fields["filter"].description)]
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    server_class = _sdk()
+    with opening.index(args) as index:
+        build(server_class, index, args.allow_writes).run("stdio")
+    return 0
+
+
+def build(server_class: Any, index: Any, allow_writes: bool = False) -> Any:
+    """The server with its tools over `index` (read-only unless `allow_writes`)."""
+    server = server_class("hybridstore", instructions=f"Hybrid search over the collection "
+                          f"{index.collection!r}. " + ("" if allow_writes else "Read-only."))
+
+    @server.tool(description=tools.description(index))
+    async def search(query: Annotated[str, Field(description="What to search for.")],
+                     k: Annotated[int, Field(ge=1, le=50, description="How many results.")] = 5,
+                     mode: Annotated[str | None, Field(description="hybrid, dense or sparse.")] = None,
+                     filter: FilterArg = None) -> str:
+        return await tools.asearch(index, {"query": query, "k": k, "mode": mode, "filter": filter})
+
+    @server.tool(description="The collection: its vectors, the models that made them, counts, "
+                 "and the metadata keys a search filter can use.")
+    async def describe() -> str:
+        info = index.info()
+        return json.dumps({**info, "filterable_keys": tools.filterable_keys(index)}, indent=1)
+
+    if allow_writes:
+        @server.tool(description="Add texts (with optional metadata and ids; an id that exists is "
+                     "replaced). Returns the ids.")
+        async def add_texts(texts: list[str], metadatas: list[dict[str, Any]] | None = None,
+                            ids: list[str] | None = None) -> str:
+            with tools.answering() as answer:
+                answer.text = json.dumps(await index.aadd(_records(texts, metadatas, ids)))
+            return answer.text
+
+        @server.tool(description="Delete records by id and/or by a metadata filter (JSON).")
+        async def delete(ids: list[str] | None = None, filter: FilterArg = None) -> str:
+            with tools.answering() as answer:
+                await index.adelete(ids, filter=tools.parse_filter(filter))
+                answer.text = f"deleted; the collection holds {await index.acount()} records"
+            return answer.text
+
+    return server
+
+
+def _records(texts: list[str], metadatas: list[dict] | None, ids: list[str] | None) -> list:
+    from uuid import uuid4
+
+    from ..records import Record
+
+    metadatas = metadatas or [{} for _ in texts]
+    ids = ids or [str(uuid4()) for _ in texts]
+    if not len(texts) == len(metadatas) == len(ids):
+        raise tools.InvalidInputError("texts, metadatas and ids must have the same length")
+    return [Record(i, t, dict(m)) for i, t, m in zip(ids, texts, metadatas)]
+
+
+def _sdk() -> Any:
+    try:
+        from mcp.server.mcpserver import MCPServer
+    except ImportError:
+        raise UsageError("hybridstore mcp needs the MCP SDK (version 2): pip install 'hybridstore[mcp]'") from None
+    return MCPServer
