@@ -270,7 +270,11 @@ def cli(*argv: str, **kwargs) -> subprocess.Popen:
 def test_ctrl_c_ends_with_one_line_and_a_rerun_continues(tmp_path):
     store = ["--path", str(tmp_path / "index")]
     proc = cli(*store, "ingest", str(SCIFACT), "--limit", "120")
-    time.sleep(8)  # models loaded, ingest under way
+    created = [tmp_path / "index" / "hybridstore" / "edge_config.json",  # either engine's
+               tmp_path / "index" / "collection" / "hybridstore"]
+    deadline = time.monotonic() + 120
+    while not any(p.exists() for p in created) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # interrupt on progress, not on the clock: the first batch is under way
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
