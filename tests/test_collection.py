@@ -63,3 +63,12 @@ async def test_concurrent_async_callers_are_safe():
     await asyncio.gather(*(writer(i) for i in range(6)), *(reader(i) for i in range(12)))
     assert await idx.acount() == 20 + 30
     assert await idx.acount({"task": 3}) == 5
+
+
+def test_the_tenant_key_gets_a_tenant_index_on_edge(tmp_path):
+    with HybridIndex("t", Models(), path=str(tmp_path), engine="edge", tenant_key="tenant") as idx:
+        idx.tenant("acme").add(corpus()[:3])
+        with idx.engine._lock:
+            schema = idx.engine._open("t").info().payload_schema
+    assert str(schema["metadata.tenant"].data_type).split(".")[-1] == "Keyword"
+    assert schema["metadata.tenant"].params.is_tenant is True

@@ -13,9 +13,10 @@ from typing import Any, Mapping
 
 from . import rules
 from .driver import Ensure, Steps, Work
-from .engine.requests import Count, Create, Drop, GetSchema, IndexPayload, Optimize, SetSignature
+from .engine.requests import Count, Create, Delete, Drop, GetSchema, IndexPayload, Optimize, SetSignature
+from .errors import InvalidInputError
 from .inference import Models
-from .qdrant import filters
+from .qdrant import filters, payload
 from .qdrant import query as qplan
 from .qdrant import signature as sig
 from .qdrant.layouts import get_layout
@@ -25,10 +26,11 @@ from .settings import Settings
 
 class Collection:
     """One collection as an index sees it: names and layout from the settings, and what it
-    learned (schema and signature, the points lacking each vector, writes since optimize)."""
+    learned (schema and signature, the points lacking each vector, writes since optimize).
+    With a `tenant`, everything is confined to that tenant's records (`confine`, `pid`)."""
 
-    def __init__(self, name: str, models: Models, settings: Settings) -> None:
-        self.name, self.models, self.settings = name, models, settings
+    def __init__(self, name: str, models: Models, settings: Settings, tenant: str | None = None) -> None:
+        self.name, self.models, self.settings, self.tenant = name, models, settings, tenant
         self.names = {**DEFAULT_NAMES, **settings.vector_names}
         self.layout = get_layout(settings.payload_layout)
         self.schema: Schema | None = None  # set last, once the collection is ready to use
@@ -39,9 +41,24 @@ class Collection:
         self.stats = {"embedded": 0, "unchanged": 0}
 
     def index_fields(self) -> list[tuple[str, str]]:
-        """doc_id always (delete-by-document), plus the metadata keys the settings declare."""
+        """doc_id always (delete-by-document), the tenant key (a tenant index), plus the
+        metadata keys the settings declare."""
         declared = [(self.layout.metadata_prefix + k, v) for k, v in self.settings.payload_indexes.items()]
-        return [("doc_id", "keyword"), *declared]
+        key = self.settings.tenant_key
+        tenant = [(self.layout.metadata_prefix + key, "tenant")] if key else []
+        return [("doc_id", "keyword"), *tenant, *declared]
+
+    def pid(self, record_id: str) -> str:
+        """The point id of a record id: namespaced per tenant in a tenant's view."""
+        return payload.point_id(record_id) if self.tenant is None else \
+            payload.tenant_point_id(self.tenant, record_id)
+
+    def confine(self, flt: Any) -> Any:
+        """`flt` AND the tenant's condition, outside whatever the caller passed."""
+        return flt if self.tenant is None else filters.and_filters(flt, self.tenant_filter())
+
+    def tenant_filter(self) -> Any:
+        return filters.field_equals(self.layout.metadata_prefix + self.settings.tenant_key, self.tenant)
 
     def count_written(self, n: int) -> bool:
         """Count `n` written points; True when it is time to build the HNSW graphs."""
@@ -93,7 +110,7 @@ def sign(col: Collection) -> Steps:
 def complete(col: Collection, req: qplan.SearchRequest) -> Steps:
     """A search never leaves out points silently: recount the gaps known of, then refuse."""
     for field in _gaps(col, req):
-        col.lacking[field.name] = yield Count(filters.lacking_vector(field.name))
+        col.lacking[field.name] = yield Count(col.confine(filters.lacking_vector(field.name)))
     for field in _gaps(col, req):
         raise rules.missing_vectors(col.name, field, col.lacking[field.name])
 
@@ -115,8 +132,16 @@ def optimize(col: Collection) -> Steps:
 
 
 def count(col: Collection, filter: Any) -> Steps:
-    flt = filters.to_filter(filter, col.layout.metadata_prefix)
+    flt = col.confine(filters.to_filter(filter, col.layout.metadata_prefix))
     return (yield Count(flt)) if (yield from exists(col)) else 0
+
+
+def drop_tenant(col: Collection) -> Steps:
+    """Delete every record of the view's tenant."""
+    if col.tenant is None:
+        raise InvalidInputError("drop_tenant() is for a tenant's view: index.tenant('name').drop_tenant()")
+    if (yield from exists(col)):
+        yield Delete(col.tenant_filter())
 
 
 def info(col: Collection, storage: Mapping[str, Any]) -> Steps:
@@ -124,10 +149,10 @@ def info(col: Collection, storage: Mapping[str, Any]) -> Steps:
     schema = yield GetSchema()
     configured = sig.vectors_of((yield Work(rules.expected, col.models, col.names, None)).signature)
     stored = sig.vectors_of(schema.signature) if schema else {}
-    total = (yield Count()) if schema else 0
+    total = (yield Count(col.confine(None))) if schema else 0
     vectors = []
     for f in schema.fields if schema else ():
-        lacking = yield Count(filters.lacking_vector(f.name))
+        lacking = yield Count(col.confine(filters.lacking_vector(f.name)))
         mine, theirs = configured.get(f.name), stored.get(f.name)
         vectors.append({
             "name": f.name, "kind": f.kind, "size": f.size, "points": total - lacking,
@@ -135,6 +160,6 @@ def info(col: Collection, storage: Mapping[str, Any]) -> Steps:
             "configured_model": sig.label(mine) if mine else None,
             "same_model": sig.compare(theirs, mine)[0] is None if theirs and mine else None,
         })
-    return {"collection": col.name, "storage": dict(storage), "exists": schema is not None,
+    return {"collection": col.name, "tenant": col.tenant, "storage": dict(storage), "exists": schema is not None,
             "count": total, "vectors": vectors, "signature_recorded": bool(stored),
             "models": col.models.describe()}

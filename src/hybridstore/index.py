@@ -8,8 +8,7 @@ Async runs model inference in a worker thread so it never blocks the event loop.
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
+import copy
 import threading
 import weakref
 from typing import Any, Callable, Iterable, Sequence
@@ -18,10 +17,11 @@ from . import collection, ingest, reembed, search
 from .collection import Collection
 from .driver import Steps, adrive, drive
 from .engine import Engine
+from .engine.folder import opened_at
 from .inference import Models
 from .records import Hit, Record
 from .closing import ClosesIndex
-from .settings import Settings, check_collection_name
+from .settings import Settings, check_collection_name, check_tenant
 
 
 class HybridIndex(ClosesIndex):
@@ -42,10 +42,20 @@ class HybridIndex(ClosesIndex):
         self._ensure_lock = threading.RLock()
         self._loop_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         if self.engine.folder is not None:  # named in the error a second open of the folder gets
-            self.engine.folder.owner = f"HybridIndex({collection!r}) opened at {_caller()}"
+            self.engine.folder.owner = f"HybridIndex({collection!r}) opened at {opened_at()}"
 
     def __repr__(self) -> str:
         return f"HybridIndex({self.collection!r}, {self.models!r}, engine={self.engine!r})"
+
+    def tenant(self, name: str) -> "HybridIndex":
+        """A view confined to one tenant (needs ``tenant_key=``): its records carry
+        ``metadata[tenant_key] = name``, its ids are its own, and every request gets the
+        tenant's condition outside whatever the caller passes."""
+        view = copy.copy(self)
+        view._col = Collection(self.collection, self.models, self.settings, check_tenant(name, self.settings))
+        return view
+
+    tenant_name = property(lambda self: self._col.tenant, doc="the view's tenant (None: all)")
 
     @property
     def models(self) -> Models:
@@ -61,9 +71,7 @@ class HybridIndex(ClosesIndex):
         """Named vector per kind (``dense``, ``sparse``, ``late`` unless ``vector_names``)."""
         return self._col.names
 
-    @property
-    def layout(self) -> Any:  # where text, metadata and ids sit in the payload
-        return self._col.layout
+    layout = property(lambda self: self._col.layout, doc="where text, metadata and ids sit in the payload")
 
     @property
     def stats(self) -> dict[str, int]:
@@ -118,10 +126,8 @@ class HybridIndex(ClosesIndex):
 
     # -- the collection ---------------------------------------------------------------------
     def create(self, dense_size: int | None = None, *, unless_held: bool = False) -> None:
-        """Create the collection now (it is otherwise created on first write), or check an
-        existing one. ``dense_size``: for caller dense vectors without a dense model.
-        ``unless_held``: leave it to the first call while another object of this process
-        holds the folder (a notebook cell rebinding its store)."""
+        """Create (or check) the collection now, not at the first write. ``dense_size``: for your
+        own dense vectors; ``unless_held``: not while another object holds the folder."""
         if not (unless_held and self.engine.folder is not None and not self.engine.folder.try_acquire()):
             self._drive(collection.reopen(self._col, True, dense_size))
 
@@ -129,8 +135,7 @@ class HybridIndex(ClosesIndex):
         await self._adrive(collection.reopen(self._col, True, dense_size))
 
     def open(self) -> None:
-        """Check that the collection exists and matches the models (again: this also
-        recounts the points that lack a vector, after other clients wrote to a server)."""
+        """Check the collection against the models (again: recounts points lacking a vector)."""
         self._drive(collection.reopen(self._col, False))
 
     async def aopen(self) -> None:
@@ -150,6 +155,13 @@ class HybridIndex(ClosesIndex):
 
     async def adrop(self) -> None:
         await self._adrive(collection.drop(self._col))
+
+    def drop_tenant(self) -> None:
+        """Delete every record of this view's tenant."""
+        self._drive(collection.drop_tenant(self._col))
+
+    async def adrop_tenant(self) -> None:
+        await self._adrive(collection.drop_tenant(self._col))
 
     def info(self) -> dict[str, Any]:
         """The collection as stored (vectors, the models recorded as their makers, how many
@@ -199,7 +211,7 @@ class HybridIndex(ClosesIndex):
                    doc_id: str | Sequence[str] | None = None, limit: int | None = None) -> list[Record]:
         return await self._adrive(search.get(self._col, ids, filter, doc_id, limit))
 
-    def count(self, filter: Any = None) -> int:
+    def count(self, filter: Any = None) -> int:  # in a tenant's view: the tenant's records
         return self._drive(collection.count(self._col, filter))
 
     async def acount(self, filter: Any = None) -> int:
@@ -236,14 +248,3 @@ class HybridIndex(ClosesIndex):
         with self._ensure_lock:
             return self._loop_locks.setdefault(loop, asyncio.Lock())
 
-
-def _caller() -> str:
-    """file:line of the first frame outside hybridstore and the frameworks: the user's code."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    frame = sys._getframe(1)
-    while frame is not None:
-        name = frame.f_code.co_filename
-        if not (name.startswith(package) or "site-packages" in name or name.startswith("<frozen")):
-            return f"{name}:{frame.f_lineno}"
-        frame = frame.f_back
-    return "an unknown place"

@@ -4,6 +4,7 @@ Steps for `driver` (one code path for `add` and `aadd`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -23,7 +24,7 @@ REQUEST_NUMBERS = 4_000_000  # vector numbers per engine write (a ColBERT docume
 
 def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
         progress: Callable[[int], None] | None, skip_unchanged: bool) -> Steps:
-    batches, size = _batches(records, dense)
+    batches, size = _batches(_stamped(col, records), dense)
     stats, ids, done = {"embedded": 0, "unchanged": 0}, [], set()
     pending = None
     try:
@@ -34,7 +35,7 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
                 yield from collection.sign(col)
             ids.extend(r.id for r in chunk)
             hashes = content_hashes(col, chunk, vecs)
-            stored = (yield from scroll(filters.has_ids([payload.point_id(r.id) for r in chunk]),
+            stored = (yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])),
                                         len(chunk))) if skip_unchanged else []
             points = yield Work(_points, col, *_changed(col, chunk, vecs, hashes, stored, stats, done))
             if pending is not None:
@@ -47,7 +48,7 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
     except (StorageLockedError, WriteError):
         raise
     except EngineError as e:
-        raise _partial(records, ids, done, e) from e
+        raise _partial(col, records, ids, done, e) from e
     col.stats = stats
     if col.count_written(stats["embedded"]):
         yield from collection.optimize(col)
@@ -67,15 +68,15 @@ def selector(col: Collection, ids: Any, filter: Any, doc_id: Any, needed: bool =
     doc_ids = [doc_id] if isinstance(doc_id, str) else doc_id
     if doc_ids is not None and (not doc_ids or not all(isinstance(d, str) for d in doc_ids)):
         raise InvalidInputError(f"doc_id must be a string or a list of strings, got {doc_id!r}")
-    has_id = filters.has_ids(point_ids(ids)) if ids is not None else None
-    return filters.and_filters(has_id, filters.to_filter(filter, col.layout.metadata_prefix),
-                               filters.doc_id_filter(list(doc_ids)) if doc_ids else None)
+    has_id = filters.has_ids(point_ids(col, ids)) if ids is not None else None
+    return col.confine(filters.and_filters(has_id, filters.to_filter(filter, col.layout.metadata_prefix),
+                                           filters.doc_id_filter(list(doc_ids)) if doc_ids else None))
 
 
-def point_ids(ids: Any) -> list[str]:
+def point_ids(col: Collection, ids: Any) -> list[str]:
     if isinstance(ids, str) or not all(isinstance(i, str) and i for i in ids):
         raise InvalidInputError(f"ids must be a list of non-empty strings, got {ids!r}")
-    return [payload.point_id(i) for i in ids]
+    return [col.pid(i) for i in ids]
 
 
 def content_hashes(col: Collection, records: list[Record], dense: Any = None) -> list[str]:
@@ -95,17 +96,36 @@ def _write(col: Collection, points: list[payload.Point], done: set[str]) -> Star
     return Start([Write(points[a:b]) for a, b in slices], after)
 
 
-def _partial(records: Iterable[Record], ids: list[str], done: set[str], e: Exception) -> WriteError:
+def _partial(col: Collection, records: Iterable[Record], ids: list[str], done: set[str],
+             e: Exception) -> WriteError:
     """An engine failure part-way through an add, saying which records are stored."""
     known = isinstance(records, Sequence)
     every = [r.id for r in records] if known else ids
-    written = [i for i in every if payload.point_id(i) in done]
-    missing = [i for i in every if payload.point_id(i) not in done]
+    written = [i for i in every if col.pid(i) in done]
+    missing = [i for i in every if col.pid(i) not in done]
     rest = "" if known else " (and whatever the iterable had not yielded yet)"
     return WriteError(
         f"add() stopped after storing {len(written)} of {len(every)} records{rest}: {e}. "
         f"Not written: {_some(missing)}. Written: {_some(written)}. Ids are deterministic: "
         "add the same records again to finish (unchanged ones are skipped).", written, missing)
+
+
+def _stamped(col: Collection, records: Iterable[Record]) -> Iterable[Record]:
+    """In a tenant's view, each record's metadata names the tenant; naming another is refused."""
+    if col.tenant is None or isinstance(records, (str, Record)):
+        return records
+    stamped = (_stamp(col, r) for r in records)
+    return list(stamped) if isinstance(records, Sequence) else stamped
+
+
+def _stamp(col: Collection, record: Any) -> Any:
+    key = col.settings.tenant_key
+    if not isinstance(record, Record) or not isinstance(record.metadata, dict):
+        return record  # validate_records names the problem
+    if record.metadata.get(key, col.tenant) != col.tenant:
+        raise InvalidInputError(f"record {record.id!r}: metadata[{key!r}] names the tenant "
+                                f"{record.metadata[key]!r}, but this view writes for {col.tenant!r}")
+    return replace(record, metadata={**record.metadata, key: col.tenant})
 
 
 def _batches(records: Iterable[Record], dense: Any) -> tuple[Iterator[tuple[list, Any]], int | None]:
@@ -157,9 +177,8 @@ def _changed(col: Collection, records: list[Record], dense: Any, hashes: list[st
              stored: list[Found], stats: dict[str, int], done: set[str]) -> tuple[list[Record], Any, list[str]]:
     """Leave out records whose stored content hash is the one they would get now."""
     was = {f.id: f.payload.get(col.layout.hash_key) for f in stored}
-    unchanged = {payload.point_id(r.id) for i, r in enumerate(records)
-                 if was.get(payload.point_id(r.id)) == hashes[i]}
-    keep = [i for i, r in enumerate(records) if payload.point_id(r.id) not in unchanged]
+    unchanged = {col.pid(r.id) for i, r in enumerate(records) if was.get(col.pid(r.id)) == hashes[i]}
+    keep = [i for i, r in enumerate(records) if col.pid(r.id) not in unchanged]
     done.update(unchanged)  # already stored as they are
     stats["embedded"] += len(keep)
     stats["unchanged"] += len(records) - len(keep)
@@ -183,7 +202,7 @@ def _points(col: Collection, records: list[Record], dense: Any,
             for i, v in zip(missing, own, strict=True):
                 dense[i] = v
         vectors["dense"] = dense
-    return payload.to_points(records, vectors, col.names, col.layout, hashes)
+    return payload.to_points(records, vectors, col.names, col.layout, hashes, col.pid)
 
 
 def requests(points: Sequence[payload.Point], size: int) -> list[tuple[int, int]]:

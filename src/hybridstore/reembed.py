@@ -30,13 +30,13 @@ def reembed(col: Collection, batch_size: int, progress: Callable[[str, int], Non
     filled = {}
     for field in want.fields:
         refill = Refill(field, batch_size)
-        while (fresh := refill.take((yield from scroll(refill.lacking(), batch_size)))) is not None:
+        while (fresh := refill.take((yield from scroll(col.confine(refill.lacking()), batch_size)))) is not None:
             if fresh:
                 yield Write((yield Work(refill.points, col, fresh)), merge=True)
                 if progress:
                     progress(field.name, len(fresh))
         filled[field.name] = refill.filled
-        col.lacking[field.name] = yield Count(filters.lacking_vector(field.name))
+        col.lacking[field.name] = yield Count(col.confine(filters.lacking_vector(field.name)))
     return filled
 
 

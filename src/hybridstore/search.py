@@ -60,8 +60,8 @@ def get(col: Collection, ids: Any, filter: Any, doc_id: Any, limit: int | None) 
     records = [col.layout.to_record(f.payload, f.id) for f in found]
     if ids is None:
         return records
-    by_point = {payload.point_id(r.id): r for r in records}
-    return [by_point[p] for p in dict.fromkeys(payload.point_id(i) for i in ids) if p in by_point]
+    by_point = {col.pid(r.id): r for r in records}
+    return [by_point[p] for p in dict.fromkeys(col.pid(i) for i in ids) if p in by_point]
 
 
 def check(col: Collection, text: Any, k: Any, dense_vector: Any, options: dict) -> qplan.SearchRequest:

@@ -29,7 +29,8 @@ class Settings:
     Indexing: ``vector_names`` (kind -> named vector), ``payload_layout`` ("canonical" or
     "llama_index"), ``payload_indexes`` (metadata keys you filter on, e.g. ``{"year":
     "integer"}``; ``doc_id`` is always indexed), ``optimize_threshold`` (points written between
-    automatic HNSW builds; None: only on request), ``upsert_batch`` (points per write).
+    automatic HNSW builds; None: only on request), ``upsert_batch`` (points per write),
+    ``tenant_key`` (the metadata key that names a record's tenant: see `HybridIndex.tenant`).
     """
 
     location: str | None = None
@@ -47,6 +48,7 @@ class Settings:
     payload_indexes: Mapping[str, str] = field(default_factory=dict)
     optimize_threshold: int | None = 20_000
     upsert_batch: int = 256
+    tenant_key: str | None = None
 
     def __post_init__(self) -> None:
         from .engine import Engine
@@ -70,6 +72,8 @@ class Settings:
             raise ConfigurationError(
                 f"payload_indexes {bad} are not valid; map metadata keys to one of {', '.join(INDEX_KINDS)}")
         object.__setattr__(self, "payload_indexes", dict(self.payload_indexes))
+        if self.tenant_key is not None and (not isinstance(self.tenant_key, str) or not self.tenant_key):
+            raise ConfigurationError(f"tenant_key={self.tenant_key!r}: name a metadata key, e.g. 'tenant'")
         object.__setattr__(self, "vector_names", dict(self.vector_names or {}))
 
     @classmethod
@@ -86,6 +90,18 @@ class Settings:
         from .engine import open_engine
 
         return open_engine(self)
+
+
+def check_tenant(tenant: Any, settings: Settings) -> str:
+    """A tenant's name: a non-empty string without control characters, under a tenant_key."""
+    if settings.tenant_key is None:
+        raise ConfigurationError("tenant views need tenant_key= (the metadata key that names a "
+                                 "record's tenant), e.g. HybridIndex(..., tenant_key='tenant')")
+    if not isinstance(tenant, str) or not tenant or len(tenant) > 256 \
+            or any(ord(c) < 32 or ord(c) == 127 for c in tenant):
+        raise ConfigurationError(f"tenant {tenant!r} is not allowed: use a non-empty string of at "
+                                 "most 256 characters without control characters")
+    return tenant
 
 
 def check_collection_name(collection: Any) -> str:

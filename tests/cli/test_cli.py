@@ -264,7 +264,9 @@ def test_truncation_is_one_note_per_model_with_totals(tmp_path, capsys):
 
 def cli(*argv: str, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "hybridstore.cli", *argv], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs,
+                            # a test run started in the background inherits SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def test_ctrl_c_ends_with_one_line_and_a_rerun_continues(tmp_path):

@@ -103,3 +103,11 @@ def test_the_client_engine_skips_what_it_has_no_use_for():
     assert local._compile("c", requests.IndexPayload("metadata.x", "keyword")) is None  # local mode
     assert local._compile("c", requests.Count())[0] == "count"
     local.close()
+
+
+def test_a_tenant_key_is_a_tenant_keyword_index_on_servers():
+    name, kwargs, _ = client_compile.COMPILE[requests.IndexPayload]("c", requests.IndexPayload("metadata.tenant", "tenant"))
+    assert name == "create_payload_index"
+    assert kwargs["field_schema"] == qm.KeywordIndexParams(type=qm.KeywordIndexType.KEYWORD, is_tenant=True)
+    assert edge_compile.COMPILE[requests.IndexPayload](requests.IndexPayload("metadata.tenant", "tenant"))[0] \
+        == "create_field_index"

@@ -180,9 +180,10 @@ def _count(collection: str, request: Count) -> Op:
 
 
 def _index_payload(collection: str, request: IndexPayload) -> Op:
+    schema = models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True) \
+        if request.kind == "tenant" else models.PayloadSchemaType(request.kind)
     return "create_payload_index", {"collection_name": collection, "field_name": request.field,
-                                    "field_schema": models.PayloadSchemaType(request.kind),
-                                    "wait": True}, _ignore
+                                    "field_schema": schema, "wait": True}, _ignore
 
 
 def _drop(collection: str, request: Drop) -> Op:

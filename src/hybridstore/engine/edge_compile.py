@@ -223,8 +223,9 @@ _SCHEMA_TYPES = {"keyword": "Keyword", "integer": "Integer", "float": "Float", "
 
 
 def _index_payload(request: IndexPayload) -> Op:
-    op = edge.UpdateOperation.create_field_index(
-        request.field, getattr(edge.PayloadSchemaType, _SCHEMA_TYPES[request.kind]))
+    schema = edge.KeywordIndexParams(is_tenant=True) if request.kind == "tenant" \
+        else getattr(edge.PayloadSchemaType, _SCHEMA_TYPES[request.kind])
+    op = edge.UpdateOperation.create_field_index(request.field, schema)
     return "create_field_index", lambda shard: shard.update(op)
 
 

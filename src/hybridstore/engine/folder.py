@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import gc
 import os
+import sys
 import threading
 import weakref
 from pathlib import Path
@@ -133,3 +134,15 @@ def _release(root: str, fds: list[int]) -> None:
                 del _held[root]
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def opened_at() -> str:
+    """file:line of the first frame outside hybridstore and the frameworks: the user's code."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # hybridstore/
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not (name.startswith(package) or "site-packages" in name or name.startswith("<frozen")):
+            return f"{name}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "an unknown place"

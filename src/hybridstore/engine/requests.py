@@ -74,7 +74,7 @@ class ChangeVectors(Request):
 
 class IndexPayload(Request):
     field: str
-    kind: str
+    kind: str  # keyword, integer, float, bool, datetime, text, uuid; "tenant": a tenant keyword
 
 
 class GetSchema(Request):

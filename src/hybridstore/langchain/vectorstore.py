@@ -26,6 +26,7 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     only sparse / late interaction); without it the dense model comes from ``models``
     (default ``Models()``: the pack's dense + BM25). Storage as ``HybridIndex``:
     ``location=":memory:"`` (default), ``path=``, ``url=`` + ``api_key=``, ``client=``.
+    ``tenant``: confine the store (and its retrievers) to one tenant (with ``tenant_key=``).
 
     Every search method takes the core's options: ``mode`` ("dense", "sparse", "hybrid"),
     ``rerank``, ``fusion``, ``weights``, ``rrf_k``, ``fetch_k``, ``oversample``,
@@ -35,7 +36,7 @@ class HybridVectorStore(ClosesIndex, VectorStore):
 
     def __init__(self, collection_name: str = "langchain", embedding: Embeddings | None = None,
                  models: Models | None = None, *, create_collection: bool = True,
-                 settings: Settings | None = None, **options: Any) -> None:
+                 settings: Settings | None = None, tenant: str | None = None, **options: Any) -> None:
         if embedding is not None and models is not None and models.dense is not None:
             raise ConfigurationError(
                 "give the dense model once: embedding= or Models(dense=...), not both "
@@ -43,7 +44,8 @@ class HybridVectorStore(ClosesIndex, VectorStore):
             )
         if embedding is not None:
             models = models.with_dense(embedding) if models else Models(dense=embedding)
-        self.index = HybridIndex(collection_name, models, settings=Settings.of(settings, **options))
+        index = HybridIndex(collection_name, models, settings=Settings.of(settings, **options))
+        self.index = index.tenant(tenant) if tenant is not None else index
         self._embedding = embedding
         if create_collection:
             self.index.create(unless_held=True)

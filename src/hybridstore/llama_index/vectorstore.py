@@ -43,7 +43,8 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
     ``vector_store_kwargs`` of a retriever override them per query.
     Storage as ``HybridIndex``: ``location=":memory:"`` (default), ``path=``, ``url=``,
     ``client=``, or an existing ``index=`` (e.g. shared with the LangChain adapter).
-    Close it with ``close()`` / ``aclose()`` or use it in a ``with`` block.
+    Close it with ``close()`` / ``aclose()`` or use it in a ``with`` block. ``tenant``: confine
+    the store (and its retrievers and query engines) to one tenant (with ``tenant_key=``).
     """
 
     stores_text: bool = True
@@ -57,7 +58,7 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
     def __init__(self, collection_name: str = "llama_index", models: Models | None = None, *,
                  embed_model: Any = None, index: HybridIndex | None = None,
                  search_options: dict[str, Any] | None = None, settings: Settings | None = None,
-                 **options: Any) -> None:
+                 tenant: str | None = None, **options: Any) -> None:
         super().__init__(collection_name=index.collection if index else collection_name)
         if embed_model is not None:
             if models is not None and models.dense is not None:
@@ -65,7 +66,8 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
                     "give the dense model once: embed_model= or Models(dense=...), not both "
                     "(use Models(dense=None, ...) with embed_model=)")
             models = models.with_dense(embed_model) if models else Models(dense=embed_model)
-        self._index = index or HybridIndex(collection_name, models, settings=Settings.of(settings, **options))
+        index = index or HybridIndex(collection_name, models, settings=Settings.of(settings, **options))
+        self._index = index.tenant(tenant) if tenant is not None else index
         self._search_options = dict(search_options or {})
 
     @classmethod

@@ -45,6 +45,10 @@ def doc_id_filter(doc_ids: list[str]) -> models.Filter:
     return models.Filter(must=[models.FieldCondition(key=DOC_ID, match=models.MatchAny(any=doc_ids))])
 
 
+def field_equals(key: str, value: str) -> models.Filter:
+    return models.Filter(must=[models.FieldCondition(key=key, match=models.MatchValue(value=value))])
+
+
 def has_ids(point_ids: list[str]) -> models.Filter:
     return models.Filter(must=[models.HasIdCondition(has_id=point_ids)])
 

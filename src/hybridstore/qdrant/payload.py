@@ -38,6 +38,11 @@ def point_id(record_id: str) -> str:
         return str(uuid.uuid5(NAMESPACE, record_id))
 
 
+def tenant_point_id(tenant: str, record_id: str) -> str:
+    """A record id within a tenant: two tenants' records with one id are two points."""
+    return str(uuid.uuid5(NAMESPACE, f"tenant\x1f{tenant}\x1f{record_id}"))
+
+
 def plain_vector(kind: str, vector: Any) -> Any:
     """numpy / fastembed outputs -> what engines take: lists, and float32 arrays for
     multivectors (as Python float lists a document's token vectors take 8x the memory; edge
@@ -53,10 +58,10 @@ def plain_vector(kind: str, vector: Any) -> Any:
 
 def to_points(
     records: Sequence[Record], vectors: Mapping[str, Sequence[Any]], names: Mapping[str, str],
-    layout: Any = CANONICAL, hashes: Sequence[str] | None = None,
+    layout: Any = CANONICAL, hashes: Sequence[str] | None = None, pid: Any = point_id,
 ) -> list[Point]:
     points = [
-        Point(point_id(r.id),
+        Point(pid(r.id),
               {names[kind]: plain_vector(kind, vs[i]) for kind, vs in vectors.items()},
               layout.to_payload(r))
         for i, r in enumerate(records)

@@ -1,0 +1,136 @@
+"""Tenants: a view confined to one tenant, whatever the caller passes. Runs on the engine
+`make test` selects (edge, then local mode)."""
+
+import pytest
+from qdrant_client import models as qm
+
+from hybridstore import (ConfigurationError, HybridIndex, InvalidInputError, MissingVectorsError, Models,
+                         Record)
+
+from .conftest import LATE
+
+NOTES = {"r1": ("Risotto rice is stirred slowly with hot broth.", "food"),
+         "r2": ("Volcanoes erupt ash and lava over islands.", "nature"),
+         "r3": ("Interest rates rose again, the bank said.", "finance")}
+
+
+def records(tenant: str) -> list[Record]:
+    return [Record(rid, f"{text} ({tenant})", {"topic": topic}, doc_id=f"doc-{topic}")
+            for rid, (text, topic) in NOTES.items()]
+
+
+@pytest.fixture
+def index(tmp_path):
+    idx = HybridIndex("shared", Models(), path=str(tmp_path), tenant_key="tenant")
+    for name in ("acme", "globex"):
+        idx.tenant(name).add(records(name))
+    yield idx
+    idx.close()
+
+
+def tenants_of(items) -> set[str]:
+    return {(getattr(i, "record", i)).metadata["tenant"] for i in items}
+
+
+def test_two_tenants_use_the_same_ids_without_touching_each_other(index):
+    acme, globex = index.tenant("acme"), index.tenant("globex")
+    assert index.count() == 6 and acme.count() == globex.count() == 3
+    assert [r.text for r in acme.get(["r1"])] == ["Risotto rice is stirred slowly with hot broth. (acme)"]
+    assert acme.get(["r1"])[0].id == "r1" and acme.get(["r1"])[0].metadata == {"topic": "food", "tenant": "acme"}
+    globex.add([Record("r1", "Globex rewrote its own r1.", {"topic": "food"})])
+    assert acme.get(["r1"])[0].text.endswith("(acme)") and index.count() == 6
+    acme.delete(["r2"])
+    assert [r.id for r in globex.get(["r2"])] == ["r2"] and acme.get(["r2"]) == [] and index.count() == 5
+
+
+@pytest.mark.parametrize("hostile", [
+    {"tenant": "globex"},
+    {"$or": [{"tenant": "globex"}, {"topic": "food"}]},
+    {"$not": {"tenant": "acme"}},
+    {"tenant": {"$in": ["acme", "globex"]}},
+    qm.Filter(should=[qm.FieldCondition(key="metadata.tenant", match=qm.MatchValue(value="globex"))]),
+])
+def test_no_filter_escapes_the_view(index, hostile):
+    acme = index.tenant("acme")
+    assert tenants_of(acme.search("rice volcano bank", 10, filter=hostile)) <= {"acme"}
+    assert tenants_of(acme.get(filter=hostile)) <= {"acme"}
+    assert acme.count(hostile) <= 3
+    acme.delete(filter=hostile)
+    assert index.tenant("globex").count() == 3  # nothing of globex's was deleted
+
+
+def test_every_kind_of_search_is_confined(index):
+    acme = index.tenant("acme")
+    for options in ({}, {"mode": "dense"}, {"mode": "sparse"}, {"mmr": 0.5},
+                    {"group_by": "doc_id", "group_size": 1}, {"group_by": "topic"}):
+        hits = acme.search("rice volcano bank rates", 10, **options)
+        assert hits and tenants_of(hits) == {"acme"}, options
+    for hits in acme.search_batch(["rice", "volcano", "bank"], 10):
+        assert hits and tenants_of(hits) == {"acme"}
+    assert tenants_of(acme.search("rice", 10, ids=["r1", "r2"], doc_id="doc-food")) == {"acme"}
+
+
+async def test_async_twins_are_confined_too(index):
+    acme = index.tenant("acme")
+    assert tenants_of(await acme.asearch("rice", 10)) == {"acme"}
+    assert await acme.acount() == 3 and tenants_of(await acme.aget()) == {"acme"}
+    await acme.adelete(filter={"topic": "food"})
+    await acme.adrop_tenant()
+    assert await acme.acount() == 0 and await index.tenant("globex").acount() == 3
+
+
+def test_writing_for_another_tenant_is_refused_and_names_are_checked(index):
+    acme = index.tenant("acme")
+    with pytest.raises(InvalidInputError, match="names the tenant 'globex'.*writes for 'acme'"):
+        acme.add([Record("x", "spoofed", {"tenant": "globex"})])
+    acme.add([Record("y", "already says so", {"tenant": "acme"})])
+    assert acme.count() == 4 and index.tenant("globex").count() == 3
+    for bad in ("", "a\nb", "x\x00", 7, "t" * 300):
+        with pytest.raises(ConfigurationError, match="not allowed"):
+            index.tenant(bad)
+    with pytest.raises(ConfigurationError, match="tenant_key="):
+        HybridIndex("plain", Models()).tenant("acme")
+    with pytest.raises(InvalidInputError, match="tenant's view"):
+        index.drop_tenant()
+
+
+def test_drop_tenant_and_counts(index):
+    index.tenant("acme").drop_tenant()
+    assert index.tenant("acme").count() == 0 and index.tenant("globex").count() == 3
+    assert index.info()["count"] == 3 and index.tenant("globex").info()["tenant"] == "globex"
+
+
+def test_reembed_fills_the_tenants_own_points(tmp_path):
+    with HybridIndex("shared", Models(), path=str(tmp_path), tenant_key="tenant") as idx:
+        for name in ("acme", "globex"):
+            idx.tenant(name).add(records(name))
+    with HybridIndex("shared", Models(late_interaction=LATE), path=str(tmp_path), tenant_key="tenant") as idx:
+        acme, globex = idx.tenant("acme"), idx.tenant("globex")
+        assert acme.reembed()["late"] == 3
+        assert tenants_of(acme.search("rice", 3, rerank=True)) == {"acme"}
+        with pytest.raises(MissingVectorsError, match="3 point"):
+            globex.search("rice", 3, rerank=True)  # its own points still lack the vector
+
+
+def test_the_adapters_stay_confined(tmp_path):
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.schema import TextNode
+
+    from hybridstore.langchain import HybridVectorStore as LangChainStore
+    from hybridstore.llama_index import HybridEmbedding, HybridVectorStore as LlamaIndexStore
+
+    lc_acme = LangChainStore("lc", tenant="acme", tenant_key="tenant")
+    lc_acme.add_texts(["Risotto rice for acme."], ids=["a"])
+    lc_globex = LangChainStore("lc", tenant="globex", tenant_key="tenant", engine=lc_acme.index.engine)
+    lc_globex.add_texts(["Risotto rice for globex."], ids=["a"])
+    assert [d.page_content for d in lc_acme.as_retriever(search_kwargs={"k": 5}).invoke("rice")] == ["Risotto rice for acme."]
+    assert [d.page_content for d in lc_globex.get_by_ids(["a"])] == ["Risotto rice for globex."]
+    li = LlamaIndexStore("li", tenant="acme", tenant_key="tenant")
+    li.add([TextNode(text="Risotto rice for acme.", id_="n1")])
+    other = LlamaIndexStore("li", tenant="globex", tenant_key="tenant", engine=li.index.engine)
+    other.add([TextNode(text="Risotto rice for globex.", id_="n1")])
+    retriever = VectorStoreIndex.from_vector_store(li, embed_model=HybridEmbedding()).as_retriever(
+        similarity_top_k=5, vector_store_query_mode="hybrid")
+    assert [n.node.get_content() for n in retriever.retrieve("rice")] == ["Risotto rice for acme."]
+    lc_acme.close()
+    li.close()
