@@ -38,3 +38,15 @@ def test_completeness_benchmark_smoke(tmp_path):
     assert result["per_query"]["check_us_per_call"] > 0
     assert result["per_open"]["count_both_vectors_ms_median"] > 0
     assert json.loads((tmp_path / "completeness.json").read_text()) == result
+
+
+def test_tenants_benchmark_smoke(tmp_path):
+    env = {**os.environ, "HYBRIDSTORE_BENCH_CACHE": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, str(BENCH / "tenants.py"), "--tenants", "3", "--limit", "60",
+                          "--max-queries", "5", "--out", str(tmp_path / "tenants.json")], cwd=BENCH, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads((tmp_path / "tenants.json").read_text())
+    assert set(result["modes"]) == {"hybrid", "dense", "sparse"} and result["tenants"] == 3
+    for m in result["modes"].values():
+        assert 0.0 <= m["ndcg@10 shared"] <= 1.0 and 0.0 <= m["ndcg@10 separate"] <= 1.0
