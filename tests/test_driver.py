@@ -16,10 +16,11 @@ from hybridstore.qdrant.schema import build_schema
 
 
 class Index:
-    """What a driver needs of an index: an engine and a collection name."""
+    """What a driver needs of an index: an engine, a collection name and what it knows of the
+    collection (None: no tenant's shard key to route to)."""
 
     def __init__(self) -> None:
-        self.engine, self.collection = EdgeEngine(), "c"
+        self.engine, self.collection, self._col = EdgeEngine(), "c", None
 
 
 def points(n, start=0):

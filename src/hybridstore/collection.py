@@ -13,7 +13,8 @@ from typing import Any, Mapping
 
 from . import rules
 from .driver import Ensure, Steps, Work
-from .engine.requests import Count, Create, Delete, Drop, GetSchema, IndexPayload, Optimize, SetSignature
+from .engine.requests import (Count, Create, CreateShardKey, Delete, Drop, GetSchema, IndexPayload, MoveTenant,
+                              Optimize, Route, SetSignature, ShardKeys)
 from .errors import InvalidInputError
 from .inference import Models
 from .qdrant import filters, payload
@@ -21,7 +22,7 @@ from .qdrant import query as qplan
 from .qdrant import signature as sig
 from .qdrant.layouts import get_layout
 from .qdrant.schema import DEFAULT_NAMES, Schema
-from .settings import Settings
+from .settings import SHARED_SHARD, Settings
 
 
 class Collection:
@@ -39,6 +40,13 @@ class Collection:
         self.lacking: dict[str, int] = {}  # points without each vector, as last counted
         self.written = 0  # points written since the last optimize, by this index
         self.stats = {"embedded": 0, "unchanged": 0}
+        sharded = settings.tenant_shards is not None and tenant is not None
+        self.route = Route(tenant, SHARED_SHARD) if sharded else None  # see driver.route
+        self.shard_pending = settings.tenant_shards == "dedicated" and tenant is not None
+
+    def ready(self, create: bool) -> bool:
+        """Checked already (and, to write, the tenant's own shard key made where it gets one)."""
+        return self.schema is not None and not (create and self.shard_pending)
 
     def index_fields(self) -> list[tuple[str, str]]:
         """doc_id always (delete-by-document), the tenant key (a tenant index), plus the
@@ -69,19 +77,32 @@ class Collection:
 
 def ensure(col: Collection, create: bool, dense_size: int | None) -> Steps:
     """Check the collection against the models (create it if asked and missing)."""
-    if col.schema is not None:  # another thread or task did, while this one waited
+    if col.ready(create):  # another thread or task did, while this one waited
         return
+    if col.schema is not None:
+        return (yield from _own_shard(col))
     want = yield Work(rules.expected, col.models, col.names, dense_size)
     found = yield GetSchema()
     schema, unsigned = rules.accept(col.name, found, want, create)
     if found is None:
-        yield Create(schema)
+        yield Create(schema, sharded=col.settings.tenant_shards is not None)
+        if col.settings.tenant_shards is not None:
+            yield CreateShardKey(SHARED_SHARD)
     for field, kind in col.index_fields():
         yield IndexPayload(field, kind)
     lacking = {}
     for f in schema.fields:
         lacking[f.name] = 0 if found is None else (yield Count(filters.lacking_vector(f.name)))
     col.want, col.unsigned, col.lacking, col.schema = want, unsigned, lacking, schema
+    if create:
+        yield from _own_shard(col)
+
+
+def _own_shard(col: Collection) -> Steps:
+    """With tenant_shards="dedicated", the tenant's own shard key, before its first write."""
+    if col.shard_pending and col.tenant not in (yield ShardKeys()):
+        yield CreateShardKey(col.tenant)
+    col.shard_pending = False
 
 
 def reopen(col: Collection, create: bool, dense_size: int | None = None) -> Steps:
@@ -142,6 +163,27 @@ def drop_tenant(col: Collection) -> Steps:
         raise InvalidInputError("drop_tenant() is for a tenant's view: index.tenant('name').drop_tenant()")
     if (yield from exists(col)):
         yield Delete(col.tenant_filter())
+        if col.settings.tenant_shards == "tiered":  # copies left in the shared shard by a promote
+            yield Delete(col.tenant_filter(), shard=Route(SHARED_SHARD))
+
+
+def promote(col: Collection, finish: bool) -> Steps:
+    """tenant_shards="tiered": move the view's tenant from the shared shard to its own shard
+    key. The server copies its points in the background and routes its requests to the new
+    shard once it is active; then `finish` deletes the copies left in the shared shard."""
+    if col.settings.tenant_shards != "tiered" or col.tenant is None:
+        raise InvalidInputError("promote() is for a tenant's view of a collection made with "
+                                "tenant_shards='tiered': index.tenant('name').promote()")
+    yield Ensure(False)
+    promoted = col.tenant in (yield ShardKeys())
+    if finish and not promoted:
+        raise InvalidInputError(f"tenant {col.tenant!r} has no shard of its own: promote() it first, "
+                                "and promote(finish=True) once Qdrant reports that shard active")
+    if finish:
+        yield Delete(col.tenant_filter(), shard=Route(SHARED_SHARD))
+    elif not promoted:
+        yield CreateShardKey(col.tenant, partial=True)
+        yield MoveTenant(col.tenant_filter(), SHARED_SHARD, col.tenant)
 
 
 def info(col: Collection, storage: Mapping[str, Any]) -> Steps:

@@ -13,6 +13,9 @@ What steps yield:
   the i-th is done); sent back a handle that `Wait(handle)` waits for. The driver waits for
   every started job before it returns or raises: no write is left running behind an error.
 
+Every request goes through `route`: in a tenant's view of a collection sharded by tenant, it
+is sent to the tenant's shard key (one place, so no operation can forget it).
+
 An exception raised by a step's work is thrown back into the steps at the yield.
 """
 
@@ -22,7 +25,11 @@ import asyncio
 import contextlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any, Callable, Generator, Iterator, Sequence
+
+from .engine.requests import Write
+from .errors import InvalidInputError
 
 Steps = Generator[Any, Any, Any]
 
@@ -58,6 +65,19 @@ class Wait:
     handle: Any
 
 
+def route(index: Any, request: Any) -> Any:
+    """`request` as sent from `index`: to its tenant's shard key where it has one to go to."""
+    col = index._col
+    if col is None:
+        return request
+    if col.route is not None and request.shard is None:
+        return replace(request, shard=col.route)
+    if type(request) is Write and col.route is None and col.settings.tenant_shards:
+        raise InvalidInputError(f"collection {col.name!r} is sharded by tenant: write through a "
+                                "tenant's view, index.tenant('name')")
+    return request
+
+
 def drive(index: Any, steps: Steps) -> Any:
     """Run `steps` in this thread; background jobs run in one writer thread."""
     pool: ThreadPoolExecutor | None = None
@@ -76,7 +96,7 @@ def drive(index: Any, steps: Steps) -> Any:
             return background(step)
         if isinstance(step, Wait):
             return step.handle.result()
-        return index.engine.run(index.collection, step)
+        return index.engine.run(index.collection, route(index, step))
 
     pump = _Pump(steps)
     try:
@@ -103,7 +123,7 @@ async def adrive(index: Any, steps: Steps) -> Any:
             return started[-1]
         if isinstance(step, Wait):
             return await step.handle
-        return await index.engine.arun(index.collection, step)
+        return await index.engine.arun(index.collection, route(index, step))
 
     pump = _Pump(steps)
     try:
@@ -144,11 +164,11 @@ class _Pump:
 
 def _run_all(index: Any, job: Start) -> None:
     for i, request in enumerate(job.requests):
-        index.engine.run(index.collection, request)
+        index.engine.run(index.collection, route(index, request))
         job.after(i)
 
 
 async def _arun_all(index: Any, job: Start) -> None:
     for i, request in enumerate(job.requests):
-        await index.engine.arun(index.collection, request)
+        await index.engine.arun(index.collection, route(index, request))
         job.after(i)

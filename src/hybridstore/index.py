@@ -8,7 +8,6 @@ Async runs model inference in a worker thread so it never blocks the event loop.
 from __future__ import annotations
 
 import asyncio
-import copy
 import threading
 import weakref
 from typing import Any, Callable, Iterable, Sequence
@@ -21,10 +20,11 @@ from .engine.folder import opened_at
 from .inference import Models
 from .records import Hit, Record
 from .closing import ClosesIndex
-from .settings import Settings, check_collection_name, check_tenant
+from .settings import Settings, check_collection_name
+from .tenancy import Tenancy
 
 
-class HybridIndex(ClosesIndex):
+class HybridIndex(ClosesIndex, Tenancy):
     """Dense, sparse and late-interaction vectors of one Qdrant collection.
 
     Storage and indexing options are those of `hybridstore.Settings` (``location``, ``path``,
@@ -46,16 +46,6 @@ class HybridIndex(ClosesIndex):
 
     def __repr__(self) -> str:
         return f"HybridIndex({self.collection!r}, {self.models!r}, engine={self.engine!r})"
-
-    def tenant(self, name: str) -> "HybridIndex":
-        """A view confined to one tenant (needs ``tenant_key=``): its records carry
-        ``metadata[tenant_key] = name``, its ids are its own, and every request gets the
-        tenant's condition outside whatever the caller passes."""
-        view = copy.copy(self)
-        view._col = Collection(self.collection, self.models, self.settings, check_tenant(name, self.settings))
-        return view
-
-    tenant_name = property(lambda self: self._col.tenant, doc="the view's tenant (None: all)")
 
     @property
     def models(self) -> Models:
@@ -156,13 +146,6 @@ class HybridIndex(ClosesIndex):
     async def adrop(self) -> None:
         await self._adrive(collection.drop(self._col))
 
-    def drop_tenant(self) -> None:
-        """Delete every record of this view's tenant."""
-        self._drive(collection.drop_tenant(self._col))
-
-    async def adrop_tenant(self) -> None:
-        await self._adrive(collection.drop_tenant(self._col))
-
     def info(self) -> dict[str, Any]:
         """The collection as stored (vectors, the models recorded as their makers, how many
         points have each) beside the models configured now, and the storage."""
@@ -233,12 +216,12 @@ class HybridIndex(ClosesIndex):
         return await adrive(self, steps)
 
     def _ensure(self, create: bool, dense_size: int | None = None) -> None:
-        if self._col.schema is None:
+        if not self._col.ready(create):
             with self._ensure_lock:  # one creator; the others wait and find it ready
                 drive(self, collection.ensure(self._col, create, dense_size))
 
     async def _aensure(self, create: bool, dense_size: int | None = None) -> None:
-        if self._col.schema is None:
+        if not self._col.ready(create):
             async with self._loop_lock():
                 await adrive(self, collection.ensure(self._col, create, dense_size))
 

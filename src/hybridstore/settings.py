@@ -14,6 +14,8 @@ from typing import Any, Mapping
 
 from .errors import ConfigurationError
 
+TENANT_SHARDS = ("dedicated", "tiered")
+SHARED_SHARD = "hybridstore-shared"  # the shard key of tenants without their own
 INDEX_KINDS = ("keyword", "integer", "float", "bool", "datetime", "text", "uuid")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 
@@ -30,7 +32,10 @@ class Settings:
     "llama_index"), ``payload_indexes`` (metadata keys you filter on, e.g. ``{"year":
     "integer"}``; ``doc_id`` is always indexed), ``optimize_threshold`` (points written between
     automatic HNSW builds; None: only on request), ``upsert_batch`` (points per write),
-    ``tenant_key`` (the metadata key that names a record's tenant: see `HybridIndex.tenant`).
+    ``tenant_key`` (the metadata key that names a record's tenant: see `HybridIndex.tenant`),
+    ``tenant_shards`` (a Qdrant server only, 1.16 or later: "dedicated" gives each tenant its
+    own shard key at its first write; "tiered" keeps tenants in one shared shard until
+    `HybridIndex.promote` moves one to its own; None: one shard, the ``is_tenant`` index).
     """
 
     location: str | None = None
@@ -49,6 +54,7 @@ class Settings:
     optimize_threshold: int | None = 20_000
     upsert_batch: int = 256
     tenant_key: str | None = None
+    tenant_shards: str | None = None
 
     def __post_init__(self) -> None:
         from .engine import Engine
@@ -74,6 +80,10 @@ class Settings:
         object.__setattr__(self, "payload_indexes", dict(self.payload_indexes))
         if self.tenant_key is not None and (not isinstance(self.tenant_key, str) or not self.tenant_key):
             raise ConfigurationError(f"tenant_key={self.tenant_key!r}: name a metadata key, e.g. 'tenant'")
+        if self.tenant_shards not in (None, *TENANT_SHARDS):
+            raise ConfigurationError(f"tenant_shards={self.tenant_shards!r}: use one of {TENANT_SHARDS} or None")
+        if self.tenant_shards and not self.tenant_key:
+            raise ConfigurationError("tenant_shards needs tenant_key= (the metadata key that names a tenant)")
         object.__setattr__(self, "vector_names", dict(self.vector_names or {}))
 
     @classmethod
@@ -89,7 +99,14 @@ class Settings:
     def open_engine(self) -> Any:
         from .engine import open_engine
 
-        return open_engine(self)
+        engine = open_engine(self)
+        if self.tenant_shards and engine.describe()["engine"] != "server":
+            if engine is not self.engine:  # ours to close; an Engine you passed stays open
+                engine.close()
+            raise ConfigurationError(
+                f"tenant_shards={self.tenant_shards!r} needs a Qdrant server (url=...): shard keys "
+                "are a server's; embedded engines keep tenants apart with the is_tenant index alone")
+        return engine
 
 
 def check_tenant(tenant: Any, settings: Settings) -> str:
@@ -101,6 +118,8 @@ def check_tenant(tenant: Any, settings: Settings) -> str:
             or any(ord(c) < 32 or ord(c) == 127 for c in tenant):
         raise ConfigurationError(f"tenant {tenant!r} is not allowed: use a non-empty string of at "
                                  "most 256 characters without control characters")
+    if settings.tenant_shards and tenant == SHARED_SHARD:
+        raise ConfigurationError(f"tenant {tenant!r} is the name of the shared shard; use another name")
     return tenant
 
 

@@ -3,7 +3,15 @@
 No real Qdrant server is needed: ``QdrantClient(url=fake.url)`` and ``AsyncQdrantClient(url=fake.url)``
 both talk plain HTTP/JSON (httpx), so a ``ThreadingHTTPServer`` serving the few endpoints the
 store uses is enough. It is a fake, not a simulator: queries ignore vectors and filters and return
-stored points in insertion order with score 1.0.
+stored points in insertion order with score 1.0. Filters are honoured only where they name ids
+(`has_id`), vectors (`has_vector`) or a payload value (`match.value` / `match.any`); a condition
+of another kind passes every point.
+
+Custom sharding (a collection made with ``sharding_method: custom``) is kept like a server
+keeps it: shard keys are created (``initial_state: Partial`` until a ``replicate_points``
+fills them), every point sits in one shard, writes must name a shard key, and a request with
+``{"target", "fallback"}`` goes to the target once it is active, else to the fallback.
+``bodies`` holds each request's (method, path, JSON body).
 
     with FakeQdrant() as fake:
         fake.fail("/points", times=2, kind="503")    # next 2 matching requests get HTTP 503
@@ -53,6 +61,8 @@ class FakeQdrant:
         self.retry_after: str | None = None  # if set, sent as Retry-After with injected 429s
         self.url = ""
         self.requests: list[tuple[str, str]] = []
+        self.bodies: list[tuple[str, str, dict]] = []
+        self.shards: dict[str, dict[str, str]] = {}  # collection -> shard key -> "active"/"partial"
         self.injected = 0  # faults served so far
         self.api_keys: list[str] = []  # the api-key header of each request that carried one
         self.points: dict[str, dict[str, dict]] = {}
@@ -145,6 +155,7 @@ class FakeQdrant:
         try:
             body = json.loads(raw) if raw else {}
             with self._lock:  # one request at a time mutates/reads the stores; they are tiny
+                self.bodies.append((h.command, path, body))
                 status, result = self._route(h.command, path, body)
         except Exception as e:  # a bug or odd request: answer like Qdrant does, don't hang the client
             status, result = 400, {"status": {"error": f"Bad request: {e!r}"}, "time": 0.0}
@@ -182,10 +193,18 @@ class FakeQdrant:
             if name in self.collections:
                 return 409, {"status": {"error": f"Wrong input: Collection `{name}` already exists!"}}
             self.collections[name], self.points[name] = body, {}
+            if body.get("sharding_method") == "custom":
+                self.shards[name] = {}
             return 200, self._ok(True)
         if name not in self.collections:
             return self._not_found(f"Collection `{name}` doesn't exist!")
-        pts = self.points[name]
+        if rest in ("/shards", "/cluster"):
+            return self._sharding(method, name, rest, body)
+        try:
+            shard = self._shard(name, body, write=method == "PUT" and rest == "/points")
+        except LookupError as e:
+            return 400, {"status": {"error": f"Bad request: {e}"}, "time": 0.0}
+        pts = {k: p for k, p in self.points[name].items() if shard is None or p.get("shard") == shard}
         if (method, rest) == ("GET", ""):
             return 200, self._ok(self._collection_info(name))
         if (method, rest) == ("PATCH", ""):  # update_collection: only metadata is kept
@@ -194,28 +213,30 @@ class FakeQdrant:
             return 200, self._ok(True)
         if (method, rest) == ("DELETE", ""):
             del self.collections[name], self.points[name]
+            self.shards.pop(name, None)
             return 200, self._ok(True)
         if (method, rest) == ("PUT", "/index"):
             return 200, self._update()
         if (method, rest) == ("PUT", "/points"):
             for p in body.get("points", []):
-                pts[str(p["id"])] = {"vector": p.get("vector"), "payload": p.get("payload")}
+                self.points[name][str(p["id"])] = {"vector": p.get("vector"), "payload": p.get("payload"),
+                                                   "shard": shard}
             return 200, self._update()
         if (method, rest) == ("POST", "/points"):  # retrieve by ids
             found = [str(i) for i in body.get("ids", []) if str(i) in pts]
             return 200, self._ok([self._record(pts, k, body, True) for k in found])
         if (method, rest) == ("POST", "/points/delete"):
             ids = body.get("points")
-            if ids is None:  # filter selector: only has_id conditions are understood
-                flt = body.get("filter") or {}
-                conds = (flt.get("must") or []) + (flt.get("should") or [])
-                ids = [i for c in conds if isinstance(c, dict) for i in c.get("has_id", [])]
+            if ids is None:
+                ids = [k for k, p in pts.items() if self._matches(k, p, body.get("filter"))]
             for i in ids:
-                pts.pop(str(i), None)
+                if str(i) in pts:
+                    del self.points[name][str(i)]
             return 200, self._update()
         if (method, rest) == ("POST", "/points/count"):
-            return 200, self._ok({"count": sum(self._has_vectors(p, body.get("filter")) for p in pts.values())})
+            return 200, self._ok({"count": sum(self._matches(k, p, body.get("filter")) for k, p in pts.items())})
         if (method, rest) == ("POST", "/points/scroll"):
+            pts = {k: p for k, p in pts.items() if self._matches(k, p, body.get("filter"))}
             keys, limit = list(pts), body.get("limit") or 10
             start = keys.index(str(body["offset"])) if body.get("offset") is not None else 0
             page = keys[start:start + limit]
@@ -225,16 +246,78 @@ class FakeQdrant:
         if (method, rest) == ("POST", "/points/query"):
             return 200, self._ok(self._query(pts, body))
         if (method, rest) == ("POST", "/points/query/batch"):
-            return 200, self._ok([self._query(pts, q) for q in body.get("searches", [])])
+            found = []
+            for q in body.get("searches", []):
+                shard = self._shard(name, q, write=False)
+                found.append(self._query({k: p for k, p in self.points[name].items()
+                                          if shard is None or p.get("shard") == shard}, q))
+            return 200, self._ok(found)
         return self._not_found(path)
 
-    @staticmethod
-    def _has_vectors(point: dict, flt: dict | None) -> bool:
-        """has_vector conditions (must / must_not) are the only filters counted."""
-        names = set(point.get("vector") or {})
-        must = [c["has_vector"] for c in (flt or {}).get("must") or [] if "has_vector" in c]
-        must_not = [c["has_vector"] for c in (flt or {}).get("must_not") or [] if "has_vector" in c]
-        return all(n in names for n in must) and not any(n in names for n in must_not)
+    # -- custom sharding ------------------------------------------------------------------
+    def _shard(self, name: str, body: dict, write: bool) -> str | None:
+        """The shard key a request goes to (None: every shard, or not sharded)."""
+        keys, sel = self.shards.get(name), body.get("shard_key")
+        if keys is None:
+            if sel is not None:
+                raise LookupError("shard_key given for a collection without custom sharding")
+            return None
+        if sel is None:
+            if write:
+                raise LookupError("Shard key not specified: custom sharding needs one on writes")
+            return None
+        if isinstance(sel, dict):
+            sel = sel["target"] if keys.get(sel["target"]) == "active" else sel["fallback"]
+        if sel not in keys:
+            raise LookupError(f"Shard key {sel!r} not found")
+        return sel
+
+    def _sharding(self, method: str, name: str, rest: str, body: dict):
+        keys = self.shards.get(name)
+        if keys is None:
+            return 400, {"status": {"error": "Bad request: collection has no custom sharding"}, "time": 0.0}
+        if (method, rest) == ("GET", "/shards"):
+            return 200, self._ok({"shard_keys": [{"key": k} for k in keys]})
+        if (method, rest) == ("PUT", "/shards"):
+            key = body["shard_key"]
+            if key in keys:
+                return 400, {"status": {"error": f"Bad request: Shard key {key} already exists"}, "time": 0.0}
+            keys[key] = "partial" if body.get("initial_state") == "Partial" else "active"
+            return 200, self._ok(True)
+        move = body.get("replicate_points") if (method, rest) == ("POST", "/cluster") else None
+        if move is None:
+            return self._not_found(rest)
+        source, target = move["from_shard_key"], move["to_shard_key"]
+        for k, p in list(self.points[name].items()):  # the transfer, done at once: a copy each
+            if p.get("shard") == source and self._matches(k, p, move.get("filter")):
+                self.points[name][f"{k}@{target}"] = {**p, "shard": target, "copy_of": k}
+        keys[target] = "active"
+        return 200, self._ok(True)
+
+    @classmethod
+    def _matches(cls, key: str, point: dict, flt: dict | None) -> bool:
+        if not flt:
+            return True
+        conds = lambda part: [c for c in flt.get(part) or [] if isinstance(c, dict)]  # noqa: E731
+        return all(cls._holds(key, point, c) for c in conds("must")) \
+            and not any(cls._holds(key, point, c) for c in conds("must_not")) \
+            and (not conds("should") or any(cls._holds(key, point, c) for c in conds("should")))
+
+    @classmethod
+    def _holds(cls, key: str, point: dict, c: dict) -> bool:
+        if "has_id" in c:
+            return point.get("copy_of", key) in {str(i) for i in c["has_id"]}
+        if "has_vector" in c:
+            return c["has_vector"] in (point.get("vector") or {})
+        if "must" in c or "should" in c or "must_not" in c:
+            return cls._matches(key, point, c)
+        if "key" in c and isinstance(c.get("match"), dict) and set(c["match"]) & {"value", "any"}:
+            value: object = point.get("payload") or {}
+            for part in c["key"].split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            match = c["match"]
+            return value == match["value"] if "value" in match else value in match["any"]
+        return True
 
     def _query(self, pts: dict, body: dict) -> dict:
         keys = list(pts)[body.get("offset") or 0:][: body.get("limit") or 10]
@@ -243,7 +326,7 @@ class FakeQdrant:
 
     def _record(self, pts: dict, key: str, body: dict, payload_default: bool) -> dict:
         p = pts[key]
-        return {"id": self._id(key),
+        return {"id": self._id(p.get("copy_of", key)),
                 "payload": p["payload"] if body.get("with_payload", payload_default) else None,
                 "vector": p["vector"] if body.get("with_vector") else None}
 

@@ -12,14 +12,22 @@ from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema, VectorField
 from ..qdrant.signature import KEY as SIGNATURE_KEY
-from .requests import (ChangeVectors, Count, Create, Delete, Drop, Found, IndexPayload, Query,
-                       QueryBatch, ScrollPage, SetSignature, Write)
+from .requests import (ChangeVectors, Count, Create, CreateShardKey, Delete, Drop, Found, IndexPayload,
+                       MoveTenant, Query, QueryBatch, Request, ScrollPage, SetSignature, ShardKeys, Write)
 
 Op = tuple[str, dict[str, Any], Callable[[Any], Any]]
 
 
 def _ignore(_: Any) -> None:
     return None
+
+
+def _shard(request: Request) -> Any:
+    """The shard key selector of a routed request: the tenant's key, else the shared one."""
+    route = request.shard
+    if route is None or route.fallback is None:
+        return route and route.target
+    return models.ShardKeyWithFallback(target=route.target, fallback=route.fallback)
 
 
 def _set_signature(collection: str, request: SetSignature) -> Op:
@@ -45,8 +53,10 @@ def _create(collection: str, request: Create) -> Op:
     if "" in dense:  # the unnamed default vector (langchain-qdrant's layout) stands alone
         dense = dense[""]
     metadata = {SIGNATURE_KEY: dict(schema.signature)} if schema.signature is not None else None
+    sharding = models.ShardingMethod.CUSTOM if request.sharded else None
     return "create_collection", {"collection_name": collection, "vectors_config": dense,
-                                 "sparse_vectors_config": sparse, "metadata": metadata}, _ignore
+                                 "sparse_vectors_config": sparse, "metadata": metadata,
+                                 "sharding_method": sharding}, _ignore
 
 
 def _schema_of(info: models.CollectionInfo) -> Schema:
@@ -72,10 +82,11 @@ def _vector(value: Any) -> Any:
 
 def _write(collection: str, request: Write) -> Op:
     if request.merge:
-        return _update_vectors(collection, request.points)
+        return _update_vectors(collection, request.points, _shard(request))
     structs = [models.PointStruct(id=p.id, vector={n: _vector(v) for n, v in p.vectors.items()},
                                   payload=p.payload) for p in request.points]
-    return "upsert", {"collection_name": collection, "points": structs, "wait": True}, _ignore
+    return "upsert", {"collection_name": collection, "points": structs, "wait": True,
+                      "shard_key_selector": _shard(request)}, _ignore
 
 
 def _change_vectors(collection: str, request: ChangeVectors) -> Op:
@@ -94,12 +105,12 @@ def _change_vectors(collection: str, request: ChangeVectors) -> Op:
                                   "vector_name_config": config}, _ignore
 
 
-def _update_vectors(collection: str, points: Sequence[Point]) -> Op:
+def _update_vectors(collection: str, points: Sequence[Point], shard: Any) -> Op:
     ops: list[Any] = [models.UpdateVectorsOperation(update_vectors=models.UpdateVectors(points=[
         models.PointVectors(id=p.id, vector={n: _vector(v) for n, v in p.vectors.items()})
-        for p in points]))]
-    ops += [models.SetPayloadOperation(set_payload=models.SetPayload(payload=p.payload, points=[p.id]))
-            for p in points if p.payload]
+        for p in points], shard_key=shard))]
+    ops += [models.SetPayloadOperation(set_payload=models.SetPayload(
+        payload=p.payload, points=[p.id], shard_key=shard)) for p in points if p.payload]
     return "batch_update_points", {"collection_name": collection, "update_operations": ops,
                                    "wait": True}, _ignore
 
@@ -128,14 +139,15 @@ def _prefetch(stage: Stage, filter: models.Filter | None) -> models.Prefetch:
     return models.Prefetch(filter=filter, **_stage(stage, filter))
 
 
-def _request(plan: QueryPlan) -> dict[str, Any]:
-    return {**_stage(plan.root, plan.filter), "limit": plan.limit,
+def _request(plan: QueryPlan, shard: Any) -> dict[str, Any]:
+    return {**_stage(plan.root, plan.filter), "limit": plan.limit, "shard_key": shard,
             "score_threshold": plan.score_threshold, "with_payload": True, "with_vector": False}
 
 
 def _top(kwargs: dict[str, Any]) -> dict[str, Any]:
     """query_points' own names for the top stage's keywords."""
     kwargs["with_vectors"] = kwargs.pop("with_vector")
+    kwargs["shard_key_selector"] = kwargs.pop("shard_key")
     if "params" in kwargs:
         kwargs["search_params"] = kwargs.pop("params")
     return kwargs
@@ -150,14 +162,14 @@ def _query(collection: str, request: Query) -> Op:
     if request.group_by is not None:
         return "query_points_groups", {"collection_name": collection, "query_filter": plan.filter,
                                        "group_by": request.group_by, "group_size": request.group_size,
-                                       **_top(_request(plan))}, \
+                                       **_top(_request(plan, _shard(request)))}, \
             lambda r: [f for g in r.groups for f in _found(g.hits)]
     return "query_points", {"collection_name": collection, "query_filter": plan.filter,
-                            **_top(_request(plan))}, lambda r: _found(r.points)
+                            **_top(_request(plan, _shard(request)))}, lambda r: _found(r.points)
 
 
 def _query_batch(collection: str, request: QueryBatch) -> Op:
-    requests = [models.QueryRequest(filter=p.filter, **_request(p)) for p in request.plans]
+    requests = [models.QueryRequest(filter=p.filter, **_request(p, _shard(request))) for p in request.plans]
     return "query_batch_points", {"collection_name": collection, "requests": requests}, \
         lambda rs: [_found(r.points) for r in rs]
 
@@ -165,17 +177,18 @@ def _query_batch(collection: str, request: QueryBatch) -> Op:
 def _scroll_page(collection: str, request: ScrollPage) -> Op:
     return "scroll", {"collection_name": collection, "scroll_filter": request.filter,
                       "limit": request.limit, "offset": request.offset, "with_payload": True,
-                      "with_vectors": False}, \
+                      "with_vectors": False, "shard_key_selector": _shard(request)}, \
         lambda r: ([Found(str(p.id), p.payload or {}) for p in r[0]], r[1])
 
 
 def _delete(collection: str, request: Delete) -> Op:
-    return "delete", {"collection_name": collection, "wait": True,
+    return "delete", {"collection_name": collection, "wait": True, "shard_key_selector": _shard(request),
                       "points_selector": models.FilterSelector(filter=request.filter)}, _ignore
 
 
 def _count(collection: str, request: Count) -> Op:
-    return "count", {"collection_name": collection, "count_filter": request.filter, "exact": True}, \
+    return "count", {"collection_name": collection, "count_filter": request.filter, "exact": True,
+                     "shard_key_selector": _shard(request)}, \
         lambda r: int(r.count)
 
 
@@ -184,6 +197,24 @@ def _index_payload(collection: str, request: IndexPayload) -> Op:
         if request.kind == "tenant" else models.PayloadSchemaType(request.kind)
     return "create_payload_index", {"collection_name": collection, "field_name": request.field,
                                     "field_schema": schema, "wait": True}, _ignore
+
+
+def _shard_keys(collection: str, request: ShardKeys) -> Op:
+    return "list_shard_keys", {"collection_name": collection}, \
+        lambda r: [str(k.key) for k in r.shard_keys or ()]
+
+
+def _create_shard_key(collection: str, request: CreateShardKey) -> Op:
+    state = models.ReplicaState.PARTIAL if request.partial else None
+    return "create_shard_key", {"collection_name": collection, "shard_key": request.key,
+                                **({"initial_state": state} if state else {})}, _ignore
+
+
+def _move_tenant(collection: str, request: MoveTenant) -> Op:
+    move = models.ReplicatePoints(filter=request.filter, from_shard_key=request.source,
+                                  to_shard_key=request.target)
+    return "cluster_collection_update", {"collection_name": collection, "cluster_operation":
+                                         models.ReplicatePointsOperation(replicate_points=move)}, _ignore
 
 
 def _drop(collection: str, request: Drop) -> Op:
@@ -201,5 +232,6 @@ def info(collection: str) -> Op:
 COMPILE: dict[type, Callable[[str, Any], Op]] = {
     Create: _create, Drop: _drop, SetSignature: _set_signature, ChangeVectors: _change_vectors,
     IndexPayload: _index_payload, Write: _write, Delete: _delete, Count: _count,
-    ScrollPage: _scroll_page, Query: _query, QueryBatch: _query_batch,
+    ScrollPage: _scroll_page, Query: _query, QueryBatch: _query_batch, ShardKeys: _shard_keys,
+    CreateShardKey: _create_shard_key, MoveTenant: _move_tenant,
 }

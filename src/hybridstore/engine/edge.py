@@ -25,7 +25,7 @@ from ..qdrant.schema import Schema, VectorField
 from .base import Engine
 from .edge_compile import COMPILE, config
 from .folder import EDGE_CONFIG as CONFIG, FolderLock, check_layout, locked_error, written_by
-from .requests import Create, Drop, GetSchema, Request, SetSignature
+from .requests import SERVER_ONLY, Create, Drop, GetSchema, Request, SetSignature
 
 SIGNATURE = "hybridstore.json"  # beside CONFIG: which models made the vectors (edge has no metadata)
 
@@ -53,6 +53,8 @@ class EdgeEngine(Engine):
             handler = self._on_folder.get(type(request))
             if handler is not None:
                 return handler(collection, request)
+            if isinstance(request, SERVER_ONLY):
+                raise ConfigurationError(f"{type(request).__name__}: shard keys are a Qdrant server's")
             name, call = COMPILE[type(request)](request)
             shard = self._open(collection)
             if shard is None:

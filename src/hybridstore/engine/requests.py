@@ -20,11 +20,17 @@ shares live here once: the page size of scrolls (the core pages, engines return 
     Query(plan, group_by, group_size)     list[Found] (with group_by: the best `plan.limit`
                                                   groups, flattened; only where `engine.groups`)
     QueryBatch(plans)                     list[list[Found]]
+    ShardKeys()                           list of the collection's shard keys (custom sharding)
+    CreateShardKey(key, partial=False)    None   (partial: filled by a MoveTenant)
+    MoveTenant(filter, source, target)    None   (the server copies the points in the background)
+
+Any request may carry `shard=Route(...)`: the shard key it is confined to (set by the driver
+for a tenant's view of a collection sharded by tenant; engines without shards never see one).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generator, Sequence
 
 from typing_extensions import dataclass_transform
@@ -45,9 +51,19 @@ class Found:
     score: float = 0.0
 
 
+@dataclass(frozen=True)
+class Route:
+    """A shard key, and the shared one requests go to while the target does not exist."""
+    target: str
+    fallback: str | None = None
+
+
 @dataclass_transform(frozen_default=True)
+@dataclass(frozen=True)
 class Request:
     """Base of the requests: each subclass is a frozen dataclass of its fields."""
+
+    shard: Route | None = field(default=None, kw_only=True)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -96,6 +112,22 @@ class Write(Request):
 
 class Create(Request):
     schema: Schema
+    sharded: bool = False  # custom sharding (shard keys), for tenants
+
+
+class ShardKeys(Request):
+    pass
+
+
+class MoveTenant(Request):
+    filter: models.Filter
+    source: str
+    target: str
+
+
+class CreateShardKey(Request):
+    key: str
+    partial: bool = False
 
 
 class Count(Request):
@@ -112,6 +144,9 @@ class Query(Request):
     plan: QueryPlan
     group_by: str | None = None  # a payload path: the best `plan.limit` groups, flattened
     group_size: int = 1  # (only where the engine `groups`)
+
+
+SERVER_ONLY = (ShardKeys, CreateShardKey, MoveTenant)  # shard keys: a Qdrant server's (custom sharding)
 
 
 def scroll(filter: models.Filter | None, limit: int | None) -> Generator[ScrollPage, Any, list[Found]]:
