@@ -22,7 +22,7 @@ DEMO := $(BIN)/hybridstore --path .demo-index --collection demo
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench,langchain,llama-index,mcp]'
+	$(BIN)/python -m pip install -q -e '.[dev,bench,langchain,llama-index,mcp,int8]'
 	touch $@
 
 install: $(VENV)/.installed

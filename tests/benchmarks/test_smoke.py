@@ -50,3 +50,14 @@ def test_tenants_benchmark_smoke(tmp_path):
     assert set(result["modes"]) == {"hybrid", "dense", "sparse"} and result["tenants"] == 3
     for m in result["modes"].values():
         assert 0.0 <= m["ndcg@10 shared"] <= 1.0 and 0.0 <= m["ndcg@10 separate"] <= 1.0
+
+
+def test_quantized_benchmark_smoke(tmp_path):
+    sys.path.insert(0, str(BENCH))
+    from quantized import main
+
+    result = main(limit=20, max_queries=3, out=tmp_path / "quantized.json")
+    assert [r["quantize"] for r in (result["runs"]["float32"][0], result["runs"]["int8"][0])] == ["float32", "int8"]
+    assert result["ratios (int8 / float32)"]["ingest_docs_per_s"] > 0
+    assert set(result["quality difference (int8 - float32)"]) == {
+        f"{m} {k}" for m in ("hybrid", "dense") for k in ("ndcg@10", "recall@100")}

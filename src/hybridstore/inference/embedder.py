@@ -112,13 +112,14 @@ class Embedder:
         return inner.tokenizer
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "path": self.spec.path,
-                "modifier": self.modifier}
+        out = {"name": self.name, "kind": self.kind, "path": self.spec.path, "modifier": self.modifier}
+        return {**out, "quantize": self.spec.options["quantize"]} if self.spec.options.get("quantize") else out
 
     def signature(self) -> dict[str, Any]:
         """What makes this model's vectors (loads the model): stored with the collection."""
         folder, files = model_files(getattr(self.model, "model", None))
         return {"source": "fastembed", "kind": self.kind, "model": self.name, "dim": self.dim,
                 "modifier": self.modifier,
-                "options": vector_options(self.spec.load_options()),
+                "options": vector_options({**self.spec.load_options(),
+                                           **{k: v for k, v in self.spec.options.items() if k == "quantize"}}),
                 "fingerprint": fingerprint(folder, files) if files else None}

@@ -7,6 +7,7 @@ import functools
 import os
 import socket
 import threading
+from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from fastembed import LateInteractionTextEmbedding, SparseTextEmbedding, TextEmb
 from loguru import logger  # fastembed's logger
 
 from ..errors import ModelNotFoundError, ProviderNotAvailableError
+from .quantize import quantized
 from .specs import ModelSpec
 
 CLASSES = {
@@ -24,7 +26,7 @@ CLASSES = {
 }
 
 _cache: dict[tuple, Any] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # an int8 model loads its source inside
 
 
 def load(spec: ModelSpec, hub: bool = True) -> Any:
@@ -57,12 +59,24 @@ def _construct(spec: ModelSpec, hub: bool) -> Any:
     options = spec.load_options()
     _check_providers(spec, options)
     cls = CLASSES[spec.kind]
-    if spec.path is not None:
+    if spec.options.get("quantize"):
+        model = cls(spec.name, specific_model_path=str(_int8_folder(spec, cls, hub)), **options)
+    elif spec.path is not None:
         model = cls(spec.name, specific_model_path=spec.path, **options)
     else:
         model = _from_hub(cls, spec, options, hub)
     _check_session(spec, model, options)
     return model
+
+
+def _int8_folder(spec: ModelSpec, cls: type, hub: bool) -> Any:
+    """The cached int8 copy of the spec's model folder (a hub model: of fastembed's cache)."""
+    known = next((d for d in cls._list_supported_models() if d.model.lower() == spec.name.lower()), None)
+    if spec.path is not None and known is not None:
+        return quantized(Path(spec.path), known.model_file, spec.name)
+    source = ModelSpec(spec.name, spec.kind, spec.path, {k: v for k, v in spec.options.items() if k != "quantize"})
+    inner = load(source, hub).model  # where fastembed keeps it, and its graph's file name
+    return quantized(Path(inner._model_dir), inner.model_description.model_file, spec.name)
 
 
 def _from_hub(cls: type, spec: ModelSpec, options: dict[str, Any], hub: bool) -> Any:

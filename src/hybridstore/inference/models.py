@@ -120,8 +120,8 @@ class Models:
 
     def signature(self) -> str:
         """Which models make the vectors: part of every record's content hash."""
-        return json.dumps({k: [d["name"], d.get("modifier")] for k, d in self.describe().items()},
-                          sort_keys=True)
+        return json.dumps({k: [d["name"], d.get("modifier"), *([d["quantize"]] if d.get("quantize") else [])]
+                           for k, d in self.describe().items()}, sort_keys=True)
 
     def with_dense(self, dense: Any) -> "Models":
         """These models with another dense model (a caller's embeddings), the rest kept."""
@@ -162,7 +162,8 @@ class Models:
         if entry is not None and entry.kind != kind:
             raise ConfigurationError(f"{spec.name!r} is a {entry.kind} model in the pack, not {kind}")
         if spec.path is None and entry is not None:
-            spec = ModelSpec(entry.name, kind, str(entry.folder), spec.options)
+            options = {"quantize": entry.quantize, **spec.options} if entry.quantize else spec.options
+            spec = ModelSpec(entry.name, kind, str(entry.folder), options)
         if spec.path is None:
             self._check_known(spec)
         elif not Path(spec.path).is_dir():

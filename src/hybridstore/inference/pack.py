@@ -20,6 +20,7 @@ class PackEntry:
     folder: Path
     dim: int | None = None
     modifier: str | None = None
+    quantize: str | None = None  # "int8": the pack asks for its int8 copy (never made in place)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def _entry(root: Path, name: str, raw: dict) -> PackEntry:
     folder = root / raw["folder"]
     if not folder.is_dir():
         raise ValueError(f"model {name!r}: folder {folder} does not exist")
-    return PackEntry(name, raw["kind"], folder, raw.get("dim"), raw.get("modifier"))
+    return PackEntry(name, raw["kind"], folder, raw.get("dim"), raw.get("modifier"), raw.get("quantize"))
 
 
 def pack_from_env() -> Pack | None:

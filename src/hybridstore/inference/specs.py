@@ -12,7 +12,7 @@ KINDS = ("dense", "sparse", "late_interaction")
 # Options consumed at embed time; everything else goes to the fastembed constructor.
 EMBED_OPTIONS = frozenset({"batch_size", "parallel", "padding_aware", "max_batch_tokens"})
 # Options hybridstore reads itself and never passes on.
-OWN_OPTIONS = frozenset({"modifier"}) | EMBED_OPTIONS
+OWN_OPTIONS = frozenset({"modifier", "quantize"}) | EMBED_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,9 @@ class ModelSpec:
     """A model to load: fastembed `name`, its `kind`, an optional local `path`.
 
     `options`: `batch_size`, `parallel`, `padding_aware`, `max_batch_tokens` (embed time), `threads`,
-    `providers`, `cuda` and any other fastembed constructor argument (load time), and
-    `modifier` ("idf" or None) for sparse models.
+    `providers`, `cuda` and any other fastembed constructor argument (load time),
+    `modifier` ("idf" or None) for sparse models, and `quantize` ("int8": run an int8 copy of
+    a dense or late-interaction model, made once and cached; see `inference.quantize`).
     """
 
     name: str
@@ -37,13 +38,17 @@ class ModelSpec:
                 f"ModelSpec.kind {self.kind!r} is unknown; use one of {', '.join(KINDS)}"
             )
         object.__setattr__(self, "options", dict(self.options))
+        if self.options.get("quantize") is not None:
+            from .quantize import check
+
+            check(self.kind, self.name, self.options["quantize"])
 
     def load_options(self) -> dict[str, Any]:
         return {k: v for k, v in self.options.items() if k not in OWN_OPTIONS}
 
     def cache_key(self) -> tuple:
         opts = tuple(sorted((k, repr(v)) for k, v in self.load_options().items()))
-        return (self.kind, self.name, self.path, opts)
+        return (self.kind, self.name, self.path, opts, self.options.get("quantize"))
 
     def with_defaults(self, defaults: Mapping[str, Any]) -> "ModelSpec":
         """Fill options the spec does not set from index-wide defaults."""
