@@ -39,7 +39,7 @@ class Collection:
         self.unsigned: list[str] = []  # vectors whose models the collection has no record of
         self.lacking: dict[str, int] = {}  # points without each vector, as last counted
         self.written = 0  # points written since the last optimize, by this index
-        self.stats = {"embedded": 0, "unchanged": 0}
+        self.stats = {"embedded": 0, "unchanged": 0, "payload_only": 0}
         sharded = settings.tenant_shards is not None and tenant is not None
         self.route = Route(tenant, SHARED_SHARD) if sharded else None  # see driver.route
         self.shard_pending = settings.tenant_shards == "dedicated" and tenant is not None

@@ -75,8 +75,9 @@ class HybridIndex(ClosesIndex, Tenancy):
 
         A list is checked whole before anything is written; any other iterable streams in
         checked chunks of 256, in bounded memory. ``dense``: your own dense vectors, one per
-        record. ``skip_unchanged``: records whose stored content hash (text, metadata, doc_id,
-        extras, models) is unchanged are not embedded again (see `stats`). ``progress(n)``
+        record. ``skip_unchanged``: records stored as they are are left alone, and those whose
+        text (and models, and dense vector) is as stored only get their new metadata, without
+        an embedding (see `stats`). ``progress(n)``
         after each chunk. Every vector of the collection is filled, or nothing is written.
         """
         return self._drive(ingest.add(self._col, records, dense, progress, skip_unchanged))

@@ -1,5 +1,5 @@
-"""Ingest: records checked, cut into chunks, hashed (unchanged ones skipped), embedded into
-points and written, the embedding of one chunk overlapping the write of the last; and delete.
+"""Ingest: records checked, cut into chunks, hashed (unchanged ones skipped; those whose text is
+unchanged get their new payload without an embedding), embedded into points and written, the embedding of one chunk overlapping the write of the last; and delete.
 Steps for `driver` (one code path for `add` and `aadd`)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 from . import collection, rules
 from .collection import Collection
 from .driver import Ensure, Start, Steps, Wait, Work
-from .engine.requests import Delete, Found, Write, scroll
+from .engine.requests import Delete, Found, SetPayloads, Write, scroll
 from .errors import EngineError, InvalidInputError, StorageLockedError, WriteError
 from .qdrant import filters, payload
 from .records import Record
@@ -25,7 +25,7 @@ REQUEST_NUMBERS = 4_000_000  # vector numbers per engine write (a ColBERT docume
 def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
         progress: Callable[[int], None] | None, skip_unchanged: bool) -> Steps:
     batches, size = _batches(_stamped(col, records), dense)
-    stats, ids, done = {"embedded": 0, "unchanged": 0}, [], set()
+    stats, ids, done = {"embedded": 0, "unchanged": 0, "payload_only": 0}, [], set()
     pending = None
     try:
         for chunk, vecs in batches:
@@ -37,7 +37,11 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
             hashes = content_hashes(col, chunk, vecs)
             stored = (yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])),
                                         len(chunk))) if skip_unchanged else []
-            points = yield Work(_points, col, *_changed(col, chunk, vecs, hashes, stored, stats, done))
+            embed, relabel = _changed(col, chunk, vecs, hashes, stored, stats, done)
+            if relabel:  # only what the vectors do not depend on changed: no embedding
+                yield SetPayloads(relabel)
+                done.update(p.id for p in relabel)
+            points = yield Work(_points, col, *embed)
             if pending is not None:
                 yield Wait(pending)
             pending = yield _write(col, points, done)
@@ -79,11 +83,16 @@ def point_ids(col: Collection, ids: Any) -> list[str]:
     return [col.pid(i) for i in ids]
 
 
-def content_hashes(col: Collection, records: list[Record], dense: Any = None) -> list[str]:
-    """Each record's content hash under these models (what decides its vectors)."""
-    signature = col.models.signature()
-    return [payload.content_hash(r, signature, dense[i] if dense is not None else None)
-            for i, r in enumerate(records)]
+def content_hashes(col: Collection, records: list[Record], dense: Any = None) -> list[dict[str, str]]:
+    """Each record's hashes under these models, as payload keys: of everything stored, and
+    of what its vectors depend on (text, models, caller vectors)."""
+    signature, layout = col.models.signature(), col.layout
+    out = []
+    for i, r in enumerate(records):
+        own = dense[i] if dense is not None else None
+        out.append({layout.hash_key: payload.content_hash(r, signature, own),
+                    layout.vector_hash_key: payload.vector_hash(r, signature, own)})
+    return out
 
 
 def _write(col: Collection, points: list[payload.Point], done: set[str]) -> Start:
@@ -173,21 +182,32 @@ def _check_writes(col: Collection, dense: Any) -> None:
     rules.unfilled(col.name, col.schema, produced)
 
 
-def _changed(col: Collection, records: list[Record], dense: Any, hashes: list[str],
-             stored: list[Found], stats: dict[str, int], done: set[str]) -> tuple[list[Record], Any, list[str]]:
-    """Leave out records whose stored content hash is the one they would get now."""
-    was = {f.id: f.payload.get(col.layout.hash_key) for f in stored}
-    unchanged = {col.pid(r.id) for i, r in enumerate(records) if was.get(col.pid(r.id)) == hashes[i]}
-    keep = [i for i, r in enumerate(records) if col.pid(r.id) not in unchanged]
-    done.update(unchanged)  # already stored as they are
+def _changed(col: Collection, records: list[Record], dense: Any, hashes: list[dict[str, str]],
+             stored: list[Found], stats: dict[str, int], done: set[str]) -> tuple[tuple, list[payload.Point]]:
+    """Records to embed (and write), and the new payloads of those whose vectors stay as
+    stored; records stored as they are now are left out."""
+    was = {f.id: f.payload for f in stored}
+    same, vectors = col.layout.hash_key, col.layout.vector_hash_key
+    keep, relabel, unchanged = [], [], 0
+    for i, r in enumerate(records):
+        old, pid = was.get(col.pid(r.id)) or {}, col.pid(r.id)
+        if old.get(same) is not None and old.get(same) == hashes[i][same]:
+            unchanged += 1
+            done.add(pid)  # already stored as it is
+        elif old.get(vectors) is not None and old.get(vectors) == hashes[i][vectors]:
+            relabel.append(payload.Point(pid, {}, {**col.layout.to_payload(r), **hashes[i]}))
+        else:
+            keep.append(i)
     stats["embedded"] += len(keep)
-    stats["unchanged"] += len(records) - len(keep)
-    return ([records[i] for i in keep], [dense[i] for i in keep] if dense is not None else None,
-            [hashes[i] for i in keep])
+    stats["unchanged"] += unchanged
+    stats["payload_only"] += len(relabel)
+    embed = ([records[i] for i in keep], [dense[i] for i in keep] if dense is not None else None,
+             [hashes[i] for i in keep])
+    return embed, relabel
 
 
 def _points(col: Collection, records: list[Record], dense: Any,
-            hashes: list[str] | None = None) -> list[payload.Point]:
+            hashes: list[dict[str, str]] | None = None) -> list[payload.Point]:
     """Embed with every model; caller dense vectors win, None entries get the model's."""
     if not records:
         return []

@@ -99,6 +99,5 @@ class Refill:
         vectors = col.models.embed_documents([r.text for r in records], [kind])[kind]
         hashes = content_hashes(col, records)  # the models changed: so does the content hash
         self.filled += len(records)
-        return [payload.Point(f.id, {self.field.name: payload.plain_vector(kind, v)},
-                              {col.layout.hash_key: h})
+        return [payload.Point(f.id, {self.field.name: payload.plain_vector(kind, v)}, h)
                 for f, v, h in zip(fresh, vectors, hashes, strict=True)]

@@ -162,7 +162,7 @@ def test_progress_moves_with_each_embedding_batch(tmp_path):
         index.add = lambda part, **kw: sizes.append(len(part)) or add(part, **kw)
         stats = write(index, records)
         assert sum(sizes) == 100 and max(sizes) <= 32 and len(sizes) >= 4
-        assert stats == {"embedded": 100, "unchanged": 0} and index.count() == 100
+        assert stats == {"embedded": 100, "unchanged": 0, "payload_only": 0} and index.count() == 100
 
 
 def test_missing_paths_are_an_error_before_anything_is_read(tmp_path, docs, capsys):

@@ -71,7 +71,7 @@ def test_options_the_framework_passes_along_are_accepted(setup):
     store, _ = setup
     store.add_documents(docs(), ids=["a", "b", "c"], batch_size=2)  # batch_size: ignored
     store.add_documents(docs(), ids=["a", "b", "c"])
-    assert store.index.count() == 3 and store.index.stats == {"embedded": 0, "unchanged": 3}
+    assert store.index.count() == 3 and store.index.stats == {"embedded": 0, "unchanged": 3, "payload_only": 0}
     from hybridstore import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="unknown options \\['colour'\\].*ignores batch_size"):

@@ -32,7 +32,7 @@ def test_nodes_without_embeddings_are_embedded_by_the_store_only_when_changed(tm
     store = HybridVectorStore("plain", Models(), path=str(tmp_path))
     nodes = [TextNode(id_=f"n{i}", text=f"note number {i} about rivers") for i in range(4)]
     store.add(nodes)
-    assert store.index.stats == {"embedded": 4, "unchanged": 0}
+    assert store.index.stats == {"embedded": 4, "unchanged": 0, "payload_only": 0}
     nodes[0] = TextNode(id_="n0", text="a changed note about mountains")
     store.add(nodes)
-    assert store.index.stats == {"embedded": 1, "unchanged": 3}
+    assert store.index.stats == {"embedded": 1, "unchanged": 3, "payload_only": 0}

@@ -40,7 +40,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         took = time.perf_counter() - start
         print(f"indexed {len(records)} records from {len(inputs.files)} files in {took:.1f}s "
               f"({len(records) / max(took, 1e-9):.1f}/s): {stats['embedded']} embedded, "
-              f"{stats['unchanged']} unchanged; {removed} stale removed; collection "
+              f"{stats['unchanged']} unchanged, {stats['payload_only']} with new metadata only; "
+              f"{removed} stale removed; collection "
               f"{index.collection!r} now holds {index.count()}")
     if inputs.ignored:
         print(f"({inputs.ignored} files of other types in the folders were left alone)", file=sys.stderr)
@@ -55,7 +56,7 @@ def write(index: Any, records: list) -> dict[str, int]:
 
     parts = index.models.batches([r.text for r in records]) if records else []
     random.Random(0).shuffle(parts)
-    stats = {"embedded": 0, "unchanged": 0}
+    stats = {"embedded": 0, "unchanged": 0, "payload_only": 0}
     with tqdm(total=len(records), unit="rec", desc="ingest", file=sys.stderr, disable=None,
               dynamic_ncols=True) as bar:
         for part in parts:

@@ -13,7 +13,8 @@ from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema, VectorField
 from ..qdrant.signature import KEY as SIGNATURE_KEY
 from .requests import (ChangeVectors, Count, Create, CreateShardKey, Delete, Drop, Found, IndexPayload,
-                       MoveTenant, Query, QueryBatch, Request, ScrollPage, SetSignature, ShardKeys, Write)
+                       MoveTenant, Query, QueryBatch, Request, ScrollPage, SetPayloads, SetSignature, ShardKeys,
+                       Write)
 
 Op = tuple[str, dict[str, Any], Callable[[Any], Any]]
 
@@ -87,6 +88,13 @@ def _write(collection: str, request: Write) -> Op:
                                   payload=p.payload) for p in request.points]
     return "upsert", {"collection_name": collection, "points": structs, "wait": True,
                       "shard_key_selector": _shard(request)}, _ignore
+
+
+def _set_payloads(collection: str, request: SetPayloads) -> Op:
+    ops = [models.OverwritePayloadOperation(overwrite_payload=models.SetPayload(
+        payload=p.payload, points=[p.id], shard_key=_shard(request))) for p in request.points]
+    return "batch_update_points", {"collection_name": collection, "update_operations": ops,
+                                   "wait": True}, _ignore
 
 
 def _change_vectors(collection: str, request: ChangeVectors) -> Op:
@@ -231,7 +239,8 @@ def info(collection: str) -> Op:
 
 COMPILE: dict[type, Callable[[str, Any], Op]] = {
     Create: _create, Drop: _drop, SetSignature: _set_signature, ChangeVectors: _change_vectors,
-    IndexPayload: _index_payload, Write: _write, Delete: _delete, Count: _count,
+    IndexPayload: _index_payload, Write: _write, SetPayloads: _set_payloads, Delete: _delete,
+    Count: _count,
     ScrollPage: _scroll_page, Query: _query, QueryBatch: _query_batch, ShardKeys: _shard_keys,
     CreateShardKey: _create_shard_key, MoveTenant: _move_tenant,
 }

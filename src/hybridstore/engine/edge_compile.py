@@ -15,7 +15,7 @@ from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema
 from .requests import (ChangeVectors, Count, Delete, Found, IndexPayload, Optimize, Query, QueryBatch,
-                       ScrollPage, Write)
+                       ScrollPage, SetPayloads, Write)
 
 Op = tuple[str, Callable[[Any], Any]]  # (name for errors, call on the shard)
 
@@ -48,6 +48,16 @@ def _write(request: Write) -> Op:
     structs = [edge.Point(p.id, {n: _vector(v) for n, v in p.vectors.items()}, p.payload)
                for p in request.points]
     return "upsert", lambda shard: shard.update(edge.UpdateOperation.upsert_points(structs))
+
+
+def _set_payloads(request: SetPayloads) -> Op:
+    ops = [edge.UpdateOperation.overwrite_payload([p.id], p.payload) for p in request.points]
+
+    def call(shard: Any) -> None:
+        for op in ops:
+            shard.update(op)
+
+    return "overwrite_payload", call
 
 
 def _change_vectors(request: ChangeVectors) -> Op:
@@ -230,7 +240,8 @@ def _index_payload(request: IndexPayload) -> Op:
 
 
 COMPILE: dict[type, Callable[[Any], Op]] = {
-    Write: _write, ChangeVectors: _change_vectors, IndexPayload: _index_payload,
+    Write: _write, SetPayloads: _set_payloads, ChangeVectors: _change_vectors,
+    IndexPayload: _index_payload,
     Optimize: _optimize, Delete: _delete,
     Count: _count, ScrollPage: _scroll_page, Query: _query, QueryBatch: _query_batch,
 }

@@ -14,6 +14,7 @@ shares live here once: the page size of scrolls (the core pages, engines return 
     Optimize()                            None   (engines that index on their own do nothing)
     Write(points, merge=False)            None   (merge: set vectors of existing points, merge
                                                   payload keys; else upsert whole points)
+    SetPayloads(points)                   None   (each point's payload replaced; vectors kept)
     Delete(filter)                        None
     Count(filter)                         int
     ScrollPage(filter, limit, offset)     (list[Found], next offset or None)
@@ -108,6 +109,10 @@ class Delete(Request):
 class Write(Request):
     points: Sequence[Point]
     merge: bool = False  # True: set these vectors of existing points, merge their payload keys
+
+
+class SetPayloads(Request):
+    points: Sequence[Point]  # ids and whole new payloads (their vectors are not read)
 
 
 class Create(Request):

@@ -22,6 +22,7 @@ class CanonicalLayout:
     name = "canonical"
     metadata_prefix = f"{METADATA}."
     hash_key = "hash"  # content hash for incremental indexing
+    vector_hash_key = "vector_hash"  # what the vectors depend on: a change of the rest is payload only
 
     def to_payload(self, record: Record) -> dict[str, Any]:
         payload = {CONTENT: record.text, METADATA: record.metadata, DOC_ID: record.doc_id,
@@ -42,7 +43,8 @@ class LlamaIndexLayout:
     name = "llama_index"
     metadata_prefix = ""
     hash_key = "_hybridstore_hash"
-    RESERVED = ("_node_content", "_node_type", "document_id", "doc_id", "ref_doc_id", hash_key)
+    vector_hash_key = "_hybridstore_vector_hash"
+    RESERVED = ("_node_content", "_node_type", "document_id", "doc_id", "ref_doc_id", hash_key, vector_hash_key)
 
     def to_payload(self, record: Record) -> dict[str, Any]:
         bad = [k for k in record.metadata if k in self.RESERVED]

@@ -58,7 +58,7 @@ def plain_vector(kind: str, vector: Any) -> Any:
 
 def to_points(
     records: Sequence[Record], vectors: Mapping[str, Sequence[Any]], names: Mapping[str, str],
-    layout: Any = CANONICAL, hashes: Sequence[str] | None = None, pid: Any = point_id,
+    layout: Any = CANONICAL, hashes: Sequence[Mapping[str, str]] | None = None, pid: Any = point_id,
 ) -> list[Point]:
     points = [
         Point(pid(r.id),
@@ -66,8 +66,8 @@ def to_points(
               layout.to_payload(r))
         for i, r in enumerate(records)
     ]
-    for point, digest in zip(points, hashes or (), strict=False):
-        point.payload[layout.hash_key] = digest
+    for point, digests in zip(points, hashes or (), strict=False):
+        point.payload.update(digests)
     return points
 
 
@@ -76,6 +76,15 @@ def content_hash(record: Record, signature: str, dense: Any = None) -> str:
     digest = hashlib.sha256(json.dumps(
         [signature, record.text, record.metadata, record.doc_id, record.extras],
         sort_keys=True, ensure_ascii=False).encode())
+    if dense is not None:
+        digest.update(np.asarray(dense, dtype=np.float32).tobytes())
+    return digest.hexdigest()
+
+
+def vector_hash(record: Record, signature: str, dense: Any = None) -> str:
+    """What decides a record's vectors alone: its text, the models, caller dense vectors (a
+    record whose content hash changed but this did not needs a payload update, no embedding)."""
+    digest = hashlib.sha256(json.dumps([signature, record.text], ensure_ascii=False).encode())
     if dense is not None:
         digest.update(np.asarray(dense, dtype=np.float32).tobytes())
     return digest.hexdigest()
