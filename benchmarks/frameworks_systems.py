@@ -228,6 +228,33 @@ class LlamaIndexQdrant:
         return [DOC_OF[n.node.node_id] for n in retriever.retrieve(query)]
 
 
+class LanceDBLlamaIndex:
+    """The embedded peer users pick instead of Qdrant: LanceDB's hybrid search (the same MiniLM
+    vectors + LanceDB's native full-text index, fused by its RRF reranker), through
+    llama-index-vector-stores-lancedb as its users set it up. The full-text index is built at
+    the first hybrid query (the store does it; the warm-up query, outside the timings)."""
+
+    modes = ["hybrid"]
+
+    def __init__(self) -> None:
+        import tempfile
+
+        from lancedb.rerankers import RRFReranker
+        from llama_index.vector_stores.lancedb import LanceDBVectorStore
+
+        self.folder = tempfile.mkdtemp(prefix="lancedb-bench-")
+        self.store = LanceDBVectorStore(uri=self.folder, table_name="bench", query_type="hybrid",
+                                        reranker=RRFReranker())
+        self.embed = _fastembed_llama()
+
+    def ingest(self, ids: list[str], texts: list[str]) -> None:
+        self.index = _llama_index(self.store, self.embed, ids, texts)
+
+    def search(self, mode: str, query: str, k: int) -> list[str]:
+        retriever = self.index.as_retriever(similarity_top_k=k, vector_store_query_mode=mode)
+        return [DOC_OF[n.node.node_id] for n in retriever.retrieve(query)]
+
+
 def _llama_index(store: Any, embed: Any, ids: list[str], texts: list[str]) -> Any:
     from llama_index.core import StorageContext, VectorStoreIndex
     from llama_index.core.schema import TextNode
@@ -257,4 +284,5 @@ SYSTEMS = {
     "langchain-qdrant HYBRID": lambda: LangChainQdrant(hybrid=True),
     "llama-index-qdrant default": lambda: LlamaIndexQdrant(hybrid=False),
     "llama-index-qdrant hybrid": lambda: LlamaIndexQdrant(hybrid=True),
+    "LanceDB hybrid (llama-index)": LanceDBLlamaIndex,
 }

@@ -61,3 +61,14 @@ def test_quantized_benchmark_smoke(tmp_path):
     assert result["ratios (int8 / float32)"]["ingest_docs_per_s"] > 0
     assert set(result["quality difference (int8 - float32)"]) == {
         f"{m} {k}" for m in ("hybrid", "dense") for k in ("ndcg@10", "recall@100")}
+
+
+def test_prefetch_benchmark_smoke(tmp_path):
+    env = {**os.environ, "HYBRIDSTORE_BENCH_CACHE": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, str(BENCH / "prefetch.py"), "--limit", "60", "--max-queries", "5",
+                          "--out", str(tmp_path / "prefetch.json")], cwd=BENCH, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    runs = json.loads((tmp_path / "prefetch.json").read_text())["runs"]
+    assert set(runs) == {f"oversample {o}, k={k}" for o in (1, 2, 4) for k in (10, 100)}
+    assert all(0.0 <= r["ndcg@10"] <= 1.0 and r["p50_ms (sparse query embedding included)"] > 0 for r in runs.values())

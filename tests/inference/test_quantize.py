@@ -86,3 +86,17 @@ def test_a_pack_can_ask_for_int8(cache, tmp_path):
     assert models.dense.signature()["options"] == {"quantize": "int8"}
     opted_out = Models(pack=tmp_path, dense=ModelSpec(MINILM, "dense", options={"quantize": None}))
     assert "quantize" not in opted_out.describe()["dense"]
+
+
+def test_models_and_the_command_line_take_int8_for_every_model_it_applies_to(cache, tmp_path, capsys):
+    from hybridstore.cli import main
+
+    models = Models(quantize="int8", late_interaction=None)
+    assert models.describe()["dense"]["quantize"] == "int8" and "quantize" not in models.describe()["sparse"]
+    (tmp_path / "a.txt").write_text(TEXTS[0])
+    where = ["--path", str(tmp_path / "idx")]
+    assert main([*where, "--int8", "ingest", str(tmp_path / "a.txt")]) == 0
+    assert main([*where, "--int8", "search", "bone density", "-k", "1"]) == 0
+    assert "Vitamin D" in capsys.readouterr().out
+    assert main([*where, "search", "bone density"]) != 0  # float32 may not read int8 vectors
+    assert "quantize" in capsys.readouterr().err

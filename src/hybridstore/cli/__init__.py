@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--late", default=None, help="late-interaction (ColBERT) model name; default: none")
     p.add_argument("--batch-size", type=int, default=None, help="texts per model batch; default: 32")
     p.add_argument("--threads", type=int, default=None, help="onnxruntime threads; default: all cores")
+    p.add_argument("--int8", action="store_true",
+                   help="run int8 copies of the dense and late-interaction models (made once, cached; "
+                        "needs the onnx package); the collection records it")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks")
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 

@@ -14,7 +14,8 @@ def models(args: argparse.Namespace, **extra: Any) -> Any:
 
     late = None if args.late in (None, "none") else args.late
     return Models(pick(args.dense), pick(args.sparse), late, pack=args.pack,
-                  batch_size=args.batch_size, threads=args.threads, **extra)
+                  batch_size=args.batch_size, threads=args.threads,
+                  quantize="int8" if args.int8 else None, **extra)
 
 
 def index(args: argparse.Namespace, chosen: Any = None, **where: Any) -> Any:

@@ -42,7 +42,8 @@ class Models:
     else ``BAAI/bge-small-en-v1.5`` dense and ``Qdrant/bm25`` sparse. Late interaction is
     off unless asked. ``batch_size``, ``parallel``, ``threads``, ``providers`` and
     ``padding_aware`` (sort texts by token length before batching; on by default) apply to
-    every model whose spec does not set them. Nothing loads until first use.
+    every model whose spec does not set them; ``quantize="int8"`` to the dense and
+    late-interaction ones (see docs/benchmarks.md, "int8 models"). Nothing loads until first use.
     """
 
     def __init__(
@@ -57,11 +58,12 @@ class Models:
         threads: int | None = None,
         providers: Sequence[Any] | None = None,
         padding_aware: bool | None = None,
+        quantize: str | None = None,
     ) -> None:
         self.pack = pack if isinstance(pack, Pack) else load_pack(pack) if pack else pack_from_env()
         defaults = {"batch_size": batch_size, "parallel": parallel, "threads": threads,
                     "providers": list(providers) if providers else None,
-                    "padding_aware": padding_aware}
+                    "padding_aware": padding_aware, "quantize": quantize}
         chosen = {"dense": dense, "sparse": sparse, "late_interaction": late_interaction}
         self._embedders: dict[str, Embedder | ExternalDense] = {}
         for kind in KINDS:
@@ -144,7 +146,7 @@ class Models:
         if kind == "dense" and is_external(value):
             return ExternalDense(value)
         spec, entry = self._spec(kind, value)
-        spec = spec.with_defaults(defaults)
+        spec = spec.with_defaults({k: v for k, v in defaults.items() if k != "quantize" or kind != "sparse"})
         return Embedder(spec, self._modifier(spec, entry), hint=self._hint(), hub=self.pack is None)
 
     def _spec(self, kind: str, value: Any) -> tuple[ModelSpec, PackEntry | None]:
