@@ -34,7 +34,7 @@ def test_capabilities_example(tmp_path):
     out = load("langchain_capabilities").main(str(tmp_path))
     assert [d.metadata["source"] for d in out["grouped"]] == ["health.md", "search.md", "history.md"]
     assert [[d.id for d in docs] for docs in out["batch"]] == [["c2"], ["c4"]]
-    assert out["unchanged"] == {"embedded": 0, "unchanged": 6}
+    assert out["unchanged"] == {"embedded": 0, "unchanged": 6, "payload_only": 0}
     assert out["filled"] == {"dense": 0, "sparse": 0, "late": 6}
     assert out["reranked"][0].id == "c2"
 
