@@ -16,46 +16,35 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from procs import alternate, scifact_ingested, subset_parser
+
 HERE = Path(__file__).resolve().parent
-SCIFACT = HERE.parent.parent / "shared" / "datasets" / "scifact"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 MODES = ("hybrid", "dense")
 
 
 def one(quantize: str | None, limit: int | None, max_queries: int | None) -> dict:
     """One model's figures, in this process."""
-    from hybridstore import HybridIndex, ModelSpec, Models, beir
+    from hybridstore import ModelSpec, Models, beir
 
     spec = ModelSpec(MINILM, "dense", options={"quantize": quantize} if quantize else {})
     models = Models(dense=spec)
     start = time.perf_counter()
     models.load()
     load_s = time.perf_counter() - start  # int8: the quantized copy made (or found) and loaded
-    records = list(beir.corpus_records(SCIFACT))
-    qrels = beir.qrels(SCIFACT)
-    queries = {q: t for q, t in beir.queries(SCIFACT).items() if q in qrels}
-    qids = sorted(queries)[:max_queries]
-    if limit is not None:  # the judged documents of the chosen queries, then others
-        judged = {d for q in qids for d in qrels[q]}
-        records = [r for r in records if r.id in judged] + [r for r in records if r.id not in judged][:limit]
-    index = HybridIndex("bench", models)
-    start = time.perf_counter()
-    index.add(records)
-    ingest_s = time.perf_counter() - start
-    rss_ingest = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    index.optimize()
+    got = scifact_ingested(models, limit, max_queries)
+    index, queries, qrels, qids = got["index"], got["queries"], got["qrels"], got["qids"]
+    ingest_s, rss_ingest, n_docs = got["ingest_s"], got["rss_ingest_mb"], got["docs"]
     embed_ms = []
     for q in qids:
         t = time.perf_counter()
         models.dense.embed_query(queries[q])
         embed_ms.append(1000 * (time.perf_counter() - t))
-    result = {"quantize": quantize or "float32", "docs": len(records), "queries": len(qids),
-              "load_s": load_s, "ingest_s": ingest_s, "ingest_docs_per_s": len(records) / ingest_s,
+    result = {"quantize": quantize or "float32", "docs": n_docs, "queries": len(qids),
+              "load_s": load_s, "ingest_s": ingest_s, "ingest_docs_per_s": n_docs / ingest_s,
               "peak_rss_mb_ingest": rss_ingest, "query_embed_p50_ms": statistics.median(embed_ms),
               "modes": {}}
     for mode in MODES:
@@ -79,17 +68,9 @@ def main(limit: int | None = None, max_queries: int | None = None, rounds: int =
     start = time.perf_counter()  # made once, before the timed runs (or found in the cache)
     quantize.quantized(HERE.parent.parent / "shared" / "models" / "all-minilm-l6-v2", "model.onnx", MINILM)
     quantize_s = time.perf_counter() - start
-    runs: dict[str, list[dict]] = {"float32": [], "int8": []}
     args = [*(["--limit", str(limit)] if limit is not None else []),
             *(["--max-queries", str(max_queries)] if max_queries is not None else [])]
-    for _ in range(rounds):
-        for name in runs:
-            proc = subprocess.run([sys.executable, __file__, "--one", name, *args], capture_output=True,
-                                  text=True, cwd=HERE)
-            if proc.returncode:
-                raise SystemExit(f"{name} failed:\n{proc.stderr[-3000:]}")
-            runs[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
-            print(json.dumps(runs[name][-1]), flush=True)
+    runs = alternate(__file__, ["float32", "int8"], args, rounds)
     best = {n: max(r, key=lambda x: x["ingest_docs_per_s"]) for n, r in runs.items()}
     f, q = best["float32"], best["int8"]
     result = {"quantize_s (once, cached after)": quantize_s, "runs": runs, "ratios (int8 / float32)": {
@@ -106,10 +87,7 @@ def main(limit: int | None = None, max_queries: int | None = None, rounds: int =
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--limit", type=int, default=None, help="unjudged documents beside the judged ones")
-    p.add_argument("--max-queries", type=int, default=None)
-    p.add_argument("--rounds", type=int, default=1)
+    p = subset_parser()
     p.add_argument("--one", choices=["float32", "int8"], help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.one:

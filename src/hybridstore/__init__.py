@@ -32,11 +32,12 @@ if TYPE_CHECKING:
     from .index import HybridIndex
     from .inference import ModelSpec, Models
     from .settings import Settings
+    from .storage import Storage
 
 __version__ = "0.1.0"
 
 _LAZY = {"HybridIndex": ".index", "Models": ".inference", "ModelSpec": ".inference",
-         "Settings": ".settings"}
+         "Settings": ".settings", "Storage": ".storage"}
 
 
 def __getattr__(name: str) -> Any:
@@ -65,6 +66,7 @@ __all__ = [
     "Record",
     "SchemaMismatchError",
     "Settings",
+    "Storage",
     "StorageLockedError",
     "TruncationWarning",
     "WriteError",

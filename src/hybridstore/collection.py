@@ -23,6 +23,7 @@ from .qdrant import signature as sig
 from .qdrant.layouts import get_layout
 from .qdrant.schema import DEFAULT_NAMES, Schema
 from .settings import SHARED_SHARD, Settings
+from .storage import Storage, effective
 
 
 class Collection:
@@ -40,6 +41,7 @@ class Collection:
         self.lacking: dict[str, int] = {}  # points without each vector, as last counted
         self.written = 0  # points written since the last optimize, by this index
         self.stats = {"embedded": 0, "unchanged": 0, "payload_only": 0}
+        self.storage = settings.storage or Storage()  # the collection's own, once checked
         sharded = settings.tenant_shards is not None and tenant is not None
         self.route = Route(tenant, SHARED_SHARD) if sharded else None  # see driver.route
         self.shard_pending = settings.tenant_shards == "dedicated" and tenant is not None
@@ -84,8 +86,10 @@ def ensure(col: Collection, create: bool, dense_size: int | None) -> Steps:
     want = yield Work(rules.expected, col.models, col.names, dense_size)
     found = yield GetSchema()
     schema, unsigned = rules.accept(col.name, found, want, create)
+    col.storage = effective(col.name, col.settings.storage, found)
     if found is None:
-        yield Create(schema, sharded=col.settings.tenant_shards is not None)
+        yield Create(schema, sharded=col.settings.tenant_shards is not None, storage=col.storage,
+                     shards=col.settings.shards, replicas=col.settings.replicas)
         if col.settings.tenant_shards is not None:
             yield CreateShardKey(SHARED_SHARD)
     for field, kind in col.index_fields():
@@ -204,4 +208,5 @@ def info(col: Collection, storage: Mapping[str, Any]) -> Steps:
         })
     return {"collection": col.name, "tenant": col.tenant, "storage": dict(storage), "exists": schema is not None,
             "count": total, "vectors": vectors, "signature_recorded": bool(stored),
+            "storage_settings": schema.storage.stored() if schema and schema.storage else None,
             "models": col.models.describe()}

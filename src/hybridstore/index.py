@@ -12,7 +12,7 @@ import threading
 import weakref
 from typing import Any, Callable, Iterable, Sequence
 
-from . import collection, ingest, reembed, search
+from . import collection, copying, ingest, reembed, search
 from .collection import Collection
 from .driver import Steps, adrive, drive
 from .engine import Engine
@@ -131,6 +131,12 @@ class HybridIndex(ClosesIndex, Tenancy):
 
     async def aopen(self) -> None:
         await self._adrive(collection.reopen(self._col, False))
+
+    def copy_to(self, target: "HybridIndex", *, batch: int = 256, verify: int = 32, resume: bool = True,
+                progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        """Copy this collection into `target`'s (any engine, see `copying`): vectors, payloads and
+        model signature, nothing embedded; resumable, verified. {points, copied, skipped, verified}."""
+        return copying.copy(self, target, batch, verify, resume, progress)
 
     def optimize(self) -> None:
         """Build the vector (HNSW) indexes now (also after every ``optimize_threshold`` points

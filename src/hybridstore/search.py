@@ -33,7 +33,7 @@ def search(col: Collection, text: Any, k: Any, filter: Any, ids: Any, doc_id: An
     vectors = (yield Work(query_vectors, col, [text], req, dense_vector))[0]
     if req.group_by:
         return (yield from _grouped(col, req, vectors, flt, native_groups))
-    plan = qplan.build_plan(req, vectors, col.names, flt)
+    plan = qplan.build_plan(req, vectors, col.names, flt, col.storage)
     return hits(col, plan, (yield Query(plan)))
 
 
@@ -46,7 +46,7 @@ def search_batch(col: Collection, texts: Any, k: Any, filter: Any, options: dict
     flt = selector(col, None, filter, None)
     yield Ensure(False)
     yield from collection.complete(col, req)
-    plans = [qplan.build_plan(req, v, col.names, flt)
+    plans = [qplan.build_plan(req, v, col.names, flt, col.storage)
              for v in (yield Work(query_vectors, col, texts, req, None))]
     found = yield QueryBatch(plans)
     return [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
@@ -104,7 +104,7 @@ def _grouped(col: Collection, req: qplan.SearchRequest, vectors: dict, flt: Any,
     """At most `group_size` hits per group: native where the engine groups, else oversample
     and group here (doubling the depth until `k` groups are complete)."""
     def plan(limit: int) -> qplan.QueryPlan:
-        return qplan.build_plan(replace(req, k=limit, group_by=None), vectors, col.names, flt)
+        return qplan.build_plan(replace(req, k=limit, group_by=None), vectors, col.names, flt, col.storage)
 
     if native:
         first = plan(req.k)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .errors import ConfigurationError
+from .storage import Storage
 
 TENANT_SHARDS = ("dedicated", "tiered")
 SHARED_SHARD = "hybridstore-shared"  # the shard key of tenants without their own
@@ -36,6 +37,10 @@ class Settings:
     ``tenant_shards`` (a Qdrant server only, 1.16 or later: "dedicated" gives each tenant its
     own shard key at its first write; "tiered" keeps tenants in one shared shard until
     `HybridIndex.promote` moves one to its own; None: one shard, the ``is_tenant`` index).
+
+    Storage of a new collection: ``storage`` (a `Storage`, a preset name such as "large", or a
+    dict of its fields; None: what an existing collection has, else the default); on a Qdrant
+    server also ``shards`` and ``replicas`` (its shard_number and replication_factor).
     """
 
     location: str | None = None
@@ -55,6 +60,9 @@ class Settings:
     upsert_batch: int = 256
     tenant_key: str | None = None
     tenant_shards: str | None = None
+    storage: Any = None
+    shards: int | None = None
+    replicas: int | None = None
 
     def __post_init__(self) -> None:
         from .engine import Engine
@@ -85,6 +93,11 @@ class Settings:
         if self.tenant_shards and not self.tenant_key:
             raise ConfigurationError("tenant_shards needs tenant_key= (the metadata key that names a tenant)")
         object.__setattr__(self, "vector_names", dict(self.vector_names or {}))
+        object.__setattr__(self, "storage", Storage.of(self.storage))
+        for name in ("shards", "replicas"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ConfigurationError(f"{name}={value!r}: use a positive integer, or None")
 
     @classmethod
     def of(cls, settings: "Settings | None" = None, **options: Any) -> "Settings":
@@ -100,12 +113,22 @@ class Settings:
         from .engine import open_engine
 
         engine = open_engine(self)
-        if self.tenant_shards and engine.describe()["engine"] != "server":
+        kind = engine.describe()["engine"]
+        why = None
+        if self.tenant_shards and kind != "server":
+            why = (f"tenant_shards={self.tenant_shards!r} needs a Qdrant server (url=...): shard keys "
+                   "are a server's; embedded engines keep tenants apart with the is_tenant index alone")
+        elif (self.shards or self.replicas) and kind != "server":
+            why = (f"shards={self.shards!r} / replicas={self.replicas!r} need a Qdrant server (url=...): "
+                   "an embedded collection is one shard in one process")
+        elif self.storage is not None and not self.storage.is_default() and kind == "local":
+            why = (f"storage={self.storage!r} needs Qdrant Edge (engine='edge') or a Qdrant server: "
+                   "qdrant-client's local mode keeps every vector in Python memory and has no "
+                   "quantization, on-disk storage or HNSW graph")
+        if why is not None:
             if engine is not self.engine:  # ours to close; an Engine you passed stays open
                 engine.close()
-            raise ConfigurationError(
-                f"tenant_shards={self.tenant_shards!r} needs a Qdrant server (url=...): shard keys "
-                "are a server's; embedded engines keep tenants apart with the is_tenant index alone")
+            raise ConfigurationError(why)
         return engine
 
 

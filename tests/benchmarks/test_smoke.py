@@ -72,3 +72,25 @@ def test_prefetch_benchmark_smoke(tmp_path):
     runs = json.loads((tmp_path / "prefetch.json").read_text())["runs"]
     assert set(runs) == {f"oversample {o}, k={k}" for o in (1, 2, 4) for k in (10, 100)}
     assert all(0.0 <= r["ndcg@10"] <= 1.0 and r["p50_ms (sparse query embedding included)"] > 0 for r in runs.values())
+
+
+def test_threads_benchmark_smoke(tmp_path):
+    out = subprocess.run([sys.executable, str(BENCH / "threads.py"), "--limit", "5", "--max-queries", "3",
+                          "--out", str(tmp_path / "threads.json")], cwd=BENCH, capture_output=True, text=True,
+                         timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads((tmp_path / "threads.json").read_text())
+    assert set(result["runs"]) == {"default", "threads=1", "threads=2", "threads=1 parallel=2"}
+    assert all(r[0]["ingest_docs_per_s"] > 0 and set(r[0]["queries_per_s"]) == {"1", "2", "4"}
+               for r in result["runs"].values())
+
+
+def test_sizing_benchmark_smoke(tmp_path):
+    out = subprocess.run([sys.executable, str(BENCH / "sizing.py"), "--points", "1000,2000", "--queries", "20",
+                          "--tokens", "4", "--out", str(tmp_path / "sizing.json")], cwd=BENCH,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    runs = {r["setting"]: r for r in json.loads((tmp_path / "sizing.json").read_text())["runs"]}
+    assert set(runs) == {"default", "int8", "on_disk", "float16", "large"}
+    assert runs["large"]["storage"]["quantize"] == "int8" and runs["default"]["storage"]["quantize"] is None
+    assert all(r["disk_bytes_per_point"] > 384 * 2 and r["dense_recall@10"] >= 0.9 for r in runs.values())

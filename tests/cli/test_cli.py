@@ -254,6 +254,27 @@ def test_reembed_adds_a_late_interaction_model(tmp_path, docs, capsys):
     assert code == 0 and json.loads(out)["id"] == "n2"
 
 
+def test_copy_moves_the_collection_to_a_new_folder_with_large_storage(tmp_path, docs, capsys):
+    store = ["--path", str(tmp_path / "index"), "--collection", "docs"]
+    assert run(capsys, *store, "ingest", str(docs / "notes.jsonl"))[0] == 0
+    with pytest.raises(SystemExit):  # argparse's usage error
+        run(capsys, *store, "copy")
+    assert "--to-path" in capsys.readouterr().err
+    code, out, _ = run(capsys, "--storage", "large", *store, "copy", "--to-path", str(tmp_path / "big"),
+                       "--to-collection", "moved", "--to-engine", "edge")  # either engine to edge
+    assert code == 0 and '"copied": 2' in out and '"verified": 2' in out
+    moved = ["--path", str(tmp_path / "big"), "--collection", "moved", "--engine", "edge"]
+    code, out, _ = run(capsys, *moved, "search", "volcano ash", "-k", "1", "--json")
+    assert code == 0 and json.loads(out)["id"] == "n2"
+    code, out, _ = run(capsys, *moved, "info")
+    assert code == 0 and json.loads(out)["storage_settings"]["on_disk"] is True
+    code, out, _ = run(capsys, *store, "copy", "--to-path", str(tmp_path / "big"), "--to-collection", "moved",
+                       "--to-engine", "edge")
+    assert code == 0 and '"skipped": 2' in out  # run again: nothing left to copy
+    code, _, err = run(capsys, *store, "copy", "--to-path", str(tmp_path / "x"), "--shards", "2")
+    assert code != 0 and "need a Qdrant server" in err
+
+
 def test_truncation_is_one_note_per_model_with_totals(tmp_path, capsys):
     long = tmp_path / "long.jsonl"
     long.write_text("".join(json.dumps({"id": f"l{i}", "text": "word " * 700}) + "\n" for i in range(40)))

@@ -340,7 +340,8 @@ class FakeQdrant:
             points_count=len(self.points[name]), indexed_vectors_count=0, payload_schema={},
             config=m.CollectionConfig(
                 params=m.CollectionParams(vectors=body.get("vectors"),
-                                          sparse_vectors=body.get("sparse_vectors")),
+                                          sparse_vectors=body.get("sparse_vectors"),
+                                          on_disk_payload=body.get("on_disk_payload")),
                 hnsw_config=m.HnswConfig(**hnsw),
                 optimizer_config=m.OptimizersConfig(default_segment_number=0, flush_interval_sec=5),
                 metadata=body.get("metadata"),

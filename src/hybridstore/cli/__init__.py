@@ -84,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--int8", action="store_true",
                    help="run int8 copies of the dense and late-interaction models (made once, cached; "
                         "needs the onnx package); the collection records it")
+    p.add_argument("--storage", choices=("default", "large"), default=None,
+                   help="storage of a new collection: 'large' keeps int8 dense vectors in memory and "
+                        "the rest on disk (docs/scaling.md); an existing collection keeps its own")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks")
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 
@@ -144,6 +147,25 @@ def _parser() -> argparse.ArgumentParser:
                             "in place and resumably")
     s.add_argument("--batch", type=int, default=256, help="points per batch")
     s.set_defaults(run=_run("commands", "cmd_reembed"))
+
+    s = sub.add_parser("copy", formatter_class=_Help,
+                       help="copy the collection to another folder, engine or Qdrant server, vectors and "
+                            "all (nothing embedded); resumable, verified",
+                       description="Copy the collection with its vectors, payloads and model signature. "
+                       "--storage (before the command) applies to the new collection. Run it again "
+                       "after an interruption: pages already copied are skipped.")
+    to = s.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to-path", default=None, help="an on-disk index folder (embedded)")
+    to.add_argument("--to-url", default=None, help="a Qdrant server or cluster, e.g. http://host:6333")
+    s.add_argument("--to-collection", default=None, help="the new collection's name (default: the same)")
+    s.add_argument("--to-engine", choices=("edge", "local"), default=None, help="embedded engine of --to-path (default: edge)")
+    s.add_argument("--to-api-key", default=None, help="the target server's API key (default: none)")
+    s.add_argument("--shards", type=int, default=None, help="shard_number of a new server collection (default: the server's)")
+    s.add_argument("--replicas", type=int, default=None, help="replication_factor of a new server collection (default: the server's)")
+    s.add_argument("--batch", type=int, default=256, help="points per page")
+    s.add_argument("--verify", type=int, default=32, help="points compared on both sides at the end (0: counts only)")
+    s.add_argument("--no-resume", action="store_true", help="rewrite pages the target has already (the source changed)")
+    s.set_defaults(run=_run("commands", "cmd_copy"))
 
     s = sub.add_parser("info", formatter_class=_Help,
                        help="collection, vectors, stored and configured models, counts")

@@ -1,4 +1,4 @@
-"""`hybridstore search | delete | reembed | info | bench`."""
+"""`hybridstore search | delete | reembed | copy | info | bench`."""
 
 from __future__ import annotations
 
@@ -58,6 +58,30 @@ def cmd_reembed(args: argparse.Namespace) -> int:
         bar.close()
         print(f"embedded {json.dumps(filled)} in {time.perf_counter() - start:.1f}s; "
               f"collection {index.collection!r} holds {index.count()}")
+    return 0
+
+
+def cmd_copy(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    from ..index import HybridIndex
+    from ..settings import Settings
+
+    chosen = opening.models(args).load()
+    source = HybridIndex(args.collection, chosen, settings=replace(opening.settings(args), storage=None))
+    where = {"url": args.to_url, "api_key": args.to_api_key} if args.to_url \
+        else {"path": args.to_path, "engine": args.to_engine}
+    with source, HybridIndex(args.to_collection or args.collection, chosen, settings=Settings(
+            **where, storage=args.storage, shards=args.shards, replicas=args.replicas)) as target, \
+            tqdm(unit="pt", desc="copy", file=sys.stderr, disable=None) as bar:
+        start = time.perf_counter()
+        done = source.copy_to(target, batch=args.batch, verify=args.verify, resume=not args.no_resume,
+                              progress=lambda n: bar.update(n - bar.n))
+        bar.close()
+        print(f"copied {json.dumps(done)} in {time.perf_counter() - start:.1f}s into collection "
+              f"{target.collection!r} at {args.to_url or args.to_path}")
     return 0
 
 

@@ -32,4 +32,5 @@ def settings(args: argparse.Namespace, **where: Any) -> Any:
     if not where:
         where = ({"url": args.url, "api_key": args.api_key} if args.url
                  else {"location": args.location} if args.location else {"path": args.path})
-    return Settings(**where, engine=None if "url" in where else args.engine)
+    return Settings(**where, engine=None if "url" in where else args.engine,
+                    storage=getattr(args, "storage", None))

@@ -12,6 +12,7 @@ from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema, VectorField
 from ..qdrant.signature import KEY as SIGNATURE_KEY
+from ..storage import Storage
 from .requests import (ChangeVectors, Count, Create, CreateShardKey, Delete, Drop, Found, IndexPayload,
                        MoveTenant, Query, QueryBatch, Request, ScrollPage, SetPayloads, SetSignature, ShardKeys,
                        Write)
@@ -36,28 +37,43 @@ def _set_signature(collection: str, request: SetSignature) -> Op:
                                  "metadata": {SIGNATURE_KEY: request.signature}}, _ignore
 
 
+def _int8(on: str | None) -> Any:
+    return models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
+        type=models.ScalarType.INT8, always_ram=True)) if on else None
+
+
 def _create(collection: str, request: Create) -> Op:
-    schema = request.schema
+    schema, st = request.schema, request.storage
     dense, sparse = {}, {}
     for f in schema.fields:
         if f.kind == "sparse":
             modifier = models.Modifier.IDF if f.modifier == "idf" else None
-            sparse[f.name] = models.SparseVectorParams(modifier=modifier)
+            sparse[f.name] = models.SparseVectorParams(
+                modifier=modifier, index=models.SparseIndexParams(on_disk=True) if st.on_disk else None)
         elif f.kind == "late_interaction":
             dense[f.name] = models.VectorParams(
                 size=f.size, distance=models.Distance.COSINE,
                 multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
-                hnsw_config=models.HnswConfigDiff(m=0),
+                hnsw_config=models.HnswConfigDiff(m=0), on_disk=st.late_on_disk or None,
+                quantization_config=_int8(st.late_quantize),
+                datatype=models.Datatype.FLOAT16 if st.float16 else None,
             )
         else:
-            dense[f.name] = models.VectorParams(size=f.size, distance=models.Distance.COSINE)
+            hnsw = models.HnswConfigDiff(m=st.hnsw_m, ef_construct=st.hnsw_ef_construct) \
+                if (st.hnsw_m, st.hnsw_ef_construct) != (None, None) else None
+            dense[f.name] = models.VectorParams(
+                size=f.size, distance=models.Distance.COSINE, on_disk=st.on_disk or None,
+                quantization_config=_int8(st.quantize), hnsw_config=hnsw,
+                datatype=models.Datatype.FLOAT16 if st.float16 else None)
     if "" in dense:  # the unnamed default vector (langchain-qdrant's layout) stands alone
         dense = dense[""]
     metadata = {SIGNATURE_KEY: dict(schema.signature)} if schema.signature is not None else None
     sharding = models.ShardingMethod.CUSTOM if request.sharded else None
     return "create_collection", {"collection_name": collection, "vectors_config": dense,
                                  "sparse_vectors_config": sparse, "metadata": metadata,
-                                 "sharding_method": sharding}, _ignore
+                                 "sharding_method": sharding, "shard_number": request.shards,
+                                 "replication_factor": request.replicas,
+                                 "on_disk_payload": st.payload_on_disk or None}, _ignore
 
 
 def _schema_of(info: models.CollectionInfo) -> Schema:
@@ -72,7 +88,25 @@ def _schema_of(info: models.CollectionInfo) -> Schema:
     for name, p in (params.sparse_vectors or {}).items():
         modifier = "idf" if p.modifier == models.Modifier.IDF else None
         fields.append(VectorField(name, "sparse", None, "cosine", modifier))
-    return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY))
+    return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY),
+                  _storage_of(vectors, params.on_disk_payload))
+
+
+def _storage_of(vectors: dict[str, Any], payload_on_disk: bool | None) -> Storage:
+    """The stored settings, from the first dense and late-interaction vectors' params."""
+    def first(late: bool) -> Any:
+        return next((p for p in vectors.values() if p is not None and (p.multivector_config is not None) == late),
+                    None)
+
+    dense, late = first(False), first(True)
+    hnsw = dense.hnsw_config if dense is not None else None
+    return Storage(quantize="int8" if dense is not None and dense.quantization_config else None,
+                   on_disk=bool(dense is not None and dense.on_disk),
+                   float16=dense is not None and dense.datatype == models.Datatype.FLOAT16,
+                   payload_on_disk=bool(payload_on_disk),
+                   hnsw_m=hnsw.m if hnsw else None, hnsw_ef_construct=hnsw.ef_construct if hnsw else None,
+                   late_on_disk=bool(late is not None and late.on_disk),
+                   late_quantize="int8" if late is not None and late.quantization_config else None)
 
 
 def _vector(value: Any) -> Any:
@@ -138,8 +172,10 @@ def _stage(stage: Stage, filter: models.Filter | None) -> dict[str, Any]:
     out = {"query": query, "using": stage.using, "limit": stage.limit}
     if stage.source is not None:
         out["prefetch"] = [_prefetch(stage.source, filter)]
-    if stage.hnsw_ef is not None:
-        out["params"] = models.SearchParams(hnsw_ef=stage.hnsw_ef)
+    if stage.hnsw_ef is not None or stage.rescore is not None:
+        out["params"] = models.SearchParams(hnsw_ef=stage.hnsw_ef, quantization=None if stage.rescore is None
+                                            else models.QuantizationSearchParams(rescore=True,
+                                                                                 oversampling=stage.rescore))
     return out
 
 
@@ -185,8 +221,16 @@ def _query_batch(collection: str, request: QueryBatch) -> Op:
 def _scroll_page(collection: str, request: ScrollPage) -> Op:
     return "scroll", {"collection_name": collection, "scroll_filter": request.filter,
                       "limit": request.limit, "offset": request.offset, "with_payload": True,
-                      "with_vectors": False, "shard_key_selector": _shard(request)}, \
-        lambda r: ([Found(str(p.id), p.payload or {}) for p in r[0]], r[1])
+                      "with_vectors": request.with_vectors, "shard_key_selector": _shard(request)}, \
+        lambda r: ([Found(str(p.id), p.payload or {}, vectors=_plain(p.vector) if request.with_vectors else None)
+                    for p in r[0]], r[1])
+
+
+def _plain(vectors: Any) -> dict[str, Any]:
+    """A scrolled point's vectors by name (the unnamed one: ""), sparse ones as SparseVec."""
+    named = vectors if isinstance(vectors, dict) else {} if vectors is None else {"": vectors}
+    return {n: SparseVec(list(v.indices), list(v.values)) if isinstance(v, models.SparseVector) else v
+            for n, v in named.items()}
 
 
 def _delete(collection: str, request: Delete) -> Op:

@@ -23,7 +23,7 @@ import qdrant_edge as edge
 from ..errors import ConfigurationError, EngineError
 from ..qdrant.schema import Schema, VectorField
 from .base import Engine
-from .edge_compile import COMPILE, config
+from .edge_compile import COMPILE, config, storage_of
 from .folder import EDGE_CONFIG as CONFIG, FolderLock, check_layout, locked_error, written_by
 from .requests import SERVER_ONLY, Create, Drop, GetSchema, Request, SetSignature
 
@@ -94,7 +94,8 @@ class EdgeEngine(Engine):
         if self._open(collection) is not None:
             raise EngineError(f"collection {collection!r} already exists")
         with _mapped("create", self._dir(collection)):
-            self._shards[collection] = edge.EdgeShard.create(self._dir(collection), config(request.schema))
+            self._shards[collection] = edge.EdgeShard.create(self._dir(collection),
+                                                             config(request.schema, request.storage))
         if request.schema.signature is not None:
             _write_signature(self._dir(collection), request.schema.signature)
 
@@ -168,6 +169,6 @@ def _schema_of(folder: str) -> Schema:
               for name, p in (config.get("vectors") or {}).items()]
     fields += [VectorField(name, "sparse", None, "cosine", "idf" if p.get("modifier") == "idf" else None)
                for name, p in (config.get("sparse_vectors") or {}).items()]
-    return Schema(tuple(fields), _read_signature(folder))
+    return Schema(tuple(fields), _read_signature(folder), storage_of(config))
 
 

@@ -14,27 +14,54 @@ from ..errors import EngineError, FilterError
 from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema
+from ..storage import Storage
 from .requests import (ChangeVectors, Count, Delete, Found, IndexPayload, Optimize, Query, QueryBatch,
                        ScrollPage, SetPayloads, Write)
 
 Op = tuple[str, Callable[[Any], Any]]  # (name for errors, call on the shard)
 
 
-def config(schema: Schema) -> Any:
+def _int8(on: str | None) -> Any:
+    return edge.ScalarQuantizationConfig(edge.ScalarType.Int8, always_ram=True) if on else None
+
+
+def config(schema: Schema, st: Storage = Storage()) -> Any:
     dense, sparse = {}, {}
+    half = edge.VectorStorageDatatype.Float16 if st.float16 else None
     for f in schema.fields:
         if f.kind == "sparse":
             sparse[f.name] = edge.EdgeSparseVectorParams(
-                modifier=edge.Modifier.Idf if f.modifier == "idf" else None)
+                modifier=edge.Modifier.Idf if f.modifier == "idf" else None, on_disk=st.on_disk or None)
         elif f.kind == "late_interaction":  # rerank only: MaxSim, no HNSW graph (m=0);
             # edge wants every HNSW field, the other two are Qdrant's defaults
             dense[f.name] = edge.EdgeVectorParams(
-                f.size, edge.Distance.Cosine,
+                f.size, edge.Distance.Cosine, on_disk=st.late_on_disk or None, datatype=half,
                 multivector_config=edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim),
+                quantization_config=_int8(st.late_quantize),
                 hnsw_config=edge.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10000))
         else:
-            dense[f.name] = edge.EdgeVectorParams(f.size, edge.Distance.Cosine)
-    return edge.EdgeConfig(vectors=dense, sparse_vectors=sparse)
+            hnsw = edge.HnswIndexConfig(m=16 if st.hnsw_m is None else st.hnsw_m,
+                                        ef_construct=st.hnsw_ef_construct or 100, full_scan_threshold=10000) \
+                if (st.hnsw_m, st.hnsw_ef_construct) != (None, None) else None
+            dense[f.name] = edge.EdgeVectorParams(f.size, edge.Distance.Cosine, on_disk=st.on_disk or None,
+                                                  datatype=half, quantization_config=_int8(st.quantize),
+                                                  hnsw_config=hnsw)
+    return edge.EdgeConfig(vectors=dense, sparse_vectors=sparse, on_disk_payload=st.payload_on_disk or None)
+
+
+def storage_of(config: dict[str, Any]) -> Storage:
+    """The stored settings of a shard's configuration (its JSON), from the first dense and
+    late-interaction vectors."""
+    vectors = (config.get("vectors") or {}).values()
+    dense = next((p for p in vectors if not p.get("multivector_config")), {})
+    late = next((p for p in vectors if p.get("multivector_config")), {})
+    hnsw = dense.get("hnsw_config") or {}
+    return Storage(quantize="int8" if dense.get("quantization_config") else None,
+                   on_disk=bool(dense.get("on_disk")), float16=dense.get("datatype") == "float16",
+                   payload_on_disk=bool(config.get("on_disk_payload")),
+                   hnsw_m=hnsw.get("m"), hnsw_ef_construct=hnsw.get("ef_construct"),
+                   late_on_disk=bool(late.get("on_disk")),
+                   late_quantize="int8" if late.get("quantization_config") else None)
 
 
 def _vector(value: Any) -> Any:
@@ -105,8 +132,10 @@ def _stage(stage: Stage, filter: Any) -> dict[str, Any]:
     out = {"query": query, "limit": stage.limit}
     if stage.source is not None:
         out["prefetches"] = [_prefetch(stage.source, filter)]
-    if stage.hnsw_ef is not None:
-        out["params"] = edge.SearchParams(hnsw_ef=stage.hnsw_ef)
+    if stage.hnsw_ef is not None or stage.rescore is not None:
+        out["params"] = edge.SearchParams(hnsw_ef=stage.hnsw_ef, quantization=None if stage.rescore is None
+                                          else edge.QuantizationSearchParams(rescore=True,
+                                                                             oversampling=stage.rescore))
     return out
 
 
@@ -138,14 +167,20 @@ def _query_batch(request: QueryBatch) -> Op:
 
 
 def _scroll_page(request: ScrollPage) -> Op:
-    compiled = edge.ScrollRequest(offset=request.offset, limit=request.limit,
-                                  filter=_filter(request.filter), with_payload=True, with_vector=False)
+    compiled = edge.ScrollRequest(offset=request.offset, limit=request.limit, filter=_filter(request.filter),
+                                  with_payload=True, with_vector=request.with_vectors)
 
     def call(shard: Any) -> tuple[list[Found], Any]:
         page, offset = shard.scroll(compiled)
-        return [Found(str(r.id), r.payload or {}) for r in page], offset
+        return [Found(str(r.id), r.payload or {}, vectors=_plain(r.vector) if request.with_vectors else None)
+                for r in page], offset
 
     return "scroll", call
+
+
+def _plain(vectors: Any) -> dict[str, Any]:
+    return {n: SparseVec(list(v.indices), list(v.values)) if isinstance(v, edge.SparseVector) else v
+            for n, v in (vectors or {}).items()}
 
 
 def _delete(request: Delete) -> Op:

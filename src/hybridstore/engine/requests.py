@@ -6,7 +6,7 @@ shares live here once: the page size of scrolls (the core pages, engines return 
 
     request                               result
     GetSchema()                           Schema (with its stored signature) or None
-    Create(schema)                        None   (the collection with its vectors and signature)
+    Create(schema, storage)               None   (the collection with its vectors and signature)
     Drop()                                None   (nothing to drop is not an error)
     SetSignature(signature)               None
     ChangeVectors(add=field | drop=name)  None
@@ -17,7 +17,8 @@ shares live here once: the page size of scrolls (the core pages, engines return 
     SetPayloads(points)                   None   (each point's payload replaced; vectors kept)
     Delete(filter)                        None
     Count(filter)                         int
-    ScrollPage(filter, limit, offset)     (list[Found], next offset or None)
+    ScrollPage(filter, limit, offset)     (list[Found], next offset or None; with_vectors: each
+                                                  Found's vectors too)
     Query(plan, group_by, group_size)     list[Found] (with group_by: the best `plan.limit`
                                                   groups, flattened; only where `engine.groups`)
     QueryBatch(plans)                     list[list[Found]]
@@ -41,6 +42,7 @@ from qdrant_client import models
 from ..qdrant.payload import Point
 from ..qdrant.query import QueryPlan
 from ..qdrant.schema import Schema, VectorField
+from ..storage import Storage
 
 PAGE = 256  # points per scroll page
 
@@ -50,6 +52,7 @@ class Found:
     id: str
     payload: dict[str, Any]
     score: float = 0.0
+    vectors: dict[str, Any] | None = None  # from a scroll with_vectors: name -> list / SparseVec
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,9 @@ class SetPayloads(Request):
 class Create(Request):
     schema: Schema
     sharded: bool = False  # custom sharding (shard keys), for tenants
+    storage: Storage = Storage()
+    shards: int | None = None  # a server's shard_number and replication_factor
+    replicas: int | None = None
 
 
 class ShardKeys(Request):
@@ -143,6 +149,7 @@ class ScrollPage(Request):
     filter: models.Filter | None = None
     limit: int = PAGE
     offset: Any = None
+    with_vectors: bool = False
 
 
 class Query(Request):

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Union
 
 from qdrant_client import models
@@ -35,6 +35,7 @@ class Nearest:
     mmr_diversity: float | None = None
     mmr_candidates: int | None = None
     hnsw_ef: int | None = None  # set on searches of the whole collection (no source)
+    rescore: float | None = None  # int8 vectors: oversampling, rescored from the originals
 
     def __post_init__(self) -> None:
         if self.source is None and self.hnsw_ef is None:
@@ -130,8 +131,28 @@ def build_plan(
     vectors: Mapping[str, Any],
     names: Mapping[str, str],
     filter: models.Filter | None = None,
+    storage: Any = None,
 ) -> QueryPlan:
-    """`req` must be resolved; `vectors` are plain query vectors per kind."""
+    """`req` must be resolved; `vectors` are plain query vectors per kind; `storage` (the
+    collection's `Storage`) sets the search beam and rescoring of quantized vectors."""
+    plan = _plan(req, vectors, names, filter)
+    return plan if storage is None else replace(plan, root=_tuned(plan.root, storage))
+
+
+def _tuned(stage: Stage, storage: Any) -> Stage:
+    if isinstance(stage, Fuse):
+        return replace(stage, sources=tuple(_tuned(s, storage) for s in stage.sources))
+    source = None if stage.source is None else _tuned(stage.source, storage)
+    quantized = storage.quantize if stage.kind == "dense" else \
+        storage.late_quantize if stage.kind == "late_interaction" else None
+    ef = stage.hnsw_ef
+    if storage.hnsw_ef is not None and stage.source is None and stage.kind == "dense":
+        ef = max(storage.hnsw_ef, stage.limit)
+    return replace(stage, source=source, hnsw_ef=ef, rescore=storage.oversampling if quantized else None)
+
+
+def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, str],
+          filter: models.Filter | None) -> QueryPlan:
     last_stage = not req.rerank and req.mmr is None
     depth = req.k if last_stage else req.candidates()
     if req.mode == "hybrid":

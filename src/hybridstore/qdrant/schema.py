@@ -31,10 +31,12 @@ class VectorField:
 @dataclass(frozen=True)
 class Schema:
     """The collection's named vectors, and its stored record of the models that made them
-    (`qdrant.signature`; None for collections written by other tools or older versions)."""
+    (`qdrant.signature`; None for collections written by other tools or older versions), and
+    how it stores them as the engine reports it (`storage.Storage`)."""
 
     fields: tuple[VectorField, ...]
     signature: Mapping[str, Any] | None = field(default=None, compare=False)
+    storage: Any = field(default=None, compare=False)  # a `Storage`, where the engine tells
 
     def by_kind(self, kind: str) -> VectorField | None:
         return next((f for f in self.fields if f.kind == kind), None)

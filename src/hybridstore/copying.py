@@ -1,0 +1,136 @@
+"""Copying a collection to another index, on any engine, with its vectors, payloads and model
+signature and without embedding anything: bounded pages, resumable, verified at the end.
+
+The target collection is created with the source's vectors and signature, and the target's own
+settings (storage, shards, replicas). The target index then checks its models against what it
+received, as on any open, before a point is copied. A copy cut short resumes: a page whose
+points are all in the target already is skipped (run with ``resume=False`` if the source
+changed in between). At the end the counts must agree and a sample of points must carry the
+same payload and vectors on both sides.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from .engine.requests import PAGE, Count, Create, Drop, Found, GetSchema, Request, ScrollPage, Write
+from .errors import CollectionNotFoundError, ConfigurationError, EngineError, HybridStoreError
+from .qdrant import filters
+from .qdrant.payload import Point, SparseVec
+from .qdrant.schema import differences
+from .storage import Storage
+
+if TYPE_CHECKING:
+    from .index import HybridIndex
+
+
+def copy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify: int = 32,
+         resume: bool = True, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    _check(source, target, batch, verify)
+    schema = _run(source, GetSchema())
+    if schema is None:
+        raise CollectionNotFoundError(f"collection {source.collection!r} does not exist: nothing to copy")
+    found = _run(target, GetSchema())
+    if found is None:
+        st = target._col.settings
+        _run(target, Create(schema, storage=st.storage or Storage(), shards=st.shards, replicas=st.replicas))
+        try:
+            target.open()  # the target's models must accept what it received
+        except HybridStoreError:
+            _run(target, Drop())  # made by this call and still empty: nothing of the user's is lost
+            raise
+    elif differences(schema, found) or dict(schema.signature or {}) != dict(found.signature or {}):
+        raise ConfigurationError(
+            f"target collection {target.collection!r} exists and differs from {source.collection!r} "
+            f"({'; '.join(differences(schema, found)) or 'another model signature'}): drop it or copy "
+            "into another collection")
+    copied = skipped = seen = 0
+    sample: list[str] = []
+    pick = random.Random(0)
+    offset = None
+    while True:
+        page, offset = _run(source, ScrollPage(None, batch, offset, with_vectors=True))
+        ids = [_pid(f.id) for f in page]
+        if page and resume and _run(target, Count(filters.has_ids(ids))) == len(page):
+            skipped += len(page)
+        elif page:
+            _run(target, Write([Point(i, f.vectors or {}, f.payload) for i, f in zip(ids, page)]))
+            copied += len(page)
+        for f in page:  # a reservoir: an even sample of every point, in bounded memory
+            seen += 1
+            if len(sample) < verify:
+                sample.append(f.id)
+            elif (j := pick.randrange(seen)) < verify:
+                sample[j] = f.id
+        if progress is not None and page:
+            progress(copied + skipped)
+        if offset is None:
+            break
+    target.open()  # recount what the target now holds (points lacking a vector)
+    _verify(source, target, sample, seen)
+    return {"points": seen, "copied": copied, "skipped": skipped, "verified": len(sample)}
+
+
+def _check(source: "HybridIndex", target: "HybridIndex", batch: int, verify: int) -> None:
+    if source._col.tenant is not None or target._col.tenant is not None:
+        raise ConfigurationError("copy_to copies whole collections: call it on the index, not a tenant view")
+    if source._col.settings.tenant_shards or target._col.settings.tenant_shards:
+        raise ConfigurationError("copy_to does not copy collections sharded by tenant (tenant_shards=); "
+                                 "copy each tenant's records through its view with add()")
+    if source.engine is target.engine and source.collection == target.collection:
+        raise ConfigurationError(f"source and target are the same collection {source.collection!r}")
+    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 10_000:
+        raise ConfigurationError(f"batch={batch!r}: use 1 to 10000 points per page")
+    if not isinstance(verify, int) or isinstance(verify, bool) or verify < 0:
+        raise ConfigurationError(f"verify={verify!r}: use the number of points to compare (0: counts only)")
+
+
+def _run(index: "HybridIndex", request: Request) -> Any:
+    def one() -> Any:
+        return (yield request)
+
+    return index._drive(one())
+
+
+def _pid(found_id: str) -> Any:
+    return int(found_id) if found_id.isdigit() else found_id  # Qdrant ids: unsigned or UUID
+
+
+def _verify(source: "HybridIndex", target: "HybridIndex", sample: list[str], seen: int) -> None:
+    have, want = _run(target, Count(None)), _run(source, Count(None))
+    if have != want or want != seen:
+        raise EngineError(f"copy of {source.collection!r} incomplete: the source holds {want} points "
+                          f"({seen} read), the target {have}; run it again (it resumes)")
+    if not sample:
+        return
+    ids = [_pid(i) for i in sample]
+    theirs = {f.id: f for f in _run(target, ScrollPage(filters.has_ids(ids), len(ids), with_vectors=True))[0]}
+    storage = target._col.storage
+    tol = 2e-3 if storage.float16 else 1e-5
+    for f in _run(source, ScrollPage(filters.has_ids(ids), len(ids), with_vectors=True))[0]:
+        why = _differs(f, theirs.get(f.id), tol)
+        if why:
+            raise EngineError(f"copy of {source.collection!r} failed verification: point {f.id} {why}")
+
+
+def _differs(mine: Found, theirs: Found | None, tol: float) -> str | None:
+    if theirs is None:
+        return "is missing from the target"
+    if mine.payload != theirs.payload:
+        return "has another payload in the target"
+    a, b = mine.vectors or {}, theirs.vectors or {}
+    if set(a) != set(b):
+        return f"has vectors {sorted(b)} in the target, {sorted(a)} in the source"
+    for name, v in a.items():
+        w = b[name]
+        if isinstance(v, SparseVec):
+            same = isinstance(w, SparseVec) and list(v.indices) == list(w.indices) \
+                and np.allclose(v.values, w.values, atol=tol)
+        else:
+            same = np.shape(v) == np.shape(w) and np.allclose(v, w, atol=tol)
+        if not same:
+            return f"has another {name!r} vector in the target"
+    return None
