@@ -13,9 +13,8 @@ from qdrant_client import models as qm
 
 from hybridstore import HybridIndex, Models, Record
 from hybridstore.engine import client_compile, edge_compile
-from hybridstore.engine.requests import Query
 from hybridstore.errors import ConfigurationError
-from hybridstore.qdrant.query import Nearest, QueryPlan, SearchRequest, build_plan, resolve
+from hybridstore.qdrant.query import Nearest, SearchRequest, build_plan, resolve
 from hybridstore.storage import PRESETS, Storage
 
 from .reliability.fake_qdrant import FakeQdrant
@@ -78,11 +77,41 @@ def test_edge_stores_the_settings_reads_them_back_and_refuses_others(tmp_path, d
                  for q in queries]
         assert idx._col.storage.stored() == idx.info()["storage_settings"]
         HybridIndex("c", dense_only, engine=idx.engine, storage="large").open()  # its own: accepted
-        with pytest.raises(ConfigurationError, match="created with other storage settings"):
-            HybridIndex("c", dense_only, engine=idx.engine, storage="default").open()
+        HybridIndex("c", dense_only, engine=idx.engine, storage="default").open()  # defaults: not asked
+        with pytest.raises(ConfigurationError, match=r"created with other storage settings: float16=False"):
+            HybridIndex("c", dense_only, engine=idx.engine, storage=Storage(float16=True)).open()
         assert idx.count() == 3000  # nothing lost
     recall = np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact)])
     assert recall >= 0.95, recall
+
+
+def test_a_default_collection_reopens_with_search_settings_after_optimize(tmp_path, dense_only):
+    with HybridIndex("c", dense_only, path=tmp_path, engine="edge") as idx:
+        idx.add([Record("a", "rivers and bridges")])
+        idx.optimize()  # edge then records payloads as on disk: its choice, not a setting asked
+    for storage in ("default", Storage(hnsw_ef=300, oversampling=3.0), Storage(hnsw_m=16)):
+        with HybridIndex("c", dense_only, path=tmp_path, engine="edge", storage=storage) as idx:
+            assert [h.record.id for h in idx.search("rivers", 1)] == ["a"]
+    with pytest.raises(ConfigurationError, match="quantize=None \\(asked: 'int8'\\)"):
+        HybridIndex("c", dense_only, path=tmp_path, engine="edge", storage=Storage(quantize="int8")).open()
+
+
+def test_other_tools_quantizations_are_read_back_and_rescored():
+    shard = {"vectors": {"dense": {"size": 4, "distance": "Cosine"},
+                         "late": {"size": 4, "distance": "Cosine", "multivector_config": {"comparator": "max_sim"},
+                                  "quantization_config": {"binary": {}}}},
+             "quantization_config": {"scalar": {"type": "int8"}}, "hnsw_config": {"m": 32, "ef_construct": 100},
+             "payload_memory": "cold"}
+    found = edge_compile.storage_of(shard)
+    assert (found.quantize, found.late_quantize, found.hnsw_m, found.payload_on_disk) == ("int8", "binary", 32, True)
+    info = qm.CollectionConfig(
+        params=qm.CollectionParams(vectors={"dense": qm.VectorParams(size=4, distance=qm.Distance.COSINE)}),
+        hnsw_config=qm.HnswConfig(m=16, ef_construct=100, full_scan_threshold=10000),
+        optimizer_config=qm.OptimizersConfig(default_segment_number=0, flush_interval_sec=5),
+        quantization_config=qm.BinaryQuantization(binary=qm.BinaryQuantizationConfig()))
+    assert client_compile._storage_of(info).quantize == "binary"
+    with pytest.raises(ConfigurationError, match="use 'int8'"):
+        HybridIndex("c", storage=Storage(quantize="binary"))  # read back only, never made
 
 
 def test_plans_rescore_quantized_vectors_and_take_the_search_beam():
@@ -96,8 +125,8 @@ def test_plans_rescore_quantized_vectors_and_take_the_search_beam():
     assert all(s.rescore is None for s in plain.root.sources)
     assert build_plan(req, vecs, names, storage=Storage()) == plain  # the default changes nothing
     stage = Nearest("dense", "dense", [0.1] * 4, 10, rescore=2.0)
-    _, edge_call = edge_compile.COMPILE[Query](Query(QueryPlan(stage, 10)))
-    assert edge_call is not None
+    edge_params = edge_compile._stage(stage, None)["params"]
+    assert (edge_params.quantization.rescore, edge_params.quantization.oversampling) == (True, 2.0)
     params = client_compile._stage(stage, None)["params"]
     assert params.quantization == qm.QuantizationSearchParams(rescore=True, oversampling=2.0)
 
@@ -121,5 +150,10 @@ def test_server_gets_the_settings_and_reads_them_back(dense_only):
             idx.open()
             assert idx._col.storage.stored() == Storage(quantize="int8", on_disk=True, payload_on_disk=True,
                                                         hnsw_m=32, hnsw_ef_construct=200).stored()
-            with pytest.raises(ConfigurationError, match="created with other storage settings"):
-                HybridIndex("c", dense_only, url=fake.url, timeout=2, storage="large").open()
+            HybridIndex("c", dense_only, url=fake.url, timeout=2, storage="large").open()  # all it asks, it has
+            with pytest.raises(ConfigurationError, match="created with other storage settings: hnsw_m=32"):
+                HybridIndex("c", dense_only, url=fake.url, timeout=2, storage=Storage(hnsw_m=48)).open()
+        with HybridIndex("d", dense_only, url=fake.url, timeout=2) as idx:  # the server's defaults
+            idx.add([Record("a", "rivers and bridges")])
+        with HybridIndex("d", dense_only, url=fake.url, timeout=2, storage=Storage(hnsw_ef=300)) as idx:
+            idx.open()  # payloads on disk is the server's default, not a setting asked

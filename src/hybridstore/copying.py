@@ -4,9 +4,9 @@ signature and without embedding anything: bounded pages, resumable, verified at 
 The target collection is created with the source's vectors and signature, and the target's own
 settings (storage, shards, replicas). The target index then checks its models against what it
 received, as on any open, before a point is copied. A copy cut short resumes: a page whose
-points are all in the target already is skipped (run with ``resume=False`` if the source
-changed in between). At the end the counts must agree and a sample of points must carry the
-same payload and vectors on both sides.
+points the target holds with the same payloads is skipped (``resume=False`` rewrites every
+page). At the end the target is optimized, the counts must agree and a sample of points must
+carry the same payload and vectors on both sides.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ def copy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify
             f"target collection {target.collection!r} exists and differs from {source.collection!r} "
             f"({'; '.join(differences(schema, found)) or 'another model signature'}): drop it or copy "
             "into another collection")
+    else:
+        target.open()  # its models and storage settings, checked before anything is written
     copied = skipped = seen = 0
     sample: list[str] = []
     pick = random.Random(0)
@@ -54,7 +56,7 @@ def copy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify
     while True:
         page, offset = _run(source, ScrollPage(None, batch, offset, with_vectors=True))
         ids = [_pid(f.id) for f in page]
-        if page and resume and _run(target, Count(filters.has_ids(ids))) == len(page):
+        if page and resume and _held(target, ids) == {f.id: f.payload for f in page}:
             skipped += len(page)
         elif page:
             _run(target, Write([Point(i, f.vectors or {}, f.payload) for i, f in zip(ids, page)]))
@@ -70,6 +72,7 @@ def copy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify
         if offset is None:
             break
     target.open()  # recount what the target now holds (points lacking a vector)
+    target.optimize()  # build the graphs (and the storage settings' layout) now, not at first use
     _verify(source, target, sample, seen)
     return {"points": seen, "copied": copied, "skipped": skipped, "verified": len(sample)}
 
@@ -80,12 +83,19 @@ def _check(source: "HybridIndex", target: "HybridIndex", batch: int, verify: int
     if source._col.settings.tenant_shards or target._col.settings.tenant_shards:
         raise ConfigurationError("copy_to does not copy collections sharded by tenant (tenant_shards=); "
                                  "copy each tenant's records through its view with add()")
-    if source.engine is target.engine and source.collection == target.collection:
+    same_server = source._col.settings.url is not None and source._col.settings.url == target._col.settings.url
+    if (source.engine is target.engine or same_server) and source.collection == target.collection:
         raise ConfigurationError(f"source and target are the same collection {source.collection!r}")
     if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 10_000:
         raise ConfigurationError(f"batch={batch!r}: use 1 to 10000 points per page")
-    if not isinstance(verify, int) or isinstance(verify, bool) or verify < 0:
-        raise ConfigurationError(f"verify={verify!r}: use the number of points to compare (0: counts only)")
+    if not isinstance(verify, int) or isinstance(verify, bool) or not 0 <= verify <= 1000:
+        raise ConfigurationError(f"verify={verify!r}: compare 0 (counts only) to 1000 points")
+
+
+def _held(target: "HybridIndex", ids: list) -> dict[str, Any]:
+    """The target's payloads of these points: a page is there already when they are the
+    source's (hybridstore's payloads hold hashes of the text and of what made the vectors)."""
+    return {f.id: f.payload for f in _run(target, ScrollPage(filters.has_ids(ids), len(ids)))[0]}
 
 
 def _run(index: "HybridIndex", request: Request) -> Any:
@@ -101,9 +111,14 @@ def _pid(found_id: str) -> Any:
 
 def _verify(source: "HybridIndex", target: "HybridIndex", sample: list[str], seen: int) -> None:
     have, want = _run(target, Count(None)), _run(source, Count(None))
+    if have > want:
+        raise EngineError(f"the target {target.collection!r} holds {have} points, the source "
+                          f"{source.collection!r} {want}: it has points the source lacks; drop it or "
+                          "copy into another collection")
     if have != want or want != seen:
         raise EngineError(f"copy of {source.collection!r} incomplete: the source holds {want} points "
-                          f"({seen} read), the target {have}; run it again (it resumes)")
+                          f"({seen} read while copying), the target {have}; if the source was being "
+                          "written to, run it again when it is not (it resumes)")
     if not sample:
         return
     ids = [_pid(i) for i in sample]

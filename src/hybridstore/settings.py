@@ -94,6 +94,8 @@ class Settings:
             raise ConfigurationError("tenant_shards needs tenant_key= (the metadata key that names a tenant)")
         object.__setattr__(self, "vector_names", dict(self.vector_names or {}))
         object.__setattr__(self, "storage", Storage.of(self.storage))
+        if self.storage is not None:
+            self.storage.check_asked()
         for name in ("shards", "replicas"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):

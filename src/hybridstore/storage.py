@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from .errors import ConfigurationError
 
 QUANTIZE = ("int8",)
+READ_ONLY = ("binary", "product", "other")  # quantizations other tools make: read back, never made
 # What is fixed at creation and read back from the engine; the rest tunes searches only.
 STORED = ("quantize", "on_disk", "float16", "payload_on_disk", "hnsw_m", "hnsw_ef_construct",
           "late_on_disk", "late_quantize")
@@ -48,7 +49,7 @@ class Storage:
 
     def __post_init__(self) -> None:
         for name in ("quantize", "late_quantize"):
-            if getattr(self, name) not in (None, *QUANTIZE):
+            if getattr(self, name) not in (None, *QUANTIZE, *READ_ONLY):
                 raise ConfigurationError(f"Storage.{name}={getattr(self, name)!r}: use 'int8' or None")
         for name in ("on_disk", "float16", "payload_on_disk", "late_on_disk"):
             if not isinstance(getattr(self, name), bool):
@@ -78,6 +79,13 @@ class Storage:
             return cls(**value)
         raise ConfigurationError(f"storage={value!r}: give a Storage, a preset name ({sorted(PRESETS)}) or a dict")
 
+    def check_asked(self) -> "Storage":
+        """Refuses what hybridstore only reads back (other tools' quantizations)."""
+        for name in ("quantize", "late_quantize"):
+            if getattr(self, name) in READ_ONLY:
+                raise ConfigurationError(f"Storage.{name}={getattr(self, name)!r}: use 'int8' or None")
+        return self
+
     def stored(self) -> dict[str, Any]:
         """The settings fixed at creation; the HNSW ones as built (None: the engines' 16 / 100)."""
         out = {name: getattr(self, name) for name in STORED}
@@ -89,17 +97,19 @@ class Storage:
         return self.stored() == Storage().stored()
 
     def differences(self, found: "Storage", kinds: Any = tuple(OF_KIND)) -> list[str]:
-        """The stored settings that differ, of those a collection with vectors of `kinds` has."""
-        mine, theirs = self.stored(), found.stored()
+        """The stored settings asked for (those not left at their defaults) that `found` does
+        not have, of those a collection with vectors of `kinds` can tell. Defaults are the
+        engine's choice: a server, and edge after its first optimize, keep payloads on disk."""
+        mine, theirs, default = self.stored(), found.stored(), Storage().stored()
         unknown = {n for kind, names in OF_KIND.items() if kind not in kinds for n in names}
         return [f"{n}={theirs[n]!r} (asked: {mine[n]!r})" for n in STORED
-                if n not in unknown and mine[n] != theirs[n]]
+                if n not in unknown and mine[n] != default[n] and mine[n] != theirs[n]]
 
 
 def effective(collection: str, asked: Storage | None, schema: Any) -> Storage:
     """What a collection's searches follow: its stored settings (as the engine reports them in
     its `schema`; else those asked) with the search ones asked. Asking an existing collection
-    for other stored settings is refused: they are fixed when it is created."""
+    for stored settings it does not have is refused: they are fixed when it is created."""
     found = schema.storage if schema is not None else None
     if found is not None and asked is not None:
         diffs = asked.differences(found, {f.kind for f in schema.fields})
@@ -110,6 +120,16 @@ def effective(collection: str, asked: Storage | None, schema: Any) -> Storage:
                 "it into a new collection with the settings you want (copy_to, hybridstore copy)")
     base = found or asked or Storage()
     return dataclasses.replace(base, hnsw_ef=asked.hnsw_ef, oversampling=asked.oversampling) if asked else base
+
+
+def quantization_name(config: Any) -> str | None:
+    """A quantization config as the engine reports it (JSON-like dict) -> Storage's name."""
+    if not config or not isinstance(config, dict):
+        return None  # absent, or "Disabled"
+    scalar = config.get("scalar")
+    if scalar is not None:
+        return "int8" if str(scalar.get("type", "")).lower() == "int8" else "other"
+    return next((k for k in ("binary", "product") if k in config), "other")
 
 
 # Large collections (from about a million chunks, see docs/scaling.md): int8 dense vectors in

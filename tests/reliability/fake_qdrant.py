@@ -341,7 +341,7 @@ class FakeQdrant:
             config=m.CollectionConfig(
                 params=m.CollectionParams(vectors=body.get("vectors"),
                                           sparse_vectors=body.get("sparse_vectors"),
-                                          on_disk_payload=body.get("on_disk_payload")),
+                                          on_disk_payload=body.get("on_disk_payload", True)),  # a server's default
                 hnsw_config=m.HnswConfig(**hnsw),
                 optimizer_config=m.OptimizersConfig(default_segment_number=0, flush_interval_sec=5),
                 metadata=body.get("metadata"),

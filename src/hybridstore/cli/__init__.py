@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
                         "needs the onnx package); the collection records it")
     p.add_argument("--storage", choices=("default", "large"), default=None,
                    help="storage of a new collection: 'large' keeps int8 dense vectors in memory and "
-                        "the rest on disk (docs/scaling.md); an existing collection keeps its own")
+                        "the rest on disk (docs/scaling.md); an existing collection made otherwise is refused")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks")
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 

@@ -12,7 +12,7 @@ from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema, VectorField
 from ..qdrant.signature import KEY as SIGNATURE_KEY
-from ..storage import Storage
+from ..storage import Storage, quantization_name
 from .requests import (ChangeVectors, Count, Create, CreateShardKey, Delete, Drop, Found, IndexPayload,
                        MoveTenant, Query, QueryBatch, Request, ScrollPage, SetPayloads, SetSignature, ShardKeys,
                        Write)
@@ -39,7 +39,7 @@ def _set_signature(collection: str, request: SetSignature) -> Op:
 
 def _int8(on: str | None) -> Any:
     return models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
-        type=models.ScalarType.INT8, always_ram=True)) if on else None
+        type=models.ScalarType.INT8, always_ram=True)) if on == "int8" else None
 
 
 def _create(collection: str, request: Create) -> Op:
@@ -88,25 +88,31 @@ def _schema_of(info: models.CollectionInfo) -> Schema:
     for name, p in (params.sparse_vectors or {}).items():
         modifier = "idf" if p.modifier == models.Modifier.IDF else None
         fields.append(VectorField(name, "sparse", None, "cosine", modifier))
-    return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY),
-                  _storage_of(vectors, params.on_disk_payload))
+    return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY), _storage_of(info.config))
 
 
-def _storage_of(vectors: dict[str, Any], payload_on_disk: bool | None) -> Storage:
-    """The stored settings, from the first dense and late-interaction vectors' params."""
+def _storage_of(config: models.CollectionConfig) -> Storage:
+    """The stored settings, from the first dense and late-interaction vectors' params; a
+    vector's own quantization and HNSW, else the collection's."""
+    vectors = config.params.vectors if isinstance(config.params.vectors, dict) else {"": config.params.vectors}
+
     def first(late: bool) -> Any:
         return next((p for p in vectors.values() if p is not None and (p.multivector_config is not None) == late),
                     None)
 
+    def quantized(p: Any) -> str | None:
+        own = p.quantization_config if p is not None else None
+        chosen = own if own is not None else config.quantization_config
+        return quantization_name(chosen.model_dump(mode="json") if hasattr(chosen, "model_dump") else chosen) \
+            if p is not None else None
+
     dense, late = first(False), first(True)
-    hnsw = dense.hnsw_config if dense is not None else None
-    return Storage(quantize="int8" if dense is not None and dense.quantization_config else None,
-                   on_disk=bool(dense is not None and dense.on_disk),
+    hnsw = (dense.hnsw_config if dense is not None else None) or config.hnsw_config
+    return Storage(quantize=quantized(dense), on_disk=bool(dense is not None and dense.on_disk),
                    float16=dense is not None and dense.datatype == models.Datatype.FLOAT16,
-                   payload_on_disk=bool(payload_on_disk),
+                   payload_on_disk=bool(config.params.on_disk_payload),
                    hnsw_m=hnsw.m if hnsw else None, hnsw_ef_construct=hnsw.ef_construct if hnsw else None,
-                   late_on_disk=bool(late is not None and late.on_disk),
-                   late_quantize="int8" if late is not None and late.quantization_config else None)
+                   late_on_disk=bool(late is not None and late.on_disk), late_quantize=quantized(late))
 
 
 def _vector(value: Any) -> Any:

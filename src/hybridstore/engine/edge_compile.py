@@ -14,7 +14,7 @@ from ..errors import EngineError, FilterError
 from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema
-from ..storage import Storage
+from ..storage import Storage, quantization_name
 from .requests import (ChangeVectors, Count, Delete, Found, IndexPayload, Optimize, Query, QueryBatch,
                        ScrollPage, SetPayloads, Write)
 
@@ -22,7 +22,7 @@ Op = tuple[str, Callable[[Any], Any]]  # (name for errors, call on the shard)
 
 
 def _int8(on: str | None) -> Any:
-    return edge.ScalarQuantizationConfig(edge.ScalarType.Int8, always_ram=True) if on else None
+    return edge.ScalarQuantizationConfig(edge.ScalarType.Int8, always_ram=True) if on == "int8" else None
 
 
 def config(schema: Schema, st: Storage = Storage()) -> Any:
@@ -51,17 +51,23 @@ def config(schema: Schema, st: Storage = Storage()) -> Any:
 
 def storage_of(config: dict[str, Any]) -> Storage:
     """The stored settings of a shard's configuration (its JSON), from the first dense and
-    late-interaction vectors."""
+    late-interaction vectors; a vector's own quantization and HNSW, else the shard's."""
     vectors = (config.get("vectors") or {}).values()
     dense = next((p for p in vectors if not p.get("multivector_config")), {})
     late = next((p for p in vectors if p.get("multivector_config")), {})
-    hnsw = dense.get("hnsw_config") or {}
-    return Storage(quantize="int8" if dense.get("quantization_config") else None,
-                   on_disk=bool(dense.get("on_disk")), float16=dense.get("datatype") == "float16",
-                   payload_on_disk=bool(config.get("on_disk_payload")),
+    hnsw = dense.get("hnsw_config") or config.get("hnsw_config") or {}
+
+    def quantized(p: dict) -> str | None:
+        return quantization_name(p.get("quantization_config", config.get("quantization_config")))
+
+    def cold(p: dict, flag: str, memory: str) -> bool:
+        return bool(p.get(flag)) or str(p.get(memory, "")).lower() == "cold"
+
+    return Storage(quantize=quantized(dense), on_disk=cold(dense, "on_disk", "memory"),
+                   float16=dense.get("datatype") == "float16",
+                   payload_on_disk=cold(config, "on_disk_payload", "payload_memory"),
                    hnsw_m=hnsw.get("m"), hnsw_ef_construct=hnsw.get("ef_construct"),
-                   late_on_disk=bool(late.get("on_disk")),
-                   late_quantize="int8" if late.get("quantization_config") else None)
+                   late_on_disk=cold(late, "on_disk", "memory"), late_quantize=quantized(late) if late else None)
 
 
 def _vector(value: Any) -> Any:
@@ -179,8 +185,10 @@ def _scroll_page(request: ScrollPage) -> Op:
 
 
 def _plain(vectors: Any) -> dict[str, Any]:
+    """A scrolled point's vectors by name (the unnamed one: ""), sparse ones as SparseVec."""
+    named = vectors if isinstance(vectors, dict) else {} if vectors is None else {"": vectors}
     return {n: SparseVec(list(v.indices), list(v.values)) if isinstance(v, edge.SparseVector) else v
-            for n, v in (vectors or {}).items()}
+            for n, v in named.items()}
 
 
 def _delete(request: Delete) -> Op:
