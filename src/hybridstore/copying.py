@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from .engine.requests import PAGE, Count, Create, Drop, Found, GetSchema, Request, ScrollPage, Write
+from .engine.requests import PAGE, Create, Drop, Found, GetSchema, Request, ScrollPage, Write
 from .errors import CollectionNotFoundError, ConfigurationError, EngineError, HybridStoreError
 from .qdrant import filters
 from .qdrant.payload import Point, SparseVec
@@ -30,9 +30,7 @@ if TYPE_CHECKING:
 def copy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify: int = 32,
          resume: bool = True, progress: Callable[[int], None] | None = None) -> dict[str, int]:
     _check(source, target, batch, verify)
-    schema = _run(source, GetSchema())
-    if schema is None:
-        raise CollectionNotFoundError(f"collection {source.collection!r} does not exist: nothing to copy")
+    schema = require_source(source)
     found = _run(target, GetSchema())
     if found is None:
         st = target._col.settings
@@ -56,7 +54,7 @@ def copy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify
     while True:
         page, offset = _run(source, ScrollPage(None, batch, offset, with_vectors=True))
         ids = [_pid(f.id) for f in page]
-        if page and resume and _held(target, ids) == {f.id: f.payload for f in page}:
+        if page and resume and found is not None and _held(target, ids) == {f.id: f.payload for f in page}:
             skipped += len(page)
         elif page:
             _run(target, Write([Point(i, f.vectors or {}, f.payload) for i, f in zip(ids, page)]))
@@ -75,6 +73,14 @@ def copy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify
     target.optimize()  # build the graphs (and the storage settings' layout) now, not at first use
     _verify(source, target, sample, seen)
     return {"points": seen, "copied": copied, "skipped": skipped, "verified": len(sample)}
+
+
+def require_source(source: "HybridIndex") -> Any:
+    """The source collection's schema; refused when there is none to copy."""
+    schema = _run(source, GetSchema())
+    if schema is None:
+        raise CollectionNotFoundError(f"collection {source.collection!r} does not exist: nothing to copy")
+    return schema
 
 
 def _check(source: "HybridIndex", target: "HybridIndex", batch: int, verify: int) -> None:
@@ -110,7 +116,7 @@ def _pid(found_id: str) -> Any:
 
 
 def _verify(source: "HybridIndex", target: "HybridIndex", sample: list[str], seen: int) -> None:
-    have, want = _run(target, Count(None)), _run(source, Count(None))
+    have, want = target.count(), source.count()
     if have > want:
         raise EngineError(f"the target {target.collection!r} holds {have} points, the source "
                           f"{source.collection!r} {want}: it has points the source lacks; drop it or "

@@ -124,7 +124,7 @@ class Settings:
             why = (f"shards={self.shards!r} / replicas={self.replicas!r} need a Qdrant server (url=...): "
                    "an embedded collection is one shard in one process")
         elif self.storage is not None and not self.storage.is_default() and kind == "local":
-            why = (f"storage={self.storage!r} needs Qdrant Edge (engine='edge') or a Qdrant server: "
+            why = (f"storage={self.storage} needs Qdrant Edge (engine='edge') or a Qdrant server: "
                    "qdrant-client's local mode keeps every vector in Python memory and has no "
                    "quantization, on-disk storage or HNSW graph")
         if why is not None:

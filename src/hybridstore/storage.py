@@ -93,6 +93,13 @@ class Storage:
         out["hnsw_ef_construct"] = self.hnsw_ef_construct or 100
         return out
 
+    def __str__(self) -> str:
+        """The settings not left at their defaults, e.g. Storage(quantize='int8', on_disk=True)."""
+        default = Storage()
+        asked = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
+                 if getattr(self, f.name) != getattr(default, f.name)]
+        return f"Storage({', '.join(asked)})"
+
     def is_default(self) -> bool:
         return self.stored() == Storage().stored()
 

@@ -273,6 +273,12 @@ def test_copy_moves_the_collection_to_a_new_folder_with_large_storage(tmp_path, 
     assert code == 0 and '"skipped": 2' in out  # run again: nothing left to copy
     code, _, err = run(capsys, *store, "copy", "--to-path", str(tmp_path / "x"), "--shards", "2")
     assert code != 0 and "need a Qdrant server" in err
+    code, out, _ = run(capsys, *store, "copy", "--to-path", str(tmp_path / "index"), "--to-collection", "twin")
+    assert code == 0 and '"copied": 2' in out  # within one folder: one engine for both
+    code, _, err = run(capsys, "--path", str(tmp_path / "index"), "--collection", "absent", "copy",
+                       "--to-path", str(tmp_path / "y"))
+    assert code != 0 and "'absent' does not exist: nothing to copy" in err
+    assert not (tmp_path / "y").exists()  # refused before the target was made
 
 
 def test_truncation_is_one_note_per_model_with_totals(tmp_path, capsys):

@@ -66,13 +66,17 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from .. import copying
     from ..index import HybridIndex
     from ..settings import Settings
 
     chosen = opening.models(args).load()
     source = HybridIndex(args.collection, chosen, settings=replace(opening.settings(args), storage=None))
+    copying.require_source(source)  # before the target's folder or collection is made
+    same_folder = args.to_path is not None and not (args.url or args.location) \
+        and os.path.realpath(args.to_path) == os.path.realpath(args.path)
     where = {"url": args.to_url, "api_key": args.to_api_key} if args.to_url \
-        else {"path": args.to_path, "engine": args.to_engine}
+        else {"engine": source.engine} if same_folder else {"path": args.to_path, "engine": args.to_engine}
     with source, HybridIndex(args.to_collection or args.collection, chosen, settings=Settings(
             **where, storage=args.storage, shards=args.shards, replicas=args.replicas)) as target, \
             tqdm(unit="pt", desc="copy", file=sys.stderr, disable=None) as bar:
