@@ -84,7 +84,7 @@ def ensure(col: Collection, create: bool, dense_size: int | None) -> Steps:
     if col.schema is not None:
         return (yield from _own_shard(col))
     want = yield Work(rules.expected, col.models, col.names, dense_size)
-    found = yield GetSchema()
+    found = rules.known_kinds((yield GetSchema()))
     schema, unsigned = rules.accept(col.name, found, want, create)
     col.storage = effective(col.name, col.settings.storage, found)
     if found is None:
@@ -96,7 +96,7 @@ def ensure(col: Collection, create: bool, dense_size: int | None) -> Steps:
         yield IndexPayload(field, kind)
     lacking = {}
     for f in schema.fields:
-        lacking[f.name] = 0 if found is None else (yield Count(filters.lacking_vector(f.name)))
+        lacking[f.name] = 0 if found is None else (yield Count(lacking_filter(col, schema, f)))
     col.want, col.unsigned, col.lacking, col.schema = want, unsigned, lacking, schema
     if create:
         yield from _own_shard(col)
@@ -135,7 +135,7 @@ def sign(col: Collection) -> Steps:
 def complete(col: Collection, req: qplan.SearchRequest) -> Steps:
     """A search never leaves out points silently: recount the gaps known of, then refuse."""
     for field in _gaps(col, req):
-        col.lacking[field.name] = yield Count(col.confine(filters.lacking_vector(field.name)))
+        col.lacking[field.name] = yield Count(col.confine(lacking_filter(col, col.schema, field)))
     for field in _gaps(col, req):
         raise rules.missing_vectors(col.name, field, col.lacking[field.name])
 
@@ -143,6 +143,13 @@ def complete(col: Collection, req: qplan.SearchRequest) -> Steps:
 def _gaps(col: Collection, req: qplan.SearchRequest) -> list[Any]:
     fields = [col.schema.by_name(col.names[k]) for k in qplan.query_kinds(req)]
     return [f for f in fields if f is not None and col.lacking.get(f.name, 0) > 0]
+
+
+def lacking_filter(col: Collection, schema: Schema | None, field: Any, except_ids: list[str] | None = None) -> Any:
+    """Points that should have `field`'s vector and do not (an image vector: those with an
+    image; a text vector: all but images alone)."""
+    images = schema is not None and schema.by_kind("image") is not None
+    return filters.lacking_vector(field.name, except_ids, col.layout if images else None, field.kind)
 
 
 def drop(col: Collection) -> Steps:
@@ -192,16 +199,17 @@ def promote(col: Collection, finish: bool) -> Steps:
 
 def info(col: Collection, storage: Mapping[str, Any]) -> Steps:
     """The collection as stored beside the models configured now, and the storage."""
-    schema = yield GetSchema()
+    schema = rules.known_kinds((yield GetSchema()))
     configured = sig.vectors_of((yield Work(rules.expected, col.models, col.names, None)).signature)
     stored = sig.vectors_of(schema.signature) if schema else {}
     total = (yield Count(col.confine(None))) if schema else 0
     vectors = []
     for f in schema.fields if schema else ():
-        lacking = yield Count(col.confine(filters.lacking_vector(f.name)))
+        lacking = yield Count(col.confine(lacking_filter(col, schema, f)))
+        having = yield Count(col.confine(filters.having_vector(f.name)))
         mine, theirs = configured.get(f.name), stored.get(f.name)
         vectors.append({
-            "name": f.name, "kind": f.kind, "size": f.size, "points": total - lacking,
+            "name": f.name, "kind": f.kind, "size": f.size, "points": having,
             "lacking": lacking, "stored_model": sig.label(theirs) if theirs else None,
             "configured_model": sig.label(mine) if mine else None,
             "same_model": sig.compare(theirs, mine)[0] is None if theirs and mine else None,

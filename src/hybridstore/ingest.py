@@ -34,6 +34,7 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
                 _check_writes(col, dense)
                 yield from collection.sign(col)
             ids.extend(r.id for r in chunk)
+            _check_images(col, chunk)
             hashes = content_hashes(col, chunk, vecs)
             stored = (yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])),
                                         len(chunk))) if skip_unchanged else []
@@ -182,6 +183,14 @@ def _check_writes(col: Collection, dense: Any) -> None:
     rules.unfilled(col.name, col.schema, produced)
 
 
+def _check_images(col: Collection, records: list[Record]) -> None:
+    """Images need an image model to embed them."""
+    pictured = next((r for r in records if r.image is not None), None)
+    if pictured is not None and col.models.image is None:
+        raise InvalidInputError(f"record {pictured.id!r} has an image, but this index has no image "
+                                "model to embed it; configure Models(image=...) or leave the image out")
+
+
 def _changed(col: Collection, records: list[Record], dense: Any, hashes: list[dict[str, str]],
              stored: list[Found], stats: dict[str, int], done: set[str]) -> tuple[tuple, list[payload.Point]]:
     """Records to embed (and write), and the new payloads of those whose vectors stay as
@@ -208,21 +217,36 @@ def _changed(col: Collection, records: list[Record], dense: Any, hashes: list[di
 
 def _points(col: Collection, records: list[Record], dense: Any,
             hashes: list[dict[str, str]] | None = None) -> list[payload.Point]:
-    """Embed with every model; caller dense vectors win, None entries get the model's."""
+    """Embed with every model; caller dense vectors win, None entries get the model's. A
+    record's image goes to the image model; a record with an image and no text gets no text
+    vectors."""
     if not records:
         return []
     models = col.models
-    kinds = [k for k in models.kinds() if not (k == "dense" and dense is not None)]
-    vectors = models.embed_documents([r.text for r in records], kinds)
+    kinds = [k for k in models.text_kinds() if not (k == "dense" and dense is not None)]
+    texts = [i for i, r in enumerate(records) if r.text.strip()]
+    vectors = {k: _spread(vs, texts, len(records))
+               for k, vs in models.embed_documents([records[i].text for i in texts], kinds).items()}
     if dense is not None:
         dense = list(dense)
-        missing = [i for i, v in enumerate(dense) if v is None]
+        missing = [i for i, v in enumerate(dense) if v is None and i in set(texts)]
         if missing:
             own = models.dense.embed_documents([records[i].text for i in missing])
             for i, v in zip(missing, own, strict=True):
                 dense[i] = v
         vectors["dense"] = dense
+    images = [i for i, r in enumerate(records) if r.image is not None]
+    if models.image is not None:
+        vectors["image"] = _spread(models.image.embed_images([records[i].image for i in images]), images, len(records))
     return payload.to_points(records, vectors, col.names, col.layout, hashes, col.pid)
+
+
+def _spread(vectors: list, positions: list[int], n: int) -> list:
+    """Vectors made for some positions, as a list of `n` with None elsewhere."""
+    out: list = [None] * n
+    for i, v in zip(positions, vectors, strict=True):
+        out[i] = v
+    return out
 
 
 def requests(points: Sequence[payload.Point], size: int) -> list[tuple[int, int]]:

@@ -11,7 +11,9 @@ class Record:
     """One piece of text to index: the caller's id, the text, metadata exactly as given.
 
     `doc_id` names the source document (for delete-by-document); `extras` holds
-    framework-only data (LlamaIndex relationships) that must round-trip untouched.
+    framework-only data (LlamaIndex relationships) that must round-trip untouched. `image`: a
+    file path, bytes or a PIL image, embedded by the index's image model; the text may then be
+    empty. Read back, it is the image's source: its path, or ``sha256:<digest>`` of its bytes.
     """
 
     id: str
@@ -19,6 +21,7 @@ class Record:
     metadata: dict[str, Any] = field(default_factory=dict)
     doc_id: str | None = None
     extras: dict[str, Any] | None = None
+    image: Any = None
 
 
 @dataclass(frozen=True)

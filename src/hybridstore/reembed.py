@@ -7,6 +7,7 @@ filter), so a run that stops part-way continues where it stopped.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from . import collection, rules
@@ -15,7 +16,7 @@ from .driver import Ensure, Steps, Work
 from .engine.requests import ChangeVectors, Count, Found, GetSchema, SetSignature, Write, scroll
 from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
 from .ingest import content_hashes
-from .qdrant import filters, payload
+from .qdrant import payload
 from .qdrant.schema import Schema, VectorField, differences, missing
 
 
@@ -30,13 +31,13 @@ def reembed(col: Collection, batch_size: int, progress: Callable[[str, int], Non
     filled = {}
     for field in want.fields:
         refill = Refill(field, batch_size)
-        while (fresh := refill.take((yield from scroll(col.confine(refill.lacking()), batch_size)))) is not None:
+        while (fresh := refill.take((yield from scroll(col.confine(refill.lacking(col)), batch_size)))) is not None:
             if fresh:
                 yield Write((yield Work(refill.points, col, fresh)), merge=True)
                 if progress:
                     progress(field.name, len(fresh))
         filled[field.name] = refill.filled
-        col.lacking[field.name] = yield Count(col.confine(filters.lacking_vector(field.name)))
+        col.lacking[field.name] = yield Count(col.confine(collection.lacking_filter(col, col.schema, field)))
     return filled
 
 
@@ -81,8 +82,8 @@ class Refill:
         self.stuck: set[str] = set()  # sent once, still without the vector (e.g. empty sparse)
         self.filled = 0
 
-    def lacking(self) -> object:
-        return filters.lacking_vector(self.field.name, sorted(self.stuck))
+    def lacking(self, col: Collection) -> object:
+        return collection.lacking_filter(col, col.schema, self.field, sorted(self.stuck))
 
     def take(self, found: list[Found]) -> list[Found] | None:
         """The points of this page to embed; None when the pass is complete."""
@@ -96,7 +97,13 @@ class Refill:
     def points(self, col: Collection, fresh: list[Found]) -> list[payload.Point]:
         records = [col.layout.to_record(f.payload, f.id) for f in fresh]
         kind = self.field.kind
-        vectors = col.models.embed_documents([r.text for r in records], [kind])[kind]
+        if kind == "image":  # from the stored path; an image given as bytes cannot be read again
+            readable = [i for i, r in enumerate(records) if Path(str(r.image)).is_file()]
+            self.stuck.update(fresh[i].id for i in set(range(len(fresh))) - set(readable))
+            fresh, records = [fresh[i] for i in readable], [records[i] for i in readable]
+            vectors = col.models.image.embed_images([r.image for r in records])
+        else:
+            vectors = col.models.embed_documents([r.text for r in records], [kind])[kind]
         hashes = content_hashes(col, records)  # the models changed: so does the content hash
         self.filled += len(records)
         return [payload.Point(f.id, {self.field.name: payload.plain_vector(kind, v)}, h)

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import threading
 import warnings
+from dataclasses import replace
 from typing import Any, Mapping
 
 from .errors import CollectionNotFoundError, MissingVectorsError, ModelSignatureWarning, SchemaMismatchError
 from .inference import KINDS, Models
 from .qdrant import signature as sig
-from .qdrant.schema import Schema, VectorField, build_schema, differences, models_first
+from .qdrant.schema import OPTIONAL, Schema, VectorField, build_schema, differences, models_first
 
 # What the fix for a search that one vector's gaps would spoil says, by the vector's kind.
-WITHOUT = {"dense": "mode='sparse'", "sparse": "mode='dense'", "late_interaction": "rerank=False"}
+WITHOUT = {"dense": "mode='sparse'", "sparse": "mode='dense'", "late_interaction": "rerank=False",
+           "image": "mode='hybrid'"}
 
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
@@ -105,8 +107,9 @@ def recorded_now(collection: str, names: list[str], want: Schema) -> None:
 
 
 def unfilled(collection: str, schema: Schema, produced: set[str]) -> None:
-    """Refuse a write that would leave some of the collection's vectors empty."""
-    missing = [f for f in schema.fields if f.name not in produced]
+    """Refuse a write that would leave some of the collection's vectors empty (an image
+    vector is only for records with an image)."""
+    missing = [f for f in schema.fields if f.name not in produced and f.kind not in OPTIONAL]
     if not missing:
         return
     stored = sig.vectors_of(schema.signature)
@@ -117,6 +120,17 @@ def unfilled(collection: str, schema: Schema, produced: set[str]) -> None:
         "which this index's models do not produce: new points would lack them and drop out of "
         f"every search that uses them. Open the index with the model(s) that wrote them{hint}, "
         f"or drop_vector({missing[0].name!r}) first if you no longer want it")
+
+
+def known_kinds(found: Schema | None) -> Schema | None:
+    """The stored schema with each vector's kind as its recorded model says (an engine tells
+    an image vector from a dense one only by that record)."""
+    if found is None:
+        return None
+    stored = sig.vectors_of(found.signature)
+    fields = tuple(replace(f, kind="image") if stored.get(f.name, {}).get("kind") == "image" else f
+                   for f in found.fields)
+    return replace(found, fields=fields)
 
 
 def missing_vectors(collection: str, field: VectorField, lacking: int) -> MissingVectorsError:

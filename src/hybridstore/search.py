@@ -11,6 +11,7 @@ from .collection import Collection
 from .driver import Ensure, Steps, Work
 from .engine.requests import Found, Query, QueryBatch, scroll
 from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
+from .inference.images import check_image
 from .ingest import selector
 from .qdrant import groups, payload
 from .qdrant import query as qplan
@@ -40,8 +41,9 @@ def search(col: Collection, text: Any, k: Any, filter: Any, ids: Any, doc_id: An
 def search_batch(col: Collection, texts: Any, k: Any, filter: Any, options: dict) -> Steps:
     if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
         raise InvalidInputError("search_batch() takes a non-empty list of query strings")
-    if options.get("group_by"):
-        raise InvalidInputError("search_batch() does not group; call search(group_by=...)")
+    if options.get("group_by") or options.get("image") is not None or options.get("image_vector") is not None:
+        raise InvalidInputError("search_batch() takes text queries and does not group; call "
+                                "search(group_by=...) or search(image=...)")
     req = [check(col, t, k, None, options) for t in texts][0]
     flt = selector(col, None, filter, None)
     yield Ensure(False)
@@ -68,12 +70,23 @@ def check(col: Collection, text: Any, k: Any, dense_vector: Any, options: dict) 
     unknown = set(options) - set(OPTIONS)
     if unknown:
         raise InvalidInputError(f"unknown search option(s) {sorted(unknown)}; known: {', '.join(OPTIONS[1:])}")
-    if not isinstance(text, str) or (not text.strip() and dense_vector is None):
+    image = options.get("image") if options.get("image") is not None else options.get("image_vector")
+    if not isinstance(text, str) or (not text.strip() and dense_vector is None and image is None):
         raise InvalidInputError(f"query must be a non-empty string, got {text!r}")
     if not payload.is_utf8(text):
         raise InvalidInputError("query text is not valid Unicode (a lone surrogate); fix its encoding")
-    available = set(col.models.kinds()) | ({"dense"} if dense_vector is not None else set())
+    available = set(col.models.kinds()) | ({"dense"} if dense_vector is not None else set()) \
+        | ({"image"} if options.get("image_vector") is not None else set())
     req = qplan.resolve(qplan.SearchRequest(k=k, **options), available)
+    if image is not None:
+        if req.image is not None:
+            check_image("the query", image)
+        else:
+            field = col.schema.by_kind("image") if col.schema is not None else None
+            payload.check_dense([image], 1, field.size if field else None)
+        if not text.strip() and set(qplan.query_kinds(req)) - {"image"}:
+            raise InvalidInputError(f"mode {req.mode!r} also searches text vectors, and the query "
+                                    "text is empty: give a text, or use mode='image'")
     if dense_vector is not None:
         field = col.schema.by_kind("dense") if col.schema is not None else None
         payload.check_dense([dense_vector], 1, field.size if field else None)
@@ -87,8 +100,13 @@ def query_vectors(col: Collection, texts: Sequence[str], req: qplan.SearchReques
     missing = [k for k in kinds if col.schema.by_name(col.names[k]) is None]
     if missing:
         raise SchemaMismatchError(f"collection {col.name!r} has no {', '.join(missing)} vector for this query")
-    own = [k for k in kinds if not (k == "dense" and dense_vector is not None)]
+    own = [k for k in kinds if not (k == "dense" and dense_vector is not None)
+           and not (k == "image" and (req.image is not None or req.image_vector is not None))]
     by_kind = col.models.embed_queries(texts, own)
+    if req.image is not None:  # image to image: through the image tower
+        by_kind["image"] = col.models.image.embed_images([req.image]) * len(texts)
+    elif req.image_vector is not None:
+        by_kind["image"] = [list(req.image_vector)] * len(texts)
     if dense_vector is not None:
         by_kind["dense"] = [list(dense_vector)] * len(texts)
     return [{k: payload.plain_vector(k, vs[i]) for k, vs in by_kind.items()} for i in range(len(texts))]

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import onnxruntime as ort
-from fastembed import LateInteractionTextEmbedding, SparseTextEmbedding, TextEmbedding
+from fastembed import ImageEmbedding, LateInteractionTextEmbedding, SparseTextEmbedding, TextEmbedding
 from loguru import logger  # fastembed's logger
 
 from ..errors import ModelNotFoundError, ProviderNotAvailableError
@@ -23,6 +23,7 @@ CLASSES = {
     "dense": TextEmbedding,
     "sparse": SparseTextEmbedding,
     "late_interaction": LateInteractionTextEmbedding,
+    "image": ImageEmbedding,
 }
 
 _cache: dict[tuple, Any] = {}

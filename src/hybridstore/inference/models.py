@@ -1,4 +1,4 @@
-"""`Models`: which dense, sparse and late-interaction models an index uses, resolved once."""
+"""`Models`: which dense, sparse, late-interaction and image models an index uses, resolved once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..errors import ConfigurationError, ModelNotFoundError
 from . import loading
 from .embedder import Embedder
 from .external import ExternalDense, is_external
+from .images import ImageEmbedder
 from .pack import Pack, PackEntry, load_pack, pack_from_env
 from .specs import KINDS, ModelSpec
 
@@ -39,8 +40,8 @@ class Models:
     ``embed_query`` (a LangChain ``Embeddings``).
 
     A kind left out takes the default: the pack's (``pack=`` or ``$HYBRIDSTORE_MODELS``),
-    else ``BAAI/bge-small-en-v1.5`` dense and ``Qdrant/bm25`` sparse. Late interaction is
-    off unless asked. ``batch_size``, ``parallel``, ``threads``, ``providers`` and
+    else ``BAAI/bge-small-en-v1.5`` dense and ``Qdrant/bm25`` sparse. Late interaction and
+    images (``image=``: a CLIP-style image model, see `inference.images`) are off unless asked. ``batch_size``, ``parallel``, ``threads``, ``providers`` and
     ``padding_aware`` (sort texts by token length before batching; on by default) apply to
     every model whose spec does not set them; ``quantize="int8"`` to the dense and
     late-interaction ones (see docs/benchmarks.md, "int8 models"). Nothing loads until first use.
@@ -51,6 +52,7 @@ class Models:
         dense: str | ModelSpec | Any | None = DEFAULT,
         sparse: str | ModelSpec | None = DEFAULT,
         late_interaction: str | ModelSpec | None = None,
+        image: str | ModelSpec | None = None,
         *,
         pack: str | os.PathLike | Pack | None = None,
         batch_size: int | None = None,
@@ -64,8 +66,8 @@ class Models:
         defaults = {"batch_size": batch_size, "parallel": parallel, "threads": threads,
                     "providers": list(providers) if providers else None,
                     "padding_aware": padding_aware, "quantize": quantize}
-        chosen = {"dense": dense, "sparse": sparse, "late_interaction": late_interaction}
-        self._embedders: dict[str, Embedder | ExternalDense] = {}
+        chosen = {"dense": dense, "sparse": sparse, "late_interaction": late_interaction, "image": image}
+        self._embedders: dict[str, Embedder | ExternalDense | ImageEmbedder] = {}
         for kind in KINDS:
             embedder = self._embedder(kind, chosen[kind], defaults)
             if embedder is not None:
@@ -84,6 +86,14 @@ class Models:
     @property
     def late_interaction(self) -> Embedder | None:
         return self._embedders.get("late_interaction")
+
+    @property
+    def image(self) -> ImageEmbedder | None:
+        return self._embedders.get("image")  # type: ignore[return-value]
+
+    def text_kinds(self) -> tuple[str, ...]:
+        """The kinds that embed a record's text (all but the image model)."""
+        return tuple(k for k in self._embedders if k != "image")
 
     def get(self, kind: str) -> Embedder | ExternalDense | None:
         return self._embedders.get(kind)
@@ -129,7 +139,7 @@ class Models:
         """These models with another dense model (a caller's embeddings), the rest kept."""
         return Models(dense=dense, sparse=self.sparse.spec if self.sparse else None,
                       late_interaction=self.late_interaction.spec if self.late_interaction else None,
-                      pack=self.pack)
+                      image=self.image.spec if self.image else None, pack=self.pack)
 
     def __repr__(self) -> str:
         return "Models(" + ", ".join(f"{k}={e.name!r}" for k, e in self._embedders.items()) + ")"
@@ -146,7 +156,10 @@ class Models:
         if kind == "dense" and is_external(value):
             return ExternalDense(value)
         spec, entry = self._spec(kind, value)
-        spec = spec.with_defaults({k: v for k, v in defaults.items() if k != "quantize" or kind != "sparse"})
+        spec = spec.with_defaults({k: v for k, v in defaults.items()
+                                   if k != "quantize" or kind not in ("sparse", "image")})
+        if kind == "image":
+            return ImageEmbedder(spec, hint=self._hint(), hub=self.pack is None)
         return Embedder(spec, self._modifier(spec, entry), hint=self._hint(), hub=self.pack is None)
 
     def _spec(self, kind: str, value: Any) -> tuple[ModelSpec, PackEntry | None]:

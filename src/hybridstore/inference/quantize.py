@@ -31,8 +31,8 @@ def cache_root() -> Path:
 def check(kind: str, name: str, value: object) -> None:
     if value not in QUANTIZE:
         raise ConfigurationError(f"{kind} model {name!r}: quantize={value!r}; use 'int8' or leave it out")
-    if kind == "sparse":
-        raise ConfigurationError(f"sparse model {name!r}: quantize applies to dense and "
+    if kind in ("sparse", "image"):
+        raise ConfigurationError(f"{kind} model {name!r}: quantize applies to dense and "
                                  "late-interaction models; drop the option")
 
 

@@ -7,12 +7,12 @@ from typing import Any, Mapping
 
 from ..errors import ConfigurationError
 
-KINDS = ("dense", "sparse", "late_interaction")
+KINDS = ("dense", "sparse", "late_interaction", "image")
 
 # Options consumed at embed time; everything else goes to the fastembed constructor.
 EMBED_OPTIONS = frozenset({"batch_size", "parallel", "padding_aware", "max_batch_tokens"})
 # Options hybridstore reads itself and never passes on.
-OWN_OPTIONS = frozenset({"modifier", "quantize"}) | EMBED_OPTIONS
+OWN_OPTIONS = frozenset({"modifier", "quantize", "text_model", "text_path"}) | EMBED_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class ModelSpec:
     `providers`, `cuda` and any other fastembed constructor argument (load time),
     `modifier` ("idf" or None) for sparse models, and `quantize` ("int8": run an int8 copy of
     a dense or late-interaction model, made once and cached; see `inference.quantize`).
+    Image models (kind "image"): `text_model` and `text_path` name the paired text tower
+    (known pairs need neither; see `inference.images`).
     """
 
     name: str

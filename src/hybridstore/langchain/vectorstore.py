@@ -17,6 +17,7 @@ from ..inference import Models
 from ..settings import Settings
 from ..records import Hit, Record
 from .embeddings import HybridEmbeddings
+from .images import by_image, image_records, shown
 
 
 class HybridVectorStore(ClosesIndex, VectorStore):
@@ -27,6 +28,10 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     (default ``Models()``: the pack's dense + BM25). Storage as ``HybridIndex``:
     ``location=":memory:"`` (default), ``path=``, ``url=`` + ``api_key=``, ``client=``.
     ``tenant``: confine the store (and its retrievers) to one tenant (with ``tenant_key=``).
+
+    Images: with an image model (``Models(image=...)``), ``add_images`` and
+    ``similarity_search_by_image``; text searches then fuse the image vector too (mode
+    "multimodal"; "image" searches it alone).
 
     Every search method takes the core's options: ``mode`` ("dense", "sparse", "hybrid"),
     ``rerank``, ``fusion``, ``weights``, ``rrf_k``, ``fetch_k``, ``oversample``,
@@ -65,6 +70,16 @@ class HybridVectorStore(ClosesIndex, VectorStore):
                          ids: list[str | None] | None = None, **kwargs: Any) -> list[str]:
         return await self.index.aadd(_records(texts, metadatas, ids, kwargs))
 
+    def add_images(self, uris: list[str], metadatas: list[dict] | None = None, *,
+                   ids: list[str] | None = None, texts: list[str] | None = None) -> list[str]:
+        """Index image files with the store's image model (``Models(image=...)``); `texts`:
+        optional captions. Documents read back carry the path in ``metadata["image"]``."""
+        return self.index.add(image_records(uris, metadatas, ids, texts))
+
+    async def aadd_images(self, uris: list[str], metadatas: list[dict] | None = None, *,
+                          ids: list[str] | None = None, texts: list[str] | None = None) -> list[str]:
+        return await self.index.aadd(image_records(uris, metadatas, ids, texts))
+
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool:
         self.index.delete(ids, **kwargs)
         return True
@@ -102,6 +117,13 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     async def asimilarity_search_with_score(self, query: str, k: int = 4,
                                             **kwargs: Any) -> list[tuple[Document, float]]:
         return _scored(await self._asearch(query, k, **kwargs))
+
+    def similarity_search_by_image(self, uri: Any, k: int = 4, **kwargs: Any) -> list[Document]:
+        """Images like the one at `uri` (a path, bytes or a PIL image), by the image vector."""
+        return [doc for doc, _ in _scored(self._search("", k, **by_image({**kwargs, "image": uri})))]
+
+    async def asimilarity_search_by_image(self, uri: Any, k: int = 4, **kwargs: Any) -> list[Document]:
+        return [doc for doc, _ in _scored(await self._asearch("", k, **by_image({**kwargs, "image": uri})))]
 
     def _search(self, query: str, k: int, **kwargs: Any) -> list[Hit]:
         return self.index.search(query, k, missing_ok=True, **kwargs)  # nothing added yet: []
@@ -248,7 +270,7 @@ def _source(metadata: dict | None) -> str | None:
 
 
 def _document(record: Record) -> Document:
-    return Document(page_content=record.text, metadata=record.metadata, id=record.id)
+    return Document(page_content=record.text, metadata=shown(record), id=record.id)
 
 
 def _scored(hits: list[Hit], relevance: bool = False) -> list[tuple[Document, float]]:

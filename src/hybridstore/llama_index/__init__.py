@@ -1,4 +1,4 @@
-"""LlamaIndex adapters: `HybridVectorStore` and `HybridEmbedding`."""
+"""LlamaIndex adapters: `HybridVectorStore`, `HybridEmbedding` and `HybridImageEmbedding`."""
 
 try:
     import llama_index.core  # noqa: F401
@@ -8,7 +8,8 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
     ) from e
 
 from .embedding import HybridEmbedding
+from .images import HybridImageEmbedding
 from .tools import search_tool
 from .vectorstore import HybridVectorStore
 
-__all__ = ["HybridEmbedding", "HybridVectorStore", "search_tool"]
+__all__ = ["HybridEmbedding", "HybridImageEmbedding", "HybridVectorStore", "search_tool"]

@@ -28,17 +28,20 @@ OPERATORS = {
     FilterOperator.IS_EMPTY: "$is_empty",
 }
 _NODE_CLASSES = {c.class_name(): c for c in (Node, IndexNode, ImageNode, TextNode)}
-# Node fields the record carries itself; everything else round-trips in `extras`.
-_OWN_FIELDS = ("id_", "text", "text_resource", "metadata", "embedding")
+# Node fields the record carries itself; everything else round-trips in `extras`. An ImageNode's
+# base64 image is embedded, never stored (its image_path is kept).
+_OWN_FIELDS = ("id_", "text", "text_resource", "metadata", "embedding", "image", "image_resource")
 
 
 def to_record(node: BaseNode) -> Record:
     # Defaults are left out: every search result carries this dict, and its size is search time.
     dump = node.model_dump(mode="json", exclude_defaults=True)
     extra = {k: v for k, v in dump.items() if k not in _OWN_FIELDS}
+    from .images import node_image
+
     return Record(node.node_id, node.get_content(metadata_mode=MetadataMode.NONE),
                   dict(node.metadata), doc_id=node.ref_doc_id,
-                  extras={"node_dict": extra, "class_name": node.class_name()})
+                  extras={"node_dict": extra, "class_name": node.class_name()}, image=node_image(node))
 
 
 def to_node(record: Record) -> BaseNode:
@@ -88,9 +91,20 @@ def _mode(mode: Any) -> VectorStoreQueryMode:
             + ", ".join(m.value for m in SUPPORTED_MODES)) from None
 
 
-def search_args(query: VectorStoreQuery, defaults: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
-    """(query text, k, options) for HybridIndex.search."""
+def search_args(query: VectorStoreQuery, defaults: dict[str, Any],
+                images: bool = False) -> tuple[str, int, dict[str, Any]]:
+    """(query text, k, options) for HybridIndex.search; `images`: of the image vector (an
+    image view), the query embedding being the image model's."""
     mode = _mode(query.mode)
+    if images:
+        if mode != VectorStoreQueryMode.DEFAULT:
+            raise InvalidInputError(f"an image store searches the image vector; query mode {mode.value!r} "
+                                    "is for the text store")
+        options = {**defaults, "filter": to_filter(query.filters), "ids": query.node_ids or None,
+                   "doc_id": query.doc_ids or None, "mode": "image", "image_vector": query.query_embedding}
+        if query.query_embedding is None and not (query.query_str or "").strip():
+            raise InvalidInputError("an image query needs a query embedding or query_str")
+        return query.query_str or "", query.similarity_top_k, {k: v for k, v in options.items() if v is not None}
     # LlamaIndex passes [] for "no restriction" (as_retriever sends the empty nodes_dict).
     options: dict[str, Any] = {**defaults, "filter": to_filter(query.filters),
                                "ids": query.node_ids or None, "doc_id": query.doc_ids or None}

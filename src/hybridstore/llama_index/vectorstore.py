@@ -23,6 +23,8 @@ from ..inference import Embedder, Models
 from ..settings import Settings
 from ..records import Hit
 from .convert import search_args, to_filter, to_node, to_record
+from ..inference.images import source
+from .images import check_image_embeddings
 
 
 # One model embedding the node (with or without its metadata) agrees above 0.9; two models'
@@ -54,6 +56,7 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
     _index: HybridIndex = PrivateAttr()
     _search_options: dict = PrivateAttr()
     _checked: bool = PrivateAttr(default=False)
+    _images: bool = PrivateAttr(default=False)  # the image view: see `images()`
 
     def __init__(self, collection_name: str = "llama_index", models: Models | None = None, *,
                  embed_model: Any = None, index: HybridIndex | None = None,
@@ -82,14 +85,38 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
     def index(self) -> HybridIndex:
         return self._index
 
+    def images(self) -> "HybridVectorStore":
+        """The image view of this store's collection, for ``MultiModalVectorStoreIndex``
+        (``StorageContext.from_defaults(vector_store=store, image_store=store.images())``): it
+        adds image nodes not stored yet and queries the image vector (text to image with the
+        index's ``HybridImageEmbedding``, or image to image)."""
+        view = HybridVectorStore(index=self._index, search_options=self._search_options)
+        view._images = True
+        return view
+
     # -- writing -------------------------------------------------------------------------------
     def add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
+        if self._images:
+            check_image_embeddings(self._index.models, list(nodes))
+            return self._index.add(self._new(nodes, self._index.get([n.node_id for n in nodes])))
         self._check_embeddings(nodes)
         return self._index.add([to_record(n) for n in nodes], dense=_embeddings(nodes))
 
     async def async_add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
+        if self._images:
+            await asyncio.to_thread(check_image_embeddings, self._index.models, list(nodes))
+            return await self._index.aadd(self._new(nodes, await self._index.aget([n.node_id for n in nodes])))
         await asyncio.to_thread(self._check_embeddings, nodes)
         return await self._index.aadd([to_record(n) for n in nodes], dense=_embeddings(nodes))
+
+    @staticmethod
+    def _new(nodes: Sequence[BaseNode], stored: list) -> list:
+        """The image view's records, without the nodes the text store just wrote with this
+        image (it wrote their image vector too, and their dense vector is the text store's
+        to give: these nodes carry image embeddings). Images without text are the view's own."""
+        written = {r.id: r.image for r in stored if r.text.strip()}
+        records = [to_record(n) for n in nodes]
+        return [r for r in records if r.image is None or written.get(r.id, "") != source(r.image)]
 
     def _check_embeddings(self, nodes: Sequence[BaseNode]) -> None:
         """Once per store: nodes' own embeddings must come from the dense model the collection
@@ -152,11 +179,11 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
         return [to_node(r) for r in await self._index.aget(node_ids, filter=to_filter(filters))]
 
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
-        text, k, options = search_args(query, {**self._search_options, **kwargs})
+        text, k, options = search_args(query, {**self._search_options, **kwargs}, self._images)
         return _result(self._index.search(text, k, missing_ok=True, **options))  # none yet: []
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
-        text, k, options = search_args(query, {**self._search_options, **kwargs})
+        text, k, options = search_args(query, {**self._search_options, **kwargs}, self._images)
         return _result(await self._index.asearch(text, k, missing_ok=True, **options))
 
 

@@ -53,11 +53,22 @@ def has_ids(point_ids: list[str]) -> models.Filter:
     return models.Filter(must=[models.HasIdCondition(has_id=point_ids)])
 
 
-def lacking_vector(name: str, except_ids: list[str] | None = None) -> models.Filter:
-    """Points without the named vector (leaving out `except_ids`)."""
+def having_vector(name: str) -> models.Filter:
+    return models.Filter(must=[models.HasVectorCondition(has_vector=name)])
+
+
+def lacking_vector(name: str, except_ids: list[str] | None = None, layout: Any = None,
+                   kind: str | None = None) -> models.Filter:
+    """Points without the named vector (leaving out `except_ids`). With a `layout` (the
+    collection stores images): of an image vector, only points with an image lack it; of a
+    text vector, points that are an image alone do not."""
     must_not: list = [models.HasVectorCondition(has_vector=name)]
     if except_ids:
         must_not.append(models.HasIdCondition(has_id=except_ids))
+    if layout is not None and kind == "image":
+        must_not.append(models.IsEmptyCondition(is_empty=models.PayloadField(key=layout.image_key)))
+    elif layout is not None:
+        must_not.append(models.FieldCondition(key=layout.image_only_key, match=models.MatchValue(value=True)))
     return models.Filter(must_not=must_not)
 
 

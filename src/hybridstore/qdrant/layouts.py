@@ -23,18 +23,20 @@ class CanonicalLayout:
     metadata_prefix = f"{METADATA}."
     hash_key = "hash"  # content hash for incremental indexing
     vector_hash_key = "vector_hash"  # what the vectors depend on: a change of the rest is payload only
+    image_key = "image"  # the image's source (a path or a digest), never its bytes
+    image_only_key = "image_only"  # true: no text, so no text vectors
 
     def to_payload(self, record: Record) -> dict[str, Any]:
         payload = {CONTENT: record.text, METADATA: record.metadata, DOC_ID: record.doc_id,
                    ID: record.id}
         if record.extras is not None:
             payload[NODE] = record.extras
-        return payload
+        return {**payload, **image_keys(self, record)}
 
     def to_record(self, payload: Mapping[str, Any], pid: Any) -> Record:
         return Record(id=str(payload.get(ID, pid)), text=payload.get(CONTENT, ""),
                       metadata=payload.get(METADATA) or {}, doc_id=payload.get(DOC_ID),
-                      extras=payload.get(NODE))
+                      extras=payload.get(NODE), image=payload.get(self.image_key))
 
 
 class LlamaIndexLayout:
@@ -44,7 +46,10 @@ class LlamaIndexLayout:
     metadata_prefix = ""
     hash_key = "_hybridstore_hash"
     vector_hash_key = "_hybridstore_vector_hash"
-    RESERVED = ("_node_content", "_node_type", "document_id", "doc_id", "ref_doc_id", hash_key, vector_hash_key)
+    image_key = "_hybridstore_image"
+    image_only_key = "_hybridstore_image_only"
+    RESERVED = ("_node_content", "_node_type", "document_id", "doc_id", "ref_doc_id", hash_key, vector_hash_key,
+                image_key, image_only_key)
 
     def to_payload(self, record: Record) -> dict[str, Any]:
         bad = [k for k in record.metadata if k in self.RESERVED]
@@ -55,7 +60,7 @@ class LlamaIndexLayout:
         ref = record.doc_id or "None"
         return {**record.metadata, "_node_content": json.dumps(node, ensure_ascii=False),
                 "_node_type": (record.extras or {}).get("class_name", "TextNode"),
-                "document_id": ref, "doc_id": ref, "ref_doc_id": ref}
+                "document_id": ref, "doc_id": ref, "ref_doc_id": ref, **image_keys(self, record)}
 
     def to_record(self, payload: Mapping[str, Any], pid: Any) -> Record:
         node = json.loads(payload.get("_node_content") or "{}")
@@ -65,7 +70,20 @@ class LlamaIndexLayout:
             metadata = {k: v for k, v in payload.items() if k not in self.RESERVED}
         return Record(id=str(node.get("id_") or pid), text=node.get("text") or "",
                       metadata=metadata, doc_id=None if ref in (None, "None") else ref,
-                      extras={"node_dict": node, "class_name": payload.get("_node_type", "TextNode")})
+                      extras={"node_dict": node, "class_name": payload.get("_node_type", "TextNode")},
+                      image=payload.get(self.image_key))
+
+
+def image_keys(layout: Any, record: Record) -> dict[str, Any]:
+    """The image's source, and whether the record is an image alone (no text vectors)."""
+    if record.image is None:
+        return {}
+    from ..inference.images import source
+
+    keys: dict[str, Any] = {layout.image_key: source(record.image)}
+    if not record.text.strip():
+        keys[layout.image_only_key] = True
+    return keys
 
 
 CANONICAL = CanonicalLayout()

@@ -62,7 +62,7 @@ def to_points(
 ) -> list[Point]:
     points = [
         Point(pid(r.id),
-              {names[kind]: plain_vector(kind, vs[i]) for kind, vs in vectors.items()},
+              {names[kind]: plain_vector(kind, vs[i]) for kind, vs in vectors.items() if vs[i] is not None},
               layout.to_payload(r))
         for i, r in enumerate(records)
     ]
@@ -74,7 +74,7 @@ def to_points(
 def content_hash(record: Record, signature: str, dense: Any = None) -> str:
     """What decides a record's vectors: its content, the models, caller dense vectors."""
     digest = hashlib.sha256(json.dumps(
-        [signature, record.text, record.metadata, record.doc_id, record.extras],
+        [signature, record.text, record.metadata, record.doc_id, record.extras, *_image(record)],
         sort_keys=True, ensure_ascii=False).encode())
     if dense is not None:
         digest.update(np.asarray(dense, dtype=np.float32).tobytes())
@@ -84,10 +84,19 @@ def content_hash(record: Record, signature: str, dense: Any = None) -> str:
 def vector_hash(record: Record, signature: str, dense: Any = None) -> str:
     """What decides a record's vectors alone: its text, the models, caller dense vectors (a
     record whose content hash changed but this did not needs a payload update, no embedding)."""
-    digest = hashlib.sha256(json.dumps([signature, record.text], ensure_ascii=False).encode())
+    digest = hashlib.sha256(json.dumps([signature, record.text, *_image(record)], ensure_ascii=False).encode())
     if dense is not None:
         digest.update(np.asarray(dense, dtype=np.float32).tobytes())
     return digest.hexdigest()
+
+
+def _image(record: Record) -> list[str]:
+    """An image's content digest (its vector's input); nothing for records without one."""
+    if record.image is None:
+        return []
+    from ..inference.images import digest
+
+    return [digest(record.image)]
 
 
 def validate_records(records: Sequence[Record]) -> None:
@@ -106,7 +115,11 @@ def validate_records(records: Sequence[Record]) -> None:
             raise InvalidInputError(
                 f"record {r.id!r}: text is not valid Unicode (a lone surrogate); fix its encoding"
             )
-        if not r.text.strip():
+        if r.image is not None:
+            from ..inference.images import check_image
+
+            check_image(f"record {r.id!r}", r.image)
+        elif not r.text.strip():
             raise InvalidInputError(
                 f"record {r.id!r}: text is empty; empty texts cannot be embedded or retrieved, "
                 "leave them out"

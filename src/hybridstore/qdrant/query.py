@@ -2,6 +2,9 @@
 
     dense | sparse           Nearest(vector)
     hybrid                   Fuse([Nearest(dense), Nearest(sparse)], rrf | dbsf)
+    image                    Nearest(image): a text query through the image model's text tower,
+                             or a query image (image=) through its image tower
+    multimodal               Fuse([Nearest(k) for k in fuse]): text vectors and the image vector
     + rerank                 Nearest(late multivector, source=<the above>)
     + mmr                    Nearest(dense, mmr, source=<the above, unless dense>)
 """
@@ -15,7 +18,8 @@ from qdrant_client import models
 
 from ..errors import InvalidInputError
 
-MODES = ("dense", "sparse", "hybrid")
+MODES = ("dense", "sparse", "hybrid", "image", "multimodal")
+TEXT_KINDS = ("dense", "sparse")
 FUSIONS = ("rrf", "dbsf")
 RRF_DEFAULT_K = 2  # Qdrant's own default when no k is given
 HNSW_EF = 128  # HNSW beam width of graph searches (at least the results asked for): engines'
@@ -80,6 +84,9 @@ class SearchRequest:
     sparse_limit: int | None = None
     group_by: str | None = None
     group_size: int = 1
+    image: Any = None  # a query image (path, bytes, PIL image) for the image vector
+    image_vector: Any = None  # or a ready query vector for it (made by the same image model)
+    fuse: tuple[str, ...] | None = None  # multimodal: the kinds fused (default: all there are)
 
     def candidates(self) -> int:
         """Depth of each prefetch / rerank pool."""
@@ -89,14 +96,26 @@ class SearchRequest:
 def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
     """Fill defaults (the strongest pipeline available) and refuse what cannot be served."""
     _check_numbers(req)
-    mode = req.mode or _default_mode(available, req.mmr is not None)
+    pictured_query = req.image is not None or req.image_vector is not None
+    if req.image is not None and req.image_vector is not None:
+        raise InvalidInputError("give a query image or an image_vector, not both")
+    mode = req.mode or _default_mode(available, req.mmr is not None, pictured_query)
     if mode not in MODES:
         raise InvalidInputError(f"mode {mode!r} is unknown; use one of {', '.join(MODES)}")
-    needed = {"dense": {"dense"}, "sparse": {"sparse"}, "hybrid": {"dense", "sparse"}}[mode]
+    fuse = _fused(req, mode, available)
+    needed = {"dense": {"dense"}, "sparse": {"sparse"}, "hybrid": {"dense", "sparse"}, "image": {"image"},
+              "multimodal": {"image"}}[mode]
     _need(needed - available, f"mode {mode!r}", available)
-    rerank = ("late_interaction" in available) if req.rerank is None else bool(req.rerank)
+    if pictured_query and "image" not in fuse + (mode,):
+        raise InvalidInputError(f"a query image searches the image vector; mode {mode!r} does not "
+                                "use it: use mode='image' or 'multimodal'")
+    pictured = mode in ("image", "multimodal")
+    rerank = ("late_interaction" in available and not pictured) if req.rerank is None else bool(req.rerank)
     if rerank:
         _need({"late_interaction"} - available, "rerank=True", available)
+        if pictured:
+            raise InvalidInputError(f"rerank uses the text's late-interaction vectors, which images "
+                                    f"do not have; mode {mode!r} cannot rerank: pass rerank=False")
     rrf_only = req.weights is not None or req.rrf_k is not None
     fusion = req.fusion or ("rrf" if rrf_only else DEFAULT_FUSION)
     if fusion not in FUSIONS:
@@ -105,20 +124,40 @@ def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
         raise InvalidInputError(f"weights= and rrf_k= are settings of fusion='rrf', not {fusion!r}; "
                                 "use fusion='rrf' or drop them")
     if req.weights is not None:
-        if len(req.weights) != 2 or min(req.weights) < 0:
+        sources = fuse or ("dense", "sparse")
+        if len(req.weights) != len(sources) or min(req.weights) < 0:
             raise InvalidInputError(
-                "weights= takes two non-negative numbers (dense, sparse)"
+                f"weights= takes {len(sources)} non-negative numbers ({', '.join(sources)})"
             )
     if req.mmr is not None:
         _need({"dense"} - available, "mmr", available)
         if rerank:
             raise InvalidInputError("mmr and rerank both decide the final order; pick one")
-    return SearchRequest(**{**req.__dict__, "mode": mode, "rerank": rerank, "fusion": fusion})
+        if pictured:
+            raise InvalidInputError(f"mmr diversifies by the dense text vector; mode {mode!r} cannot use it")
+    return SearchRequest(**{**req.__dict__, "mode": mode, "rerank": rerank, "fusion": fusion,
+                            "fuse": fuse or None})
+
+
+def _fused(req: SearchRequest, mode: str, available: set[str]) -> tuple[str, ...]:
+    """The kinds a multimodal search fuses: as asked, else every text vector there is and the image."""
+    if mode != "multimodal":
+        if req.fuse is not None:
+            raise InvalidInputError(f"fuse= chooses the vectors of mode='multimodal', not {mode!r}")
+        return ()
+    fuse = tuple(req.fuse) if req.fuse is not None else \
+        tuple(k for k in TEXT_KINDS if k in available) + ("image",)
+    unknown = [k for k in fuse if k not in TEXT_KINDS + ("image",)]
+    if unknown or len(set(fuse)) != len(fuse) or len(fuse) < 2:
+        raise InvalidInputError(f"fuse= takes two or more of dense, sparse, image, each once; got {req.fuse!r}")
+    _need(set(fuse) - available, "mode 'multimodal'", available)
+    return fuse
 
 
 def query_kinds(req: SearchRequest) -> list[str]:
     """Which query embeddings a resolved request needs."""
-    kinds = {"dense": ["dense"], "sparse": ["sparse"], "hybrid": ["dense", "sparse"]}[req.mode]
+    kinds = list(req.fuse) if req.mode == "multimodal" else \
+        {"dense": ["dense"], "sparse": ["sparse"], "hybrid": ["dense", "sparse"], "image": ["image"]}[req.mode]
     if req.rerank:
         kinds.append("late_interaction")
     if req.mmr is not None and "dense" not in kinds:
@@ -143,10 +182,10 @@ def _tuned(stage: Stage, storage: Any) -> Stage:
     if isinstance(stage, Fuse):
         return replace(stage, sources=tuple(_tuned(s, storage) for s in stage.sources))
     source = None if stage.source is None else _tuned(stage.source, storage)
-    quantized = storage.quantize if stage.kind == "dense" else \
+    quantized = storage.quantize if stage.kind in ("dense", "image") else \
         storage.late_quantize if stage.kind == "late_interaction" else None
     ef = stage.hnsw_ef
-    if storage.hnsw_ef is not None and stage.source is None and stage.kind == "dense":
+    if storage.hnsw_ef is not None and stage.source is None and stage.kind in ("dense", "image"):
         ef = max(storage.hnsw_ef, stage.limit)
     return replace(stage, source=source, hnsw_ef=ef, rescore=storage.oversampling if quantized else None)
 
@@ -155,11 +194,11 @@ def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, st
           filter: models.Filter | None) -> QueryPlan:
     last_stage = not req.rerank and req.mmr is None
     depth = req.k if last_stage else req.candidates()
-    if req.mode == "hybrid":
+    if req.mode in ("hybrid", "multimodal"):
         pool = req.candidates()
+        limits = {"dense": req.dense_limit or pool, "sparse": req.sparse_limit or pool, "image": pool}
         root: Stage = Fuse(
-            (Nearest("dense", names["dense"], vectors["dense"], req.dense_limit or pool),
-             Nearest("sparse", names["sparse"], vectors["sparse"], req.sparse_limit or pool)),
+            tuple(Nearest(k, names[k], vectors[k], limits[k]) for k in req.fuse or TEXT_KINDS),
             req.fusion, depth, (req.rrf_k or RRF_DEFAULT_K) if req.fusion == "rrf" else None,
             tuple(req.weights) if req.weights else None,
         )
@@ -210,7 +249,9 @@ def relevance(plan: QueryPlan, score: float) -> float:
     return min(1.0, max(0.0, value))
 
 
-def _default_mode(available: set[str], wants_mmr: bool) -> str:
+def _default_mode(available: set[str], wants_mmr: bool, query_image: bool) -> str:
+    if "image" in available and not wants_mmr:  # images alone have no text vectors
+        return "image" if query_image or not available & set(TEXT_KINDS) else "multimodal"
     if wants_mmr and "dense" in available:
         return "dense"
     if {"dense", "sparse"} <= available:

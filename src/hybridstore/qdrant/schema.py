@@ -7,7 +7,8 @@ from typing import Any, Mapping
 
 from ..errors import ConfigurationError
 
-DEFAULT_NAMES = {"dense": "dense", "sparse": "sparse", "late_interaction": "late"}
+DEFAULT_NAMES = {"dense": "dense", "sparse": "sparse", "late_interaction": "late", "image": "image"}
+OPTIONAL = ("image",)  # kinds a point may lack by nature: a record without an image has no image vector
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,43 @@
+"""Images for `HybridVectorStore`: records from image paths (LangChain's ``add_images``), and
+where a document read back shows its image (``metadata["image"]``: the source)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Sequence
+
+from ..errors import InvalidInputError
+from ..records import Record
+
+KEY = "image"  # metadata key of a document's image source
+
+
+def image_records(uris: Sequence[Any], metadatas: Sequence[dict] | None, ids: Sequence[str] | None,
+                  texts: Sequence[str] | None = None) -> list[Record]:
+    """One record per image: its path as the image (and doc_id), no text unless given."""
+    if isinstance(uris, (str, bytes)):
+        raise InvalidInputError("uris must be a list of image paths, not one path")
+    uris = list(uris)
+    for name, values in (("metadatas", metadatas), ("ids", ids), ("texts", texts)):
+        if values is not None and len(values) != len(uris):
+            raise InvalidInputError(f"got {len(uris)} images but {len(values)} {name}")
+    out = []
+    for i, uri in enumerate(uris):
+        metadata = dict((metadatas or [{}] * len(uris))[i] or {})
+        if KEY in metadata:
+            raise InvalidInputError(f"metadata key {KEY!r} is where documents show their image's "
+                                    "source; rename that key")
+        rid = ids[i] if ids is not None and ids[i] is not None else str(uuid.uuid4())
+        out.append(Record(rid, texts[i] if texts is not None else "", metadata,
+                          doc_id=str(uri) if isinstance(uri, str) else None, image=uri))
+    return out
+
+
+def shown(record: Record) -> dict[str, Any]:
+    """A document's metadata: the record's, with its image's source when it has one."""
+    return record.metadata if record.image is None else {**record.metadata, KEY: record.image}
+
+
+def by_image(options: dict[str, Any]) -> dict[str, Any]:
+    """Search options for an image query: the image vector unless a mode says otherwise."""
+    return {"mode": "image", **options}
