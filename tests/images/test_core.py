@@ -124,3 +124,45 @@ def test_an_image_collection_keeps_its_models(image_models, clip, tmp_path):
                      path=folder) as more:
         with pytest.raises(SchemaMismatchError):
             more.add([Record("x", "y")])
+
+
+def test_the_images_example_indexes_a_folder_with_captions(clip, tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    models, _ = clip
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, caption in (("red", "a leather shoe"), ("blue", "a leather shoe"), ("green", "")):
+        colour_image(folder / f"{name}.png", name)
+        if caption:
+            (folder / f"{name}.txt").write_text(caption)
+    example = Path(__file__).resolve().parents[2] / "examples" / "images_search.py"
+    spec = importlib.util.spec_from_file_location("images_search", example)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    spec_ = models.image.spec
+    out = module.main(str(folder), "red leather shoe", spec_.path, spec_.options["text_path"], path=str(tmp_path / "db"))
+    assert out["multimodal"][0].id == "red" and out["multimodal"][0].text == "a leather shoe"
+    assert [r.id for r in out["image"]][:1] == ["red"] and out["image"][0].image.endswith("red.png")
+    assert module.models().image.spec.name == module.CLIP  # the real pair by name (loads on first use)
+
+
+def test_grouping_tenants_and_reembed_hold_for_images(image_models, clip, tmp_path):
+    _, pictures = clip
+    with HybridIndex("shop", image_models, path=str(tmp_path / "db"), tenant_key="tenant") as index:
+        index.add(products(pictures))
+        grouped = index.search("red", 3, mode="image", group_by="colour")
+        assert [h.record.metadata["colour"] for h in grouped][0] == "red" and len({h.record.metadata["colour"] for h in grouped}) == 3
+        a, b = index.tenant("a"), index.tenant("b")
+        a.add([Record("mine", "", image=pictures["white"])])
+        assert [h.record.id for h in a.search("white", 5, mode="image")] == ["mine"]
+        assert "mine" not in {h.record.id for h in b.search("white", 5, mode="image")}
+    texts_only = Models()  # a collection written without images gets its image vectors by reembed()
+    folder = str(tmp_path / "db2")
+    with HybridIndex("later", texts_only, path=folder) as index:
+        index.add([Record("note", "plain text")])
+    with HybridIndex("later", image_models, path=folder) as index:
+        assert index.reembed() == {"dense": 0, "sparse": 0, "image": 0}  # no point has an image yet
+        index.add([Record("pic", "a caption", image=pictures["black"])])
+        assert index.search("black", 1, mode="image")[0].record.id == "pic"

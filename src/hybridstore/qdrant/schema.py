@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from ..errors import ConfigurationError
@@ -69,10 +69,17 @@ def differences(expected: Schema, actual: Schema, missing_ok: bool = False) -> l
         if have is None:
             if not missing_ok:
                 out.append(f"vector {want.describe()} is missing")
-        elif (have.kind, have.distance, have.modifier) != (want.kind, want.distance, want.modifier) \
+        elif (_stored_kind(have.kind), have.distance, have.modifier) != \
+                (_stored_kind(want.kind), want.distance, want.modifier) \
                 or (want.size is not None and have.size != want.size):
             out.append(f"vector {want.name!r} is {have.describe()}, models need {want.describe()}")
     return out
+
+
+def _stored_kind(kind: str) -> str:
+    """What an engine can tell: an image vector is a plain dense vector to it (the recorded
+    model says which, `rules.known_kinds`)."""
+    return "dense" if kind == "image" else kind
 
 
 def missing(expected: Schema, actual: Schema) -> list[VectorField]:
@@ -80,6 +87,8 @@ def missing(expected: Schema, actual: Schema) -> list[VectorField]:
 
 
 def models_first(expected: Schema, actual: Schema) -> Schema:
-    """`actual`'s fields with those the models use first, so `by_kind` finds them."""
-    used = {f.name for f in expected.fields}
-    return Schema(tuple(sorted(actual.fields, key=lambda f: f.name not in used)), actual.signature)
+    """`actual`'s fields with those the models use first (of the kind they use them as), so
+    `by_kind` finds them."""
+    used = {f.name: f.kind for f in expected.fields}
+    fields = [replace(f, kind=used.get(f.name, f.kind)) for f in actual.fields]
+    return replace(actual, fields=tuple(sorted(fields, key=lambda f: f.name not in used)))
