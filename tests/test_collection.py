@@ -49,6 +49,25 @@ def test_optimize_threshold_and_results_unchanged():
     assert manual._col.written == 0 and manual.count() == 60
 
 
+def test_automatic_builds_wait_for_the_collection_to_double_up_to_ten_thresholds():
+    """A bulk load builds the graphs O(log n) times, not once per threshold; a large collection
+    still builds after ten thresholds of new points."""
+    records = corpus(200)
+    doubling = HybridIndex("grow", Models(), engine=EdgeEngine(location=":memory:"), optimize_threshold=20)
+    doubling.add(records[:60])
+    assert doubling._col.written == 0  # 60 new points, none before: built
+    doubling.add(records[60:110])
+    assert doubling._col.written == 50  # fewer new points than the 60 built: waits
+    doubling.add(records[110:120])
+    assert doubling._col.written == 0  # as many as before: built
+    capped = HybridIndex("cap", Models(), engine=EdgeEngine(location=":memory:"), optimize_threshold=5)
+    capped.add(records[:60])
+    capped.add(records[60:109])
+    assert capped._col.written == 49  # under ten thresholds (50) of new points: waits
+    capped.add(records[109:110])
+    assert capped._col.written == 0 and capped.count() == 110
+
+
 async def test_concurrent_async_callers_are_safe():
     idx = HybridIndex("conc", Models())
     await idx.aadd(corpus(20))

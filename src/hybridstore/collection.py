@@ -71,7 +71,8 @@ class Collection:
         return filters.field_equals(self.layout.metadata_prefix + self.settings.tenant_key, self.tenant)
 
     def count_written(self, n: int) -> bool:
-        """Count `n` written points; True when it is time to build the HNSW graphs."""
+        """Count `n` written points; True when it may be time to build the HNSW graphs
+        (`after_writes` decides)."""
         self.written += n
         threshold = self.settings.optimize_threshold
         return threshold is not None and self.written >= threshold
@@ -155,6 +156,22 @@ def lacking_filter(col: Collection, schema: Schema | None, field: Any, except_id
 def drop(col: Collection) -> Steps:
     yield Drop()
     col.schema = None
+
+
+def after_writes(col: Collection, n: int) -> Steps:
+    """Build the graphs once the points written since the last build reach the threshold and
+    as many as were there before (at most TAIL): each build at least doubles what is indexed,
+    so a bulk load builds about twice in all instead of once per threshold (which grew with
+    the square of the collection: 108 s of 163 s at 100k points), and searches brute-force at
+    most TAIL unindexed points."""
+    if not col.count_written(n):
+        return
+    before = (yield Count()) - col.written
+    if col.written >= min(max(col.settings.optimize_threshold, before), TAIL * col.settings.optimize_threshold):
+        yield from optimize(col)
+
+
+TAIL = 10  # thresholds: the most points left to a brute-force search between builds
 
 
 def optimize(col: Collection) -> Steps:

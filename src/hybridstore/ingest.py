@@ -27,14 +27,16 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
     batches, size = _batches(_stamped(col, records), dense)
     stats, ids, done = {"embedded": 0, "unchanged": 0, "payload_only": 0}, [], set()
     pending = None
+    if isinstance(records, Sequence):  # all of a list, before anything is written
+        _check_images(col, records)
     try:
         for chunk, vecs in batches:
+            _check_images(col, chunk)
             if not ids:  # the first chunk: create or check the collection, check all vectors
                 yield Ensure(True, size)
                 _check_writes(col, dense)
                 yield from collection.sign(col)
             ids.extend(r.id for r in chunk)
-            _check_images(col, chunk)
             hashes = content_hashes(col, chunk, vecs)
             stored = (yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])),
                                         len(chunk))) if skip_unchanged else []
@@ -55,8 +57,7 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
     except EngineError as e:
         raise _partial(col, records, ids, done, e) from e
     col.stats = stats
-    if col.count_written(stats["embedded"]):
-        yield from collection.optimize(col)
+    yield from collection.after_writes(col, stats["embedded"])
     return ids
 
 
@@ -87,10 +88,10 @@ def point_ids(col: Collection, ids: Any) -> list[str]:
 def content_hashes(col: Collection, records: list[Record], dense: Any = None) -> list[dict[str, str]]:
     """Each record's hashes under these models, as payload keys: of everything stored, and
     of what its vectors depend on (text, models, caller vectors)."""
-    signature, layout = col.models.signature(), col.layout
+    signatures, layout = {True: col.models.signature(), False: col.models.signature(image=False)}, col.layout
     out = []
     for i, r in enumerate(records):
-        own = dense[i] if dense is not None else None
+        own, signature = dense[i] if dense is not None else None, signatures[r.image is not None]
         out.append({layout.hash_key: payload.content_hash(r, signature, own),
                     layout.vector_hash_key: payload.vector_hash(r, signature, own)})
     return out

@@ -77,6 +77,8 @@ def check(col: Collection, text: Any, k: Any, dense_vector: Any, options: dict) 
         raise InvalidInputError("query text is not valid Unicode (a lone surrogate); fix its encoding")
     available = set(col.models.kinds()) | ({"dense"} if dense_vector is not None else set()) \
         | ({"image"} if options.get("image_vector") is not None else set())
+    if options.get("mode") is None and image is None and col.models.image is not None and col.models.image.text is None:
+        available.discard("image")  # an image model without a text tower: text queries search text
     req = qplan.resolve(qplan.SearchRequest(k=k, **options), available)
     if image is not None:
         if req.image is not None:

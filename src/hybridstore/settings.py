@@ -31,8 +31,9 @@ class Settings:
 
     Indexing: ``vector_names`` (kind -> named vector), ``payload_layout`` ("canonical" or
     "llama_index"), ``payload_indexes`` (metadata keys you filter on, e.g. ``{"year":
-    "integer"}``; ``doc_id`` is always indexed), ``optimize_threshold`` (points written between
-    automatic HNSW builds; None: only on request), ``upsert_batch`` (points per write),
+    "integer"}``; ``doc_id`` is always indexed), ``optimize_threshold`` (points written before
+    an automatic HNSW build, and at least as many as the collection had, up to ten thresholds:
+    bulk loads build about twice in all; None: only on request), ``upsert_batch`` (points per write),
     ``tenant_key`` (the metadata key that names a record's tenant: see `HybridIndex.tenant`),
     ``tenant_shards`` (a Qdrant server only, 1.16 or later: "dedicated" gives each tenant its
     own shard key at its first write; "tiered" keeps tenants in one shared shard until

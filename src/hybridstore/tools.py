@@ -28,8 +28,9 @@ class SearchArgs(BaseModel):
 
     query: str = Field(description="What to search for, in natural language.")
     k: int = Field(5, ge=1, le=50, description="How many results to return.")
-    mode: Literal["hybrid", "dense", "sparse"] | None = Field(
-        None, description="hybrid (default: meaning and keywords), dense (meaning) or sparse (keywords).")
+    mode: Literal["hybrid", "dense", "sparse", "multimodal", "image"] | None = Field(
+        None, description="hybrid (default: meaning and keywords), dense (meaning) or sparse (keywords); "
+        "with images: multimodal (default: text and pictures) or image (pictures only).")
     filter: str | dict[str, Any] | None = Field(
         None, description='A metadata filter (JSON), e.g. {"year": {"$gte": 2020}} or '
         '{"$or": [{"topic": "a"}, {"topic": "b"}]}; operators: $eq $ne $gt $gte $lt $lte $in $nin '
@@ -136,7 +137,8 @@ def _format(hits: list[Hit]) -> str:
     for rank, hit in enumerate(hits, 1):
         text = " ".join(hit.record.text.split())
         text = text if len(text) <= TEXT_SHOWN else text[:TEXT_SHOWN - 3] + "..."
-        lines.append(f"{rank}. [{hit.record.id}] score {hit.relevance:.3f} "
+        image = f" image {hit.record.image}" if hit.record.image is not None else ""
+        lines.append(f"{rank}. [{hit.record.id}] score {hit.relevance:.3f}{image} "
                      f"metadata {json.dumps(hit.record.metadata, ensure_ascii=False)}\n{text}")
     return "\n\n".join(lines)
 

@@ -20,9 +20,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         r = hit.record
         if args.json:
             print(json.dumps({"rank": rank, "score": hit.score, "id": r.id, "text": r.text,
-                              "metadata": r.metadata}))
+                              "metadata": r.metadata, **({"image": r.image} if r.image is not None else {})}))
         else:
-            text = " ".join(r.text.split())  # one line per hit
+            text = " ".join(r.text.split()) or f"(image {r.image})"  # one line per hit
             text = text if len(text) <= 160 else text[:157] + "..."
             print(f"{rank:>2}. {hit.score:8.4f}  {r.id}  {json.dumps(r.metadata)}\n    {text}")
     return 0

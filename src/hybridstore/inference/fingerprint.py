@@ -14,7 +14,7 @@ from typing import Any
 
 # Files besides the ONNX graph that change vectors: tokenizers, configs, vocabularies, stopwords.
 DECIDING = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-            "vocab.txt", "tokenizer.model", "sentencepiece.bpe.model", "preprocessor_config.json")
+            "vocab.txt", "tokenizer.model", "sentencepiece.bpe.model")
 # Options that change how fast a model runs, not what it outputs.
 RUNTIME_OPTIONS = frozenset({"threads", "providers", "cuda", "device_ids", "device_id", "lazy_load",
                              "cache_dir", "local_files_only", "specific_model_path"})

@@ -17,7 +17,11 @@ from .specs import ModelSpec
 
 # The text tower trained with each image tower fastembed knows (by name); others name theirs
 # with ModelSpec(..., options={"text_model": ..., "text_path": ...}).
-TEXT_TOWERS = {"qdrant/clip-vit-b-32-vision": "Qdrant/clip-ViT-B-32-text"}
+TEXT_TOWERS = {"qdrant/clip-vit-b-32-vision": "Qdrant/clip-ViT-B-32-text",
+               "jinaai/jina-clip-v1": "jinaai/jina-clip-v1",
+               "nomic-ai/nomic-embed-vision-v1.5": "nomic-ai/nomic-embed-text-v1.5",
+               "nomic-ai/nomic-embed-vision-v1.5-q": "nomic-ai/nomic-embed-text-v1.5-Q",
+               "google/siglip2-base-patch16-224": "google/siglip2-base-patch16-224"}
 
 
 def text_tower(spec: ModelSpec) -> ModelSpec | None:
@@ -83,6 +87,8 @@ class ImageEmbedder(Embedder):
     def signature(self) -> dict[str, Any]:
         """Both towers: a vector stays comparable only with the same pair."""
         folder, files = model_files(getattr(self.model, "model", None))
+        if files and (folder / "preprocessor_config.json").is_file():  # resizing and normalisation
+            files.append(folder / "preprocessor_config.json")
         text = self.text.signature() if self.text is not None else {}
         prints = [fingerprint(folder, files) if files else None, text.get("fingerprint")]
         return {"source": "fastembed", "kind": "image", "model": self.name, "dim": self.dim, "modifier": None,
@@ -108,6 +114,20 @@ def check_image(who: str, image: Any) -> None:
     elif not isinstance(image, (bytes, bytearray)) and not _is_pil(image):
         raise InvalidInputError(f"{who}: image must be a file path, bytes or a PIL "
                                 f"image, got {type(image).__name__}")
+    if not _is_pil(image):
+        _readable(who, image)
+
+
+def _readable(who: str, image: Any) -> None:
+    """The file or bytes open as an image (its header is read, not the pixels)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(openable(image)) as opened:
+            opened.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:  # what PIL raises for bad data
+        raise InvalidInputError(f"{who}: the image cannot be read ({e}); give a PNG, JPEG, WebP "
+                                "or another format Pillow opens") from e
 
 
 def source(image: Any) -> str:

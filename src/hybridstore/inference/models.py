@@ -130,10 +130,11 @@ class Models:
         """What makes each kind's vectors (loads the models): kind -> model signature."""
         return {kind: e.signature() for kind, e in self._embedders.items()}
 
-    def signature(self) -> str:
-        """Which models make the vectors: part of every record's content hash."""
+    def signature(self, image: bool = True) -> str:
+        """Which models make the vectors: part of every record's content hash (of a record
+        without an image, not the image model: adding one re-embeds no text record)."""
         return json.dumps({k: [d["name"], d.get("modifier"), *([d["quantize"]] if d.get("quantize") else [])]
-                           for k, d in self.describe().items()}, sort_keys=True)
+                           for k, d in self.describe().items() if image or k != "image"}, sort_keys=True)
 
     def with_dense(self, dense: Any) -> "Models":
         """These models with another dense model (a caller's embeddings), the rest kept."""

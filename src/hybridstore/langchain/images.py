@@ -4,6 +4,7 @@ where a document read back shows its image (``metadata["image"]``: the source)."
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any, Sequence
 
 from ..errors import InvalidInputError
@@ -31,6 +32,15 @@ def image_records(uris: Sequence[Any], metadatas: Sequence[dict] | None, ids: Se
         out.append(Record(rid, texts[i] if texts is not None else "", metadata,
                           doc_id=str(uri) if isinstance(uri, str) else None, image=uri))
     return out
+
+
+def with_image(record: Record, images: bool) -> Record:
+    """A document added back (as search returned it): its ``metadata["image"]`` is its image
+    again, so the point keeps its image vector."""
+    if not images or KEY not in record.metadata:
+        return record
+    metadata = dict(record.metadata)
+    return replace(record, metadata=metadata, image=metadata.pop(KEY))
 
 
 def shown(record: Record) -> dict[str, Any]:

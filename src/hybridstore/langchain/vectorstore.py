@@ -17,7 +17,7 @@ from ..inference import Models
 from ..settings import Settings
 from ..records import Hit, Record
 from .embeddings import HybridEmbeddings
-from .images import by_image, image_records, shown
+from .images import by_image, image_records, shown, with_image
 
 
 class HybridVectorStore(ClosesIndex, VectorStore):
@@ -64,11 +64,15 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     # -- writing -------------------------------------------------------------------------------
     def add_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, *,
                   ids: list[str | None] | None = None, **kwargs: Any) -> list[str]:
-        return self.index.add(_records(texts, metadatas, ids, kwargs))
+        return self.index.add(_records(texts, metadatas, ids, kwargs, self._images()))
 
     async def aadd_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, *,
                          ids: list[str | None] | None = None, **kwargs: Any) -> list[str]:
-        return await self.index.aadd(_records(texts, metadatas, ids, kwargs))
+        return await self.index.aadd(_records(texts, metadatas, ids, kwargs, self._images()))
+
+    def _images(self) -> bool:
+        """Whether documents' ``metadata["image"]`` is their image (the store has an image model)."""
+        return self.index.models.image is not None
 
     def add_images(self, uris: list[str], metadatas: list[dict] | None = None, *,
                    ids: list[str] | None = None, texts: list[str] | None = None) -> list[str]:
@@ -225,7 +229,7 @@ IGNORED = frozenset({"batch_size"})
 
 
 def _records(texts: Iterable[str], metadatas: Iterable[dict] | None, ids: Iterable | None,
-             extra: dict[str, Any]) -> Iterable[Record]:
+             extra: dict[str, Any], images: bool = False) -> Iterable[Record]:
     """A list for lists; for any other iterable (a generator) a lazy stream, so that
     `HybridIndex.add` ingests it in bounded memory."""
     unknown = set(extra) - IGNORED
@@ -239,12 +243,12 @@ def _records(texts: Iterable[str], metadatas: Iterable[dict] | None, ids: Iterab
         for name, values in (("metadatas", metadatas), ("ids", ids)):
             if values is not None and len(values) != len(texts):
                 raise InvalidInputError(f"got {len(texts)} texts but {len(values)} {name}")
-        return list(_stream(texts, metadatas, ids))
-    return _stream(texts, metadatas, ids)
+        return list(_stream(texts, metadatas, ids, images))
+    return _stream(texts, metadatas, ids, images)
 
 
 def _stream(texts: Iterable[str], metadatas: Iterable[dict] | None,
-            ids: Iterable | None) -> Iterator[Record]:
+            ids: Iterable | None, images: bool) -> Iterator[Record]:
     metas = iter(metadatas) if metadatas is not None else None
     given = iter(ids) if ids is not None else None
     n = 0
@@ -256,7 +260,7 @@ def _stream(texts: Iterable[str], metadatas: Iterable[dict] | None,
         rid = str(uuid.uuid4()) if rid is None else rid
         if not isinstance(rid, str):
             raise InvalidInputError(f"ids must be strings, got {rid!r} ({type(rid).__name__})")
-        yield Record(rid, text, dict(metadata or {}), doc_id=_source(metadata))
+        yield with_image(Record(rid, text, dict(metadata or {}), doc_id=_source(metadata)), images)
     if any(it is not None and next(it, _MISSING) is not _MISSING for it in (metas, given)):
         raise InvalidInputError(f"got more metadatas or ids than texts ({n})")
 

@@ -28,20 +28,26 @@ OPERATORS = {
     FilterOperator.IS_EMPTY: "$is_empty",
 }
 _NODE_CLASSES = {c.class_name(): c for c in (Node, IndexNode, ImageNode, TextNode)}
-# Node fields the record carries itself; everything else round-trips in `extras`. An ImageNode's
-# base64 image is embedded, never stored (its image_path is kept).
-_OWN_FIELDS = ("id_", "text", "text_resource", "metadata", "embedding", "image", "image_resource")
+# Node fields the record carries itself; everything else round-trips in `extras`.
+_OWN_FIELDS = ("id_", "text", "text_resource", "metadata", "embedding")
+# With an image model, an ImageNode's image is the record's: its base64 bytes are embedded,
+# never stored (its image_path is kept).
+_IMAGE_FIELDS = ("image", "image_resource")
 
 
-def to_record(node: BaseNode) -> Record:
-    # Defaults are left out: every search result carries this dict, and its size is search time.
-    dump = node.model_dump(mode="json", exclude_defaults=True)
-    extra = {k: v for k, v in dump.items() if k not in _OWN_FIELDS}
+def to_record(node: BaseNode, images: bool = False) -> Record:
+    """`images`: the store has an image model, so an ImageNode's image is embedded (else the
+    node is stored as text, as before)."""
     from .images import node_image
 
+    image = node_image(node) if images else None
+    # Defaults are left out: every search result carries this dict, and its size is search time.
+    dump = node.model_dump(mode="json", exclude_defaults=True)
+    own = _OWN_FIELDS + (_IMAGE_FIELDS if image is not None else ())
+    extra = {k: v for k, v in dump.items() if k not in own}
     return Record(node.node_id, node.get_content(metadata_mode=MetadataMode.NONE),
                   dict(node.metadata), doc_id=node.ref_doc_id,
-                  extras={"node_dict": extra, "class_name": node.class_name()}, image=node_image(node))
+                  extras={"node_dict": extra, "class_name": node.class_name()}, image=image)
 
 
 def to_node(record: Record) -> BaseNode:

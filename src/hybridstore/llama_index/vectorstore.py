@@ -90,7 +90,7 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
         (``StorageContext.from_defaults(vector_store=store, image_store=store.images())``): it
         adds image nodes not stored yet and queries the image vector (text to image with the
         index's ``HybridImageEmbedding``, or image to image)."""
-        view = HybridVectorStore(index=self._index, search_options=self._search_options)
+        view = HybridVectorStore(index=self._index)  # the text store's options are for text searches
         view._images = True
         return view
 
@@ -100,23 +100,27 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
             check_image_embeddings(self._index.models, list(nodes))
             return self._index.add(self._new(nodes, self._index.get([n.node_id for n in nodes])))
         self._check_embeddings(nodes)
-        return self._index.add([to_record(n) for n in nodes], dense=_embeddings(nodes))
+        return self._index.add(self._records(nodes), dense=_embeddings(nodes))
 
     async def async_add(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[str]:
         if self._images:
             await asyncio.to_thread(check_image_embeddings, self._index.models, list(nodes))
             return await self._index.aadd(self._new(nodes, await self._index.aget([n.node_id for n in nodes])))
         await asyncio.to_thread(self._check_embeddings, nodes)
-        return await self._index.aadd([to_record(n) for n in nodes], dense=_embeddings(nodes))
+        return await self._index.aadd(self._records(nodes), dense=_embeddings(nodes))
+
+    def _records(self, nodes: Sequence[BaseNode]) -> list:
+        return [to_record(n, self._index.models.image is not None) for n in nodes]
 
     @staticmethod
     def _new(nodes: Sequence[BaseNode], stored: list) -> list:
         """The image view's records, without the nodes the text store just wrote with this
         image (it wrote their image vector too, and their dense vector is the text store's
         to give: these nodes carry image embeddings). Images without text are the view's own."""
-        written = {r.id: r.image for r in stored if r.text.strip()}
-        records = [to_record(n) for n in nodes]
-        return [r for r in records if r.image is None or written.get(r.id, "") != source(r.image)]
+        written = {r.id: (r.text, r.metadata, r.doc_id, r.image) for r in stored if r.text.strip()}
+        records = [to_record(n, images=True) for n in nodes]
+        return [r for r in records if r.image is None or
+                written.get(r.id) != (r.text, r.metadata, r.doc_id, source(r.image))]
 
     def _check_embeddings(self, nodes: Sequence[BaseNode]) -> None:
         """Once per store: nodes' own embeddings must come from the dense model the collection

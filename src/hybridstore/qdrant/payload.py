@@ -74,7 +74,7 @@ def to_points(
 def content_hash(record: Record, signature: str, dense: Any = None) -> str:
     """What decides a record's vectors: its content, the models, caller dense vectors."""
     digest = hashlib.sha256(json.dumps(
-        [signature, record.text, record.metadata, record.doc_id, record.extras, *_image(record)],
+        [signature, record.text, record.metadata, record.doc_id, record.extras, *_image(record, source=True)],
         sort_keys=True, ensure_ascii=False).encode())
     if dense is not None:
         digest.update(np.asarray(dense, dtype=np.float32).tobytes())
@@ -90,13 +90,14 @@ def vector_hash(record: Record, signature: str, dense: Any = None) -> str:
     return digest.hexdigest()
 
 
-def _image(record: Record) -> list[str]:
-    """An image's content digest (its vector's input); nothing for records without one."""
+def _image(record: Record, source: bool = False) -> list[str]:
+    """An image's content digest (its vector's input), and with `source` where it is kept;
+    nothing for records without one."""
     if record.image is None:
         return []
-    from ..inference.images import digest
+    from ..inference import images
 
-    return [digest(record.image)]
+    return [images.digest(record.image), *([images.source(record.image)] if source else [])]
 
 
 def validate_records(records: Sequence[Record]) -> None:

@@ -99,7 +99,9 @@ def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
     pictured_query = req.image is not None or req.image_vector is not None
     if req.image is not None and req.image_vector is not None:
         raise InvalidInputError("give a query image or an image_vector, not both")
-    mode = req.mode or _default_mode(available, req.mmr is not None, pictured_query)
+    text_only = req.fuse is None and (req.mmr is not None or bool(req.rerank)
+                                      or (req.weights is not None and len(req.weights) == 2))
+    mode = req.mode or _default_mode(available, req.mmr is not None, text_only, pictured_query)
     if mode not in MODES:
         raise InvalidInputError(f"mode {mode!r} is unknown; use one of {', '.join(MODES)}")
     fuse = _fused(req, mode, available)
@@ -249,9 +251,13 @@ def relevance(plan: QueryPlan, score: float) -> float:
     return min(1.0, max(0.0, value))
 
 
-def _default_mode(available: set[str], wants_mmr: bool, query_image: bool) -> str:
-    if "image" in available and not wants_mmr:  # images alone have no text vectors
-        return "image" if query_image or not available & set(TEXT_KINDS) else "multimodal"
+def _default_mode(available: set[str], wants_mmr: bool, text_only: bool, query_image: bool) -> str:
+    """The strongest search the models allow: with an image model, text and image fused (images
+    alone have no text vectors), unless what was asked (MMR, rerank, two weights) is text-only."""
+    if query_image or ("image" in available and not available & set(TEXT_KINDS)):
+        return "image"
+    if "image" in available and not text_only:
+        return "multimodal"
     if wants_mmr and "dense" in available:
         return "dense"
     if {"dense", "sparse"} <= available:

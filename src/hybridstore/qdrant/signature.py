@@ -72,6 +72,8 @@ def _compare_fastembed(stored: Signature, configured: Signature) -> str | None:
         return "another sparse modifier"
     if (stored.get("options") or {}) != (configured.get("options") or {}):
         return "other model options"
+    if str(stored.get("text_model")).lower() != str(configured.get("text_model")).lower():
+        return "another text model paired with the image model"
     a, b = stored.get("fingerprint"), configured.get("fingerprint")
     if a and b:
         if a == b:
