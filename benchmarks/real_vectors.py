@@ -23,14 +23,24 @@ CACHE = Path(os.environ.get("HYBRIDSTORE_BENCH_CACHE", Path.home() / ".cache" / 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def chunks() -> list[str]:
+def abstracts(docs: int | None = None) -> list[tuple[str, list[str]]]:
+    """(doc id, sentences) of the first `docs` SciFact abstracts (all when None), title first."""
     out = []
     with open(SCIFACT / "corpus.jsonl", encoding="utf-8") as fh:
         for line in fh:
+            if docs is not None and len(out) >= docs:
+                break
             doc = json.loads(line)
-            sentences = [s for s in SENTENCE_END.split(f"{doc['title']}. {doc['text']}") if s.strip()]
-            out += sentences
-            out += [f"{a} {b}" for a, b in zip(sentences, sentences[1:])]
+            out.append((doc["_id"], [s for s in SENTENCE_END.split(f"{doc['title']}. {doc['text']}") if s.strip()]))
+    return out
+
+
+def chunks(docs: int | None = None) -> list[str]:
+    """Per abstract: its sentences, then its windows of two neighbouring sentences."""
+    out = []
+    for _, sentences in abstracts(docs):
+        out += sentences
+        out += [f"{a} {b}" for a, b in zip(sentences, sentences[1:])]
     return out
 
 
@@ -39,16 +49,17 @@ def queries() -> list[str]:
         return [json.loads(line)["text"] for line in fh]
 
 
-def load() -> tuple[np.ndarray, np.ndarray]:
-    """(chunk vectors, query vectors), unit length; embeds and caches on first use."""
+def load(docs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk vectors, query vectors), unit length; embeds and caches on first use. `docs`:
+    the chunks of the first `docs` abstracts only (small runs)."""
     from hybridstore.inference import Models
 
     models = Models(sparse=None)
-    tag = models.dense.spec.name.replace("/", "_")
+    tag = models.dense.spec.name.replace("/", "_") + ("" if docs is None else f"-{docs}docs")
     docs_file, queries_file = CACHE / f"scifact-chunks-{tag}.npy", CACHE / f"scifact-queries-{tag}.npy"
     if not docs_file.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
-        texts = chunks()
+        texts = chunks(docs)
         start = time.perf_counter()
         vectors = np.empty((len(texts), models.dense.dim), dtype=np.float32)
         for i in range(0, len(texts), 8192):

@@ -94,3 +94,23 @@ def test_sizing_benchmark_smoke(tmp_path):
     assert set(runs) == {"default", "int8", "on_disk", "float16", "large"}
     assert runs["large"]["storage"]["quantize"] == "int8" and runs["default"]["storage"]["quantize"] is None
     assert all(r["disk_bytes_per_point"] > 384 * 2 and r["dense_recall@10"] >= 0.9 for r in runs.values())
+
+
+def test_scale_benchmark_smoke(tmp_path):
+    env = {**os.environ, "HYBRIDSTORE_BENCH_CACHE": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, str(BENCH / "scale.py"), "--sizes", "1500,3000", "--settings", "default,large",
+                          "--docs", "40", "--queries", "20", "--recall-queries", "10", "--threshold", "1000",
+                          "--late", "1000", "--out", str(tmp_path / "scale.json")], cwd=BENCH, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads((tmp_path / "scale.json").read_text())
+    assert 0.8 < result["vectors"]["cosine mean of the made vector to MiniLM's"] <= 1.0
+    runs = result["runs"]
+    assert [(r["points"], r["setting"]) for r in runs] == [(n, s) for n in (1500, 3000) for s in ("default", "large")]
+    assert [r["storage"]["quantize"] for r in runs] == [None, "int8", None, "int8"]
+    for r in runs:
+        assert r["ingest"]["points_per_s (add)"] > 0 and r["reopen_s"] > 0 and r["disk_bytes_per_point"] > 384
+        assert r["peak_rss_mb"]["ingest"]["RssAnon"] > 0 and r["peak_rss_mb"]["queries"]["VmRSS"] > 0
+        for mode in ("dense", "hybrid", "filtered hybrid"):
+            assert r[mode]["p50_ms"] > 0 and r[mode]["recall@10 vs exact"] >= 0.8, (r["setting"], mode)
+    assert result["late"]["storage"]["late_on_disk"] and result["late"]["rerank of 40 candidates, warm"]["p50_ms"] > 0
