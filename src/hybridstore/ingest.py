@@ -196,7 +196,9 @@ def _changed(col: Collection, records: list[Record], dense: Any, hashes: list[di
              stored: list[Found], stats: dict[str, int], done: set[str]) -> tuple[tuple, list[payload.Point]]:
     """Records to embed (and write), and the new payloads of those whose vectors stay as
     stored; records stored as they are now are left out."""
-    was = {f.id: f.payload for f in stored}
+    # While some points lack a vector (known from the last count), a stored hash cannot tell
+    # whether this point is one of them: embed it again rather than skip it.
+    was = {} if any(n > 0 for n in col.lacking.values()) else {f.id: f.payload for f in stored}
     same, vectors = col.layout.hash_key, col.layout.vector_hash_key
     keep, relabel, unchanged = [], [], 0
     for i, r in enumerate(records):

@@ -134,9 +134,11 @@ def known_kinds(found: Schema | None) -> Schema | None:
 
 
 def missing_vectors(collection: str, field: VectorField, lacking: int) -> MissingVectorsError:
+    source = "the stored image paths (images given as bytes must be added again)" if field.kind == "image" \
+        else "the stored texts"
     return MissingVectorsError(
         f"{lacking} point(s) of collection {collection!r} have no {field.describe()} vector, so "
-        "this search would leave them out. Fill it from the stored texts with reembed() (CLI: "
+        f"this search would leave them out. Fill it from {source} with reembed() (CLI: "
         f"hybridstore reembed), or search without it ({WITHOUT.get(field.kind, 'another mode')})",
         field.name, lacking)
 

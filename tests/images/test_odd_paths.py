@@ -118,3 +118,23 @@ def test_llama_index_image_view_rewrites_changed_nodes(clip, tmp_path):
         moved = colour_image(tmp_path / "same-blue.png", "blue")
         view.add([ImageNode(id_="n", image_path=str(moved))])
         assert store.index.get(["n"])[0].image == str(moved)
+
+
+def test_reembed_fills_image_vectors_from_stored_paths(clip, tmp_path):
+    models, pictures = clip
+    folder = str(tmp_path / "db")
+    with HybridIndex("pics", models, path=folder) as index:
+        index.add([Record(c, f"{c} swatch", image=p) for c, p in pictures.items()]
+                  + [Record("raw", "", image=open(pictures["red"], "rb").read())])  # bytes: not readable again
+    with HybridIndex("pics", Models(), path=folder) as texts:
+        texts.drop_vector("image")
+    with HybridIndex("pics", models, path=folder) as index:
+        assert index.reembed() == {"dense": 0, "sparse": 0, "image": len(pictures)}
+        lacking = {v["name"]: v["lacking"] for v in index.info()["vectors"]}
+        assert lacking["image"] == 1  # the image given as bytes: named, not dropped silently
+        from hybridstore.errors import MissingVectorsError
+
+        with pytest.raises(MissingVectorsError, match="images given as bytes must be added again"):
+            index.search("red", 1, mode="image")
+        index.add([Record("raw", "", image=open(pictures["red"], "rb").read())])  # as the error says
+        assert index.search("a yellow thing", 1, mode="image")[0].record.id == "yellow"
