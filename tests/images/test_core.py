@@ -65,6 +65,9 @@ def test_multimodal_fuses_text_and_image_in_the_engine(clip, tmp_path):
         by_weight = index.search("red leather shoe", 6, fuse=("sparse", "image"), fusion="rrf", weights=(0.1, 3.0))
         assert by_weight[0].record.id.startswith("red")
         assert index.search("red", 2, mode="image", filter={"colour": "blue"})[0].record.id.startswith("blue")
+        batch = index.search_batch(["red leather shoe", "green wool hat"], 1)  # multimodal, one request
+        assert [hits[0].record.id for hits in batch] == ["red-shoe", "green-hat"]
+        assert [hits[0].record.id[:4] for hits in index.search_batch(["blue", "green"], 1, mode="image")] == ["blue", "gree"]
 
 
 def test_text_records_and_images_share_a_collection(image_models, clip, records, tmp_path):
