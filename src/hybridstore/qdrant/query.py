@@ -129,7 +129,7 @@ def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
         sources = fuse or ("dense", "sparse")
         if len(req.weights) != len(sources) or min(req.weights) < 0:
             raise InvalidInputError(
-                f"weights= takes {len(sources)} non-negative numbers ({', '.join(sources)})"
+                f"weights= takes {['two', 'three'][len(sources) - 2]} non-negative numbers ({', '.join(sources)})"
             )
     if req.mmr is not None:
         _need({"dense"} - available, "mmr", available)
