@@ -351,7 +351,7 @@ def late(n: int, queries: int, tokens: int = 32) -> dict:
         dense, late_vecs = unit(m, 384), unit(m, tokens, 384)
         engine.run("late", Write([Point(f"00000000-0000-0000-0000-{lo + i:012d}",
                                         {"dense": dense[i].tolist(), "sparse": SparseVec(sorted(rng.choice(30000, 40, replace=False).tolist()), [1.0] * 40),
-                                         "late": late_vecs[i].tolist()}, {"page_content": ""}) for i in range(m)]))
+                                         "late": late_vecs[i]}, {"page_content": ""}) for i in range(m)]))  # arrays, as ingest passes them
     write_s = time.perf_counter() - start
     start = time.perf_counter()
     engine.run("late", Optimize())
