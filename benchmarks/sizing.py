@@ -96,7 +96,7 @@ def embeddings_like(rng: np.random.Generator, n: int) -> np.ndarray:
 def one(name: str, n: int, terms: int, text: int, late_tokens: int, queries: int) -> dict:
     import qdrant_edge as edge
 
-    from hybridstore.engine.edge_compile import config
+    from hybridstore.engine.edge_config import config
     from hybridstore.qdrant.schema import Schema, VectorField
     from hybridstore.storage import Storage
 

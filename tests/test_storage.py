@@ -12,11 +12,12 @@ import pytest
 from qdrant_client import models as qm
 
 from hybridstore import HybridIndex, Models, Record
-from hybridstore.engine import client_compile, edge_compile
+from hybridstore.engine import client_compile, edge_compile, edge_config
 from hybridstore.errors import ConfigurationError
 from hybridstore.qdrant.query import Nearest, SearchRequest, build_plan, resolve
 from hybridstore.storage import PRESETS, Storage
 
+from .conftest import LATE
 from .reliability.fake_qdrant import FakeQdrant
 
 LARGE = PRESETS["large"]
@@ -102,7 +103,7 @@ def test_other_tools_quantizations_are_read_back_and_rescored():
                                   "quantization_config": {"binary": {}}}},
              "quantization_config": {"scalar": {"type": "int8"}}, "hnsw_config": {"m": 32, "ef_construct": 100},
              "payload_memory": "cold"}
-    found = edge_compile.storage_of(shard)
+    found = edge_config.storage_of(shard)
     assert (found.quantize, found.late_quantize, found.hnsw_m, found.payload_on_disk) == ("int8", "binary", 32, True)
     info = qm.CollectionConfig(
         params=qm.CollectionParams(vectors={"dense": qm.VectorParams(size=4, distance=qm.Distance.COSINE)}),
@@ -157,3 +158,58 @@ def test_server_gets_the_settings_and_reads_them_back(dense_only):
             idx.add([Record("a", "rivers and bridges")])
         with HybridIndex("d", dense_only, url=fake.url, timeout=2, storage=Storage(hnsw_ef=300)) as idx:
             idx.open()  # payloads on disk is the server's default, not a setting asked
+
+
+def test_a_vector_added_later_gets_the_storage_asked(tmp_path, records):
+    late = Models(late_interaction=LATE)
+    with HybridIndex("c", Models(), path=tmp_path, engine="edge", storage="large") as idx:
+        idx.add(records)
+    with HybridIndex("c", late, path=tmp_path, engine="edge", storage="large") as idx:
+        assert idx.reembed()["late"] == len(records)
+        assert idx.info()["storage_settings"] == LARGE.stored()  # the dense ones kept, the late ones given
+    stored = json.loads((tmp_path / "c" / "edge_config.json").read_text())
+    assert stored["vectors"]["late"]["hnsw_config"]["m"] == 0  # rerank only: no graph built
+    with HybridIndex("c", late, path=tmp_path, engine="edge", storage="large") as idx:
+        idx.open()  # before: refused, the late vector having been made with the engine's defaults
+        assert idx.search("someone playing guitar", 1, rerank=True)[0].record.id.startswith("guitar")
+    with HybridIndex("d", Models(), path=tmp_path, engine="edge") as idx:  # nothing asked: defaults
+        idx.add(records)
+    with HybridIndex("d", late, path=tmp_path, engine="edge") as idx:
+        idx.reembed()
+        kept = idx.info()["storage_settings"]
+        assert kept == {**Storage().stored(), "payload_on_disk": kept["payload_on_disk"]}  # edge's choice
+
+
+def test_a_setting_that_cannot_be_carried_over_is_refused_before_any_change(tmp_path, dense_only, records):
+    import qdrant_edge as edge
+
+    with HybridIndex("c", dense_only, path=tmp_path, engine="edge") as idx:
+        idx.add(records)
+    folder = str(tmp_path / "c")  # another tool quantizes the dense vector to binary
+    binary = edge.EdgeVectorParams(DIM, edge.Distance.Cosine,
+                                   quantization_config=edge.BinaryQuantizationConfig(always_ram=True))
+    edge.EdgeShard.load(folder, edge.EdgeConfig(vectors={"dense": binary}, sparse_vectors={})).close()
+    before = (tmp_path / "c" / "edge_config.json").read_text()
+    with HybridIndex("c", Models(sparse=None, late_interaction=LATE), path=tmp_path, engine="edge") as idx:
+        with pytest.raises(ConfigurationError, match=r"cannot carry over.*'binary'.*nothing was changed"):
+            idx.reembed()
+    assert (tmp_path / "c" / "edge_config.json").read_text() == before
+    with HybridIndex("c", dense_only, path=tmp_path, engine="edge") as idx:
+        assert idx.count() == len(records) and idx.search("guitar", 1)
+
+
+def test_a_server_gets_the_storage_of_a_vector_added_later():
+    from hybridstore.engine.requests import ChangeVectors, GetSchema
+    from hybridstore.qdrant.schema import VectorField
+
+    with FakeQdrant() as fake:
+        with HybridIndex("c", Models(), url=fake.url, timeout=2, storage="large") as idx:
+            idx.add([Record("a", "rivers and bridges")])
+            idx.engine.run("c", ChangeVectors(add=VectorField("late", "late_interaction", DIM), storage=LARGE))
+            found = idx.engine.run("c", GetSchema())
+        create = next(b for m, p, b in fake.bodies if m == "PUT" and p == "/collections/c/vectors/late")
+        assert create["dense"]["multivector_config"] == {"comparator": "max_sim"}
+        patch = next(b for m, p, b in fake.bodies if m == "PATCH" and "late" in (b.get("vectors") or {}))
+        assert patch["vectors"]["late"] == {"hnsw_config": {"m": 0}, "on_disk": True,
+                                            "quantization_config": {"scalar": {"type": "int8", "always_ram": True}}}
+        assert (found.storage.late_on_disk, found.storage.late_quantize) == (True, "int8")

@@ -18,13 +18,16 @@ from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchEr
 from .ingest import content_hashes
 from .qdrant import payload
 from .qdrant.schema import Schema, VectorField, differences, missing
+from .storage import Storage
 
 
 def reembed(col: Collection, batch_size: int, progress: Callable[[str, int], None] | None) -> Steps:
     found = yield GetSchema()
     want, fields = yield Work(_plan, col, found)
+    # a vector added gets the storage asked (else the collection's) for its kind
+    storage = col.settings.storage or (found.storage if found is not None else None) or Storage()
     for field in fields:
-        yield ChangeVectors(add=field)
+        yield ChangeVectors(add=field, storage=storage)
     col.schema = None
     yield Ensure(False)
     yield from collection.sign(col)

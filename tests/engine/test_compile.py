@@ -54,8 +54,8 @@ def test_edge_compiles_plans_writes_and_vector_changes():
     assert edge_compile.COMPILE[requests.Write](requests.Write(points))[0] == "upsert"
     assert edge_compile.COMPILE[requests.Write](requests.Write(points, merge=True))[0] == "update_vectors"
     late = VectorField("late", "late_interaction", 2)
-    assert edge_compile.COMPILE[requests.ChangeVectors](requests.ChangeVectors(add=late))[0] == "add_vector"
-    assert edge_compile.COMPILE[requests.ChangeVectors](requests.ChangeVectors(drop="late"))[0] == "drop_vector"
+    assert edge_compile.change_vectors(requests.ChangeVectors(add=late))[0] == "add_vector"
+    assert edge_compile.change_vectors(requests.ChangeVectors(drop="late"))[0] == "drop_vector"
     with pytest.raises(EngineError, match="does not group"):
         edge_compile.COMPILE[requests.Query](requests.Query(plan(), "doc_id", 2))
 
@@ -101,9 +101,13 @@ def test_client_create_carries_the_signature_and_the_unnamed_vector_alone():
 
 def test_the_client_engine_skips_what_it_has_no_use_for():
     local = ClientEngine()
-    assert local._compile("c", requests.Optimize()) is None  # servers index by themselves
-    assert local._compile("c", requests.IndexPayload("metadata.x", "keyword")) is None  # local mode
-    assert local._compile("c", requests.Count())[0] == "count"
+    assert local._compile("c", requests.Optimize()) == []  # servers index by themselves
+    assert local._compile("c", requests.IndexPayload("metadata.x", "keyword")) == []  # local mode
+    assert local._compile("c", requests.Count())[0][0] == "count"
+    late = requests.ChangeVectors(add=VectorField("late", "late_interaction", 2))
+    assert [op[0] for op in local._compile("c", late)] == ["create_vector_name"]  # no storage settings
+    assert [op[0] for op in client_compile.COMPILE[requests.ChangeVectors]("c", late)] == \
+        ["create_vector_name", "update_collection"]  # a server: then the vector's storage
     local.close()
 
 

@@ -207,10 +207,19 @@ class FakeQdrant:
         pts = {k: p for k, p in self.points[name].items() if shard is None or p.get("shard") == shard}
         if (method, rest) == ("GET", ""):
             return 200, self._ok(self._collection_info(name))
-        if (method, rest) == ("PATCH", ""):  # update_collection: only metadata is kept
+        if (method, rest) == ("PATCH", ""):  # update_collection: metadata and vectors' settings
             meta = self.collections[name].setdefault("metadata", {})
             meta.update(body.get("metadata") or {})
+            for kind in ("vectors", "sparse_vectors"):
+                for vector, diff in (body.get(kind) or {}).items():
+                    self.collections[name][kind][vector].update({k: v for k, v in diff.items() if v is not None})
             return 200, self._ok(True)
+        vector = re.fullmatch(r"/vectors/([^/]+)", rest)
+        if method == "PUT" and vector:  # create_vector_name
+            kind, config = next(iter(body.items()))
+            self.collections[name].setdefault("vectors" if kind == "dense" else "sparse_vectors", {})[
+                unquote(vector.group(1))] = {k: v for k, v in config.items() if v is not None}
+            return 200, self._update()
         if (method, rest) == ("DELETE", ""):
             del self.collections[name], self.points[name]
             self.shards.pop(name, None)

@@ -27,7 +27,7 @@ from ..errors import ConfigurationError, EngineError
 from .base import Engine
 from .client_compile import COMPILE, Op, exists, info
 from .folder import FolderLock, check_layout, locked_error, written_by
-from .requests import GetSchema, IndexPayload, Optimize, Request
+from .requests import ChangeVectors, GetSchema, IndexPayload, Optimize, Request
 
 _BACKEND_ERRORS = (UnexpectedResponse, ResponseHandlingException, ResourceExhaustedResponse)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -75,16 +75,14 @@ class ClientEngine(Engine):
     def run(self, collection: str, request: Request) -> Any:
         if type(request) is GetSchema:
             return self._send(info(collection)) if self._send(exists(collection)) else None
-        op = self._compile(collection, request)
-        return None if op is None else self._send(op)
+        return self._last([self._send(op) for op in self._compile(collection, request)])
 
     async def arun(self, collection: str, request: Request) -> Any:
         if self._async is None:  # local mode, or a caller's client without an async twin
             return await asyncio.to_thread(self.run, collection, request)
         if type(request) is GetSchema:
             return await self._asend(info(collection)) if await self._asend(exists(collection)) else None
-        op = self._compile(collection, request)
-        return None if op is None else await self._asend(op)
+        return self._last([await self._asend(op) for op in self._compile(collection, request)])
 
     def describe(self) -> dict[str, Any]:
         if self.path is not None:
@@ -109,12 +107,19 @@ class ClientEngine(Engine):
     def __repr__(self) -> str:
         return f"ClientEngine(local={self.local})"
 
-    def _compile(self, collection: str, request: Request) -> Op | None:
-        """The call for a request; None where the engine has nothing to do: the server
-        indexes by itself, and local mode has no payload indexes (it only warns)."""
+    def _compile(self, collection: str, request: Request) -> list[Op]:
+        """The calls for a request; none where the engine has nothing to do: the server
+        indexes by itself, and local mode has no payload indexes (it only warns) and no
+        storage settings for a vector added later (it refuses any but the defaults)."""
         if type(request) is Optimize or (type(request) is IndexPayload and self.local):
-            return None
-        return COMPILE[type(request)](collection, request)
+            return []
+        ops = COMPILE[type(request)](collection, request)
+        ops = ops if isinstance(ops, list) else [ops]
+        return ops[:1] if type(request) is ChangeVectors and self.local else ops
+
+    @staticmethod
+    def _last(answers: list[Any]) -> Any:
+        return answers[-1] if answers else None
 
     # -- the only place requests are sent ---------------------------------------------------
     def _connect(self) -> Any:

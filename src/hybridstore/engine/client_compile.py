@@ -137,20 +137,38 @@ def _set_payloads(collection: str, request: SetPayloads) -> Op:
                                    "wait": True}, _ignore
 
 
-def _change_vectors(collection: str, request: ChangeVectors) -> Op:
+def _change_vectors(collection: str, request: ChangeVectors) -> Op | list[Op]:
     if request.drop is not None:
         return "delete_vector_name", {"collection_name": collection, "vector_name": request.drop}, _ignore
-    field = request.add
+    field, st = request.add, request.storage
     if field.kind == "sparse":
         config: Any = models.SparseVectorNameConfig(sparse=models.SparseVectorConfig(
             modifier=models.Modifier.IDF if field.modifier == "idf" else None))
-    else:  # the API takes no HNSW settings: a late-interaction vector added later gets a graph
+    else:
         multi = models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM) \
             if field.kind == "late_interaction" else None
         config = models.DenseVectorNameConfig(dense=models.DenseVectorConfig(
-            size=field.size, distance=models.Distance.COSINE, multivector_config=multi))
-    return "create_vector_name", {"collection_name": collection, "vector_name": field.name,
-                                  "vector_name_config": config}, _ignore
+            size=field.size, distance=models.Distance.COSINE, multivector_config=multi,
+            datatype=models.Datatype.FLOAT16 if st.float16 else None))
+    create = "create_vector_name", {"collection_name": collection, "vector_name": field.name,
+                                    "vector_name_config": config}, _ignore
+    # creating takes no storage settings: they follow as a change of the collection's
+    return [create, _vector_storage(collection, field, st)]
+
+
+def _vector_storage(collection: str, field: VectorField, st: Storage) -> Op:
+    if field.kind == "sparse":
+        return "update_collection", {"collection_name": collection, "sparse_vectors_config": {
+            field.name: models.SparseVectorParams(index=models.SparseIndexParams(on_disk=st.on_disk))}}, _ignore
+    if field.kind == "late_interaction":
+        diff = models.VectorParamsDiff(hnsw_config=models.HnswConfigDiff(m=0), on_disk=st.late_on_disk,
+                                       quantization_config=_int8(st.late_quantize))
+    else:
+        hnsw = models.HnswConfigDiff(m=st.hnsw_m, ef_construct=st.hnsw_ef_construct) \
+            if (st.hnsw_m, st.hnsw_ef_construct) != (None, None) else None
+        diff = models.VectorParamsDiff(hnsw_config=hnsw, on_disk=st.on_disk,
+                                       quantization_config=_int8(st.quantize))
+    return "update_collection", {"collection_name": collection, "vectors_config": {field.name: diff}}, _ignore
 
 
 def _update_vectors(collection: str, points: Sequence[Point], shard: Any) -> Op:

@@ -23,9 +23,10 @@ import qdrant_edge as edge
 from ..errors import ConfigurationError, EngineError
 from ..qdrant.schema import Schema, VectorField
 from .base import Engine
-from .edge_compile import COMPILE, config, storage_of
+from .edge_compile import COMPILE, change_vectors
+from .edge_config import config, storage_of, with_vector
 from .folder import EDGE_CONFIG as CONFIG, FolderLock, check_layout, locked_error, written_by
-from .requests import SERVER_ONLY, Create, Drop, GetSchema, Request, SetSignature
+from .requests import SERVER_ONLY, ChangeVectors, Create, Drop, GetSchema, Request, SetSignature
 
 SIGNATURE = "hybridstore.json"  # beside CONFIG: which models made the vectors (edge has no metadata)
 
@@ -46,7 +47,7 @@ class EdgeEngine(Engine):
         self.folder = FolderLock(self.root, "edge") if path else None
         self._on_folder: dict[type, Callable[[str, Any], Any]] = {
             GetSchema: self._schema, Create: self._create, Drop: self._drop,
-            SetSignature: self._set_signature}
+            SetSignature: self._set_signature, ChangeVectors: self._change_vectors}
 
     def run(self, collection: str, request: Request) -> Any:
         with self._lock:
@@ -107,6 +108,26 @@ class EdgeEngine(Engine):
         with _mapped("close", self._dir(collection)):
             shard.close()
         shutil.rmtree(self._dir(collection))
+
+    def _change_vectors(self, collection: str, request: ChangeVectors) -> None:
+        shard = self._open(collection)
+        if shard is None:
+            raise EngineError(f"collection {collection!r} does not exist")
+        folder = self._dir(collection)
+        name, call = change_vectors(request)
+        if request.add is None:
+            with _mapped(name, folder):
+                return call(shard)
+        with open(os.path.join(folder, CONFIG), encoding="utf-8") as fh:
+            reconfigured = with_vector(json.load(fh), request.add, request.storage)  # refuses first
+        with _mapped(name, folder):
+            call(shard)
+        # edge creates a vector with its defaults; reloading with the full config gives it the
+        # collection's settings (on disk, int8, no graph for late interaction)
+        del self._shards[collection]
+        with _mapped("reload", folder):
+            shard.close()
+            self._shards[collection] = edge.EdgeShard.load(folder, reconfigured)
 
     def _set_signature(self, collection: str, request: SetSignature) -> None:
         if self._open(collection) is None:

@@ -1,5 +1,5 @@
 """Requests -> Qdrant Edge calls (no I/O here): `COMPILE[type(request)](request)` gives
-(name for errors, call on the shard); `config` a shard's configuration from a schema."""
+(name for errors, call on the shard); a shard's configuration is `edge_config`'s."""
 
 from __future__ import annotations
 
@@ -13,61 +13,10 @@ from qdrant_client import models
 from ..errors import EngineError, FilterError
 from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
-from ..qdrant.schema import Schema
-from ..storage import Storage, quantization_name
 from .requests import (ChangeVectors, Count, Delete, Found, IndexPayload, Optimize, Query, QueryBatch,
                        ScrollPage, SetPayloads, Write)
 
 Op = tuple[str, Callable[[Any], Any]]  # (name for errors, call on the shard)
-
-
-def _int8(on: str | None) -> Any:
-    return edge.ScalarQuantizationConfig(edge.ScalarType.Int8, always_ram=True) if on == "int8" else None
-
-
-def config(schema: Schema, st: Storage = Storage()) -> Any:
-    dense, sparse = {}, {}
-    half = edge.VectorStorageDatatype.Float16 if st.float16 else None
-    for f in schema.fields:
-        if f.kind == "sparse":
-            sparse[f.name] = edge.EdgeSparseVectorParams(
-                modifier=edge.Modifier.Idf if f.modifier == "idf" else None, on_disk=st.on_disk or None)
-        elif f.kind == "late_interaction":  # rerank only: MaxSim, no HNSW graph (m=0);
-            # edge wants every HNSW field, the other two are Qdrant's defaults
-            dense[f.name] = edge.EdgeVectorParams(
-                f.size, edge.Distance.Cosine, on_disk=st.late_on_disk or None, datatype=half,
-                multivector_config=edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim),
-                quantization_config=_int8(st.late_quantize),
-                hnsw_config=edge.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10000))
-        else:
-            hnsw = edge.HnswIndexConfig(m=16 if st.hnsw_m is None else st.hnsw_m,
-                                        ef_construct=st.hnsw_ef_construct or 100, full_scan_threshold=10000) \
-                if (st.hnsw_m, st.hnsw_ef_construct) != (None, None) else None
-            dense[f.name] = edge.EdgeVectorParams(f.size, edge.Distance.Cosine, on_disk=st.on_disk or None,
-                                                  datatype=half, quantization_config=_int8(st.quantize),
-                                                  hnsw_config=hnsw)
-    return edge.EdgeConfig(vectors=dense, sparse_vectors=sparse, on_disk_payload=st.payload_on_disk or None)
-
-
-def storage_of(config: dict[str, Any]) -> Storage:
-    """The stored settings of a shard's configuration (its JSON), from the first dense and
-    late-interaction vectors; a vector's own quantization and HNSW, else the shard's."""
-    vectors = (config.get("vectors") or {}).values()
-    dense = next((p for p in vectors if not p.get("multivector_config")), {})
-    late = next((p for p in vectors if p.get("multivector_config")), {})
-    hnsw = dense.get("hnsw_config") or config.get("hnsw_config") or {}
-
-    def quantized(p: dict) -> str | None:
-        return quantization_name(p.get("quantization_config", config.get("quantization_config")))
-
-    def cold(p: dict, flag: str, memory: str) -> bool:
-        return bool(p.get(flag)) or str(p.get(memory, "")).lower() == "cold"
-
-    return Storage(quantize=quantized(dense), on_disk=cold(dense, "on_disk", "memory"),
-                   float16=dense.get("datatype") == "float16",
-                   payload_on_disk=cold(config, "on_disk_payload", "payload_memory"),
-                   hnsw_m=hnsw.get("m"), hnsw_ef_construct=hnsw.get("ef_construct"),
-                   late_on_disk=cold(late, "on_disk", "memory"), late_quantize=quantized(late) if late else None)
 
 
 def _vector(value: Any) -> Any:
@@ -93,17 +42,22 @@ def _set_payloads(request: SetPayloads) -> Op:
     return "overwrite_payload", call
 
 
-def _change_vectors(request: ChangeVectors) -> Op:
+def change_vectors(request: ChangeVectors) -> Op:
+    """Drop a vector, or create one (its other storage settings: `EdgeEngine`, a folder-level
+    request, then reloads the shard with them, `edge_config.with_vector`)."""
     if request.drop is not None:
         dropped = edge.UpdateOperation.delete_vector_name(request.drop)
         return "drop_vector", lambda shard: shard.update(dropped)
-    field, ops = request.add, edge.UpdateOperation
+    field = request.add
+    half = edge.VectorStorageDatatype.Float16 if request.storage.float16 and field.kind != "sparse" else None
     if field.kind == "sparse":
-        op = ops.create_sparse_vector(field.name, modifier=edge.Modifier.Idf if field.modifier == "idf" else None)
-    else:  # edge builds an HNSW graph for a late-interaction vector added later (no m=0 here)
+        op = edge.UpdateOperation.create_sparse_vector(
+            field.name, modifier=edge.Modifier.Idf if field.modifier == "idf" else None)
+    else:
         multi = edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim) \
             if field.kind == "late_interaction" else None
-        op = ops.create_dense_vector(field.name, field.size, edge.Distance.Cosine, multivector_config=multi)
+        op = edge.UpdateOperation.create_dense_vector(field.name, field.size, edge.Distance.Cosine,
+                                                      multivector_config=multi, datatype=half)
     return "add_vector", lambda shard: shard.update(op)
 
 
@@ -283,7 +237,7 @@ def _index_payload(request: IndexPayload) -> Op:
 
 
 COMPILE: dict[type, Callable[[Any], Op]] = {
-    Write: _write, SetPayloads: _set_payloads, ChangeVectors: _change_vectors,
+    Write: _write, SetPayloads: _set_payloads,
     IndexPayload: _index_payload,
     Optimize: _optimize, Delete: _delete,
     Count: _count, ScrollPage: _scroll_page, Query: _query, QueryBatch: _query_batch,

@@ -9,7 +9,7 @@ shares live here once: the page size of scrolls (the core pages, engines return 
     Create(schema, storage)               None   (the collection with its vectors and signature)
     Drop()                                None   (nothing to drop is not an error)
     SetSignature(signature)               None
-    ChangeVectors(add=field | drop=name)  None
+    ChangeVectors(add=field | drop=name, storage)  None
     IndexPayload(field, kind)             None   (engines without payload indexes do nothing)
     Optimize()                            None   (engines that index on their own do nothing)
     Write(points, merge=False)            None   (merge: set vectors of existing points, merge
@@ -88,8 +88,9 @@ class Optimize(Request):
 
 
 class ChangeVectors(Request):
-    add: VectorField | None = None  # a new named vector
+    add: VectorField | None = None  # a new named vector, stored as `storage` says for its kind
     drop: str | None = None  # a named vector to delete from every point
+    storage: Storage = Storage()
 
 
 class IndexPayload(Request):
