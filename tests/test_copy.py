@@ -108,3 +108,25 @@ def test_shards_and_replicas_need_a_server(tmp_path, models):
         HybridIndex("c", models, path=tmp_path, shards=2)
     with pytest.raises(ConfigurationError, match="positive integer"):
         HybridIndex("c", models, path=tmp_path, replicas=0)
+
+
+def test_acopy_to_is_the_async_twin(tmp_path, models, source):
+    import asyncio
+
+    async def main():
+        with HybridIndex("dst", models, path=tmp_path / "b", engine="edge") as target:
+            assert await source.acopy_to(target, batch=3) == \
+                {"points": len(TEXTS), "copied": len(TEXTS), "skipped": 0, "verified": len(TEXTS)}
+            assert ranked(target) == ranked(source)
+            assert (await source.acopy_to(target, batch=3))["skipped"] == len(TEXTS)  # resumed: all held
+        with FakeQdrant() as fake:  # a server, through qdrant-client's async client
+            async with HybridIndex("c", models, url=fake.url, timeout=2) as server:
+                assert (await source.acopy_to(server, batch=5))["copied"] == len(TEXTS)
+                assert await server.aget(["volcano"]) == source.get(["volcano"])  # the fake does not rank
+        other = Models(sparse="prithivida/Splade_PP_en_v1")
+        with HybridIndex("dst2", other, path=tmp_path / "c", engine="edge") as target:
+            with pytest.raises(SchemaMismatchError):
+                await source.acopy_to(target)
+            assert target.info()["exists"] is False  # the collection it made is dropped again
+
+    asyncio.run(main())

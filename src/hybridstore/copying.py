@@ -12,10 +12,12 @@ carry the same payload and vectors on both sides.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Generator, NamedTuple
 
 import numpy as np
 
+from . import collection
+from .driver import Steps
 from .engine.requests import PAGE, Create, Drop, Found, GetSchema, Request, ScrollPage, Write
 from .errors import CollectionNotFoundError, ConfigurationError, EngineError, HybridStoreError
 from .qdrant import filters
@@ -29,16 +31,66 @@ if TYPE_CHECKING:
 
 def copy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify: int = 32,
          resume: bool = True, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    return run(_copy(source, target, batch, verify, resume, progress))
+
+
+async def acopy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify: int = 32,
+                resume: bool = True, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    return await arun(_copy(source, target, batch, verify, resume, progress))
+
+
+def run(gen: "Step") -> Any:
+    """Drive steps that span two indexes: each is run on its index, its answer (or error)
+    sent back in."""
+    answer, error = None, None
+    while not (step := _next(gen, answer, error)).done:
+        try:
+            answer, error = step.index._drive(step.steps), None
+        except HybridStoreError as e:
+            answer, error = None, e
+    return step.value
+
+
+async def arun(gen: "Step") -> Any:
+    answer, error = None, None
+    while not (step := _next(gen, answer, error)).done:
+        try:
+            answer, error = await step.index._adrive(step.steps), None
+        except HybridStoreError as e:
+            answer, error = None, e
+    return step.value
+
+
+class _Next(NamedTuple):
+    done: bool
+    index: Any = None
+    steps: Any = None
+    value: Any = None
+
+
+def _next(gen: "Step", answer: Any, error: BaseException | None) -> _Next:
+    try:
+        index, steps = gen.throw(error) if error is not None else gen.send(answer)
+    except StopIteration as stop:
+        return _Next(True, value=stop.value)
+    return _Next(False, index, steps)
+
+
+Step = Generator[tuple["HybridIndex", Steps], Any, Any]  # (index, its steps); their answer sent back
+
+
+def _copy(source: "HybridIndex", target: "HybridIndex", batch: int, verify: int, resume: bool,
+          progress: Callable[[int], None] | None) -> Step:
     _check(source, target, batch, verify)
-    schema = require_source(source)
-    found = _run(target, GetSchema())
+    schema = yield from _require(source)
+    found = yield target, _one(GetSchema())
     if found is None:
         st = target._col.settings
-        _run(target, Create(schema, storage=st.storage or Storage(), shards=st.shards, replicas=st.replicas))
+        yield target, _one(Create(schema, storage=st.storage or Storage(), shards=st.shards, replicas=st.replicas))
         try:
-            target.open()  # the target's models must accept what it received
+            yield target, collection.reopen(target._col, False)  # its models must accept what it received
         except HybridStoreError:
-            _run(target, Drop())  # made by this call and still empty: nothing of the user's is lost
+            yield target, _one(Drop())  # made by this call and still empty: nothing of the user's is lost
             raise
     elif differences(schema, found) or dict(schema.signature or {}) != dict(found.signature or {}):
         raise ConfigurationError(
@@ -46,18 +98,18 @@ def copy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify
             f"({'; '.join(differences(schema, found)) or 'another model signature'}): drop it or copy "
             "into another collection")
     else:
-        target.open()  # its models and storage settings, checked before anything is written
+        yield target, collection.reopen(target._col, False)  # its models and storage, checked first
     copied = skipped = seen = 0
     sample: list[str] = []
     pick = random.Random(0)
     offset = None
     while True:
-        page, offset = _run(source, ScrollPage(None, batch, offset, with_vectors=True))
+        page, offset = yield source, _one(ScrollPage(None, batch, offset, with_vectors=True))
         ids = [_pid(f.id) for f in page]
-        if page and resume and found is not None and _held(target, ids) == {f.id: f.payload for f in page}:
+        if page and resume and found is not None and (yield from _held(target, ids)) == {f.id: f.payload for f in page}:
             skipped += len(page)
         elif page:
-            _run(target, Write([Point(i, f.vectors or {}, f.payload) for i, f in zip(ids, page)]))
+            yield target, _one(Write([Point(i, f.vectors or {}, f.payload) for i, f in zip(ids, page)]))
             copied += len(page)
         for f in page:  # a reservoir: an even sample of every point, in bounded memory
             seen += 1
@@ -69,15 +121,19 @@ def copy(source: "HybridIndex", target: "HybridIndex", batch: int = PAGE, verify
             progress(copied + skipped)
         if offset is None:
             break
-    target.open()  # recount what the target now holds (points lacking a vector)
-    target.optimize()  # build the graphs (and the storage settings' layout) now, not at first use
-    _verify(source, target, sample, seen)
+    yield target, collection.reopen(target._col, False)  # recount what it holds (points lacking a vector)
+    yield target, collection.optimize(target._col)  # build the graphs (and the storage's layout) now
+    yield from _verify(source, target, sample, seen)
     return {"points": seen, "copied": copied, "skipped": skipped, "verified": len(sample)}
 
 
 def require_source(source: "HybridIndex") -> Any:
     """The source collection's schema; refused when there is none to copy."""
-    schema = _run(source, GetSchema())
+    return run(_require(source))
+
+
+def _require(source: "HybridIndex") -> Step:
+    schema = yield source, _one(GetSchema())
     if schema is None:
         raise CollectionNotFoundError(f"collection {source.collection!r} does not exist: nothing to copy")
     return schema
@@ -98,25 +154,24 @@ def _check(source: "HybridIndex", target: "HybridIndex", batch: int, verify: int
         raise ConfigurationError(f"verify={verify!r}: compare 0 (counts only) to 1000 points")
 
 
-def _held(target: "HybridIndex", ids: list) -> dict[str, Any]:
+def _held(target: "HybridIndex", ids: list) -> Step:
     """The target's payloads of these points: a page is there already when they are the
     source's (hybridstore's payloads hold hashes of the text and of what made the vectors)."""
-    return {f.id: f.payload for f in _run(target, ScrollPage(filters.has_ids(ids), len(ids)))[0]}
+    page, _ = yield target, _one(ScrollPage(filters.has_ids(ids), len(ids)))
+    return {f.id: f.payload for f in page}
 
 
-def _run(index: "HybridIndex", request: Request) -> Any:
-    def one() -> Any:
-        return (yield request)
-
-    return index._drive(one())
+def _one(request: Request) -> Steps:
+    return (yield request)
 
 
 def _pid(found_id: str) -> Any:
     return int(found_id) if found_id.isdigit() else found_id  # Qdrant ids: unsigned or UUID
 
 
-def _verify(source: "HybridIndex", target: "HybridIndex", sample: list[str], seen: int) -> None:
-    have, want = target.count(), source.count()
+def _verify(source: "HybridIndex", target: "HybridIndex", sample: list[str], seen: int) -> Step:
+    have = yield target, collection.count(target._col, None)
+    want = yield source, collection.count(source._col, None)
     if have > want:
         raise EngineError(f"the target {target.collection!r} holds {have} points, the source "
                           f"{source.collection!r} {want}: it has points the source lacks; drop it or "
@@ -128,10 +183,11 @@ def _verify(source: "HybridIndex", target: "HybridIndex", sample: list[str], see
     if not sample:
         return
     ids = [_pid(i) for i in sample]
-    theirs = {f.id: f for f in _run(target, ScrollPage(filters.has_ids(ids), len(ids), with_vectors=True))[0]}
-    storage = target._col.storage
-    tol = 2e-3 if storage.float16 else 1e-5
-    for f in _run(source, ScrollPage(filters.has_ids(ids), len(ids), with_vectors=True))[0]:
+    theirs, _ = yield target, _one(ScrollPage(filters.has_ids(ids), len(ids), with_vectors=True))
+    theirs = {f.id: f for f in theirs}
+    tol = 2e-3 if target._col.storage.float16 else 1e-5
+    mine, _ = yield source, _one(ScrollPage(filters.has_ids(ids), len(ids), with_vectors=True))
+    for f in mine:
         why = _differs(f, theirs.get(f.id), tol)
         if why:
             raise EngineError(f"copy of {source.collection!r} failed verification: point {f.id} {why}")

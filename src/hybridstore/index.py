@@ -138,6 +138,10 @@ class HybridIndex(ClosesIndex, Tenancy):
         model signature, nothing embedded; resumable, verified. {points, copied, skipped, verified}."""
         return copying.copy(self, target, batch, verify, resume, progress)
 
+    async def acopy_to(self, target: "HybridIndex", *, batch: int = 256, verify: int = 32, resume: bool = True,
+                       progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        return await copying.acopy(self, target, batch, verify, resume, progress)
+
     def optimize(self) -> None:
         """Build the vector (HNSW) indexes now (also after every ``optimize_threshold`` points
         written; Qdrant Edge never indexes by itself). Searches are exact until then."""
