@@ -37,8 +37,16 @@ def test_similarity_search_by_image(store, clip, tmp_path):
     query = colour_image(tmp_path / "query.png", "cyan", size=(20, 50))
     hits = store.similarity_search_by_image(str(query), k=2)
     assert hits[0].metadata["image"] == pictures["cyan"] and hits[0].page_content.startswith("swatch")
-    # filters apply; metadata["image"] is shown on documents, not stored among their metadata
-    assert store.similarity_search_by_image(str(query), k=2, filter={"image": {"$exists": True}}) == []
+    # metadata["image"] is kept beside the metadata; a filter on it means the image's source
+    picked = store.similarity_search_by_image(str(query), k=2, filter={"image": pictures["red"]})
+    assert [d.metadata["image"] for d in picked] == [pictures["red"]]
+    store.add_texts(["a note about the weather"], ids=["note"])
+    assert {d.id for d in store.similarity_search("weather", k=20, filter={"image": {"$exists": False}})} == {"note"}
+    both = store.similarity_search_batch(["weather"], k=20, filter={"$or": [{"image": pictures["blue"]},
+                                                                          {"image": pictures["green"]}]})
+    assert sorted(d.metadata["image"] for d in both[0]) == sorted([pictures["blue"], pictures["green"]])
+    store.delete(filter={"image": {"$in": [pictures["cyan"]]}})
+    assert pictures["cyan"] not in {d.metadata.get("image") for d in store.similarity_search("x", k=20)}
 
 
 async def test_async_twins(store, clip):

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any, Sequence
 
 from ..errors import InvalidInputError
+from ..qdrant import filters
 from ..records import Record
 
 KEY = "image"  # metadata key of a document's image source
@@ -51,3 +52,11 @@ def shown(record: Record) -> dict[str, Any]:
 def by_image(options: dict[str, Any]) -> dict[str, Any]:
     """Search options for an image query: the image vector unless a mode says otherwise."""
     return {"mode": "image", **options}
+
+
+def image_filter(spec: Any, images: bool, layout: Any) -> Any:
+    """Documents show their image's source as ``metadata["image"]``, but it is kept beside the
+    metadata: a filter on that key means the source (else it would match nothing, silently)."""
+    if not images or not isinstance(spec, dict):
+        return spec
+    return filters.to_filter(spec, layout.metadata_prefix, {KEY: layout.image_key})

@@ -17,7 +17,7 @@ from ..inference import Models
 from ..settings import Settings
 from ..records import Hit, Record
 from .embeddings import HybridEmbeddings
-from .images import by_image, image_records, shown, with_image
+from .images import by_image, image_filter, image_records, shown, with_image
 
 
 class HybridVectorStore(ClosesIndex, VectorStore):
@@ -85,12 +85,18 @@ class HybridVectorStore(ClosesIndex, VectorStore):
         return await self.index.aadd(image_records(uris, metadatas, ids, texts))
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool:
-        self.index.delete(ids, **kwargs)
+        self.index.delete(ids, **self._filtered(kwargs))
         return True
 
     async def adelete(self, ids: list[str] | None = None, **kwargs: Any) -> bool:
-        await self.index.adelete(ids, **kwargs)
+        await self.index.adelete(ids, **self._filtered(kwargs))
         return True
+
+    def _filtered(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Options whose filter may name ``metadata["image"]`` (see `image_filter`)."""
+        if options.get("filter") is None:
+            return options
+        return {**options, "filter": image_filter(options["filter"], self._images(), self.index.layout)}
 
     def reembed(self, **kwargs: Any) -> dict[str, int]:
         """Embed the stored texts into the vectors of models added since they were written, in
@@ -130,20 +136,21 @@ class HybridVectorStore(ClosesIndex, VectorStore):
         return [doc for doc, _ in _scored(await self._asearch("", k, **by_image({**kwargs, "image": uri})))]
 
     def _search(self, query: str, k: int, **kwargs: Any) -> list[Hit]:
-        return self.index.search(query, k, missing_ok=True, **kwargs)  # nothing added yet: []
+        return self.index.search(query, k, missing_ok=True, **self._filtered(kwargs))  # none yet: []
 
     async def _asearch(self, query: str, k: int, **kwargs: Any) -> list[Hit]:
-        return await self.index.asearch(query, k, missing_ok=True, **kwargs)
+        return await self.index.asearch(query, k, missing_ok=True, **self._filtered(kwargs))
 
 
     def similarity_search_batch(self, queries: list[str], k: int = 4,
                                 **kwargs: Any) -> list[list[Document]]:
         """Many queries in one call: one embedding batch per model, one engine request."""
-        return [[d for d, _ in _scored(hits)] for hits in self.index.search_batch(queries, k, **kwargs)]
+        found = self.index.search_batch(queries, k, **self._filtered(kwargs))
+        return [[d for d, _ in _scored(hits)] for hits in found]
 
     async def asimilarity_search_batch(self, queries: list[str], k: int = 4,
                                        **kwargs: Any) -> list[list[Document]]:
-        found = await self.index.asearch_batch(queries, k, **kwargs)
+        found = await self.index.asearch_batch(queries, k, **self._filtered(kwargs))
         return [[d for d, _ in _scored(hits)] for hits in found]
 
     def as_retriever(self, **kwargs: Any) -> VectorStoreRetriever:

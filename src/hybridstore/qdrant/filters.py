@@ -22,8 +22,9 @@ FIELD_OPS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$contai
 LOGICAL_OPS = ("$and", "$or", "$not")
 
 
-def to_filter(spec: Any, prefix: str = "metadata.") -> models.Filter | None:
-    """`prefix`: where metadata keys live in the payload (the layout's metadata_prefix)."""
+def to_filter(spec: Any, prefix: str = "metadata.", paths: dict[str, str] | None = None) -> models.Filter | None:
+    """`prefix`: where metadata keys live in the payload (the layout's metadata_prefix);
+    `paths`: keys that live elsewhere (a LangChain document's "image": the image's source)."""
     if spec is None or isinstance(spec, models.Filter):
         return spec
     if not isinstance(spec, dict):
@@ -31,7 +32,7 @@ def to_filter(spec: Any, prefix: str = "metadata.") -> models.Filter | None:
             f"filter must be a dict like {{'year': {{'$gte': 2020}}}} or a qdrant Filter, "
             f"got {type(spec).__name__}"
         )
-    return _node(spec, prefix) if spec else None
+    return _node(spec, prefix, paths or {}) if spec else None
 
 
 def and_filters(*filters: models.Filter | None) -> models.Filter | None:
@@ -72,20 +73,20 @@ def lacking_vector(name: str, except_ids: list[str] | None = None, layout: Any =
     return models.Filter(must_not=must_not)
 
 
-def _node(spec: dict, prefix: str) -> models.Filter:
+def _node(spec: dict, prefix: str, paths: dict[str, str]) -> models.Filter:
     must: list = []
     must_not: list = []
     for key, value in spec.items():
         if not isinstance(key, str) or not key:
             raise FilterError(f"filter keys must be non-empty strings, got {key!r}")
         if key == "$and":
-            must.extend(_node(s, prefix) for s in _list_of_dicts(key, value))
+            must.extend(_node(s, prefix, paths) for s in _list_of_dicts(key, value))
         elif key == "$or":
-            must.append(models.Filter(should=[_node(s, prefix) for s in _list_of_dicts(key, value)]))
+            must.append(models.Filter(should=[_node(s, prefix, paths) for s in _list_of_dicts(key, value)]))
         elif key == "$not":
             if not isinstance(value, dict) or not value:
                 raise FilterError("$not takes a non-empty filter dict, e.g. {'$not': {'a': 1}}")
-            must_not.append(_node(value, prefix))
+            must_not.append(_node(value, prefix, paths))
         elif key.startswith("$"):
             raise FilterError(
                 f"unknown logical operator {key!r}; use {', '.join(LOGICAL_OPS)} at this level "
@@ -94,7 +95,7 @@ def _node(spec: dict, prefix: str) -> models.Filter:
         else:
             ops = value if _is_ops(value) else {"$eq": value}
             for op, arg in ops.items():
-                pos, neg = _field(prefix + key, key, op, arg)
+                pos, neg = _field(paths.get(key, prefix + key), key, op, arg)
                 must.extend(pos)
                 must_not.extend(neg)
     return models.Filter(must=must or None, must_not=must_not or None)
