@@ -24,12 +24,14 @@ the rerank's cost depends on shapes; the pack's ColBERT is untrained), rerank p5
 
 Usage: python benchmarks/real_vectors.py (once), then
   python benchmarks/scale.py [--sizes 100000,300000,1000000] [--settings default,large] [--late 100000]
+                             [--memory-limit 8]  (GB: each run inside a memory cgroup that size, as root)
 writes benchmarks/results/scale.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import resource
@@ -44,6 +46,7 @@ from typing import Iterator
 
 import numpy as np
 import real_vectors
+from memlimit import MemoryLimit, join
 from sizing import disk_bytes, evict
 
 HERE = Path(__file__).resolve().parent
@@ -387,30 +390,35 @@ def say(what: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {what}", file=sys.stderr, flush=True)
 
 
-def run(args: list[str]) -> dict:
+def run(args: list[str], memory_limit_gb: float = 0) -> dict:
+    """One child process; with a memory limit, inside a memory cgroup of that size."""
     log = Path(tempfile.gettempdir()) / "scale.log"
-    with open(log, "a") as err:
-        proc = subprocess.run([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=err, text=True,
-                              cwd=HERE)
+    with (MemoryLimit(int(memory_limit_gb * 2**30)) if memory_limit_gb else contextlib.nullcontext()) as limit, \
+            open(log, "a") as err:
+        proc = subprocess.run([sys.executable, __file__, *args, *(["--cgroup", str(limit.path)] if limit else [])],
+                              stdout=subprocess.PIPE, stderr=err, text=True, cwd=HERE)
+        report = limit.report() if limit else None
     if proc.returncode:
-        raise SystemExit(f"{args} failed:\n{log.read_text()[-3000:]}")
+        raise SystemExit(f"{args} failed (exit {proc.returncode}; memory limit: {report}):\n{log.read_text()[-3000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if report:
+        out["memory limit"] = report
     print(json.dumps(out), flush=True)
     return out
 
 
 def main(sizes: tuple[int, ...] = (100_000, 300_000, 1_000_000), settings: tuple[str, ...] = ("default",),
          queries: int = 300, recall_queries: int = 100, threshold: int | None = 20_000, late_points: int = 0,
-         docs: int | None = None, out: Path = HERE / "results" / "scale.json") -> dict:
+         docs: int | None = None, out: Path = HERE / "results" / "scale.json", memory_limit_gb: float = 0) -> dict:
     common = ["--queries", str(queries), "--recall-queries", str(recall_queries),
               "--threshold", str(threshold or 0), *(["--docs", str(docs)] if docs else [])]
     result: dict = {"vectors": check(Corpus(docs)), "runs": []}
     print(json.dumps(result["vectors"]), flush=True)
     for n in sizes:
         for s in settings:
-            result["runs"].append(run(["--one", str(n), "--setting", s, *common]))
+            result["runs"].append(run(["--one", str(n), "--setting", s, *common], memory_limit_gb))
     if late_points:
-        result["late"] = run(["--late-one", str(late_points), "--queries", str(queries)])
+        result["late"] = run(["--late-one", str(late_points), "--queries", str(queries)], memory_limit_gb)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     return result
@@ -426,14 +434,19 @@ if __name__ == "__main__":
     p.add_argument("--late", type=int, default=0, help="points of the late-interaction run (0: none)")
     p.add_argument("--docs", type=int, default=None, help="the first DOCS abstracts only (small runs)")
     p.add_argument("--out", type=Path, default=HERE / "results" / "scale.json")
+    p.add_argument("--memory-limit", type=float, default=0,
+                   help="GB: run each size inside a memory cgroup of this size (own memory + page cache; root)")
+    p.add_argument("--cgroup", default=None, help=argparse.SUPPRESS)
     p.add_argument("--one", type=int, help=argparse.SUPPRESS)
     p.add_argument("--setting", default="default", help=argparse.SUPPRESS)
     p.add_argument("--late-one", type=int, help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.cgroup:
+        join(a.cgroup)
     if a.one:
         print(json.dumps(one(a.one, a.setting, a.queries, a.recall_queries, a.threshold or None, a.docs)))
     elif a.late_one:
         print(json.dumps(late(a.late_one, a.queries)))
     else:
         main(tuple(int(n) for n in a.sizes.split(",")), tuple(a.settings.split(",")), a.queries, a.recall_queries,
-             a.threshold or None, a.late, a.docs, a.out)
+             a.threshold or None, a.late, a.docs, a.out, a.memory_limit)

@@ -114,3 +114,27 @@ def test_scale_benchmark_smoke(tmp_path):
         for mode in ("dense", "hybrid", "filtered hybrid"):
             assert r[mode]["p50_ms"] > 0 and r[mode]["recall@10 vs exact"] >= 0.8, (r["setting"], mode)
     assert result["late"]["storage"]["late_on_disk"] and result["late"]["rerank of 40 candidates, warm"]["p50_ms"] > 0
+
+
+def test_memory_limit_charges_page_cache_or_says_why_it_cannot(tmp_path):
+    """scale.py --memory-limit: a child inside a memory cgroup writes more through the page
+    cache than the limit and still completes (the cache is reclaimed); without a writable
+    cgroup hierarchy the refusal says so."""
+    sys.path.insert(0, str(BENCH))
+    import memlimit
+
+    try:
+        limit = memlimit.MemoryLimit(192 * 2**20)
+    except SystemExit as e:
+        assert "needs a writable memory cgroup" in str(e)
+        return
+    child = ("import os,sys\nsys.path.insert(0, sys.argv[2]); import memlimit; memlimit.join(sys.argv[1])\n"
+             "with open(sys.argv[3], 'wb') as f:\n    for _ in range(400): f.write(os.urandom(1 << 20))\n"
+             "x = bytearray(64 << 20)\n")
+    with limit:
+        done = subprocess.run([sys.executable, "-c", child, str(limit.path), str(BENCH), str(tmp_path / "big")],
+                              capture_output=True, text=True, timeout=300)
+        report = limit.report()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert 0 < report["peak charged_gb (own memory + page cache)"] <= 192 / 1024 + 1e-9
+    assert (tmp_path / "big").stat().st_size == 400 << 20  # 400 MB written through a 192 MB limit

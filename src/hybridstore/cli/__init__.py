@@ -79,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dense", default=None, help="dense model name, or 'none'; default: the pack's (without one, BAAI/bge-small-en-v1.5)")
     p.add_argument("--sparse", default=None, help="sparse model name, or 'none'; default: the pack's (without one, Qdrant/bm25)")
     p.add_argument("--late", default=None, help="late-interaction (ColBERT) model name; default: none")
+    p.add_argument("--image", default=None,
+                   help="image model (CLIP-style) name, e.g. Qdrant/clip-ViT-B-32-vision: ingest indexes "
+                        "image files, search fuses their vectors; default: none")
+    p.add_argument("--image-path", default=None, help="local folder of the --image model (offline; default: by name)")
+    p.add_argument("--image-text-path", default=None,
+                   help="local folder of its text tower (offline; default: the known pair's, by name)")
     p.add_argument("--batch-size", type=int, default=None, help="texts per model batch; default: 32")
     p.add_argument("--threads", type=int, default=None, help="onnxruntime threads; default: all cores")
     p.add_argument("--int8", action="store_true",
@@ -91,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 
     s = sub.add_parser("ingest", formatter_class=_Help,
-                       help="index files: .txt/.md/.rst, .jsonl, folders, BEIR folders",
+                       help="index files: .txt/.md/.rst, .jsonl, folders, BEIR folders (images with --image)",
                        description="Index files. Re-running converges: unchanged records are not "
                        "embedded again, a changed file's old chunks are replaced, and --sync removes "
                        "the records of files gone from the folders. Exit 1 if any input was skipped.")
@@ -109,8 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("search", formatter_class=_Help, help="print ranked hits for a query")
     s.add_argument("query")
     s.add_argument("-k", type=int, default=5, help="hits to print")
-    s.add_argument("--mode", choices=("dense", "sparse", "hybrid"), default=None,
-                   help="default: the strongest the models allow (hybrid)")
+    s.add_argument("--mode", choices=("dense", "sparse", "hybrid", "image", "multimodal"), default=None,
+                   help="default: the strongest the models allow (hybrid; multimodal with --image)")
+    s.add_argument("--by-image", default=None, metavar="FILE",
+                   help="search the image vectors with this image instead of the query's text "
+                        "(needs --image; give an empty query: '')")
     s.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
                    help="late-interaction rerank; default: on with --late")
     s.add_argument("--fusion", choices=("rrf", "dbsf"), default=None, help="hybrid fusion; default: dbsf")

@@ -13,8 +13,11 @@ from . import UsageError, opening
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if args.by_image is not None and args.image is None:
+        raise UsageError("--by-image needs an image model: --image MODEL (the one the collection was made with)")
+    by_image = {"image": args.by_image, "mode": args.mode or "image"} if args.by_image is not None else {}
     with opening.index(args) as index:
-        hits = index.search(args.query, args.k, mode=args.mode, rerank=args.rerank,
+        hits = index.search(args.query, args.k, **{"mode": args.mode, **by_image}, rerank=args.rerank,
                             fusion=args.fusion, filter=args.filter)
     for rank, hit in enumerate(hits, 1):
         r = hit.record

@@ -21,7 +21,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise UsageError(f"no such file or folder: {', '.join(gone)}")
     if args.sync and args.limit is not None:
         raise UsageError("--sync removes records of vanished files; it cannot be combined with --limit")
-    inputs = read(args.paths, args.chunk_size, args.chunk_overlap, args.encoding)
+    inputs = read(args.paths, args.chunk_size, args.chunk_overlap, args.encoding, images=args.image is not None)
     if args.strict and inputs.problems:
         print(f"error: {inputs.problems[0]} (--strict: nothing was written)", file=sys.stderr)
         return 1

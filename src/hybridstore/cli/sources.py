@@ -1,4 +1,5 @@
-"""Files -> records for `ingest`: .txt/.md/.rst chunked, .jsonl rows, BEIR folders.
+"""Files -> records for `ingest`: .txt/.md/.rst chunked, .jsonl rows, BEIR folders, and image
+files (one record each, its image and no text) when an image model is configured.
 
 Every input problem (undecodable or malformed files, bad JSONL lines, empty documents,
 duplicate ids, files that vanish) becomes a `Problem` naming the file (and line), and the
@@ -6,7 +7,8 @@ input is skipped; nothing here raises for bad data.
 
 Ids: a file's document id is its absolute path with symlinks resolved, so it is the same
 however the path is typed (``notes``, ``./notes``, ``/home/me/notes``); a chunk's id is
-``<document id>#<n>``; a JSONL row keeps its ``id`` (else ``<document id>:<line>``). Every
+``<document id>#<n>``; an image's ``<document id>#image``; a JSONL row keeps its ``id`` (else
+``<document id>:<line>``). Every
 record names its file in ``metadata["source"]`` (LangChain's convention), or in
 ``metadata["source_file"]`` when a JSONL row brings its own ``source``.
 """
@@ -24,6 +26,7 @@ from ..chunking import chunk_text
 from ..records import Record
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 SOURCE_KEYS = ("source_file", "source")  # where a record's file is named, first match wins
 EMPTY = f"{beir.EMPTY}; skipped"
 
@@ -61,7 +64,8 @@ def missing(paths: list[str]) -> list[str]:
     return [p for p in paths if not os.path.exists(p)]
 
 
-def read(paths: list[str], chunk_size: int, overlap: int, encoding: str) -> Inputs:
+def read(paths: list[str], chunk_size: int, overlap: int, encoding: str, images: bool = False) -> Inputs:
+    """`images`: an image model is configured, so image files are records too."""
     inputs = Inputs()
     for root in map(Path, paths):
         if root.is_dir() and (root / "corpus.jsonl").is_file():
@@ -72,6 +76,10 @@ def read(paths: list[str], chunk_size: int, overlap: int, encoding: str) -> Inpu
                 _text(f, inputs, chunk_size, overlap, encoding)
             elif f.suffix.lower() == ".jsonl":
                 _jsonl(f, inputs, encoding=encoding)
+            elif f.suffix.lower() in IMAGE_SUFFIXES and images:
+                _image(f, inputs)
+            elif explicit and f.suffix.lower() in IMAGE_SUFFIXES:
+                inputs.problems.append(Problem(str(f), "an image: pass --image MODEL to index images; skipped"))
             elif explicit:
                 inputs.problems.append(Problem(str(f), "not a .txt, .md, .rst or .jsonl file; skipped"))
             else:
@@ -128,6 +136,25 @@ def _text(path: Path, inputs: Inputs, size: int, overlap: int, encoding: str) ->
         inputs.problems.append(Problem(str(path), EMPTY))
     for i, chunk in enumerate(chunks):
         inputs.add(Record(f"{doc}#{i}", chunk, {"source": doc, "chunk": i}, doc_id=doc), f"{path}#{i}")
+    inputs.files.add(doc)
+
+
+def _image(path: Path, inputs: Inputs) -> None:
+    """One record: the image (read again by the model when embedded), no text. A file that is
+    not a readable image is a problem here, not an error half-way through the write."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img.verify()
+    except FileNotFoundError:
+        inputs.problems.append(Problem(str(path), "vanished before it was read; skipped"))
+        return
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as e:  # PIL's ways of saying "broken"
+        inputs.problems.append(Problem(str(path), f"not a readable image ({e}); skipped"))
+        return
+    doc = doc_id(path)
+    inputs.add(Record(f"{doc}#image", "", {"source": doc}, doc_id=doc, image=str(path)), str(path))
     inputs.files.add(doc)
 
 
