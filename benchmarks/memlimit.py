@@ -21,9 +21,7 @@ class MemoryLimit:
 
     def __init__(self, limit_bytes: int) -> None:
         self.limit = int(limit_bytes)
-        self.kind, self.path = _make()
-        limit_file = FILES[self.kind][0]
-        (self.path / limit_file).write_text(str(self.limit))
+        self.kind, self.path = _make(self.limit)
         if self.kind == "v1":  # no swap to spill into: the limit is RAM
             swap = self.path / "memory.memsw.limit_in_bytes"
             if swap.exists():
@@ -55,7 +53,7 @@ def join(path: str) -> None:
     Path(path, "cgroup.procs").write_text(str(os.getpid()))
 
 
-def _make() -> tuple[str, Path]:
+def _make(limit: int) -> tuple[str, Path]:
     own = {}
     for line in Path("/proc/self/cgroup").read_text().splitlines():
         _, controllers, where = line.split(":", 2)
@@ -72,8 +70,10 @@ def _make() -> tuple[str, Path]:
             path.mkdir()
         except OSError:
             continue
-        if (path / FILES[kind][0]).exists():
+        try:
+            (path / FILES[kind][0]).write_text(str(limit))
             return kind, path
-        path.rmdir()
+        except OSError:
+            path.rmdir()
     raise SystemExit("--memory-limit needs a writable memory cgroup (run as root on Linux with cgroups); "
                      "none was found: run without it")
