@@ -174,6 +174,11 @@ def test_a_vector_added_later_gets_the_storage_asked(tmp_path, records):
         assert idx.search("someone playing guitar", 1, rerank=True)[0].record.id.startswith("guitar")
     with HybridIndex("d", Models(), path=tmp_path, engine="edge") as idx:  # nothing asked: defaults
         idx.add(records)
+    before = (tmp_path / "d" / "edge_config.json").read_text()
+    with HybridIndex("d", late, path=tmp_path, engine="edge", storage="large") as idx:
+        with pytest.raises(ConfigurationError, match="created with other storage settings"):
+            idx.reembed()  # the dense settings asked are not the collection's: refused first
+    assert json.loads((tmp_path / "d" / "edge_config.json").read_text())["vectors"] == json.loads(before)["vectors"]
     with HybridIndex("d", late, path=tmp_path, engine="edge") as idx:
         idx.reembed()
         kept = idx.info()["storage_settings"]

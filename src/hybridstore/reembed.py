@@ -18,16 +18,14 @@ from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchEr
 from .ingest import content_hashes
 from .qdrant import payload
 from .qdrant.schema import Schema, VectorField, differences, missing
-from .storage import Storage
+from .storage import Storage, effective
 
 
 def reembed(col: Collection, batch_size: int, progress: Callable[[str, int], None] | None) -> Steps:
     found = yield GetSchema()
-    want, fields = yield Work(_plan, col, found)
-    # a vector added gets the storage asked (else the collection's) for its kind
-    storage = col.settings.storage or (found.storage if found is not None else None) or Storage()
+    want, fields, storage = yield Work(_plan, col, found)
     for field in fields:
-        yield ChangeVectors(add=field, storage=storage)
+        yield ChangeVectors(add=field, storage=storage[field.name])
     col.schema = None
     yield Ensure(False)
     yield from collection.sign(col)
@@ -66,14 +64,24 @@ def new_fields(collection: str, expected: Schema, found: Schema) -> list[VectorF
     return missing(expected, found)
 
 
-def _plan(col: Collection, found: Schema | None) -> tuple[Schema, list[VectorField]]:
-    """What the models write, and the vectors to add; checked before any is added."""
+def _plan(col: Collection, found: Schema | None) -> tuple[Schema, list[VectorField], dict[str, Storage]]:
+    """What the models write, the vectors to add and the storage of each; checked (the storage
+    asked too, as on opening) before any is added."""
     if found is None:
         raise CollectionNotFoundError(f"collection {col.name!r} does not exist; add records first")
     want = rules.expected(col.models, col.names, None)
     fields = new_fields(col.name, want, found)
     rules.check_signature(col.name, found, want)
-    return want, fields
+    return want, fields, {f.name: _storage_for(col, found, f) for f in fields}
+
+
+def _storage_for(col: Collection, found: Schema, field: VectorField) -> Storage:
+    """A kind the collection has keeps the collection's settings; a new kind (late interaction
+    first added) takes those asked (storage=), else the defaults. Sparse follows dense."""
+    stored = effective(col.name, col.settings.storage, found)  # refuses what the collection lacks
+    late = field.kind == "late_interaction"
+    has_kind = any((f.kind == "late_interaction") == late for f in found.fields if f.kind != "sparse")
+    return stored if has_kind or col.settings.storage is None else col.settings.storage
 
 
 class Refill:

@@ -110,7 +110,7 @@ class ClientEngine(Engine):
     def _compile(self, collection: str, request: Request) -> list[Op]:
         """The calls for a request; none where the engine has nothing to do: the server
         indexes by itself, and local mode has no payload indexes (it only warns) and no
-        storage settings for a vector added later (it refuses any but the defaults)."""
+        storage settings to give a vector added later (`Settings` refuses any but the defaults)."""
         if type(request) is Optimize or (type(request) is IndexPayload and self.local):
             return []
         ops = COMPILE[type(request)](collection, request)

@@ -97,8 +97,8 @@ def _storage_of(config: models.CollectionConfig) -> Storage:
     vectors = config.params.vectors if isinstance(config.params.vectors, dict) else {"": config.params.vectors}
 
     def first(late: bool) -> Any:
-        return next((p for p in vectors.values() if p is not None and (p.multivector_config is not None) == late),
-                    None)
+        return next((p for _, p in sorted(vectors.items())  # by name: the same one on every open
+                     if p is not None and (p.multivector_config is not None) == late), None)
 
     def quantized(p: Any) -> str | None:
         own = p.quantization_config if p is not None else None

@@ -124,8 +124,8 @@ def _memory(value: Any, name: str) -> Any:
 
 def storage_of(config: dict[str, Any]) -> Storage:
     """The stored settings of a shard's configuration (its JSON), from the first dense and
-    late-interaction vectors; a vector's own quantization and HNSW, else the shard's."""
-    vectors = (config.get("vectors") or {}).values()
+    late-interaction vectors by name; a vector's own quantization and HNSW, else the shard's."""
+    vectors = [p for _, p in sorted((config.get("vectors") or {}).items())]  # by name: edge's order varies
     dense = next((p for p in vectors if not p.get("multivector_config")), {})
     late = next((p for p in vectors if p.get("multivector_config")), {})
     hnsw = dense.get("hnsw_config") or config.get("hnsw_config") or {}
