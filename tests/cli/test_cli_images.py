@@ -5,8 +5,10 @@ reported, not fatal. Uses the constructed CLIP-shaped pair of tests/images."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
+from PIL import Image
 
 from hybridstore.cli import main
 
@@ -34,20 +36,28 @@ def test_images_are_ingested_and_searched(tmp_path, pair, capsys):
         colour_image(folder / f"{colour}.png", colour)
     (folder / "notes.txt").write_text("Opening hours: nine to five.")
     (folder / "broken.jpg").write_bytes(b"not a jpeg at all")
+    Image.frombytes("RGB", (64, 64), os.urandom(64 * 64 * 3)).save(tmp_path / "noise.png")
+    whole = (tmp_path / "noise.png").read_bytes()
+    (folder / "truncated.png").write_bytes(whole[: len(whole) // 2])  # its header still reads
     store = ["--path", str(tmp_path / "index"), *pair]
     code, out, err = run(capsys, *store, "ingest", str(folder))
     assert code == 1  # a skipped input is exit 1, the rest is indexed
-    assert "broken.jpg: not a readable image" in out + err
+    assert "broken.jpg: not a readable image" in out + err and "truncated.png: not a readable image" in out + err
     code, out, _ = run(capsys, *store, "search", "a green picture", "-k", "1", "--mode", "image", "--json")
     hit = json.loads(out.splitlines()[0])
-    assert hit["image"] == str(folder / "green.png") and hit["id"].endswith("green.png#image")
+    assert hit["image"] == os.path.realpath(folder / "green.png") and hit["id"].endswith("green.png#image")
     code, out, _ = run(capsys, *store, "search", "opening hours", "-k", "1", "--json")  # multimodal default
     assert json.loads(out.splitlines()[0])["text"].startswith("Opening hours")
     query = colour_image(tmp_path / "q.png", "blue", size=(30, 12))
     code, out, _ = run(capsys, *store, "search", "", "--by-image", str(query), "-k", "1", "--json")
-    assert code == 0 and json.loads(out.splitlines()[0])["image"] == str(folder / "blue.png")
+    assert code == 0 and json.loads(out.splitlines()[0])["image"] == os.path.realpath(folder / "blue.png")
+    code, _, err = run(capsys, *store, "search", "opening hours", "--by-image", str(query))
+    assert code == 2 and "give an empty query" in err  # the text would be ignored: refused
+    code, out, _ = run(capsys, *store, "search", "blue", "--by-image", str(query), "--mode", "multimodal", "--json")
+    assert code == 0 and json.loads(out.splitlines()[0])["image"] == os.path.realpath(folder / "blue.png")
     (folder / "red.png").unlink()
     (folder / "broken.jpg").unlink()
+    (folder / "truncated.png").unlink()
     code, out, _ = run(capsys, *store, "ingest", str(folder), "--sync")  # a vanished image is removed
     assert code == 0 and "now holds 3" in out
 

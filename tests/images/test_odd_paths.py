@@ -3,7 +3,11 @@ a text tower, documents added back, the LlamaIndex image view on changed nodes."
 
 from __future__ import annotations
 
+import io
+import os
+
 import pytest
+from PIL import Image
 from llama_index.core.schema import ImageNode
 
 from hybridstore import HybridIndex, InvalidInputError, Models, ModelSpec, Record
@@ -47,6 +51,10 @@ def test_a_broken_image_is_refused_before_anything_is_written(clip, tmp_path):
             index.add([Record("ok", "", image=pictures["red"]), Record("bad", "", image=str(broken))])
         with pytest.raises(InvalidInputError, match="cannot be read"):
             index.add([Record("bytes", "", image=b"\x89PNG but not really")])
+        noise = io.BytesIO()
+        Image.frombytes("RGB", (64, 64), os.urandom(64 * 64 * 3)).save(noise, format="PNG")
+        with pytest.raises(InvalidInputError, match="cannot be read"):  # its header reads, its pixels not
+            index.add([Record("cut", "", image=noise.getvalue()[: len(noise.getvalue()) // 2])])
         assert index.count() == 0
     with HybridIndex("texts", Models(), path=str(tmp_path / "db2")) as plain:
         with pytest.raises(InvalidInputError, match="no image model"):
@@ -86,6 +94,19 @@ def test_documents_added_back_keep_their_image(clip, tmp_path):
         store.add_documents(docs)  # as a user re-indexes what search returned
         assert store.similarity_search("green", k=1, mode="image")[0].id == "g"
         assert store.index.stats["embedded"] == 0  # nothing embedded again (doc_id: the image path, then none)
+
+
+def test_a_langchain_store_without_an_image_model_shows_and_filters_metadata_only(clip, tmp_path):
+    """metadata["image"] means the image's source only where the store has an image model;
+    elsewhere it is a plain metadata key, and documents show and filter the same thing."""
+    models, pictures = clip
+    with LangChainStore("lc", models=models, path=str(tmp_path / "db")) as store:
+        store.add_images([pictures["red"]], ids=["red"], texts=["a red swatch"])
+    with LangChainStore("lc", models=Models(), path=str(tmp_path / "db")) as store:
+        assert store.similarity_search("red swatch", k=1, mode="hybrid")[0].metadata == {}
+        store.add_texts(["a company logo"], metadatas=[{"image": "logo.png"}], ids=["logo"])
+        found = store.similarity_search("swatch logo", k=5, mode="hybrid", filter={"image": "logo.png"})
+        assert [(d.id, d.metadata) for d in found] == [("logo", {"image": "logo.png"})]
 
 
 def test_search_tool_output_names_the_image(clip):

@@ -15,6 +15,9 @@ from . import UsageError, opening
 def cmd_search(args: argparse.Namespace) -> int:
     if args.by_image is not None and args.image is None:
         raise UsageError("--by-image needs an image model: --image MODEL (the one the collection was made with)")
+    if args.by_image is not None and args.query.strip() and args.mode != "multimodal":
+        raise UsageError("--by-image searches by the image alone: give an empty query ('') or "
+                         "--mode multimodal to fuse the text's vectors too")
     by_image = {"image": args.by_image, "mode": args.mode or "image"} if args.by_image is not None else {}
     with opening.index(args) as index:
         hits = index.search(args.query, args.k, **{"mode": args.mode, **by_image}, rerank=args.rerank,

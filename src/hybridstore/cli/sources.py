@@ -142,19 +142,19 @@ def _text(path: Path, inputs: Inputs, size: int, overlap: int, encoding: str) ->
 def _image(path: Path, inputs: Inputs) -> None:
     """One record: the image (read again by the model when embedded), no text. A file that is
     not a readable image is a problem here, not an error half-way through the write."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(path) as img:
-            img.verify()
+            img.load()  # every pixel: a truncated file passes a header check
     except FileNotFoundError:
         inputs.problems.append(Problem(str(path), "vanished before it was read; skipped"))
         return
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as e:  # PIL's ways of saying "broken"
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:  # PIL's "broken"
         inputs.problems.append(Problem(str(path), f"not a readable image ({e}); skipped"))
         return
-    doc = doc_id(path)
-    inputs.add(Record(f"{doc}#image", "", {"source": doc}, doc_id=doc, image=str(path)), str(path))
+    doc = doc_id(path)  # the image too, so it is the same however the path was typed
+    inputs.add(Record(f"{doc}#image", "", {"source": doc}, doc_id=doc, image=doc), str(path))
     inputs.files.add(doc)
 
 

@@ -119,13 +119,14 @@ def check_image(who: str, image: Any) -> None:
 
 
 def _readable(who: str, image: Any) -> None:
-    """The file or bytes open as an image (its header is read, not the pixels)."""
-    from PIL import Image, UnidentifiedImageError
+    """The file or bytes decode as an image (every pixel: a truncated JPEG passes a header check
+    and would fail half-way through an add)."""
+    from PIL import Image
 
     try:
         with Image.open(openable(image)) as opened:
-            opened.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:  # what PIL raises for bad data
+            opened.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:  # what PIL raises for bad data
         raise InvalidInputError(f"{who}: the image cannot be read ({e}); give a PNG, JPEG, WebP "
                                 "or another format Pillow opens") from e
 

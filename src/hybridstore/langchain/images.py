@@ -44,9 +44,10 @@ def with_image(record: Record, images: bool) -> Record:
     return replace(record, metadata=metadata, image=metadata.pop(KEY))
 
 
-def shown(record: Record) -> dict[str, Any]:
-    """A document's metadata: the record's, with its image's source when it has one."""
-    return record.metadata if record.image is None else {**record.metadata, KEY: record.image}
+def shown(record: Record, images: bool) -> dict[str, Any]:
+    """A document's metadata: the record's, with its image's source when it has one and the
+    store has an image model (as filters and documents added back read that key)."""
+    return record.metadata if record.image is None or not images else {**record.metadata, KEY: record.image}
 
 
 def by_image(options: dict[str, Any]) -> dict[str, Any]:

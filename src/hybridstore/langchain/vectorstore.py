@@ -92,6 +92,12 @@ class HybridVectorStore(ClosesIndex, VectorStore):
         await self.index.adelete(ids, **self._filtered(kwargs))
         return True
 
+    def _document(self, record: Record) -> Document:
+        return Document(page_content=record.text, metadata=shown(record, self._images()), id=record.id)
+
+    def _scored(self, hits: list[Hit], relevance: bool = False) -> list[tuple[Document, float]]:
+        return [(self._document(h.record), h.relevance if relevance else h.score) for h in hits]
+
     def _filtered(self, options: dict[str, Any]) -> dict[str, Any]:
         """Options whose filter may name ``metadata["image"]`` (see `image_filter`)."""
         if options.get("filter") is None:
@@ -108,10 +114,10 @@ class HybridVectorStore(ClosesIndex, VectorStore):
         return await self.index.areembed(**kwargs)
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
-        return [_document(r) for r in self.index.get(list(ids))]
+        return [self._document(r) for r in self.index.get(list(ids))]
 
     async def aget_by_ids(self, ids: Sequence[str], /) -> list[Document]:
-        return [_document(r) for r in await self.index.aget(list(ids))]
+        return [self._document(r) for r in await self.index.aget(list(ids))]
 
     # -- searching -----------------------------------------------------------------------------
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
@@ -122,18 +128,18 @@ class HybridVectorStore(ClosesIndex, VectorStore):
 
     def similarity_search_with_score(self, query: str, k: int = 4,
                                      **kwargs: Any) -> list[tuple[Document, float]]:
-        return _scored(self._search(query, k, **kwargs))
+        return self._scored(self._search(query, k, **kwargs))
 
     async def asimilarity_search_with_score(self, query: str, k: int = 4,
                                             **kwargs: Any) -> list[tuple[Document, float]]:
-        return _scored(await self._asearch(query, k, **kwargs))
+        return self._scored(await self._asearch(query, k, **kwargs))
 
     def similarity_search_by_image(self, uri: Any, k: int = 4, **kwargs: Any) -> list[Document]:
         """Images like the one at `uri` (a path, bytes or a PIL image), by the image vector."""
-        return [doc for doc, _ in _scored(self._search("", k, **by_image({**kwargs, "image": uri})))]
+        return [doc for doc, _ in self._scored(self._search("", k, **by_image({**kwargs, "image": uri})))]
 
     async def asimilarity_search_by_image(self, uri: Any, k: int = 4, **kwargs: Any) -> list[Document]:
-        return [doc for doc, _ in _scored(await self._asearch("", k, **by_image({**kwargs, "image": uri})))]
+        return [doc for doc, _ in self._scored(await self._asearch("", k, **by_image({**kwargs, "image": uri})))]
 
     def _search(self, query: str, k: int, **kwargs: Any) -> list[Hit]:
         return self.index.search(query, k, missing_ok=True, **self._filtered(kwargs))  # none yet: []
@@ -146,12 +152,12 @@ class HybridVectorStore(ClosesIndex, VectorStore):
                                 **kwargs: Any) -> list[list[Document]]:
         """Many queries in one call: one embedding batch per model, one engine request."""
         found = self.index.search_batch(queries, k, **self._filtered(kwargs))
-        return [[d for d, _ in _scored(hits)] for hits in found]
+        return [[d for d, _ in self._scored(hits)] for hits in found]
 
     async def asimilarity_search_batch(self, queries: list[str], k: int = 4,
                                        **kwargs: Any) -> list[list[Document]]:
         found = await self.index.asearch_batch(queries, k, **self._filtered(kwargs))
-        return [[d for d, _ in _scored(hits)] for hits in found]
+        return [[d for d, _ in self._scored(hits)] for hits in found]
 
     def as_retriever(self, **kwargs: Any) -> VectorStoreRetriever:
         """LangChain's VectorStoreRetriever whose `batch` / `abatch` use one batch search."""
@@ -162,46 +168,46 @@ class HybridVectorStore(ClosesIndex, VectorStore):
 
     def _similarity_search_with_relevance_scores(self, query: str, k: int = 4,
                                                  **kwargs: Any) -> list[tuple[Document, float]]:
-        return _scored(self._search(query, k, **kwargs), relevance=True)
+        return self._scored(self._search(query, k, **kwargs), relevance=True)
 
     async def _asimilarity_search_with_relevance_scores(
             self, query: str, k: int = 4, **kwargs: Any) -> list[tuple[Document, float]]:
-        return _scored(await self._asearch(query, k, **kwargs), relevance=True)
+        return self._scored(await self._asearch(query, k, **kwargs), relevance=True)
 
     def similarity_search_by_vector(self, embedding: list[float], k: int = 4,
                                     **kwargs: Any) -> list[Document]:
         hits = self._search("", k, dense_vector=embedding, **_by_vector(kwargs))
-        return [doc for doc, _ in _scored(hits)]
+        return [doc for doc, _ in self._scored(hits)]
 
     async def asimilarity_search_by_vector(self, embedding: list[float], k: int = 4,
                                            **kwargs: Any) -> list[Document]:
         hits = await self._asearch("", k, dense_vector=embedding, **_by_vector(kwargs))
-        return [doc for doc, _ in _scored(hits)]
+        return [doc for doc, _ in self._scored(hits)]
 
     def max_marginal_relevance_search(self, query: str, k: int = 4, fetch_k: int = 20,
                                       lambda_mult: float = 0.5, **kwargs: Any) -> list[Document]:
         hits = self._search(query, k, **_mmr(fetch_k, lambda_mult, kwargs))
-        return [doc for doc, _ in _scored(hits)]
+        return [doc for doc, _ in self._scored(hits)]
 
     async def amax_marginal_relevance_search(self, query: str, k: int = 4, fetch_k: int = 20,
                                              lambda_mult: float = 0.5,
                                              **kwargs: Any) -> list[Document]:
         hits = await self._asearch(query, k, **_mmr(fetch_k, lambda_mult, kwargs))
-        return [doc for doc, _ in _scored(hits)]
+        return [doc for doc, _ in self._scored(hits)]
 
     def max_marginal_relevance_search_by_vector(self, embedding: list[float], k: int = 4,
                                                 fetch_k: int = 20, lambda_mult: float = 0.5,
                                                 **kwargs: Any) -> list[Document]:
         options = _by_vector(_mmr(fetch_k, lambda_mult, kwargs))
         hits = self._search("", k, dense_vector=embedding, **options)
-        return [doc for doc, _ in _scored(hits)]
+        return [doc for doc, _ in self._scored(hits)]
 
     async def amax_marginal_relevance_search_by_vector(
             self, embedding: list[float], k: int = 4, fetch_k: int = 20,
             lambda_mult: float = 0.5, **kwargs: Any) -> list[Document]:
         options = _by_vector(_mmr(fetch_k, lambda_mult, kwargs))
         hits = await self._asearch("", k, dense_vector=embedding, **options)
-        return [doc for doc, _ in _scored(hits)]
+        return [doc for doc, _ in self._scored(hits)]
 
     # -- constructors --------------------------------------------------------------------------
     @classmethod
@@ -278,14 +284,6 @@ _MISSING = object()
 def _source(metadata: dict | None) -> str | None:
     source = (metadata or {}).get("source")
     return source if isinstance(source, str) else None
-
-
-def _document(record: Record) -> Document:
-    return Document(page_content=record.text, metadata=shown(record), id=record.id)
-
-
-def _scored(hits: list[Hit], relevance: bool = False) -> list[tuple[Document, float]]:
-    return [(_document(h.record), h.relevance if relevance else h.score) for h in hits]
 
 
 def _by_vector(options: dict[str, Any]) -> dict[str, Any]:
