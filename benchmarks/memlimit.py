@@ -22,10 +22,10 @@ class MemoryLimit:
     def __init__(self, limit_bytes: int) -> None:
         self.limit = int(limit_bytes)
         self.kind, self.path = _make(self.limit)
-        if self.kind == "v1":  # no swap to spill into: the limit is RAM
-            swap = self.path / "memory.memsw.limit_in_bytes"
-            if swap.exists():
-                swap.write_text(str(self.limit))
+        # no swap to spill into: the limit is RAM
+        swap = self.path / ("memory.memsw.limit_in_bytes" if self.kind == "v1" else "memory.swap.max")
+        if swap.exists():
+            swap.write_text(str(self.limit) if self.kind == "v1" else "0")
 
     def __enter__(self) -> "MemoryLimit":
         return self
@@ -33,7 +33,8 @@ class MemoryLimit:
     def report(self) -> dict:
         _, peak, fails = FILES[self.kind]
         out = {"cgroup": self.kind, "limit_gb": self.limit / 2**30,
-               "peak charged_gb (own memory + page cache)": int((self.path / peak).read_text()) / 2**30}
+               "peak charged_gb (own memory + page cache)":
+                   int((self.path / peak).read_text()) / 2**30 if (self.path / peak).exists() else None}
         if fails:
             out["times the limit was reached (page cache reclaimed)"] = int((self.path / fails).read_text())
         events = self.path / "memory.events"
@@ -49,7 +50,8 @@ class MemoryLimit:
 
 
 def join(path: str) -> None:
-    """Move this process (and the children it starts later) into the cgroup."""
+    """Move this process (and the children it starts later) into the cgroup; as a
+    subprocess's preexec_fn, before it starts, so that all its memory is charged."""
     Path(path, "cgroup.procs").write_text(str(os.getpid()))
 
 
@@ -58,22 +60,28 @@ def _make(limit: int) -> tuple[str, Path]:
     for line in Path("/proc/self/cgroup").read_text().splitlines():
         _, controllers, where = line.split(":", 2)
         own[controllers] = where.lstrip("/")
+    tried = []
     for kind, root in ROOTS:
         if kind == "v1" and "memory" in own and (root / "memory.limit_in_bytes").exists():
-            base = root / own["memory"]
-        elif kind == "v2" and (root / "cgroup.controllers").exists() and "memory" in (root / "cgroup.controllers").read_text():
-            base = root / own.get("", "")
+            bases = [root / own["memory"]]
+        elif kind == "v2" and (root / "cgroup.controllers").exists():
+            bases = [root / own.get("", ""), root]  # v2 enables memory only where nothing runs
         else:
             continue
-        path = base / f"hybridstore-bench-{uuid.uuid4().hex[:8]}"
-        try:
-            path.mkdir()
-        except OSError:
-            continue
-        try:
-            (path / FILES[kind][0]).write_text(str(limit))
-            return kind, path
-        except OSError:
-            path.rmdir()
+        for base in bases:
+            path = base / f"hybridstore-bench-{uuid.uuid4().hex[:8]}"
+            try:
+                if kind == "v2":  # let children of `base` have the memory controller
+                    (base / "cgroup.subtree_control").write_text("+memory")
+                path.mkdir()
+            except OSError as e:
+                tried.append(f"{base}: {e.strerror}")
+                continue
+            try:
+                (path / FILES[kind][0]).write_text(str(limit))
+                return kind, path
+            except OSError as e:
+                tried.append(f"{path / FILES[kind][0]}: {e.strerror}")
+                path.rmdir()
     raise SystemExit("--memory-limit needs a writable memory cgroup (run as root on Linux with cgroups); "
-                     "none was found: run without it")
+                     f"tried: {'; '.join(tried) or 'no memory cgroup hierarchy found'}; run without it")

@@ -395,8 +395,8 @@ def run(args: list[str], memory_limit_gb: float = 0) -> dict:
     log = Path(tempfile.gettempdir()) / "scale.log"
     with (MemoryLimit(int(memory_limit_gb * 2**30)) if memory_limit_gb else contextlib.nullcontext()) as limit, \
             open(log, "a") as err:
-        proc = subprocess.run([sys.executable, __file__, *args, *(["--cgroup", str(limit.path)] if limit else [])],
-                              stdout=subprocess.PIPE, stderr=err, text=True, cwd=HERE)
+        proc = subprocess.run([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=err, text=True,
+                              cwd=HERE, preexec_fn=(lambda: join(str(limit.path))) if limit else None)
         report = limit.report() if limit else None
     if proc.returncode:
         raise SystemExit(f"{args} failed (exit {proc.returncode}; memory limit: {report}):\n{log.read_text()[-3000:]}")
@@ -436,13 +436,10 @@ if __name__ == "__main__":
     p.add_argument("--out", type=Path, default=HERE / "results" / "scale.json")
     p.add_argument("--memory-limit", type=float, default=0,
                    help="GB: run each size inside a memory cgroup of this size (own memory + page cache; root)")
-    p.add_argument("--cgroup", default=None, help=argparse.SUPPRESS)
     p.add_argument("--one", type=int, help=argparse.SUPPRESS)
     p.add_argument("--setting", default="default", help=argparse.SUPPRESS)
     p.add_argument("--late-one", type=int, help=argparse.SUPPRESS)
     a = p.parse_args()
-    if a.cgroup:
-        join(a.cgroup)
     if a.one:
         print(json.dumps(one(a.one, a.setting, a.queries, a.recall_queries, a.threshold or None, a.docs)))
     elif a.late_one:
