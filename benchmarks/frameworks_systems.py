@@ -11,6 +11,8 @@ import time
 import uuid
 from typing import Any
 
+from procs import time_engine
+
 from fastembed import LateInteractionTextEmbedding, SparseTextEmbedding, TextEmbedding
 from qdrant_client import QdrantClient, models as qm
 
@@ -118,25 +120,6 @@ class HybridstoreLlamaIndex:
         retriever = self.index.as_retriever(similarity_top_k=k, vector_store_query_mode=base,
                                             vector_store_kwargs=kwargs)
         return [DOC_OF[n.node.node_id] for n in retriever.retrieve(query)]
-
-
-def time_engine(index: Any) -> list[float]:
-    """Milliseconds of each engine query call: the search without query embedding."""
-    from hybridstore.engine.requests import Query
-
-    times: list[float] = []
-    run = index.engine.run
-
-    def timed(collection: str, request: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return run(collection, request)
-        finally:
-            if isinstance(request, Query):
-                times.append(1000 * (time.perf_counter() - start))
-
-    index.engine.run = timed
-    return times
 
 
 def _options(mode: str) -> tuple[str, dict]:

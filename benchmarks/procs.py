@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 
 def alternate(script: str, names: list[str], args: list[str], rounds: int = 1) -> dict[str, list[dict]]:
@@ -60,3 +62,23 @@ def subset_parser() -> "argparse.ArgumentParser":
     p.add_argument("--max-queries", type=int, default=None)
     p.add_argument("--rounds", type=int, default=1)
     return p
+
+
+def time_engine(index: Any) -> list[float]:
+    """Milliseconds of each engine query call from now on: the search without query embedding
+    or the library's own work (plan, records)."""
+    from hybridstore.engine.requests import Query
+
+    times: list[float] = []
+    run = index.engine.run
+
+    def timed(collection: str, request: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return run(collection, request)
+        finally:
+            if isinstance(request, Query):
+                times.append(1000 * (time.perf_counter() - start))
+
+    index.engine.run = timed
+    return times
