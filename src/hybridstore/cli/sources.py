@@ -141,17 +141,17 @@ def _text(path: Path, inputs: Inputs, size: int, overlap: int, encoding: str) ->
 
 def _image(path: Path, inputs: Inputs) -> None:
     """One record: the image (read again by the model when embedded), no text. A file that is
-    not a readable image is a problem here, not an error half-way through the write."""
-    from PIL import Image
+    not a readable image is a problem here (the core's check), not an error half-way through."""
+    from ..errors import InvalidInputError
+    from ..inference.images import check_image
 
-    try:
-        with Image.open(path) as img:
-            img.load()  # every pixel: a truncated file passes a header check
-    except FileNotFoundError:
+    if not path.is_file():
         inputs.problems.append(Problem(str(path), "vanished before it was read; skipped"))
         return
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:  # PIL's "broken"
-        inputs.problems.append(Problem(str(path), f"not a readable image ({e}); skipped"))
+    try:
+        check_image(str(path), path)
+    except InvalidInputError as e:
+        inputs.problems.append(Problem(str(path), f"not a readable image ({e.__cause__ or e}); skipped"))
         return
     doc = doc_id(path)  # the image too, so it is the same however the path was typed
     inputs.add(Record(f"{doc}#image", "", {"source": doc}, doc_id=doc, image=doc), str(path))
