@@ -121,3 +121,45 @@ async def test_langchain_abatch_and_llama_grouping():
     li.index.add(chunked_records())
     result = li.query(VectorStoreQuery(query_str="strings", mode="sparse", similarity_top_k=3))
     assert sorted(n.ref_doc_id for n in result.nodes) == ["cats", "guitars", "pianos"]
+
+
+@pytest.fixture(params=["embedded", "server"])
+def any_engine(request, index, models, records):
+    if request.param == "embedded":
+        yield index
+        return
+    from .reliability.fake_qdrant import FakeQdrant
+
+    with FakeQdrant() as fake:
+        served = HybridIndex("served", models, engine=ClientEngine(url=fake.url, timeout=5))
+        served.add(records)
+        yield served
+
+
+def test_hits_leave_the_hashes_in_the_engine_and_keep_their_ids(any_engine, monkeypatch):
+    """Searches ask the engine for text, metadata and ids only: the layout's two hashes
+    (most of what a point carries back) are not read. Ids still come out right, from the
+    payload, or from the point when the payload lacks one (a point written by other tools)."""
+    from hybridstore.engine.requests import Query, QueryBatch
+
+    index, found = any_engine, []
+    run = index.engine.run
+
+    def spy(collection, request):
+        out = run(collection, request)
+        if isinstance(request, (Query, QueryBatch)):
+            found.extend(f for page in (out if isinstance(request, QueryBatch) else [out]) for f in page)
+        return out
+
+    monkeypatch.setattr(index.engine, "run", spy)
+    stored = {r.id: r for r in index.get()}
+    hits = index.search("cats", 3, mode="hybrid", rerank=False)
+    hits += [h for page in index.search_batch(["dogs", "guitars"], 2, rerank=False) for h in page]
+    assert len(found) == len(hits) > 0
+    layout = index.layout
+    assert all(layout.hash_key not in f.payload and layout.vector_hash_key not in f.payload for f in found)
+    assert all(f.payload for f in found)  # everything else is still there
+    assert all(h.record == stored[h.record.id] for h in hits)
+    point = found[0]
+    del point.payload["id"]  # as if another tool wrote it: the point's own id is read
+    assert index.layout.to_record(point.payload, point).id == point.id == str(index._col.pid(hits[0].record.id))

@@ -34,7 +34,7 @@ def search(col: Collection, text: Any, k: Any, filter: Any, ids: Any, doc_id: An
     vectors = (yield Work(query_vectors, col, [text], req, dense_vector))[0]
     if req.group_by:
         return (yield from _grouped(col, req, vectors, flt, native_groups))
-    plan = qplan.build_plan(req, vectors, col.names, flt, col.storage)
+    plan = _plan(col, req, vectors, flt)
     return hits(col, plan, (yield Query(plan)))
 
 
@@ -48,7 +48,7 @@ def search_batch(col: Collection, texts: Any, k: Any, filter: Any, options: dict
     flt = selector(col, None, filter, None)
     yield Ensure(False)
     yield from collection.complete(col, req)
-    plans = [qplan.build_plan(req, v, col.names, flt, col.storage)
+    plans = [_plan(col, req, v, flt)
              for v in (yield Work(query_vectors, col, texts, req, None))]
     found = yield QueryBatch(plans)
     return [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
@@ -114,8 +114,16 @@ def query_vectors(col: Collection, texts: Sequence[str], req: qplan.SearchReques
     return [{k: payload.plain_vector(k, vs[i]) for k, vs in by_kind.items()} for i in range(len(texts))]
 
 
+def _plan(col: Collection, req: qplan.SearchRequest, vectors: dict, flt: Any) -> qplan.QueryPlan:
+    """A hit reads text, metadata and ids: the two hashes (half the payload a SciFact hit
+    would carry back) stay in the engine."""
+    return qplan.build_plan(req, vectors, col.names, flt, col.storage,
+                            omit=(col.layout.hash_key, col.layout.vector_hash_key))
+
+
 def hits(col: Collection, plan: qplan.QueryPlan, found: list[Found]) -> list[Hit]:
-    return [Hit(col.layout.to_record(f.payload, f.id), f.score, qplan.relevance(plan, f.score))
+    # `f` for the point id: read only when the payload lacks one (see Found)
+    return [Hit(col.layout.to_record(f.payload, f), f.score, qplan.relevance(plan, f.score))
             for f in found]
 
 
@@ -124,7 +132,7 @@ def _grouped(col: Collection, req: qplan.SearchRequest, vectors: dict, flt: Any,
     """At most `group_size` hits per group: native where the engine groups, else oversample
     and group here (doubling the depth until `k` groups are complete)."""
     def plan(limit: int) -> qplan.QueryPlan:
-        return qplan.build_plan(replace(req, k=limit, group_by=None), vectors, col.names, flt, col.storage)
+        return _plan(col, replace(req, k=limit, group_by=None), vectors, flt)
 
     if native:
         first = plan(req.k)

@@ -36,3 +36,56 @@ def test_fingerprinted_files_are_those_that_decide_the_vectors():
     assert {f.name for f in files} >= {"model.onnx", "tokenizer.json", "config.json", "vocab.txt"}
     assert model_files(object()) == (None, [])
     assert vector_options({"threads": 2, "providers": ["x"], "k": 1.2, "cache_dir": "/c"}) == {"k": 1.2}
+
+
+# -- a query short enough is not tokenized twice -------------------------------------------------
+def _window(tokenizer, tokens: int):
+    tokenizer.enable_truncation(max_length=tokens)
+    return tokenizer
+
+
+def _byte_level():
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    bpe = Tokenizer(models.BPE({c: i for i, c in enumerate(sorted(alphabet))}, merges=[]))
+    bpe.pre_tokenizer, bpe.decoder = pre_tokenizers.ByteLevel(add_prefix_space=True), decoders.ByteLevel()
+    return bpe
+
+
+def _unigram_byte_fallback():
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    vocab = [("<unk>", 0.0), ("▁", -1.0), ("a", -2.0)] + [(f"<0x{b:02X}>", -5.0) for b in range(256)]
+    sp = Tokenizer(models.Unigram(vocab, unk_id=0, byte_fallback=True))
+    sp.pre_tokenizer = pre_tokenizers.Metaspace()
+    return sp
+
+
+def test_a_text_said_to_fit_is_never_truncated_by_any_tokenizer_kind():
+    """`_fits` skips the tokenizer for one short text: if it says a text fits, no tokenizer
+    (the pack's WordPiece ones with their special tokens, byte-level BPE, SentencePiece with
+    byte fallback) may truncate it, whatever the script."""
+    from hypothesis import given, settings, strategies as st
+    from tokenizers import Tokenizer
+
+    from hybridstore.inference.embedder import _fits
+
+    window = 24
+    tokenizers = [_window(Tokenizer.from_file(str(PACK / m / "tokenizer.json")), window)
+                  for m in ("all-minilm-l6-v2", "colbert-minilm-l6", "splade-tiny", "bm42-minilm-l6")]
+    tokenizers += [_window(_byte_level(), window), _window(_unigram_byte_fallback(), window)]
+    tight = ["a" * 16, "é" * 8, "😀" * 4, "漢字" * 2 + "aa", "\u0301" * 8, " a" * 8, "a.b-c,d" * 2 + "!"]
+
+    def check(text: str) -> None:
+        for tokenizer in tokenizers:
+            if _fits(tokenizer, [text]):
+                encoding = tokenizer.encode(text)
+                assert not encoding.overflowing, (text, tokenizer.model)
+                assert sum(encoding.attention_mask) <= window  # padding aside
+
+    for text in tight:
+        assert _fits(tokenizers[0], [text]), text  # at the bound: the check is not vacuous
+        check(text)
+    assert not _fits(tokenizers[0], ["a" * 17]) and not _fits(tokenizers[0], ["a", "b"])
+    given(st.text(max_size=20))(settings(max_examples=300, deadline=None)(check))()

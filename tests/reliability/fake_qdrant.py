@@ -335,8 +335,12 @@ class FakeQdrant:
 
     def _record(self, pts: dict, key: str, body: dict, payload_default: bool) -> dict:
         p = pts[key]
-        return {"id": self._id(p.get("copy_of", key)),
-                "payload": p["payload"] if body.get("with_payload", payload_default) else None,
+        selector = body.get("with_payload", payload_default)
+        payload = p["payload"] if selector else None
+        if isinstance(selector, dict) and payload is not None:  # {"include": [...]} or {"exclude": [...]}
+            keep = (lambda k: k in selector["include"]) if "include" in selector else (lambda k: k not in selector["exclude"])
+            payload = {k: v for k, v in payload.items() if keep(k)}
+        return {"id": self._id(p.get("copy_of", key)), "payload": payload,
                 "vector": p["vector"] if body.get("with_vector") else None}
 
     def _collection_info(self, name: str) -> dict:

@@ -209,7 +209,8 @@ def _prefetch(stage: Stage, filter: models.Filter | None) -> models.Prefetch:
 
 def _request(plan: QueryPlan, shard: Any) -> dict[str, Any]:
     return {**_stage(plan.root, plan.filter), "limit": plan.limit, "shard_key": shard,
-            "score_threshold": plan.score_threshold, "with_payload": True, "with_vector": False}
+            "score_threshold": plan.score_threshold, "with_vector": False,
+            "with_payload": models.PayloadSelectorExclude(exclude=list(plan.omit)) if plan.omit else True}
 
 
 def _top(kwargs: dict[str, Any]) -> dict[str, Any]:

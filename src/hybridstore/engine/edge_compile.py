@@ -106,12 +106,13 @@ def _prefetch(stage: Stage, filter: Any) -> Any:
 def _request(plan: QueryPlan) -> Any:
     flt = _filter(plan.filter)
     return edge.QueryRequest(**{**_stage(plan.root, flt), "limit": plan.limit}, filter=flt,
-                             score_threshold=plan.score_threshold, with_payload=True,
+                             score_threshold=plan.score_threshold,
+                             with_payload=edge.PayloadSelector.Exclude(list(plan.omit)) if plan.omit else True,
                              with_vector=False)
 
 
 def _found(points: Any) -> list[Found]:
-    return [Found(str(p.id), p.payload or {}, p.score) for p in points]
+    return [Found(p, p.payload or {}, p.score) for p in points]
 
 
 def _query(request: Query) -> Op:

@@ -74,7 +74,7 @@ class Embedder:
         `batch_size` texts and `max_batch_tokens` padded tokens, results in input order."""
         batch_size = int(self.spec.options.get("batch_size") or DEFAULT_BATCH_SIZE)
         tokenizer = self.tokenizer()
-        if tokenizer is None:  # nothing is padded or truncated (BM25)
+        if tokenizer is None or _fits(tokenizer, texts):  # nothing to sort, nothing truncated
             return embed(list(texts), batch_size)
         lengths, cut = token_lengths(tokenizer, texts)
         if cut:
@@ -123,3 +123,11 @@ class Embedder:
                 "options": vector_options({**self.spec.load_options(),
                                            **{k: v for k, v in self.spec.options.items() if k == "quantize"}}),
                 "fingerprint": fingerprint(folder, files) if files else None}
+
+
+def _fits(tokenizer: Any, texts: Sequence[str]) -> bool:
+    """One text too short to reach the model's window, so not tokenized twice (a query's path):
+    no tokenizer (WordPiece, BPE, SentencePiece with byte fallback) makes more tokens than the
+    text has UTF-8 bytes, plus a few for the special tokens and a leading word marker."""
+    window = tokenizer.truncation["max_length"] if tokenizer.truncation else None
+    return len(texts) == 1 and window is not None and len(texts[0].encode("utf-8", "surrogatepass")) + 8 <= window

@@ -64,6 +64,7 @@ class QueryPlan:
     limit: int
     filter: models.Filter | None = None
     score_threshold: float | None = None
+    omit: tuple[str, ...] = ()  # payload keys hits never read (the layout's hashes)
 
 
 @dataclass(frozen=True)
@@ -173,10 +174,12 @@ def build_plan(
     names: Mapping[str, str],
     filter: models.Filter | None = None,
     storage: Any = None,
+    omit: tuple[str, ...] = (),
 ) -> QueryPlan:
     """`req` must be resolved; `vectors` are plain query vectors per kind; `storage` (the
-    collection's `Storage`) sets the search beam and rescoring of quantized vectors."""
-    plan = _plan(req, vectors, names, filter)
+    collection's `Storage`) sets the search beam and rescoring of quantized vectors; `omit`:
+    payload keys not to read back."""
+    plan = replace(_plan(req, vectors, names, filter), omit=omit)
     return plan if storage is None else replace(plan, root=_tuned(plan.root, storage))
 
 
