@@ -1,8 +1,36 @@
-"""Open and close like a file, for the index and the adapters' stores."""
+"""Open and close like a file, for the index and the adapters' stores; the index a store
+works on."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from .errors import ConfigurationError
+
+
+def store_index(index: Any, collection_name: str | None, default_name: str, models: Any,
+                settings: Any, tenant: str | None, options: dict[str, Any], **also: Any) -> Any:
+    """An adapter store's index: `index` when given (shared, e.g. with the other framework's
+    store in this process), else a new one named `collection_name` (None: `default_name`).
+    An index brings its own models, storage and name, so those given beside it (`also`: the
+    adapter's own, e.g. embedding=) are refused rather than ignored."""
+    from .index import HybridIndex
+    from .settings import Settings
+
+    if index is None:
+        index = HybridIndex(collection_name or default_name, models, settings=Settings.of(settings, **options))
+    else:
+        named = {"models": models, "settings": settings, **also}
+        given = [name for name, value in named.items() if value is not None]
+        if given or options:
+            raise ConfigurationError(
+                f"index= brings its own models and storage; {', '.join(given + sorted(options))} "
+                "given beside it would be ignored: leave them out, or open a new index without index=")
+        if collection_name not in (None, index.collection):
+            raise ConfigurationError(
+                f"collection {collection_name!r} given with index= of collection {index.collection!r}: "
+                "leave the name out, or open that collection without index=")
+    return index.tenant(tenant) if tenant is not None else index
 
 
 class ClosesIndex:

@@ -53,12 +53,15 @@ def _byte_level():
     return bpe
 
 
-def _unigram_byte_fallback():
-    from tokenizers import Tokenizer, models, pre_tokenizers
+def _unigram_byte_fallback(nfkc: bool = False):
+    """SentencePiece-like; with NFKC as XLM-R models (multilingual e5) normalize."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
     vocab = [("<unk>", 0.0), ("▁", -1.0), ("a", -2.0)] + [(f"<0x{b:02X}>", -5.0) for b in range(256)]
     sp = Tokenizer(models.Unigram(vocab, unk_id=0, byte_fallback=True))
     sp.pre_tokenizer = pre_tokenizers.Metaspace()
+    if nfkc:
+        sp.normalizer = normalizers.NFKC()
     return sp
 
 
@@ -74,8 +77,9 @@ def test_a_text_said_to_fit_is_never_truncated_by_any_tokenizer_kind():
     window = 24
     tokenizers = [_window(Tokenizer.from_file(str(PACK / m / "tokenizer.json")), window)
                   for m in ("all-minilm-l6-v2", "colbert-minilm-l6", "splade-tiny", "bm42-minilm-l6")]
-    tokenizers += [_window(_byte_level(), window), _window(_unigram_byte_fallback(), window)]
-    tight = ["a" * 16, "é" * 8, "😀" * 4, "漢字" * 2 + "aa", "\u0301" * 8, " a" * 8, "a.b-c,d" * 2 + "!"]
+    tokenizers += [_window(_byte_level(), window), _window(_unigram_byte_fallback(), window),
+                   _window(_unigram_byte_fallback(nfkc=True), window)]
+    tight = ["a" * 16, "é" * 8, "😀" * 4, "漢字aa", "\u0301" * 8, " a" * 8, "a.b-c,d" * 2 + "!"]
 
     def check(text: str) -> None:
         for tokenizer in tokenizers:
@@ -88,4 +92,6 @@ def test_a_text_said_to_fit_is_never_truncated_by_any_tokenizer_kind():
         assert _fits(tokenizers[0], [text]), text  # at the bound: the check is not vacuous
         check(text)
     assert not _fits(tokenizers[0], ["a" * 17]) and not _fits(tokenizers[0], ["a", "b"])
+    assert not _fits(tokenizers[-1], ["ﷺ"])  # 3 bytes, 18 characters once NFKC-normalized
+    check("ﷺ")
     given(st.text(max_size=20))(settings(max_examples=300, deadline=None)(check))()

@@ -8,7 +8,7 @@ from llama_index.core.schema import IndexNode, NodeRelationship, RelatedNodeInfo
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from qdrant_client import QdrantClient
 
-from hybridstore import HybridIndex, Models
+from hybridstore import ConfigurationError, HybridIndex, Models
 from hybridstore.langchain import HybridVectorStore as LCStore
 from hybridstore.llama_index import HybridEmbedding, HybridVectorStore
 from tests.conftest import TEXTS
@@ -119,3 +119,63 @@ def test_one_collection_both_frameworks():
     assert [d.id for d in lc.get_by_ids(["from-li", "from-lc"])] == ["from-li", "from-lc"]
     li.delete("li-doc")
     assert lc.get_by_ids(["from-li"]) == []
+
+
+def test_both_frameworks_share_one_index_object(tmp_path, models):
+    """An on-disk embedded collection is held by one handle: both stores take it as index=."""
+    shared = HybridIndex("both", models, path=str(tmp_path / "db"))
+    lc, li = LCStore(index=shared), HybridVectorStore(index=shared)
+    assert li.collection_name == "both" and lc.index is shared is li.index
+    lc.add_texts(["Green tea is rich in catechins."], [{"origin": "lc"}], ids=["tea"])
+    li.add([TextNode(text="Coffee beans are roasted seeds.", id_="coffee", metadata={"origin": "li"})])
+    assert [n.node_id for n in li.query(VectorStoreQuery(query_str="catechins in tea", mode="hybrid",
+                                                         similarity_top_k=1)).nodes] == ["tea"]
+    assert [d.id for d in lc.similarity_search("roasted coffee seeds", 1)] == ["coffee"]
+    # an index brings its models and storage: what would be ignored beside it is refused
+    for store, extra in ((LCStore, {"models": Models()}), (LCStore, {"embedding": lc.embeddings}),
+                         (LCStore, {"path": str(tmp_path / "other")}), (LCStore, {"collection_name": "other"}),
+                         (HybridVectorStore, {"embed_model": HybridEmbedding(models=models)}),
+                         (HybridVectorStore, {"settings": shared.settings}),
+                         (HybridVectorStore, {"collection_name": "other"})):
+        with pytest.raises(ConfigurationError, match=r"index="):
+            store(index=shared, **extra)
+    for name in ("langchain", "other"):  # a name given explicitly, even the default, must be the index's
+        with pytest.raises(ConfigurationError, match="given with index="):
+            LCStore.from_existing_collection(name, index=shared)
+    assert not (tmp_path / "other").exists()
+    assert sorted(r.id for r in shared.get()) == ["coffee", "tea"]
+    shared.close()
+
+
+def test_a_shared_index_with_the_callers_own_dense_model(models):
+    """A LlamaIndex store built with its own embed_model, read through LangChain: the
+    LangChain store has no LangChain Embeddings to show (None), and its retriever works."""
+    from langchain_core.embeddings import Embeddings
+    from llama_index.core.embeddings import BaseEmbedding
+
+    from hybridstore.langchain import HybridEmbeddings
+
+    class OwnLlama(BaseEmbedding):  # a user's LlamaIndex embedding (the pack's MiniLM inside)
+        def _get_query_embedding(self, query):
+            return HybridEmbedding().get_query_embedding(query)
+
+        def _get_text_embedding(self, text):
+            return HybridEmbedding().get_text_embedding(text)
+
+        async def _aget_query_embedding(self, query):
+            return self._get_query_embedding(query)
+
+    class OwnLangChain(Embeddings):
+        def embed_documents(self, texts):
+            return HybridEmbeddings().embed_documents(texts)
+
+        def embed_query(self, text):
+            return HybridEmbeddings().embed_query(text)
+
+    li = HybridVectorStore("own", Models(dense=None), embed_model=OwnLlama())
+    li.add([TextNode(text="Green tea is rich in catechins.", id_="tea")])
+    lc = LCStore(index=li.index)
+    assert lc.embeddings is None
+    assert [d.id for d in lc.as_retriever(search_kwargs={"k": 1}).invoke("catechins")] == ["tea"]
+    own = OwnLangChain()
+    assert LCStore(index=HybridIndex("own2", Models(dense=own))).embeddings is own

@@ -62,8 +62,8 @@ class Found:
 
     @property
     def id(self) -> str:
-        if not isinstance(self._id, str):
-            self._id = str(self._id.id)
+        if not isinstance(self._id, str):  # an edge point, or a plain id from another engine
+            self._id = str(getattr(self._id, "id", self._id))
         return self._id
 
     def __str__(self) -> str:

@@ -127,7 +127,11 @@ class Embedder:
 
 def _fits(tokenizer: Any, texts: Sequence[str]) -> bool:
     """One text too short to reach the model's window, so not tokenized twice (a query's path):
-    no tokenizer (WordPiece, BPE, SentencePiece with byte fallback) makes more tokens than the
-    text has UTF-8 bytes, plus a few for the special tokens and a leading word marker."""
+    no tokenizer (WordPiece, BPE, SentencePiece with byte fallback) makes more tokens than its
+    normalized text (NFKC can lengthen it) has UTF-8 bytes, plus a few for the special tokens
+    and a leading word marker."""
     window = tokenizer.truncation["max_length"] if tokenizer.truncation else None
-    return len(texts) == 1 and window is not None and len(texts[0].encode("utf-8", "surrogatepass")) + 8 <= window
+    if len(texts) != 1 or window is None or len(texts[0]) + 8 > window:
+        return False
+    text = tokenizer.normalizer.normalize_str(texts[0]) if tokenizer.normalizer else texts[0]
+    return len(text.encode("utf-8", "surrogatepass")) + 8 <= window

@@ -11,9 +11,10 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
 from ..errors import ConfigurationError, InvalidInputError
-from ..closing import ClosesIndex
+from ..closing import ClosesIndex, store_index
 from ..index import HybridIndex
 from ..inference import Models
+from ..inference.external import ExternalDense
 from ..settings import Settings
 from ..records import Hit, Record
 from .embeddings import HybridEmbeddings
@@ -26,7 +27,8 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     ``embedding``: any LangChain ``Embeddings`` for the dense vectors (then ``models`` supplies
     only sparse / late interaction); without it the dense model comes from ``models``
     (default ``Models()``: the pack's dense + BM25). Storage as ``HybridIndex``:
-    ``location=":memory:"`` (default), ``path=``, ``url=`` + ``api_key=``, ``client=``.
+    ``location=":memory:"`` (default), ``path=``, ``url=`` + ``api_key=``, ``client=``, or an
+    existing ``index=`` (e.g. shared with the LlamaIndex adapter in the same process).
     ``tenant``: confine the store (and its retrievers) to one tenant (with ``tenant_key=``).
 
     Images: with an image model (``Models(image=...)``), ``add_images`` and
@@ -39,18 +41,19 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     style ``{"year": {"$gte": 2020}}`` or a qdrant ``Filter``).
     """
 
-    def __init__(self, collection_name: str = "langchain", embedding: Embeddings | None = None,
+    def __init__(self, collection_name: str | None = None, embedding: Embeddings | None = None,
                  models: Models | None = None, *, create_collection: bool = True,
-                 settings: Settings | None = None, tenant: str | None = None, **options: Any) -> None:
+                 settings: Settings | None = None, tenant: str | None = None,
+                 index: HybridIndex | None = None, **options: Any) -> None:
         if embedding is not None and models is not None and models.dense is not None:
             raise ConfigurationError(
                 "give the dense model once: embedding= or Models(dense=...), not both "
                 "(use Models(dense=None, ...) with embedding=)"
             )
-        if embedding is not None:
+        if embedding is not None and index is None:
             models = models.with_dense(embedding) if models else Models(dense=embedding)
-        index = HybridIndex(collection_name, models, settings=Settings.of(settings, **options))
-        self.index = index.tenant(tenant) if tenant is not None else index
+        self.index = store_index(index, collection_name, "langchain", models, settings, tenant,
+                                 options, embedding=embedding)
         self._embedding = embedding
         if create_collection:
             self.index.create(unless_held=True)
@@ -59,7 +62,10 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     def embeddings(self) -> Embeddings | None:
         if self._embedding is not None:
             return self._embedding
-        return HybridEmbeddings(models=self.index.models) if self.index.models.dense else None
+        dense = self.index.models.dense
+        if isinstance(dense, ExternalDense):  # a caller's model (e.g. a LlamaIndex store's embed_model)
+            return dense.model if isinstance(dense.model, Embeddings) else None
+        return HybridEmbeddings(models=self.index.models) if dense else None
 
     # -- writing -------------------------------------------------------------------------------
     def add_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, *,
@@ -213,7 +219,7 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     @classmethod
     def from_texts(cls, texts: list[str], embedding: Embeddings | None = None,
                    metadatas: list[dict] | None = None, *, ids: list[str] | None = None,
-                   collection_name: str = "langchain", **kwargs: Any) -> "HybridVectorStore":
+                   collection_name: str | None = None, **kwargs: Any) -> "HybridVectorStore":
         store = cls(collection_name, embedding, **kwargs)
         store.add_texts(texts, metadatas, ids=ids)
         return store
@@ -221,7 +227,7 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     @classmethod
     async def afrom_texts(cls, texts: list[str], embedding: Embeddings | None = None,
                           metadatas: list[dict] | None = None, *, ids: list[str] | None = None,
-                          collection_name: str = "langchain",
+                          collection_name: str | None = None,
                           **kwargs: Any) -> "HybridVectorStore":
         store = cls(collection_name, embedding, create_collection=False, **kwargs)
         await store.aadd_texts(texts, metadatas, ids=ids)

@@ -17,7 +17,7 @@ from llama_index.core.vector_stores.types import (
 )
 
 from ..errors import ConfigurationError, SchemaMismatchError
-from ..closing import ClosesIndex
+from ..closing import ClosesIndex, store_index
 from ..index import HybridIndex
 from ..inference import Embedder, Models
 from ..settings import Settings
@@ -58,19 +58,19 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
     _checked: bool = PrivateAttr(default=False)
     _images: bool = PrivateAttr(default=False)  # the image view: see `images()`
 
-    def __init__(self, collection_name: str = "llama_index", models: Models | None = None, *,
+    def __init__(self, collection_name: str | None = None, models: Models | None = None, *,
                  embed_model: Any = None, index: HybridIndex | None = None,
                  search_options: dict[str, Any] | None = None, settings: Settings | None = None,
                  tenant: str | None = None, **options: Any) -> None:
-        super().__init__(collection_name=index.collection if index else collection_name)
-        if embed_model is not None:
+        super().__init__(collection_name=index.collection if index else collection_name or "llama_index")
+        if embed_model is not None and index is None:
             if models is not None and models.dense is not None:
                 raise ConfigurationError(
                     "give the dense model once: embed_model= or Models(dense=...), not both "
                     "(use Models(dense=None, ...) with embed_model=)")
             models = models.with_dense(embed_model) if models else Models(dense=embed_model)
-        index = index or HybridIndex(collection_name, models, settings=Settings.of(settings, **options))
-        self._index = index.tenant(tenant) if tenant is not None else index
+        self._index = store_index(index, collection_name, "llama_index", models, settings, tenant,
+                                  options, embed_model=embed_model)
         self._search_options = dict(search_options or {})
 
     @classmethod
