@@ -153,3 +153,17 @@ def _on_disk(folder: Path) -> Path:
     other = Path.home() / ".cache" / "hybridstore-bench"
     other.mkdir(parents=True, exist_ok=True)
     return other
+
+
+def test_query_path_benchmark_smoke(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYBRIDSTORE_BENCH_CACHE", str(tmp_path / "cache"))
+    sys.path.insert(0, str(BENCH))
+    import query_path
+
+    monkeypatch.setattr(query_path, "CACHE", tmp_path / "cache")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    result = query_path.main(docs=30, queries=5, rounds=1, against=src, out=tmp_path / "q.json")
+    assert set(result["p50_ms (median over rounds)"]) == {
+        f"{path} {mode} k={k}" for path in ("core", "LangChain", "LlamaIndex") for mode, k in query_path.CASES}
+    assert all(v > 0 for v in result["p50_ms against"].values())
+    assert json.loads((tmp_path / "q.json").read_text()) == result
