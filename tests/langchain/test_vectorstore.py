@@ -194,3 +194,17 @@ def test_add_texts_streams_a_generator_in_bounded_chunks():
     assert store.get_by_ids([ids[599]])[0].metadata == {"n": 599}
     with pytest.raises(InvalidInputError, match="more metadatas or ids than texts"):
         store.add_texts((t for t in ["a b", "c d"]), metadatas=iter([{}, {}, {}]))
+
+
+def test_from_documents_needs_no_embedding():
+    """The store brings its models: LangChain's from_documents / afrom_documents take no
+    embedding here (LangChain's own signature requires one)."""
+    import asyncio
+
+    docs = [Document(page_content="Green tea is rich in catechins.", metadata={"n": 1}, id="tea"),
+            Document(page_content="Coffee beans are roasted seeds.")]
+    store = HybridVectorStore.from_documents(docs, collection_name="docs")
+    assert [d.id for d in store.similarity_search("catechins", 1)] == ["tea"]
+    assert store.index.count() == 2
+    other = asyncio.run(HybridVectorStore.afrom_documents(docs, collection_name="adocs"))
+    assert [d.metadata for d in other.similarity_search("catechins", 1)] == [{"n": 1}]

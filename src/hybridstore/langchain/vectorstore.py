@@ -234,6 +234,17 @@ class HybridVectorStore(ClosesIndex, VectorStore):
         return store
 
     @classmethod
+    def from_documents(cls, documents: list[Document], embedding: Embeddings | None = None,
+                       **kwargs: Any) -> "HybridVectorStore":
+        """LangChain's, with the embedding optional: the store has its own models."""
+        return super().from_documents(documents, embedding, **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    async def afrom_documents(cls, documents: list[Document], embedding: Embeddings | None = None,
+                              **kwargs: Any) -> "HybridVectorStore":
+        return await super().afrom_documents(documents, embedding, **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
     def from_existing_collection(cls, collection_name: str, embedding: Embeddings | None = None,
                                  **kwargs: Any) -> "HybridVectorStore":
         """Open a collection that must exist and match the models (else a clear error)."""
