@@ -100,6 +100,24 @@ def test_drop_tenant_and_counts(index):
     assert index.info()["count"] == 3 and index.tenant("globex").info()["tenant"] == "globex"
 
 
+def test_a_views_drop_is_refused_and_a_tenant_stores_clear_is_its_own(index):
+    """drop() on a view would delete every tenant's records: refused, nothing lost. A
+    LlamaIndex store confined to a tenant clears that tenant only (sync and async)."""
+    import asyncio
+
+    from hybridstore.llama_index import HybridVectorStore as LlamaIndexStore
+
+    with pytest.raises(InvalidInputError, match="drop_tenant"):
+        index.tenant("acme").drop()
+    with pytest.raises(InvalidInputError, match="drop_tenant"):
+        asyncio.run(index.tenant("acme").adrop())
+    assert index.count() == 6
+    LlamaIndexStore(index=index, tenant="globex").clear()
+    assert index.tenant("globex").count() == 0 and index.tenant("acme").count() == 3
+    asyncio.run(LlamaIndexStore(index=index, tenant="acme").aclear())
+    assert index.count() == 0 and index.info()["exists"]  # the collection is still there
+
+
 def test_reembed_fills_the_tenants_own_points(tmp_path):
     with HybridIndex("shared", Models(), path=str(tmp_path), tenant_key="tenant") as idx:
         for name in ("acme", "globex"):

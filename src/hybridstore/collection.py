@@ -154,6 +154,10 @@ def lacking_filter(col: Collection, schema: Schema | None, field: Any, except_id
 
 
 def drop(col: Collection) -> Steps:
+    if col.tenant is not None:  # a view's drop would take every tenant's records with it
+        raise InvalidInputError(
+            f"drop() deletes the whole collection {col.name!r}, every tenant's records; "
+            f"to delete tenant {col.tenant!r}'s records call drop_tenant() on its view")
     yield Drop()
     col.schema = None
 

@@ -151,7 +151,7 @@ class HybridIndex(ClosesIndex, Tenancy):
         await self._adrive(collection.optimize(self._col))
 
     def drop(self) -> None:
-        """Delete the whole collection."""
+        """Delete the whole collection (refused on a tenant's view: see `drop_tenant`)."""
         self._drive(collection.drop(self._col))
 
     async def adrop(self) -> None:

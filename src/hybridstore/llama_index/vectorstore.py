@@ -168,10 +168,11 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
         return await self._index.areembed(**kwargs)
 
     def clear(self) -> None:
-        self._index.drop()
+        """Delete every node: the collection, or on a tenant's store that tenant's records."""
+        self._index.drop() if self._index.tenant_name is None else self._index.drop_tenant()
 
     async def aclear(self) -> None:
-        await self._index.adrop()
+        await (self._index.adrop() if self._index.tenant_name is None else self._index.adrop_tenant())
 
     # -- reading -------------------------------------------------------------------------------
     def get_nodes(self, node_ids: list[str] | None = None,
