@@ -233,3 +233,24 @@ async def test_async_with_closes_too(tmp_path):
         assert len(await store.asimilarity_search("rice", 3)) == 3
     with HybridIndex("c", Models(), path=str(tmp_path)) as idx:
         assert idx.count() == 3
+
+
+def test_filters_meet_numbers_stored_either_way_and_keys_of_any_spelling(models):
+    """2 == 2.0 in every operator; keys with spaces or colons filter (they raised before);
+    a key holding dots is reached quoted; through search and get, on this engine."""
+    idx = HybridIndex("meta", models)
+    idx.add([Record("int", "Rice grows in paddies.", {"n": 2, "Author Name": "Ana", "a:b": 1}),
+             Record("float", "Rice is a cereal grain.", {"n": 2.0, "a.b": "dotted", "x y": {"z": "v"}}),
+             Record("three", "Rice feeds billions.", {"n": 3})])
+    expect = {'{"n": 2}': ["float", "int"], '{"n": {"$in": [2, 7]}}': ["float", "int"],
+              '{"n": {"$ne": 2}}': ["three"], '{"n": {"$nin": [2]}}': ["three"],
+              '{"n": {"$all": [2]}}': ["float", "int"], '{"n": 2.0}': ["float", "int"],
+              '{"Author Name": "Ana"}': ["int"], '{"a:b": 1}': ["int"], '{"\\"a.b\\"": "dotted"}': ["float"],
+              '{"x y.z": "v"}': ["float"], '{"a.b": "dotted"}': []}  # a.b: key b inside key a
+    import json
+
+    for spec, want in expect.items():
+        flt = json.loads(spec)
+        assert sorted(r.id for r in idx.get(filter=flt)) == want, spec
+        assert ids(idx.search("rice", 10, filter=flt, mode="sparse")) == want, spec
+    idx.close()

@@ -53,9 +53,10 @@ class Collection:
     def index_fields(self) -> list[tuple[str, str]]:
         """doc_id always (delete-by-document), the tenant key (a tenant index), plus the
         metadata keys the settings declare."""
-        declared = [(self.layout.metadata_prefix + k, v) for k, v in self.settings.payload_indexes.items()]
+        prefix = self.layout.metadata_prefix
+        declared = [(filters.payload_path(prefix, k), v) for k, v in self.settings.payload_indexes.items()]
         key = self.settings.tenant_key
-        tenant = [(self.layout.metadata_prefix + key, "tenant")] if key else []
+        tenant = [(filters.payload_path(prefix, key), "tenant")] if key else []
         return [("doc_id", "keyword"), *tenant, *declared]
 
     def pid(self, record_id: str) -> str:
@@ -68,7 +69,7 @@ class Collection:
         return flt if self.tenant is None else filters.and_filters(flt, self.tenant_filter())
 
     def tenant_filter(self) -> Any:
-        return filters.field_equals(self.layout.metadata_prefix + self.settings.tenant_key, self.tenant)
+        return filters.field_equals(filters.payload_path(self.layout.metadata_prefix, self.settings.tenant_key), self.tenant)
 
     def count_written(self, n: int) -> bool:
         """Count `n` written points; True when it may be time to build the HNSW graphs

@@ -233,3 +233,19 @@ def test_node_embeddings_from_another_model_are_refused():
     declared = HybridVectorStore("declared", Models(dense=None), embed_model=other)
     declared.add(wrong)  # its own model, declared: recorded as the collection's
     assert "MockEmbedding" in declared.index.info()["vectors"][0]["stored_model"]
+
+
+def test_a_retrievers_mmr_threshold_is_the_lambda():
+    """Retrievers pass vector_store_kwargs to query() (LlamaIndex's own stores read
+    "mmr_threshold" there): it sets the MMR lambda; the query's own field wins."""
+    store = HybridVectorStore("mmr-kwargs", Models(dense=None))
+    store.add([TextNode(text="a", id_="near", embedding=[1.0, 0.0]),
+               TextNode(text="b", id_="twin", embedding=[0.99, 0.14]),
+               TextNode(text="c", id_="far", embedding=[0.6, 0.8])])
+    mmr = VectorStoreQuery(query_embedding=[1.0, 0.0], mode=VectorStoreQueryMode.MMR, similarity_top_k=2)
+    assert store.query(mmr, mmr_threshold=1.0).ids == ["near", "twin"]  # relevance only
+    assert store.query(mmr, mmr_threshold=0.1).ids == ["near", "far"]  # diversity
+    mmr.mmr_threshold = 1.0
+    assert store.query(mmr, mmr_threshold=0.1).ids == ["near", "twin"]
+    plain = VectorStoreQuery(query_embedding=[1.0, 0.0], similarity_top_k=2)
+    assert store.query(plain, mmr_threshold=0.1).ids == ["near", "twin"]  # other modes: no use for it

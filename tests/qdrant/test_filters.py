@@ -37,9 +37,9 @@ def test_float_equality_is_an_exact_range():
 
 
 def test_ne_and_nin_go_to_must_not():
-    f = to_filter({"a": {"$ne": 1}, "b": {"$nin": ["x", "y"]}})
+    f = to_filter({"a": {"$ne": "v"}, "b": {"$nin": ["x", "y"]}})
     assert f.must is None
-    assert f.must_not[0].match == qm.MatchValue(value=1)
+    assert f.must_not[0].match == qm.MatchValue(value="v")
     assert f.must_not[1].match == qm.MatchAny(any=["x", "y"])
 
 
@@ -63,7 +63,7 @@ def test_in_text_exists_all_contains():
 
 
 def test_logical_operators_nest():
-    f = to_filter({"$or": [{"a": 1}, {"b": 2}], "$not": {"c": 3}, "$and": [{"d": 4}]})
+    f = to_filter({"$or": [{"a": "1"}, {"b": "2"}], "$not": {"c": "3"}, "$and": [{"d": "4"}]})
     assert isinstance(f.must[0], qm.Filter) and len(f.must[0].should) == 2
     assert f.must[1].must[0].key == "metadata.d"
     assert f.must_not[0].must[0].key == "metadata.c"
@@ -101,5 +101,33 @@ def test_and_filters():
 
 
 def test_prefix_for_flat_layouts():
-    assert to_filter({"a": 1}, prefix="").must[0].key == "a"
+    assert to_filter({"a": "x"}, prefix="").must[0].key == "a"
     assert to_filter({"$or": [{"a": 1}, {"b": {"$gt": 2}}]}, prefix="").must[0].should[1].must[0].key == "b"
+
+
+def test_an_integer_also_meets_the_same_number_stored_as_a_float():
+    """2 == 2.0: an integer match alone never meets a float payload value (JSON's 5.0)."""
+    eq = to_filter({"n": 2}).must[0]
+    assert eq.should == [qm.FieldCondition(key="metadata.n", match=qm.MatchValue(value=2)),
+                         qm.FieldCondition(key="metadata.n", range=qm.Range(gte=2, lte=2))]
+    within = to_filter({"n": {"$in": [1, 2]}}).must[0]
+    assert [c.range for c in within.should[1:]] == [qm.Range(gte=1, lte=1), qm.Range(gte=2, lte=2)]
+    big = 2**60  # past 2**53 a float range would meet neighbouring integers: the match alone
+    assert to_filter({"n": big}).must[0] == qm.FieldCondition(key="metadata.n", match=qm.MatchValue(value=big))
+    assert to_filter({"flag": True}).must[0].match == qm.MatchValue(value=True)  # booleans are not numbers here
+
+
+@pytest.mark.parametrize("key, path", [
+    ("year", "metadata.year"), ("author.name", "metadata.author.name"),
+    ("Author Name", 'metadata."Author Name"'), ("a:b", 'metadata."a:b"'), ("k(1)", 'metadata."k(1)"'),
+    ('"a.b"', 'metadata."a.b"'), ("x y.z", 'metadata."x y".z'), ("tags[]", "metadata.tags[]"),
+    ("ключ", "metadata.ключ"),
+])
+def test_keys_become_paths_qdrant_reads(key, path):
+    assert to_filter({key: "v"}).must[0].key == path
+
+
+@pytest.mark.parametrize("key", ["a..b", 'a"b', ".a", "a."])
+def test_keys_no_path_can_say_are_refused(key):
+    with pytest.raises(FilterError, match="cannot be read as a path"):
+        to_filter({key: "v"})

@@ -112,6 +112,10 @@ def search_args(query: VectorStoreQuery, defaults: dict[str, Any],
             raise InvalidInputError("an image query needs a query embedding or query_str")
         return query.query_str or "", query.similarity_top_k, {k: v for k, v in options.items() if v is not None}
     # LlamaIndex passes [] for "no restriction" (as_retriever sends the empty nodes_dict).
+    # A retriever's MMR lambda comes as vector_store_kwargs={"mmr_threshold": x}, as LlamaIndex's
+    # own stores read it (other modes have no use for it); the query's own field wins.
+    defaults = dict(defaults)
+    threshold = defaults.pop("mmr_threshold", None)
     options: dict[str, Any] = {**defaults, "filter": to_filter(query.filters),
                                "ids": query.node_ids or None, "doc_id": query.doc_ids or None}
     k = query.similarity_top_k
@@ -130,8 +134,8 @@ def search_args(query: VectorStoreQuery, defaults: dict[str, Any],
                     f"only), got {query.alpha!r}")
             options["weights"] = (float(query.alpha), 1.0 - float(query.alpha))
     elif mode == VectorStoreQueryMode.MMR:
-        options.update(mode="dense", rerank=False,
-                       mmr=0.5 if query.mmr_threshold is None else query.mmr_threshold)
+        lam = next((v for v in (query.mmr_threshold, threshold) if v is not None), 0.5)
+        options.update(mode="dense", rerank=False, mmr=lam)
     else:
         raise InvalidInputError(
             f"query mode {mode.value!r} is not supported; use default, sparse, hybrid or mmr"

@@ -2,7 +2,8 @@
 
     {"year": {"$gte": 2020}, "genre": "scifi", "$or": [{...}, {...}], "$not": {...}}
 
-Keys are metadata keys (dots reach into nested objects). Field operators: $eq $ne $gt $gte
+Keys are metadata keys: dots reach into nested objects, a key holding dots itself is quoted
+('"a.b"'), and other characters (spaces, colons...) need nothing. Field operators: $eq $ne $gt $gte
 $lt $lte $in $nin $contains $all $text $exists $is_empty. Logical: $and $or $not.
 A raw `qdrant_client.models.Filter` passes through unchanged.
 """
@@ -10,6 +11,7 @@ A raw `qdrant_client.models.Filter` passes through unchanged.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from qdrant_client import models
@@ -33,6 +35,25 @@ def to_filter(spec: Any, prefix: str = "metadata.", paths: dict[str, str] | None
             f"got {type(spec).__name__}"
         )
     return _node(spec, prefix, paths or {}) if spec else None
+
+
+# A part of a key path Qdrant reads unquoted; any other part is quoted for it. Parts: a quoted
+# name or an unquoted one (no dots, quotes or brackets), each with optional array markers.
+_PLAIN = re.compile(r"[\w-]+")
+_PART = r'(?:"[^"]*"|[^".\[\]]+)(?:\[\d*\])*'
+_PATH = re.compile(rf"{_PART}(?:\.{_PART})*")
+_PARTS = re.compile(r'("[^"]*"|[^".\[\]]+)((?:\[\d*\])*)')
+
+
+def payload_path(prefix: str, key: str) -> str:
+    """The payload path of metadata `key` under the layout's `prefix`, in Qdrant's syntax."""
+    if not _PATH.fullmatch(key):
+        raise FilterError(
+            f"metadata key {key!r} cannot be read as a path: dots separate nested keys, so no part "
+            "may be empty, and a key holding dots is written quoted ('\"a.b\"'); a key may not "
+            "contain a double quote")
+    return prefix + ".".join((name if name.startswith('"') or _PLAIN.fullmatch(name) else f'"{name}"') + marks
+                             for name, marks in _PARTS.findall(key))
 
 
 def and_filters(*filters: models.Filter | None) -> models.Filter | None:
@@ -95,7 +116,7 @@ def _node(spec: dict, prefix: str, paths: dict[str, str]) -> models.Filter:
         else:
             ops = value if _is_ops(value) else {"$eq": value}
             for op, arg in ops.items():
-                pos, neg = _field(paths.get(key, prefix + key), key, op, arg)
+                pos, neg = _field(paths.get(key) or payload_path(prefix, key), key, op, arg)
                 must.extend(pos)
                 must_not.extend(neg)
     return models.Filter(must=must or None, must_not=must_not or None)
@@ -121,7 +142,8 @@ def _field(path: str, key: str, op: str, arg: Any) -> tuple[list, list]:
     if op in ("$gt", "$gte", "$lt", "$lte"):
         return [_range(path, key, op, arg)], []
     if op in ("$in", "$nin"):
-        cond = models.FieldCondition(key=path, match=models.MatchAny(any=_scalars(key, op, arg)))
+        values = _scalars(key, op, arg)
+        cond = _or_float(path, values, models.FieldCondition(key=path, match=models.MatchAny(any=values)))
         return ([cond], []) if op == "$in" else ([], [cond])
     if op == "$all":
         return [_equals(path, key, op, v) for v in _scalars(key, op, arg)], []
@@ -137,9 +159,19 @@ def _field(path: str, key: str, op: str, arg: Any) -> tuple[list, list]:
     raise FilterError(f"{key}: unknown operator {op!r}; known: {', '.join(FIELD_OPS)}")
 
 
+def _or_float(path: str, values: list, match: Any) -> Any:
+    """`match` of integers, or the same numbers stored as floats (2.0 from JSON), which an
+    integer match never meets: an exact range each (floats are exact up to 2**53)."""
+    exact = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and abs(v) <= 2**53]
+    if not exact:
+        return match
+    return models.Filter(should=[match] + [models.FieldCondition(key=path, range=models.Range(gte=v, lte=v))
+                                           for v in exact])
+
+
 def _equals(path: str, key: str, op: str, arg: Any) -> Any:
     if isinstance(arg, (bool, int, str)):
-        return models.FieldCondition(key=path, match=models.MatchValue(value=arg))
+        return _or_float(path, [arg], models.FieldCondition(key=path, match=models.MatchValue(value=arg)))
     if isinstance(arg, float):  # MatchValue has no floats; an exact range does the same
         return models.FieldCondition(key=path, range=models.Range(gte=arg, lte=arg))
     if arg is None:

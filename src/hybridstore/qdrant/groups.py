@@ -12,7 +12,9 @@ from .layouts import DOC_ID
 
 def key_path(group_by: str, metadata_prefix: str) -> str:
     """Where the group key lives in the payload."""
-    return DOC_ID if group_by == DOC_ID else metadata_prefix + group_by
+    from .filters import payload_path
+
+    return DOC_ID if group_by == DOC_ID else payload_path(metadata_prefix, group_by)
 
 
 def record_key(hit: Hit, group_by: str) -> Any:
