@@ -53,13 +53,16 @@ def test_at_most_n_hits_per_document(grouped_index, options):
 def test_native_and_emulated_grouping_agree(models):
     native = HybridIndex("n", models, engine=ClientEngine())
     emulated = HybridIndex("e", models, engine=NoNativeGroups())
+    spelled = [Record(r.id, r.text, {**r.metadata, "the topic": r.doc_id, "t.opic": r.doc_id}, doc_id=r.doc_id)
+               for r in chunked_records()]  # keys a path must quote: a space, a dot inside the key
     for idx in (native, emulated):
-        idx.add(chunked_records())
+        idx.add(spelled)
     for query in ("strings", "sleeping cats", "piano keys"):
-        for key, size in (("doc_id", 1), ("doc_id", 2), ("topic", 1)):
+        for key, size in (("doc_id", 1), ("doc_id", 2), ("topic", 1), ("the topic", 1), ('"t.opic"', 2)):
             a = native.search(query, 2, group_by=key, group_size=size, mode="dense", rerank=False)
             b = emulated.search(query, 2, group_by=key, group_size=size, mode="dense", rerank=False)
             assert [h.record.id for h in a] == [h.record.id for h in b]
+            assert len({h.record.doc_id for h in b}) == 2, (query, key)  # two groups, each found
 
 
 async def test_grouping_async_filter_and_exhaustion(grouped_index):

@@ -45,15 +45,20 @@ _PATH = re.compile(rf"{_PART}(?:\.{_PART})*")
 _PARTS = re.compile(r'("[^"]*"|[^".\[\]]+)((?:\[\d*\])*)')
 
 
-def payload_path(prefix: str, key: str) -> str:
-    """The payload path of metadata `key` under the layout's `prefix`, in Qdrant's syntax."""
+def key_parts(key: str) -> list[tuple[str, str]]:
+    """`key` read as a path: (name, array markers) per nested key, names unquoted."""
     if not _PATH.fullmatch(key):
         raise FilterError(
             f"metadata key {key!r} cannot be read as a path: dots separate nested keys, so no part "
             "may be empty, and a key holding dots is written quoted ('\"a.b\"'); a key may not "
             "contain a double quote")
-    return prefix + ".".join((name if name.startswith('"') or _PLAIN.fullmatch(name) else f'"{name}"') + marks
-                             for name, marks in _PARTS.findall(key))
+    return [(name.strip('"'), marks) for name, marks in _PARTS.findall(key)]
+
+
+def payload_path(prefix: str, key: str) -> str:
+    """The payload path of metadata `key` under the layout's `prefix`, in Qdrant's syntax."""
+    return prefix + ".".join((name if _PLAIN.fullmatch(name) else f'"{name}"') + marks
+                             for name, marks in key_parts(key))
 
 
 def and_filters(*filters: models.Filter | None) -> models.Filter | None:

@@ -21,11 +21,13 @@ def record_key(hit: Hit, group_by: str) -> Any:
     """The hit's group key, or None when it has none (such hits join no group)."""
     if group_by == DOC_ID:
         return hit.record.doc_id
+    from .filters import key_parts
+
     value: Any = hit.record.metadata
-    for part in group_by.split("."):
-        if not isinstance(value, dict):
+    for name, marks in key_parts(group_by):  # the path the engine groups by natively
+        if not isinstance(value, dict) or marks:  # array elements: not emulated
             return None
-        value = value.get(part)
+        value = value.get(name)
     return json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else value
 
 
