@@ -69,7 +69,7 @@ def and_filters(*filters: models.Filter | None) -> models.Filter | None:
 
 
 def doc_id_filter(doc_ids: list[str]) -> models.Filter:
-    return models.Filter(must=[models.FieldCondition(key=DOC_ID, match=models.MatchAny(any=doc_ids))])
+    return field_in(DOC_ID, doc_ids)
 
 
 def field_equals(key: str, value: str) -> models.Filter:
@@ -78,6 +78,15 @@ def field_equals(key: str, value: str) -> models.Filter:
 
 def has_ids(point_ids: list[str]) -> models.Filter:
     return models.Filter(must=[models.HasIdCondition(has_id=point_ids)])
+
+
+def field_in(key: str, values: list[str]) -> models.Filter:
+    """A payload field holding one of `values` (a path, not a metadata key)."""
+    return models.Filter(must=[models.FieldCondition(key=key, match=models.MatchAny(any=values))])
+
+
+def any_of(*filters: models.Filter) -> models.Filter:
+    return models.Filter(should=list(filters))
 
 
 def having_vector(name: str) -> models.Filter:
