@@ -106,7 +106,7 @@ def _id_filter(col: Collection, ids: Any) -> Any:
     """The points of these record ids: in a tenant's view its own; on the unscoped index of
     a collection of tenants, every tenant's (by the id each point stores) and those of no tenant."""
     pids = point_ids(col, ids)
-    if not col.spans_tenants:
+    if not col.spans_tenants or not pids:
         return filters.has_ids(pids)
     if col.layout.name != "canonical":
         raise InvalidInputError(
