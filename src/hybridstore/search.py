@@ -23,13 +23,13 @@ OPTIONS = tuple(qplan.SearchRequest.__dataclass_fields__)
 def search(col: Collection, text: Any, k: Any, filter: Any, ids: Any, doc_id: Any,
            dense_vector: Any, options: dict, native_groups: bool, missing_ok: bool = False) -> Steps:
     req = check(col, text, k, dense_vector, options)
-    flt = selector(col, ids, filter, doc_id)
     try:
         yield Ensure(False)
     except CollectionNotFoundError:
         if missing_ok:  # nothing written yet: no hits
             return []
         raise
+    flt = selector(col, ids, filter, doc_id)  # after Ensure: it tells whether ids are per tenant
     yield from collection.complete(col, req)
     vectors = (yield Work(query_vectors, col, [text], req, dense_vector))[0]
     if req.group_by:
@@ -55,13 +55,16 @@ def search_batch(col: Collection, texts: Any, k: Any, filter: Any, options: dict
 
 
 def get(col: Collection, ids: Any, filter: Any, doc_id: Any, limit: int | None) -> Steps:
+    there = yield from collection.exists(col)  # first: it tells whether ids are per tenant
     flt = selector(col, ids, filter, doc_id)
-    if ids is not None and not ids or not (yield from collection.exists(col)):
+    if ids is not None and not ids or not there:
         return []
     found = yield from scroll(flt, limit)
     records = [col.layout.to_record(f.payload, f.id) for f in found]
     if ids is None:
         return records
+    if col.spans_tenants:  # every tenant's record of each id, in the order of the ids
+        return [r for i in dict.fromkeys(ids) for r in records if payload.point_id(r.id) == payload.point_id(i)]
     by_point = {col.pid(r.id): r for r in records}
     return [by_point[p] for p in dict.fromkeys(col.pid(i) for i in ids) if p in by_point]
 

@@ -81,7 +81,14 @@ class Settings:
             object.__setattr__(self, "path", os.fspath(self.path))
         if self.location not in (None, ":memory:"):
             raise ConfigurationError(f"location={self.location!r}: use ':memory:', path=DIR or url=URL")
-        bad = {k: v for k, v in dict(self.payload_indexes).items()
+        for name in ("payload_indexes", "vector_names"):
+            if not isinstance(getattr(self, name) or {}, Mapping):
+                raise ConfigurationError(f"{name}={getattr(self, name)!r}: give a dict, e.g. "
+                                         + ("{'year': 'integer'}" if name == "payload_indexes" else "{'dense': 'text'}"))
+        threshold = self.optimize_threshold
+        if threshold is not None and (not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1):
+            raise ConfigurationError(f"optimize_threshold={threshold!r}: use a positive integer, or None")
+        bad = {k: v for k, v in dict(self.payload_indexes or {}).items()
                if v not in INDEX_KINDS or not isinstance(k, str) or not k}
         if bad:
             raise ConfigurationError(

@@ -16,6 +16,7 @@ from . import requests
 from .base import Engine
 from .client import ClientEngine
 from .edge import EdgeEngine
+from .folder import holding_engine
 from .requests import Found
 
 EMBEDDED = ("edge", "local")
@@ -36,10 +37,23 @@ def open_engine(settings: Any) -> Engine:
         return ClientEngine(url=settings.url, api_key=settings.api_key, client=settings.client,
                             async_client=settings.async_client, timeout=settings.timeout,
                             retries=settings.retries, backoff=settings.backoff)
-    name = engine or os.environ.get(ENV_VAR) or "edge"
+    name = embedded_kind(settings)
     if name not in EMBEDDED:
         raise ConfigurationError(f"engine {name!r} is unknown; use one of {', '.join(EMBEDDED)} "
                                  "or an Engine instance")
     if name == "edge":
         return EdgeEngine(path=settings.path, location=None if settings.path else ":memory:")
     return ClientEngine(location=settings.location, path=settings.path)
+
+
+def embedded_kind(settings: Any) -> Any:
+    """The embedded engine `settings` name: theirs, else $HYBRIDSTORE_ENGINE, else edge."""
+    return settings.engine or os.environ.get(ENV_VAR) or "edge"
+
+
+def held_engine(settings: Any) -> Engine | None:
+    """The engine of this process that holds the folder of `settings` (``path=``) open, if any:
+    one index, store or copy shares it instead of failing on the folder's lock."""
+    if settings.path is None or isinstance(settings.engine, Engine):
+        return None
+    return holding_engine(settings.path, embedded_kind(settings))  # type: ignore[return-value]

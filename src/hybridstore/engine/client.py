@@ -63,7 +63,7 @@ class ClientEngine(Engine):
             self._async = AsyncQdrantClient(url=url, api_key=api_key, timeout=timeout)
         elif path is not None:
             check_layout(path, "local")
-            self.folder = FolderLock(path, "local")
+            self.folder = FolderLock(path, "local", self)
             if self.folder.held:  # else at the first call (see engine.folder)
                 self._client = _open_local(path)
         else:

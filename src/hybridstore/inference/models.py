@@ -34,6 +34,15 @@ def dense_only(model: Any, models: "Models | None", pack: Any, options: dict, wh
     return models.dense
 
 
+def check_models(models: Any) -> "Models":
+    """`models` as an index takes them: a `Models`, not a model's name or a model."""
+    if isinstance(models, Models):
+        return models
+    hint = f"Models(dense={models!r})" if isinstance(models, str) else "Models(dense=your_model)"
+    raise ConfigurationError(f"models must be a hybridstore.Models, got {type(models).__name__} "
+                             f"{models!r}; e.g. {hint}")
+
+
 class Models:
     """The models of an index, one per kind; each a name, a `ModelSpec`, or None (off).
     ``dense`` may also be your own embedding model: any object with ``embed_documents`` and
