@@ -1,0 +1,18 @@
+"""Lists in the docs that name what the code has: they must name all of it."""
+
+from __future__ import annotations
+
+import re
+
+from hybridstore.engine import requests
+
+from .markdown import ROOT
+
+
+def test_engines_md_names_every_request_kind():
+    text = (ROOT / "docs" / "engines.md").read_text()
+    kinds = {c.__name__ for c in requests.Request.__subclasses__()}
+    section = text.split("## The engine interface", 1)[1].split("##", 1)[0]
+    named = set(re.findall(r"`(\w+)`", section))
+    assert kinds - named == set(), f"docs/engines.md does not name the requests {sorted(kinds - named)}"
+    assert f"({len(kinds)} kinds)" in section
