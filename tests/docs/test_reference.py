@@ -16,3 +16,16 @@ def test_engines_md_names_every_request_kind():
     named = set(re.findall(r"`(\w+)`", section))
     assert kinds - named == set(), f"docs/engines.md does not name the requests {sorted(kinds - named)}"
     assert f"({len(kinds)} kinds)" in section
+
+
+def test_every_path_the_docs_name_exists():
+    """`tests/...`, `benchmarks/...`, `examples/...`, `src/...`, `docs/...` in backticks."""
+    from .markdown import DOCS
+
+    missing = []
+    for doc in DOCS:
+        for n, line in enumerate(doc.read_text().splitlines(), 1):
+            for path in re.findall(r"`((?:tests|benchmarks|examples|src|docs)/[\w./*-]*\w)", line):
+                if not any(ROOT.glob(path)):
+                    missing.append(f"{doc.relative_to(ROOT)}:{n}: {path}")
+    assert not missing, "paths named in the docs that do not exist:\n" + "\n".join(missing)
