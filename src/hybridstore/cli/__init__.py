@@ -1,4 +1,4 @@
-"""`hybridstore` command line: ingest, search, delete, eval, reembed, info, mcp, bench.
+"""`hybridstore` command line: ingest, search, delete, eval, reembed, copy, info, mcp, bench.
 
 Only argparse is imported up front, so that ``--help`` is instant; each command imports what
 it needs. Every error a user can cause ends in one line on stderr and exit status 2 (``--debug``
