@@ -23,7 +23,8 @@ from pathlib import Path
 
 _START = re.compile(r"<!--\s*figures:\s*(.*?)-->")
 _END = "<!-- /figures -->"
-_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s?(ms|s|GiB|MiB|GB|MB|KB|B|points/s|docs/s|x)?(?![\w.])")
+_NUMBER = re.compile(r"(?<![\w.])([+\u2212-])?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s?"
+                     r"(ms|s|GiB|MiB|GB|MB|KB|B|points/s|docs/s|x)?(?![\w.])")
 SCALES = {"ms": (1, 1000), "s": (1, 1 / 1000), "GiB": (1 / 1024, 1), "MiB": (1,), "B": (1,),
           "points/s": (1,), "docs/s": (1,), None: (1, 1000, 1 / 1000, 1 / 1024)}
 
@@ -35,6 +36,7 @@ class Quoted:
     value: float
     decimals: int
     unit: str | None
+    signed: bool = False  # "+0.0237": a difference of two values
 
 
 def sections(doc: Path, root: Path) -> list[tuple[list[Path], list[Quoted]]]:
@@ -58,11 +60,12 @@ def _numbers(line: str, where: str) -> list[Quoted]:
     line = re.sub(r"`[^`]*`", "", line)  # code (settings, paths) is not a figure
     found = []
     for m in _NUMBER.finditer(line):
-        whole, frac, unit = m.groups()
+        sign, whole, frac, unit = m.groups()
         if frac is None and unit is None:
             continue  # a plain integer: a count or a setting, not a measurement
-        found.append(Quoted(where, m.group(0), float(whole.replace(",", "") + "." + (frac or "0")),
-                            len(frac or ""), unit))
+        value = float(whole.replace(",", "") + "." + (frac or "0"))
+        found.append(Quoted(where, m.group(0), -value if sign in ("-", "\u2212") else value,
+                            len(frac or ""), unit, sign is not None))
     return found
 
 
@@ -91,7 +94,10 @@ def found(q: Quoted, numbers: list[float]) -> bool:
         return False
     def shown(v: float) -> bool:
         return abs(round(v, q.decimals) - q.value) < 10 ** -(q.decimals + 6)
+    pairs = itertools.permutations(numbers, 2)
     if q.unit == "x":
-        return any(shown(v) for v in numbers) or any(
-            shown(a / b) for a, b in itertools.permutations(numbers, 2) if b)
-    return any(shown(v * s) for v in numbers for s in SCALES.get(q.unit, (1,)))
+        return any(shown(v) for v in numbers) or any(shown(a / b) for a, b in pairs if b)
+    scales = SCALES.get(q.unit, (1,))
+    if any(shown(v * s) for v in numbers for s in scales):
+        return True
+    return q.signed and any(shown((a - b) * s) for a, b in pairs for s in scales)
