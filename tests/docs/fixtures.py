@@ -54,3 +54,30 @@ def _folder(pack: Path, name: str) -> str:
     import json
 
     return str(pack / json.loads((pack / "models.json").read_text())["models"][name]["folder"])
+
+
+def small_beir(folder: str, queries: int = 5, others: int = 20) -> None:
+    """A BEIR folder of SciFact's first judged queries, their documents and a few others."""
+    import json
+
+    source = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "scifact"
+    judged: dict[str, set[str]] = {}
+    for line in (source / "qrels" / "test.tsv").read_text().splitlines()[1:]:
+        qid, did, _ = line.split("\t")
+        if qid in judged or len(judged) < queries:
+            judged.setdefault(qid, set()).add(did)
+    wanted = set().union(*judged.values())
+    out = Path(folder)
+    (out / "qrels").mkdir(parents=True)
+    rows = []
+    with open(source / "corpus.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            if json.loads(line)["_id"] in wanted or others > 0:
+                others -= json.loads(line)["_id"] not in wanted
+                rows.append(line)
+    (out / "corpus.jsonl").write_text("".join(rows))
+    (out / "queries.jsonl").write_text("".join(
+        line + "\n" for line in (source / "queries.jsonl").read_text().splitlines()
+        if json.loads(line)["_id"] in judged))
+    (out / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(
+        f"{q}\t{d}\t1\n" for q, ds in judged.items() for d in sorted(ds)))

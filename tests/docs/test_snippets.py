@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from .markdown import DOCS, ROOT, blocks
+from .markdown import DOCS, blocks
 
 RUN = {"python", "json"}  # languages run here; the CLI's blocks: test_cli_docs
 PYTHON_DOCS = [d for d in DOCS if any(b.lang == "python" for b in blocks(d))]
@@ -65,22 +65,3 @@ def _close(namespace: dict) -> None:
     namespace.clear()
     gc.collect()
 
-
-@pytest.fixture(scope="session")
-def docs_pack(tmp_path_factory, pack):
-    """The offline pack plus the constructed CLIP pair under its real names, so the images
-    docs run as written."""
-    from tests.images.tiny_clip import build
-
-    root = tmp_path_factory.mktemp("docs-pack")
-    vision, text = build(root)
-    manifest = json.loads((pack / "models.json").read_text())
-    models = {name: {**entry, "folder": str((pack / entry["folder"]).resolve())}
-              for name, entry in manifest["models"].items()}
-    models["Qdrant/clip-ViT-B-32-vision"] = {"kind": "image", "folder": str(vision)}
-    models["Qdrant/clip-ViT-B-32-text"] = {"kind": "dense", "folder": str(text)}
-    (root / "models.json").write_text(json.dumps({"models": models, "defaults": manifest["defaults"]}))
-    return root
-
-
-assert ROOT.is_dir()
