@@ -163,6 +163,19 @@ def test_the_other_embedded_engine_refuses_the_folder(tmp_path):
         assert idx.count() == 3 and idx.info()["storage"]["folder_written_by"] == [ENGINE]
 
 
+def test_a_folder_opens_with_the_engine_that_wrote_it(tmp_path, monkeypatch):
+    """Without engine=, the folder's own engine opens it, whatever the default (a folder
+    langchain-qdrant wrote opens in local mode); the default applies to new folders."""
+    folder = tmp_path / "idx"
+    with HybridIndex("rice", Models(), path=str(folder), engine=OTHER) as idx:
+        idx.add(RICE)
+    monkeypatch.setenv("HYBRIDSTORE_ENGINE", ENGINE)
+    with HybridIndex("rice", Models(), path=str(folder)) as idx:
+        assert idx.engine.describe()["engine"] == OTHER and idx.count() == 3
+    with HybridIndex("rice", Models(), path=str(tmp_path / "new")) as idx:
+        assert idx.engine.describe()["engine"] == ENGINE
+
+
 def test_a_second_open_names_the_holder_and_a_closed_one_frees_the_folder(tmp_path):
     first = HybridIndex("rice", Models(), path=str(tmp_path))
     first.add(RICE)

@@ -21,8 +21,20 @@ INDEX_KINDS = ("keyword", "integer", "float", "bool", "datetime", "text", "uuid"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 
 
+class _Checked(type):
+    """`Settings(...)` itself refuses an unknown option, naming the valid ones (a dataclass
+    would raise a bare TypeError naming nothing)."""
+
+    def __call__(cls, *args: Any, **options: Any) -> Any:
+        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigurationError(f"unknown option(s) {unknown}; hybridstore takes: {', '.join(sorted(known))}")
+        return super().__call__(*args, **options)
+
+
 @dataclass(frozen=True)
-class Settings:
+class Settings(metaclass=_Checked):
     """Storage: ``location=":memory:"`` (default), ``path=DIR`` (embedded, on disk),
     ``url=URL`` (+ ``api_key``, ``timeout``, ``retries``, ``backoff``) for a Qdrant server, or
     your own ``client=QdrantClient`` (+ ``async_client``). Embedded storage runs on Qdrant Edge
@@ -112,10 +124,6 @@ class Settings:
     @classmethod
     def of(cls, settings: "Settings | None" = None, **options: Any) -> "Settings":
         """`settings` with `options` on top (keywords of this class; an unknown one is refused)."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise ConfigurationError(f"unknown option(s) {unknown}; hybridstore takes: {', '.join(sorted(known))}")
         given = {k: v for k, v in options.items() if v is not None or k == "optimize_threshold"}
         return dataclasses.replace(settings, **given) if settings else cls(**given)
 

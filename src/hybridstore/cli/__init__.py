@@ -1,4 +1,4 @@
-"""`hybridstore` command line: ingest, search, delete, eval, reembed, info, mcp, bench.
+"""`hybridstore` command line: ingest, search, delete, eval, reembed, copy, info, mcp, bench.
 
 Only argparse is imported up front, so that ``--help`` is instant; each command imports what
 it needs. Every error a user can cause ends in one line on stderr and exit status 2 (``--debug``
@@ -190,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(run=_run("mcp", "cmd_mcp"))
 
     s = sub.add_parser("bench", formatter_class=_Help,
-                       help="ingest docs/s: padding-aware vs naive batches, one run")
+                       help="ingest docs/s: padding-aware vs naive batches, each twice, alternating; the best of each")
     s.add_argument("beir_dir")
     s.add_argument("--limit", type=int, default=1000, help="documents")
     s.add_argument("--json-out", default=None, help="write the results as JSON here (default: print only)")

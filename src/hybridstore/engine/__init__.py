@@ -2,7 +2,8 @@
 
 Embedded storage (``location=":memory:"`` or ``path=DIR``) uses Qdrant Edge by default
 (``engine="edge"``; ``$HYBRIDSTORE_ENGINE`` changes the default) or qdrant-client's local mode
-(``engine="local"``). A server (``url=``) or your own ``client=`` uses qdrant-client. The core
+(``engine="local"``). A folder one of them wrote opens with that one unless ``engine=`` says
+otherwise (then the engine refuses it, naming the one that wrote it). A server (``url=``) or your own ``client=`` uses qdrant-client. The core
 talks to an engine only through `Engine.run` / `arun` and the requests of `engine.requests`.
 """
 
@@ -16,7 +17,7 @@ from . import requests
 from .base import Engine
 from .client import ClientEngine
 from .edge import EdgeEngine
-from .folder import holding_engine
+from .folder import holding_engine, written_by
 from .requests import Found
 
 EMBEDDED = ("edge", "local")
@@ -47,8 +48,10 @@ def open_engine(settings: Any) -> Engine:
 
 
 def embedded_kind(settings: Any) -> Any:
-    """The embedded engine `settings` name: theirs, else $HYBRIDSTORE_ENGINE, else edge."""
-    return settings.engine or os.environ.get(ENV_VAR) or "edge"
+    """The embedded engine `settings` name: theirs, else the one that wrote their folder, else
+    $HYBRIDSTORE_ENGINE, else edge."""
+    wrote = written_by(settings.path) if settings.path and settings.engine is None else []
+    return settings.engine or (wrote[0] if len(wrote) == 1 else None) or os.environ.get(ENV_VAR) or "edge"
 
 
 def held_engine(settings: Any) -> Engine | None:
