@@ -33,6 +33,7 @@ def test_cli_blocks_run(doc, docs_pack, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     env = {**os.environ, "HYBRIDSTORE_MODELS": str(docs_pack), "PYTHONPATH": str(ROOT / "src"),
            "COLUMNS": "200"}
+    env.pop("HYBRIDSTORE_ENGINE", None)  # the docs describe the defaults
     for block in blocks(doc):
         if block.lang not in CLI_LANGS or block.skip is not None:
             continue

@@ -37,6 +37,7 @@ def test_json_blocks_parse(doc):
 def test_python_blocks_run(doc, docs_pack, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HYBRIDSTORE_MODELS", str(docs_pack))
+    monkeypatch.delenv("HYBRIDSTORE_ENGINE", raising=False)  # the docs describe the defaults
     namespace: dict = {"__name__": "__docs__"}
     try:
         for b in blocks(doc):
