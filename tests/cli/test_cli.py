@@ -132,7 +132,7 @@ def test_bad_input_is_reported_not_fatal(tmp_path, capsys):
     code, out, err = run(capsys, *store, "ingest", str(tmp_path / "odd"))
     assert code == 1 and holds(out) == 2  # j1 and good.md
     assert "Traceback" not in err and "8 input(s) skipped" in err
-    for expected in ("gone.txt: vanished before it was read","latin1.txt: not utf-8 text (byte 0xe9 at offset 3)", "--encoding latin-1",
+    for expected in ("gone.txt: vanished before it was read","latin1.txt: not UTF-8 text (byte 0xe9 at offset 3)", "--encoding latin-1",
                      "a.jsonl:3: not JSON", "a.jsonl:4: empty document", "a.jsonl:5: a JSON list",
                      'a.jsonl:6: no "text"', "b.jsonl:1: id 'j1' was already read from",
                      "a.jsonl:1", "empty.md: empty document", "1 files of other types"):
@@ -141,7 +141,7 @@ def test_bad_input_is_reported_not_fatal(tmp_path, capsys):
                          "--encoding", "latin-1")
     assert code == 0 and holds(out) == 3
     code, out, err = run(capsys, *store, "ingest", str(tmp_path / "odd"), "--strict")
-    assert code == 1 and "--strict: nothing was written" in err and "indexed" not in out
+    assert code == 2 and "--strict: nothing was written" in err and "indexed" not in out
 
 
 def test_a_beir_corpus_with_empty_documents_is_ingested_without_them(tmp_path, capsys):

@@ -104,10 +104,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+", help="files and folders")
     s.add_argument("--chunk-size", type=int, default=1200, help="characters per chunk of a text file")
     s.add_argument("--chunk-overlap", type=int, default=150, help="characters shared by neighbouring chunks")
-    s.add_argument("--encoding", default="utf-8", help="encoding of text and JSONL files")
+    s.add_argument("--encoding", default="utf-8",
+                   help="encoding of text and JSONL files that are not UTF-8 (files with a byte-order "
+                        "mark, and valid UTF-8 files, are read as such whatever this says)")
     s.add_argument("--sync", action="store_true",
                    help="also remove the records of files that are gone from the given folders")
-    s.add_argument("--strict", action="store_true", help="stop at the first problem, before writing")
+    s.add_argument("--strict", action="store_true",
+                   help="read everything first and write nothing if any input would be skipped (exit 2)")
+    s.add_argument("--report", default=None, metavar="FILE",
+                   help="write every skipped input to FILE, one per line (the screen lists the first 20)")
     s.add_argument("--limit", type=int, default=None,
                    help="index at most N records; stale chunks are then left alone (default: all)")
     s.set_defaults(run=_run("ingest", "cmd_ingest"))

@@ -41,11 +41,16 @@ def warnings_summed() -> Iterator[None]:
                 print(f"warning: {text}", file=sys.stderr)
 
 
-def problems(found: Sequence[object], what: str = "skipped") -> None:
+def problems(found: Sequence[object], to_file: str | None = None) -> None:
+    """The skipped inputs on stderr (the first SHOWN), and all of them in `to_file` if given."""
+    if to_file is not None:
+        with open(to_file, "w", encoding="utf-8") as f:
+            f.writelines(f"{p}\n" for p in found)
     if not found:
         return
-    print(f"{len(found)} input(s) {what}:", file=sys.stderr)
+    print(f"{len(found)} input(s) skipped:", file=sys.stderr)
     for p in found[:SHOWN]:
         print(f"  {p}", file=sys.stderr)
     if len(found) > SHOWN:
-        print(f"  ... and {len(found) - SHOWN} more", file=sys.stderr)
+        where = f"all are listed in {to_file}" if to_file else "--report FILE lists them all"
+        print(f"  ... and {len(found) - SHOWN} more ({where})", file=sys.stderr)
