@@ -247,7 +247,7 @@ def test_reembed_adds_a_late_interaction_model(tmp_path, docs, capsys):
     assert run(capsys, *store, "ingest", str(docs / "notes.jsonl"))[0] == 0
     late = [*store, "--late", LATE]
     code, _, err = run(capsys, *late, "search", "volcano", "--rerank")
-    assert code != 0 and "reembed() adds missing vectors" in err
+    assert code != 0 and "hybridstore reembed (with the new model's flag, e.g. --late MODEL) adds missing vectors" in err
     code, out, _ = run(capsys, *late, "reembed")
     assert code == 0 and '"late": 2' in out
     code, out, _ = run(capsys, *late, "search", "volcano ash", "-k", "1", "--rerank", "--json")

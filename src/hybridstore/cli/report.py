@@ -12,10 +12,12 @@ SHOWN = 20  # problems listed one per line; the rest are counted
 
 
 @contextlib.contextmanager
-def warnings_summed() -> Iterator[None]:
+def warnings_summed(cut_hint: str = "") -> Iterator[None]:
     """Warnings of the whole command, printed once at its end without source lines:
-    truncation as one line per model with totals, any other warning once."""
+    truncation as one line per model with totals (and `cut_hint`, the command's fix), any
+    other warning once."""
     from ..errors import TruncationWarning
+    from .words import for_cli
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -36,9 +38,9 @@ def warnings_summed() -> Iterator[None]:
             for (kind, model, window), count in cut.items():
                 print(f"note: {count} texts were longer than the {window}-token window of "
                       f"{kind} model {model!r}: only their beginning was embedded (the whole text is "
-                      "stored). Use a smaller --chunk-size for text files.", file=sys.stderr)
+                      f"stored). {cut_hint}".rstrip(), file=sys.stderr)
             for text in others:
-                print(f"warning: {text}", file=sys.stderr)
+                print(f"warning: {for_cli(text)}", file=sys.stderr)
 
 
 def problems(found: Sequence[object], to_file: str | None = None) -> None:
