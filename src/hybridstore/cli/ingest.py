@@ -59,13 +59,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def write(index: Any, records: list) -> dict[str, int]:
     """Add in batches of similar token length (how the models batch them), each written as
     soon as it is embedded, in a shuffled order so the progress bar's ETA holds."""
-    from tqdm import tqdm
-
     parts = index.models.batches([r.text for r in records]) if records else []
     random.Random(0).shuffle(parts)
     stats = {"embedded": 0, "unchanged": 0, "payload_only": 0}
-    with tqdm(total=len(records), unit="rec", desc="ingest", file=sys.stderr, disable=None,
-              dynamic_ncols=True) as bar:
+    with report.Progress("ingest", "rec", len(records)) as bar:
         for part in parts:
             index.add([records[i] for i in part])
             for key in stats:

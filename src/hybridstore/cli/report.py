@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 import warnings
 from collections import defaultdict
 from typing import Iterator, Sequence
@@ -56,3 +57,48 @@ def problems(found: Sequence[object], to_file: str | None = None) -> None:
     if len(found) > SHOWN:
         where = f"all are listed in {to_file}" if to_file else "--report FILE lists them all"
         print(f"  ... and {len(found) - SHOWN} more ({where})", file=sys.stderr)
+
+
+class Progress:
+    """Progress on stderr: tqdm's bar on a terminal; elsewhere (a log file, CI, a pipe) one
+    plain line at each tenth of the total (every EVERY_S seconds when the total is unknown),
+    so a long run is never silent."""
+
+    EVERY_S = 30.0
+
+    def __init__(self, desc: str, unit: str, total: int | None = None) -> None:
+        self.desc, self.unit, self.total, self.n = desc, unit, total, 0
+        self._start = self._last = time.monotonic()
+        self._bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True)
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def update(self, n: int) -> None:
+        before, self.n = self.n, self.n + n
+        if self._bar is not None:
+            self._bar.update(n)
+            return
+        now = time.monotonic()
+        if self.total:
+            due = self.n * 10 // self.total > before * 10 // self.total
+        else:
+            due = now - self._last >= self.EVERY_S
+        if due:
+            self._last = now
+            rate = self.n / max(now - self._start, 1e-9)
+            share = f" ({100 * self.n // self.total}%)" if self.total else ""
+            of = f"/{self.total}" if self.total else ""
+            print(f"{self.desc}: {self.n}{of} {self.unit}{share}, {rate:.1f} {self.unit}/s",
+                  file=sys.stderr, flush=True)
