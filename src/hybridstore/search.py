@@ -117,7 +117,8 @@ def query_vectors(col: Collection, texts: Sequence[str], req: qplan.SearchReques
     return vectors
 
 
-def _no_keywords(col: Collection, req: qplan.SearchRequest, texts: Sequence[str], vectors: list[dict]) -> None:
+def _no_keywords(col: Collection, req: qplan.SearchRequest, texts: Sequence[str],
+                 vectors: list[dict]) -> None:
     """A query of stop-words alone has an empty sparse vector: it matches nothing by keyword,
     which is said rather than left as a silently empty (or dense-only) result."""
     empty = [t for t, v in zip(texts, vectors) if "sparse" in v and not v["sparse"].indices]

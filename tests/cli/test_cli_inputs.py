@@ -66,7 +66,7 @@ def test_a_file_that_no_longer_decodes_leaves_no_stale_chunks(tmp_path, capsys):
     f.write_bytes("Espresso is strong café.".encode("latin-1"))  # re-saved in another encoding
     code, out, err = run(capsys, *store, "ingest", str(f), str(tmp_path / "other.txt"))
     assert code == 1 and holds(out) == 1 and "1 stale removed" in out
-    assert "what earlier runs stored of it is removed" in err
+    assert "anything an earlier run stored from it is removed" in err
     assert list(stored_texts(capsys, store, "espresso coffee")) == ["other.txt#0"]
 
 

@@ -26,14 +26,15 @@ def is_utf8(name: str) -> bool:
 
 
 def decode(data: bytes, encoding: str) -> tuple[str | None, str | None]:
-    """(text, None), or (None, why it is not read: ends in the fix)."""
-    codecs.lookup(encoding)  # an unknown name is a usage error, raised before any file is read
+    """(text, None), or (None, why it is not read, with the fix). `encoding`: a known codec
+    (the command checks it first)."""
     for bom, name, label in BOMS:
         if data.startswith(bom):
             try:
                 return data.decode(name), None
             except UnicodeDecodeError as e:
-                return None, f"starts with a {label} byte-order mark but is not {label} text ({_where(data, e)})"
+                return None, (f"starts with a {label} byte-order mark but is not {label} text "
+                              f"({_where(data, e)})")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -25,7 +25,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         codecs.lookup(args.encoding)
     except LookupError:
-        raise UsageError(f"--encoding {args.encoding}: no such encoding (e.g. latin-1, cp1252, utf-16)") from None
+        raise UsageError(f"--encoding {args.encoding}: no such encoding "
+                         "(e.g. latin-1, cp1252, utf-16)") from None
     inputs = read(args.paths, args.chunk_size, args.chunk_overlap, args.encoding, images=args.image is not None)
     if args.strict and inputs.problems:
         report.problems(inputs.problems, args.report)

@@ -128,7 +128,8 @@ def _decode(path: Path, encoding: str, inputs: Inputs) -> str | None:
     text, problem = decode(data, encoding)
     if problem:  # its content is unknown now: what an earlier run stored of it goes
         inputs.unread.add(doc_id(path))
-        inputs.problems.append(Problem(str(path), f"{problem}; skipped (what earlier runs stored of it is removed: its content is unknown now)"))
+        inputs.problems.append(Problem(str(path), f"{problem}; skipped (anything an earlier run stored "
+                                                  "from it is removed: its content is unknown now)"))
     return text
 
 
