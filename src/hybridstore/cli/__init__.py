@@ -2,7 +2,8 @@
 
 Only argparse is imported up front, so that ``--help`` is instant; each command imports what
 it needs. Every error a user can cause ends in one line on stderr and exit status 2 (``--debug``
-shows the traceback); Ctrl-C ends in one line and status 130.
+shows the traceback), its fixes named as flags (`words`); Ctrl-C ends in one line and status
+130; output closed early (``| head``) ends quietly with 141.
 """
 
 from __future__ import annotations
