@@ -3,6 +3,7 @@ reads (get). Steps for `driver` (one code path for each method and its async twi
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from typing import Any, Sequence
 
@@ -10,7 +11,7 @@ from . import collection
 from .collection import Collection
 from .driver import Ensure, Steps, Work
 from .engine.requests import Found, Query, QueryBatch, scroll
-from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
+from .errors import CollectionNotFoundError, EmptyQueryWarning, InvalidInputError, SchemaMismatchError
 from .inference.images import check_image
 from .ingest import selector
 from .qdrant import groups, payload
@@ -114,7 +115,23 @@ def query_vectors(col: Collection, texts: Sequence[str], req: qplan.SearchReques
         by_kind["image"] = [list(req.image_vector)] * len(texts)
     if dense_vector is not None:
         by_kind["dense"] = [list(dense_vector)] * len(texts)
-    return [{k: payload.plain_vector(k, vs[i]) for k, vs in by_kind.items()} for i in range(len(texts))]
+    vectors = [{k: payload.plain_vector(k, vs[i]) for k, vs in by_kind.items()} for i in range(len(texts))]
+    _no_keywords(col, req, texts, vectors)
+    return vectors
+
+
+def _no_keywords(col: Collection, req: qplan.SearchRequest, texts: Sequence[str],
+                 vectors: list[dict]) -> None:
+    """A query of stop-words alone has an empty sparse vector: it matches nothing by keyword,
+    which is said rather than left as a silently empty (or dense-only) result."""
+    empty = [t for t, v in zip(texts, vectors) if "sparse" in v and not v["sparse"].indices]
+    if not empty:
+        return
+    alone = "finds nothing" if req.mode == "sparse" else "adds nothing: the other vectors rank alone"
+    warnings.warn(EmptyQueryWarning(
+        f"{len(empty)} quer{'y' if len(empty) == 1 else 'ies'} (e.g. {empty[0][:60]!r}) gave sparse model "
+        f"{col.models.sparse.spec.name!r} no term (only stop-words or punctuation): its keyword search "
+        f"{alone}. Add content words, or use mode='dense'"), stacklevel=2)
 
 
 def _plan(col: Collection, req: qplan.SearchRequest, vectors: dict, flt: Any) -> qplan.QueryPlan:

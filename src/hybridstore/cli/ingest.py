@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import random
 import sys
 import time
 from typing import Any
 
-from . import Interrupted, UsageError, opening, report
+from . import EXIT_USAGE, Interrupted, UsageError, opening, report
 from .sources import Inputs, missing, read, source_of
 
 FILES_PER_REQUEST = 256
@@ -21,10 +22,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise UsageError(f"no such file or folder: {', '.join(gone)}")
     if args.sync and args.limit is not None:
         raise UsageError("--sync removes records of vanished files; it cannot be combined with --limit")
+    try:
+        codecs.lookup(args.encoding)
+    except LookupError:
+        raise UsageError(f"--encoding {args.encoding}: no such encoding "
+                         "(e.g. latin-1, cp1252, utf-16)") from None
     inputs = read(args.paths, args.chunk_size, args.chunk_overlap, args.encoding, images=args.image is not None)
     if args.strict and inputs.problems:
-        print(f"error: {inputs.problems[0]} (--strict: nothing was written)", file=sys.stderr)
-        return 1
+        report.problems(inputs.problems, args.report)
+        print(f"error: --strict: nothing was written ({len(inputs.problems)} input(s) to fix first)",
+              file=sys.stderr)
+        return EXIT_USAGE
     records = inputs.records[: args.limit]
     with opening.index(args) as index:
         start = time.perf_counter()
@@ -45,20 +53,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               f"{index.collection!r} now holds {index.count()}")
     if inputs.ignored:
         print(f"({inputs.ignored} files of other types in the folders were left alone)", file=sys.stderr)
-    report.problems(inputs.problems)
+    report.problems(inputs.problems, args.report)
     return 1 if inputs.problems else 0
 
 
 def write(index: Any, records: list) -> dict[str, int]:
     """Add in batches of similar token length (how the models batch them), each written as
     soon as it is embedded, in a shuffled order so the progress bar's ETA holds."""
-    from tqdm import tqdm
-
     parts = index.models.batches([r.text for r in records]) if records else []
     random.Random(0).shuffle(parts)
     stats = {"embedded": 0, "unchanged": 0, "payload_only": 0}
-    with tqdm(total=len(records), unit="rec", desc="ingest", file=sys.stderr, disable=None,
-              dynamic_ncols=True) as bar:
+    with report.Progress("ingest", "rec", len(records)) as bar:
         for part in parts:
             index.add([records[i] for i in part])
             for key in stats:
@@ -69,11 +74,11 @@ def write(index: Any, records: list) -> dict[str, int]:
 
 def remove_stale(index: Any, inputs: Inputs) -> int:
     """Delete stored records of the files read whose ids this run did not produce (the chunks a
-    file lost, the rows a JSONL file dropped)."""
-    now: dict[str, set[str]] = {f: set() for f in inputs.files}
+    file lost, the rows a JSONL file dropped), and all those of files that no longer decode."""
+    now: dict[str, set[str]] = {f: set() for f in inputs.files | inputs.unread}
     for r in inputs.records:
         now.setdefault(source_of(r.metadata), set()).add(r.id)
-    files = sorted(inputs.files)
+    files = sorted(now)
     stale = []
     for i in range(0, len(files), FILES_PER_REQUEST):
         batch = files[i:i + FILES_PER_REQUEST]
