@@ -32,10 +32,11 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
     try:
         for chunk, vecs in batches:
             _check_images(col, chunk)
-            if not ids:  # the first chunk: create or check the collection, check all vectors
+            if not ids:  # the first chunk: create or check the collection
                 yield Ensure(True, size)
-                _check_writes(col, dense)
-                yield from collection.sign(col)
+            yield from collection.current(col, size)  # as another writer may have left it
+            _check_writes(col, dense)  # every vector of the collection gets filled
+            yield from collection.sign(col)
             ids.extend(r.id for r in chunk)
             hashes = content_hashes(col, chunk, vecs)
             stored = (yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])),

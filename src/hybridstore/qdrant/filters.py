@@ -68,6 +68,10 @@ def and_filters(*filters: models.Filter | None) -> models.Filter | None:
     return models.Filter(must=parts)
 
 
+def any_of(parts: list[models.Filter]) -> models.Filter:
+    return parts[0] if len(parts) == 1 else models.Filter(should=parts)
+
+
 def doc_id_filter(doc_ids: list[str]) -> models.Filter:
     return models.Filter(must=[models.FieldCondition(key=DOC_ID, match=models.MatchAny(any=doc_ids))])
 
