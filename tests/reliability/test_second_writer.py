@@ -11,6 +11,7 @@ index's engine.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -95,6 +96,8 @@ def test_a_gap_another_writer_left_makes_searches_say_so(opener, late_models):
     assert len(b.search("rice", 100, rerank=False)) == len(RECORDS) + len(NEW)
     with pytest.raises(MissingVectorsError):
         b.search_batch(["rice", "saffron"], 100)
+    with pytest.raises(MissingVectorsError):
+        asyncio.run(b.asearch("rice", 100))
     b.reembed()
     assert len(b.search("rice", 100)) == len(RECORDS) + len(NEW)
 

@@ -11,7 +11,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from typing import Any
 
-from .requests import Found, Request
+from .requests import Changes, Found, Request
 
 __all__ = ["Engine", "Found"]
 
@@ -27,6 +27,8 @@ class Engine(ABC):
 
     async def arun(self, collection: str, request: Request) -> Any:
         """`run` without blocking the event loop (by default: in a worker thread)."""
+        if type(request) is Changes:  # no I/O: no thread
+            return self.changes(collection)
         return await asyncio.to_thread(self.run, collection, request)
 
     def changes(self, collection: str) -> int | None:

@@ -89,10 +89,10 @@ class ClientEngine(Engine):
         return self._last([self._send(op) for op in self._compile(collection, request)])
 
     async def arun(self, collection: str, request: Request) -> Any:
+        if type(request) is Changes:  # no I/O: no thread
+            return self.changes(collection)
         if self._async is None:  # local mode, or a caller's client without an async twin
             return await asyncio.to_thread(self.run, collection, request)
-        if type(request) is Changes:
-            return None
         if type(request) is GetSchema:
             return await self._asend(info(collection)) if await self._asend(exists(collection)) else None
         return self._last([await self._asend(op) for op in self._compile(collection, request)])
