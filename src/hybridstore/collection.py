@@ -160,14 +160,16 @@ def current(col: Collection, dense_size: int | None) -> Steps:
     if seen is not None and seen == col.schema_at:
         return
     found = yield GetSchema()
-    if found is None or _shape(found) != _shape(col.schema):
+    if _shape(found) != _shape(col.schema):
         col.schema = None
         yield Ensure(True, dense_size)
     else:
         col.schema_at = seen
 
 
-def _shape(schema: Schema) -> tuple:
+def _shape(schema: Schema | None) -> tuple:
+    if schema is None:
+        return ()
     return sorted(f.name for f in schema.fields), schema.signature
 
 

@@ -68,7 +68,7 @@ def and_filters(*filters: models.Filter | None) -> models.Filter | None:
     return models.Filter(must=parts)
 
 
-def any_of(parts: list[models.Filter]) -> models.Filter:
+def any_of(parts: list[Any]) -> models.Filter:
     return parts[0] if len(parts) == 1 else models.Filter(should=parts)
 
 
