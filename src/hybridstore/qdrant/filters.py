@@ -68,10 +68,6 @@ def and_filters(*filters: models.Filter | None) -> models.Filter | None:
     return models.Filter(must=parts)
 
 
-def any_of(parts: list[Any]) -> models.Filter:
-    return parts[0] if len(parts) == 1 else models.Filter(should=parts)
-
-
 def doc_id_filter(doc_ids: list[str]) -> models.Filter:
     return field_in(DOC_ID, doc_ids)
 
@@ -89,8 +85,9 @@ def field_in(key: str, values: list[str]) -> models.Filter:
     return models.Filter(must=[models.FieldCondition(key=key, match=models.MatchAny(any=values))])
 
 
-def any_of(*filters: models.Filter) -> models.Filter:
-    return models.Filter(should=list(filters))
+def any_of(*filters: Any) -> Any:
+    """Any of `filters` (one alone is itself)."""
+    return filters[0] if len(filters) == 1 else models.Filter(should=list(filters))
 
 
 def having_vector(name: str) -> models.Filter:
