@@ -122,12 +122,11 @@ async def test_nested_filters(run):
     (("quality", FilterOperator.CONTAINS, "high"), {A, C}),
     (("identifier", FilterOperator.TEXT_MATCH, "lorem"), {A, B}),
     (("identifier", FilterOperator.TEXT_MATCH, "6FTR78Ztl"), {C}),
-    (("missing", FilterOperator.IS_EMPTY, None), {A, B, C}),
-    (("quality", FilterOperator.IS_EMPTY, None), set()),
-] + ([  # llama-index-core at our floor (0.12.0) has no TEXT_MATCH_INSENSITIVE
     (("identifier", FilterOperator.TEXT_MATCH_INSENSITIVE, "LOREM"), {A, B}),
     (("identifier", FilterOperator.TEXT_MATCH_INSENSITIVE, "6ftr78yun"), {A}),
-] if hasattr(FilterOperator, "TEXT_MATCH_INSENSITIVE") else []))
+    (("missing", FilterOperator.IS_EMPTY, None), {A, B, C}),
+    (("quality", FilterOperator.IS_EMPTY, None), set()),
+])
 async def test_every_operator(run, item, expected):
     assert set(await run(q(f(item)))) == expected
 

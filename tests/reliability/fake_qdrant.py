@@ -369,7 +369,8 @@ class FakeQdrant:
                                           sparse_vectors=body.get("sparse_vectors"),
                                           on_disk_payload=body.get("on_disk_payload", True)),  # a server's default
                 hnsw_config=m.HnswConfig(**hnsw),
-                optimizer_config=m.OptimizersConfig(default_segment_number=0, flush_interval_sec=5),
+                optimizer_config=m.OptimizersConfig(deleted_threshold=0.2, vacuum_min_vector_number=1000,
+                                                  default_segment_number=0, flush_interval_sec=5),
                 metadata=body.get("metadata"),
             ),
         )

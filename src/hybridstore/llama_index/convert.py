@@ -24,12 +24,9 @@ OPERATORS = {
     FilterOperator.IN: "$in", FilterOperator.NIN: "$nin", FilterOperator.ANY: "$in",
     FilterOperator.ALL: "$all", FilterOperator.CONTAINS: "$contains",
     # Qdrant's text match compares lower-cased word tokens: it is case-insensitive.
-    FilterOperator.TEXT_MATCH: "$text", FilterOperator.IS_EMPTY: "$is_empty",
+    FilterOperator.TEXT_MATCH: "$text", FilterOperator.TEXT_MATCH_INSENSITIVE: "$text",
+    FilterOperator.IS_EMPTY: "$is_empty",
 }
-# llama-index-core 0.12.0 (our floor) has no TEXT_MATCH_INSENSITIVE; where a later release has
-# it, it means the same as TEXT_MATCH here.
-if hasattr(FilterOperator, "TEXT_MATCH_INSENSITIVE"):
-    OPERATORS[FilterOperator.TEXT_MATCH_INSENSITIVE] = "$text"
 _NODE_CLASSES = {c.class_name(): c for c in (Node, IndexNode, ImageNode, TextNode)}
 # Node fields the record carries itself; everything else round-trips in `extras`.
 _OWN_FIELDS = ("id_", "text", "text_resource", "metadata", "embedding")
