@@ -17,12 +17,12 @@ export HF_HUB_OFFLINE
 SCIFACT := ../shared/datasets/scifact
 DEMO := $(BIN)/hybridstore --path .demo-index --collection demo
 
-.PHONY: demo test install eval bench bench-frameworks bench-fusion clean
+.PHONY: demo test test-compat install eval bench bench-frameworks bench-fusion clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench,langchain,llama-index,mcp,int8]'
+	$(BIN)/python -m pip install -q -e '.[dev,test,bench,langchain,llama-index,mcp,int8]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -33,6 +33,11 @@ test: $(VENV)/.installed
 	# the benchmark smoke runs, the wheel tests and the engine parity tests name their engines, and the
 	# docs run as a reader runs them, on the default engine: once is enough
 	HYBRIDSTORE_ENGINE=local $(BIN)/python -m pytest -q -rs --ignore tests/benchmarks --ignore tests/packaging --ignore tests/engine/test_parity.py --ignore tests/docs
+
+# The floors of every declared range (oldest Python) and the newest releases (other Pythons), each
+# in a fresh environment under .compat/ with a subset of the suite (docs/compatibility.md).
+test-compat:
+	bash .ci/compat
 
 demo: $(VENV)/.installed
 	rm -rf .demo-index
@@ -59,4 +64,4 @@ bench-fusion: $(VENV)/.installed
 	$(BIN)/python benchmarks/fusion.py
 
 clean:
-	rm -rf $(VENV) .demo-index .eval-index
+	rm -rf $(VENV) .compat .demo-index .eval-index

@@ -12,7 +12,9 @@ Custom sharding (a collection made with ``sharding_method: custom``) is kept lik
 keeps it: shard keys are created (``initial_state: Partial`` until a ``replicate_points``
 fills them), every point sits in one shard, writes must name a shard key, and a request with
 ``{"target", "fallback"}`` goes to the target once it is active, else to the fallback.
-``bodies`` holds each request's (method, path, JSON body).
+``bodies`` holds each request's (method, path, JSON body). Every body is checked against
+qdrant-client's own REST models for its endpoint, strictly (rest_schema.py): one a real server would
+refuse is answered 400, kept in ``schema_errors``, and fails the test when the fake closes.
 
     with FakeQdrant() as fake:
         fake.fail("/points", times=2, kind="503")    # next 2 matching requests get HTTP 503
@@ -36,6 +38,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 from qdrant_client.http import models as m
+
+from .rest_schema import problems
 
 STATUS_KINDS = {"400", "429", "500", "502", "503"}
 FAULT_KINDS = STATUS_KINDS | {"timeout", "reset"}
@@ -63,6 +67,7 @@ class FakeQdrant:
         self.url = ""
         self.requests: list[tuple[str, str]] = []
         self.bodies: list[tuple[str, str, dict]] = []
+        self.schema_errors: list[str] = []  # requests a real server would refuse as malformed
         self.shards: dict[str, dict[str, str]] = {}  # collection -> shard key -> "active"/"partial"
         self.injected = 0  # faults served so far
         self.api_keys: list[str] = []  # the api-key header of each request that carried one
@@ -130,6 +135,8 @@ class FakeQdrant:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        if self.schema_errors and exc[0] is None:
+            raise AssertionError("requests a Qdrant server would refuse:\n" + "\n".join(self.schema_errors))
 
     # -- HTTP plumbing --------------------------------------------------------------------
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
@@ -155,6 +162,12 @@ class FakeQdrant:
             return self._send(h, int(kind), {"status": {"error": msg}, "time": 0.0}, extra)
         try:
             body = json.loads(raw) if raw else {}
+            refused = problems(h.command, path, body)
+            if refused:
+                with self._lock:
+                    self.schema_errors += refused
+                return self._send(h, 400, {"status": {"error": "Format error in JSON body: " + "; ".join(refused)},
+                                           "time": 0.0})
             with self._lock:  # one request at a time mutates/reads the stores; they are tiny
                 self.bodies.append((h.command, path, body))
                 status, result = self._route(h.command, path, body)
@@ -375,7 +388,8 @@ class FakeQdrant:
                                           sparse_vectors=body.get("sparse_vectors"),
                                           on_disk_payload=body.get("on_disk_payload", True)),  # a server's default
                 hnsw_config=m.HnswConfig(**hnsw),
-                optimizer_config=m.OptimizersConfig(default_segment_number=0, flush_interval_sec=5),
+                optimizer_config=m.OptimizersConfig(deleted_threshold=0.2, vacuum_min_vector_number=1000,
+                                                  default_segment_number=0, flush_interval_sec=5),
                 metadata=body.get("metadata"),
             ),
         )
