@@ -27,7 +27,9 @@ class Settings:
     ``url=URL`` (+ ``api_key``, ``timeout``, ``retries``, ``backoff``) for a Qdrant server, or
     your own ``client=QdrantClient`` (+ ``async_client``). Embedded storage runs on Qdrant Edge
     (``engine="edge"``, the default, or ``$HYBRIDSTORE_ENGINE``) or qdrant-client's local mode
-    (``engine="local"``); ``engine=`` also takes an ``Engine`` instance.
+    (``engine="local"``); ``engine=`` also takes an ``Engine`` instance. ``busy_wait``
+    (Qdrant Edge): seconds a search waits while the engine builds a graph before it raises
+    `EngineBusyError` (default 30; None: until the build ends); writes always wait their turn.
 
     Indexing: ``vector_names`` (kind -> named vector), ``payload_layout`` ("canonical" or
     "llama_index"), ``payload_indexes`` (metadata keys you filter on, e.g. ``{"year":
@@ -54,6 +56,7 @@ class Settings:
     timeout: int | None = None
     retries: int = 3
     backoff: float = 0.25
+    busy_wait: float | None = 30.0
     vector_names: Mapping[str, str] = field(default_factory=dict)
     payload_layout: str = "canonical"
     payload_indexes: Mapping[str, str] = field(default_factory=dict)
@@ -109,7 +112,7 @@ class Settings:
         unknown = sorted(set(options) - known)
         if unknown:
             raise ConfigurationError(f"unknown option(s) {unknown}; hybridstore takes: {', '.join(sorted(known))}")
-        given = {k: v for k, v in options.items() if v is not None or k == "optimize_threshold"}
+        given = {k: v for k, v in options.items() if v is not None or k in ("optimize_threshold", "busy_wait")}
         return dataclasses.replace(settings, **given) if settings else cls(**given)
 
     def open_engine(self) -> Any:
