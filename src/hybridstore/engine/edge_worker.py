@@ -37,9 +37,11 @@ CLOSE_WAIT = 60.0  # seconds a collected engine waits for its worker to close th
 
 class WorkerShards:
     """The caller's side of one worker (the `EdgeShards` of an `EdgeEngine` over `root`),
-    started on the first request."""
+    forked on the first request; the zygote starts now, its imports (seconds on a busy
+    machine) overlapping the caller's own start (models)."""
 
     def __init__(self, root: str) -> None:
+        _zygote()
         self.root = root
         self._conn: Connection | None = None
         self.pid: int | None = None  # the worker's
