@@ -7,6 +7,7 @@ points, adds of 50; with --build N, an optimize() of N points while a thread tic
 or its EngineBusyError).
 
     python benchmarks/worker_cost.py --other /path/to/main/src [--rounds 3] [--points 3000] [--build 20000]
+                                       [--out worker_cost.json]
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ def main():
     parser.add_argument("--points", type=int, default=3000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--build", type=int, default=0, help="points of the build measured (0: none)")
+    parser.add_argument("--out", default="worker_cost.json", help="file name under benchmarks/results")
     parser.add_argument("--round", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.round:
@@ -150,7 +152,7 @@ def main():
                           "load_average": os.getloadavg(), "note": "shared machine, other jobs running"},
               "points": args.points, "queries": args.queries, "dim": DIM, "build": args.build, "rounds": rounds,
               "other": variants["other"]}
-    out = Path(__file__).parent / "results" / "worker_cost.json"
+    out = Path(__file__).parent / "results" / args.out
     out.write_text(json.dumps(result, indent=1))
     print(f"wrote {out}")
 

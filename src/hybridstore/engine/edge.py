@@ -55,7 +55,7 @@ class EdgeEngine(Engine):
         if path:
             check_layout(self.root, "edge")
         # before the folder lock: let go first when collected
-        self._shards: Any = _worker_shards(self.root) if worker else EdgeShards(self.root)
+        self._shards: Any = _worker_shards(self.root, bool(path)) if worker else EdgeShards(self.root)
         self._lock = threading.RLock()
         self._running: tuple[str, str, float] | None = None  # (request, collection, since)
         self._closed = False
@@ -120,10 +120,10 @@ class EdgeEngine(Engine):
                     "resume when it ends); retry, or wait longer with busy_wait=SECONDS (None: until it ends)")
 
 
-def _worker_shards(root: str) -> Any:
+def _worker_shards(root: str, wait_close: bool) -> Any:
     from .edge_worker import WorkerShards  # the worker imports this module
 
-    return WorkerShards(root)
+    return WorkerShards(root, wait_close)
 
 
 class EdgeShards:

@@ -1,8 +1,7 @@
 """The process that owns an `EdgeEngine`'s shards, so that edge calls (which hold the GIL, a
 graph build for seconds to minutes) never stop the caller's threads.
 
-One zygote per caller's process, started on first use (``python -m
-hybridstore.engine.edge_worker``), imports the engine once and forks one worker per engine: a
+One zygote per caller's process, started with its first engine (``python -c ZYGOTE``), imports the engine once and forks one worker per engine: a
 fork of a single-threaded process that never opened a shard (the caller may run onnxruntime
 threads, so it never forks itself). The caller talks to its worker over a socket pair:
 ``("run", collection, request)``, ``("info", collection)`` or ``("close",)`` in, ``(True,
@@ -32,6 +31,11 @@ from typing import Any
 
 from ..errors import EngineError
 
+# qdrant-client imports fastembed when it can, and onnxruntime starts a thread on import: a
+# process that forks must have one thread, and the workers embed nothing
+ZYGOTE = ("import sys; sys.modules['fastembed'] = sys.modules['onnxruntime'] = None; "
+          "from hybridstore.engine.edge_worker import _zygote_main; _zygote_main(int(sys.argv[1]))")
+NICE = 10  # a worker yields the CPU to the caller's threads: a build never crowds out the caller
 CLOSE_WAIT = 60.0  # seconds a collected engine waits for its worker to close the shards
 
 
@@ -40,9 +44,10 @@ class WorkerShards:
     forked on the first request; the zygote starts now, its imports (seconds on a busy
     machine) overlapping the caller's own start (models)."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, wait_close: bool = True) -> None:
         _zygote()
         self.root = root
+        self.wait_close = wait_close  # False: a private folder no one reopens, closed behind us
         self._conn: Connection | None = None
         self.pid: int | None = None  # the worker's
         self._pending = False  # a reply not read (the caller was interrupted): read it first
@@ -62,7 +67,7 @@ class WorkerShards:
         if self._conn is None:
             self._conn = _zygote().fork(self.root)
             self.pid = self._conn.recv()
-            self._stop = weakref.finalize(self, _stop, self._conn)
+            self._stop = weakref.finalize(self, _stop, self._conn, CLOSE_WAIT if self.wait_close else 0)
         try:
             if self._pending:
                 self._conn.recv()
@@ -80,11 +85,11 @@ class WorkerShards:
         raise value
 
 
-def _stop(conn: Connection) -> None:
+def _stop(conn: Connection, wait: float) -> None:
     """Ask the worker to close its shards and wait until it has (their locks are let go)."""
     try:
         conn.send(("close",))
-        if conn.poll(CLOSE_WAIT):
+        if wait and conn.poll(wait):
             conn.recv()
     except (EOFError, OSError):
         pass  # the worker is already gone: nothing is open
@@ -94,19 +99,21 @@ def _stop(conn: Connection) -> None:
 
 class _Zygote:
     def __init__(self) -> None:
-        mine, theirs = socket.socketpair()
+        # packets: each request stays one message (with its socket) however fast they come
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([package, os.environ.get("PYTHONPATH", "")]),
                "OPENBLAS_NUM_THREADS": "1"}  # no BLAS threads in a process that forks
         self.owner = os.getpid()
-        self.process = subprocess.Popen([sys.executable, "-m", __name__, str(theirs.fileno())],
+        self.process = subprocess.Popen([sys.executable, "-c", ZYGOTE, str(theirs.fileno())],
                                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env)
         theirs.close()
         self.sock = mine
+        self.lock = threading.Lock()
 
     def fork(self, root: str) -> Connection:
         mine, theirs = socket.socketpair()
-        with theirs:
+        with theirs, self.lock:
             socket.send_fds(self.sock, [root.encode()], [theirs.fileno()])
         return Connection(mine.detach())
 
@@ -131,14 +138,17 @@ def _zygote_main(fd: int) -> None:
     sock = socket.socket(fileno=fd)
     me = os.getpid()
     while True:
-        message, fds, _, _ = socket.recv_fds(sock, 4096, 1)
+        message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 1)
         if not message:
             return  # the caller is gone
         if os.fork() == 0:
-            sock.close()
-            _die_with(me)
-            _serve(Connection(fds[0]), EdgeShards(message.decode()))
-            os._exit(0)
+            try:
+                sock.close()
+                _die_with(me)
+                os.nice(NICE)
+                _serve(Connection(fds[0]), EdgeShards(message.decode()))
+            finally:
+                os._exit(0)  # never back into the zygote's loop
         os.close(fds[0])
 
 
@@ -161,7 +171,10 @@ def _serve(conn: Connection, shards: Any) -> None:
                 reply = (True, getattr(shards, message[0])(*message[1:]))
             except Exception as e:  # sent back whole: the caller raises it
                 reply = (False, e)
-            conn.send_bytes(_dumps(reply))
+            try:
+                conn.send_bytes(_dumps(reply))
+            except OSError:  # the caller is gone (a private folder's engine does not wait)
+                return
             if message[0] == "close":
                 return
     finally:
@@ -175,6 +188,3 @@ def _dumps(reply: tuple) -> bytes:
         what = reply[1] if not reply[0] else e
         return pickle.dumps((False, EngineError(f"{type(what).__name__}: {what} (from the edge worker)")))
 
-
-if __name__ == "__main__":
-    _zygote_main(int(sys.argv[1]))
