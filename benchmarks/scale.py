@@ -195,15 +195,38 @@ class Ticker:
         return max((g for t, g in list(self.gaps) if t >= start and t - g <= end), default=0.0)
 
 
+SAMPLE = """
+import os, sys, time
+def tree(pid):  # the process and its descendants (Qdrant Edge's worker, its zygote), not this one
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+    except OSError:
+        kids = []
+    return [pid] + [p for k in kids if int(k) != os.getpid() for p in tree(k)]
+def kb(pid, key):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(f.read().split(key + ":")[1].split()[0])
+    except (OSError, IndexError):
+        return 0
+out = open(sys.argv[2], "w")
+while kb(sys.argv[1], "VmRSS"):
+    pids = tree(sys.argv[1])
+    out.write("%f %d %d\\n" % (time.time(), *(sum(kb(p, k) for p in pids) for k in ("VmRSS", "RssAnon"))))
+    out.flush()
+    time.sleep(0.05)
+"""
+
+
 class Sampler:
-    """Another process reads this one's VmRSS every 50 ms; peaks per phase afterwards."""
+    """Another process reads this one's VmRSS (with its descendants': Qdrant Edge's worker process
+    and its zygote) every 50 ms; peaks per phase afterwards."""
 
     def __init__(self, out: Path) -> None:
         import os
 
-        code = ("import sys,time\nf=open(sys.argv[2],'w')\nwhile True:\n try:\n  s=open('/proc/%s/status'%sys.argv[1]).read()"
-                "\n except OSError:\n  break\n r=[int(s.split(k+':')[1].split()[0]) for k in ('VmRSS','RssAnon')]"
-                "\n f.write('%f %d %d\\n'%(time.time(),*r));f.flush()\n time.sleep(0.05)\n")
+        code = SAMPLE
         self.out = out
         self.proc = subprocess.Popen([sys.executable, "-c", code, str(os.getpid()), str(out)])
         self.phases: dict[str, tuple[float, float]] = {}

@@ -41,6 +41,15 @@ class RandomDense:
         return rng.standard_normal(DIM).astype(np.float32).tolist()
 
 
+def _run_delay():
+    """Seconds this thread has waited for a CPU (Linux: /proc/.../schedstat; elsewhere 0)."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as fh:
+            return int(fh.read().split()[1]) / 1e9
+    except OSError:
+        return 0.0
+
+
 def corpus(n, start=0):
     return [Record(f"r{i}", f"text {i}") for i in range(start, start + n)]
 
@@ -50,22 +59,31 @@ def open_index(path, **options):
 
 
 class Heartbeat:
-    """A thread that wakes every 10 ms and records the longest time between two wake-ups."""
+    """A thread that wakes every 10 ms. `longest`: the longest time between two wake-ups that it
+    was held up by something other than waiting for a CPU (the kernel's run_delay of the
+    thread is taken off: a shared machine's load is not the build's doing; waiting for the GIL
+    is, and is not run_delay). `wall`: the same without taking anything off."""
 
     def __init__(self):
-        self.longest = 0.0
-        self._stop = threading.Event()
+        self.longest = self.wall = 0.0
+        self._started, self._stop = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._beat)
 
     def _beat(self):
-        last = time.perf_counter()
-        while not self._stop.wait(0.01):
-            now = time.perf_counter()
-            self.longest = max(self.longest, now - last)
-            last = now
+        last, delay = time.perf_counter(), _run_delay()
+        self._started.set()
+        while True:
+            stopped = self._stop.wait(0.01)
+            now, now_delay = time.perf_counter(), _run_delay()
+            self.longest = max(self.longest, now - last - (now_delay - delay))
+            self.wall = max(self.wall, now - last)
+            last, delay = now, now_delay
+            if stopped:  # the gap that ends here counts too
+                return
 
     def __enter__(self):
         self._thread.start()
+        self._started.wait()
         return self
 
     def __exit__(self, *exc):
@@ -92,13 +110,13 @@ def test_the_host_keeps_running_through_builds_and_searches_wait_or_say_why(tmp_
             built.join()
         assert index.count() == POINTS + 10
         assert [h.record.id for h in index.search("text 7", k=1, mode="dense")] == ["r7"]
-    assert explicit.longest < 0.1, explicit.longest  # the issue's bound: no stall of the host over 100 ms
+    assert explicit.longest < 0.1, vars(explicit)  # the issue's bound: no stall of the host over 100 ms
 
     with open_index(tmp_path / "auto", optimize_threshold=POINTS // 2) as index:
         with Heartbeat() as automatic:
             index.add(corpus(POINTS))  # builds on its own once half are in
         assert index.engine.info("c")["indexed_vectors"] >= POINTS // 2
-    assert automatic.longest < 0.1, automatic.longest
+    assert automatic.longest < 0.1, vars(automatic)
 
 
 KILLED = textwrap.dedent("""

@@ -64,11 +64,11 @@ class WorkerShards:
             self._stop()
 
     def _call(self, message: tuple) -> Any:
-        if self._conn is None:
-            self._conn = _zygote().fork(self.root)
-            self.pid = self._conn.recv()
-            self._stop = weakref.finalize(self, _stop, self._conn, CLOSE_WAIT if self.wait_close else 0)
         try:
+            if self._conn is None:
+                self._conn = _zygote().fork(self.root)
+                self._stop = weakref.finalize(self, _stop, self._conn, CLOSE_WAIT if self.wait_close else 0)
+                self.pid = self._conn.recv()
             if self._pending:
                 self._conn.recv()
             self._conn.send(message)
@@ -76,7 +76,7 @@ class WorkerShards:
             ok, value = self._conn.recv()
             self._pending = False
         except (EOFError, OSError) as e:
-            self._stop()
+            self.close()
             self._conn, self._pending = None, False
             raise EngineError(f"the Qdrant Edge worker process of {self.root} ended ({e or 'closed'}); "
                               "the next request starts a new one on what it wrote") from e
@@ -102,7 +102,7 @@ class _Zygote:
         # packets: each request stays one message (with its socket) however fast they come
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([package, os.environ.get("PYTHONPATH", "")]),
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")])),
                "OPENBLAS_NUM_THREADS": "1"}  # no BLAS threads in a process that forks
         self.owner = os.getpid()
         self.process = subprocess.Popen([sys.executable, "-c", ZYGOTE, str(theirs.fileno())],
