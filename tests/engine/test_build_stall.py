@@ -23,8 +23,10 @@ import pytest
 
 from hybridstore import EngineBusyError, HybridIndex, Models, Record
 
-pytestmark = pytest.mark.skipif(os.environ.get("HYBRIDSTORE_ENGINE", "edge") != "edge",
-                                reason="Qdrant Edge's builds (local mode has no graph)")
+pytestmark = [
+    pytest.mark.skipif(os.environ.get("HYBRIDSTORE_ENGINE", "edge") != "edge",
+                       reason="Qdrant Edge's builds (local mode has no graph)"),
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the edge worker process is Linux's")]
 
 POINTS = 1500  # with DIM: over edge's indexing threshold (10 MB of vectors), a build of seconds
 DIM = 2048

@@ -3,8 +3,8 @@
 Shards live in <root>/<collection>; root is `path`, or a private temporary folder for
 location=":memory:" that close() removes. Edge never builds its HNSW index by itself: the core
 sends `Optimize`. Every edge call holds the GIL (qdrant-edge-py 0.9.0), so a graph build of
-seconds would stop every thread of the caller's process: by default the shards are owned by a
-worker process (`edge_worker`) and this process waits on a pipe without the GIL. One request
+seconds would stop every thread of the caller's process: on Linux the shards are owned by a
+worker process (`edge_worker`) and this process waits on a socket without the GIL. One request
 runs at a time; a search arriving while another request (a build) runs waits ``busy_wait``
 seconds at most, then raises `EngineBusyError`; writes wait for their turn. Requests are
 compiled in `edge_compile`; the folder-level ones (schema, create, drop, signature) are in
@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -43,7 +44,7 @@ class EdgeEngine(Engine):
     groups = False  # edge has no grouped query: the core groups
 
     def __init__(self, path: str | None = None, location: str | None = None, *,
-                 busy_wait: float | None = BUSY_WAIT, worker: bool = True) -> None:
+                 busy_wait: float | None = BUSY_WAIT, worker: bool | None = None) -> None:
         if location not in (None, ":memory:") or (path is not None and location is not None):
             raise ConfigurationError("EdgeEngine takes path=DIR or location=':memory:'")
         if busy_wait is not None and not busy_wait >= 0:
@@ -55,6 +56,8 @@ class EdgeEngine(Engine):
         if path:
             check_layout(self.root, "edge")
         # before the folder lock: let go first when collected
+        if worker is None:  # the worker needs Linux (packet sockets, PR_SET_PDEATHSIG); tested there only
+            worker = sys.platform.startswith("linux")
         self._shards: Any = _worker_shards(self.root, bool(path)) if worker else EdgeShards(self.root)
         self._lock = threading.RLock()
         self._running: tuple[str, str, float] | None = None  # (request, collection, since)
