@@ -9,6 +9,7 @@ a few seconds needs thousands of points, which the pack's models would take minu
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -93,10 +94,26 @@ class Heartbeat:
         self._thread.join()
 
 
+async def optimize_while_ticking(index):
+    """aoptimize() while a task of the same loop wakes every 10 ms: its longest gap, counted as
+    `Heartbeat.longest` is."""
+    build = asyncio.ensure_future(index.aoptimize())
+    longest = 0.0
+    last, delay = time.perf_counter(), _run_delay()
+    while not build.done():
+        await asyncio.sleep(0.01)
+        now, now_delay = time.perf_counter(), _run_delay()
+        longest = max(longest, now - last - (now_delay - delay))
+        last, delay = now, now_delay
+    await build
+    return longest
+
+
 def test_the_host_keeps_running_through_builds_and_searches_wait_or_say_why(tmp_path):
     with open_index(tmp_path, optimize_threshold=None, busy_wait=0.05) as index:
         index.add(corpus(POINTS))
-        built = threading.Thread(target=index.optimize)
+        on_loop: list[float] = []  # aoptimize() on an event loop, a task of it ticking
+        built = threading.Thread(target=lambda: on_loop.append(asyncio.run(optimize_while_ticking(index))))
         with Heartbeat() as explicit:
             built.start()
             while built.is_alive():
@@ -113,6 +130,7 @@ def test_the_host_keeps_running_through_builds_and_searches_wait_or_say_why(tmp_
         assert index.count() == POINTS + 10
         assert [h.record.id for h in index.search("text 7", k=1, mode="dense")] == ["r7"]
     assert explicit.longest < 0.1, vars(explicit)  # the issue's bound: no stall of the host over 100 ms
+    assert on_loop[0] < 0.1  # nor of an asyncio task beside the build
 
     with open_index(tmp_path / "auto", optimize_threshold=POINTS // 2) as index:
         with Heartbeat() as automatic:
