@@ -55,9 +55,9 @@ class EdgeEngine(Engine):
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.root, True) if not path else None
         if path:
             check_layout(self.root, "edge")
-        # before the folder lock: let go first when collected
         if worker is None:  # the worker needs Linux (packet sockets, PR_SET_PDEATHSIG); tested there only
             worker = sys.platform.startswith("linux")
+        # before the folder lock: let go first when collected
         self._shards: Any = _worker_shards(self.root, bool(path)) if worker else EdgeShards(self.root)
         self._lock = threading.RLock()
         self._running: tuple[str, str, float] | None = None  # (request, collection, since)
