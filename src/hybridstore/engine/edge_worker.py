@@ -37,6 +37,7 @@ ZYGOTE = ("import sys; sys.modules['fastembed'] = sys.modules['onnxruntime'] = N
           "from hybridstore.engine.edge_worker import _zygote_main; _zygote_main(int(sys.argv[1]))")
 NICE = 10  # a worker yields the CPU to the caller's threads: a build never crowds out the caller
 CLOSE_WAIT = 60.0  # seconds a collected engine waits for its worker to close the shards
+ZYGOTE_WAIT = 10.0  # seconds the caller waits at exit for its zygote to end
 
 
 class WorkerShards:
@@ -110,12 +111,23 @@ class _Zygote:
         theirs.close()
         self.sock = mine
         self.lock = threading.Lock()
+        # created before any worker's: at exit the workers close first, then the zygote ends
+        weakref.finalize(self, _end, self.process, mine)
 
     def fork(self, root: str) -> Connection:
         mine, theirs = socket.socketpair()
         with theirs, self.lock:
             socket.send_fds(self.sock, [root.encode()], [theirs.fileno()])
         return Connection(mine.detach())
+
+
+def _end(process: subprocess.Popen, sock: socket.socket) -> None:
+    sock.close()  # the zygote reads its end, exits, and the kernel ends any worker left
+    try:
+        process.wait(ZYGOTE_WAIT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 _zygotes: list[_Zygote] = []
