@@ -15,7 +15,8 @@ are SciFact's (real MiniLM query vectors, BM25 by hybridstore).
 
 Per size: upsert points/s through `add` (optimize_threshold as given: the library's default builds
 the graphs every 20,000 points), the longest stall of the Python process (a ticker thread's
-largest gap) during ingest and during the final optimize, peak RSS per phase (a sampler process
+largest gap) during ingest and during the final optimize, the latency of a search issued 0.5 s
+into that optimize (or the EngineBusyError it got after busy_wait), peak RSS per phase (a sampler process
 reads /proc), disk size, reopen time (pages evicted first), dense / sparse / hybrid / filtered
 hybrid p50 and p95 through `search` (dense query vector given; BM25's included), and recall@10 of
 dense, hybrid and filtered against the same searches run exactly (full scan, originals).
@@ -194,15 +195,38 @@ class Ticker:
         return max((g for t, g in list(self.gaps) if t >= start and t - g <= end), default=0.0)
 
 
+SAMPLE = """
+import os, sys, time
+def tree(pid):  # the process and its descendants (Qdrant Edge's worker, its zygote), not this one
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+    except OSError:
+        kids = []
+    return [pid] + [p for k in kids if int(k) != os.getpid() for p in tree(k)]
+def kb(pid, key):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(f.read().split(key + ":")[1].split()[0])
+    except (OSError, IndexError):
+        return 0
+out = open(sys.argv[2], "w")
+while kb(sys.argv[1], "VmRSS"):
+    pids = tree(sys.argv[1])
+    out.write("%f %d %d\\n" % (time.time(), *(sum(kb(p, k) for p in pids) for k in ("VmRSS", "RssAnon"))))
+    out.flush()
+    time.sleep(0.05)
+"""
+
+
 class Sampler:
-    """Another process reads this one's VmRSS every 50 ms; peaks per phase afterwards."""
+    """Another process reads this one's VmRSS (with its descendants': Qdrant Edge's worker process
+    and its zygote) every 50 ms; peaks per phase afterwards."""
 
     def __init__(self, out: Path) -> None:
         import os
 
-        code = ("import sys,time\nf=open(sys.argv[2],'w')\nwhile True:\n try:\n  s=open('/proc/%s/status'%sys.argv[1]).read()"
-                "\n except OSError:\n  break\n r=[int(s.split(k+':')[1].split()[0]) for k in ('VmRSS','RssAnon')]"
-                "\n f.write('%f %d %d\\n'%(time.time(),*r));f.flush()\n time.sleep(0.05)\n")
+        code = SAMPLE
         self.out = out
         self.proc = subprocess.Popen([sys.executable, "-c", code, str(os.getpid()), str(out)])
         self.phases: dict[str, tuple[float, float]] = {}
@@ -276,7 +300,10 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
     sampler.phase("ingest", t0)
     say(f"optimize (ingest took {ingest_wall:.0f} s)")
     t0, a = time.time(), time.perf_counter()
-    index.optimize()
+    build = threading.Thread(target=index.optimize)
+    build.start()
+    during = search_during(index, corpus, a)
+    build.join()
     optimize_s = time.perf_counter() - a
     optimize_stall = ticker.longest(a, a + optimize_s)
     sampler.phase("optimize", t0)
@@ -297,7 +324,7 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
     t0 = time.time()
     modes = {"dense": {"mode": "dense"}, "sparse": {"mode": "sparse"}, "hybrid": {}, "filtered hybrid": {"filter": FILTER}}
     result = {"points": n, "setting": setting, "optimize_threshold": threshold, "storage": index.info()["storage_settings"],
-              "segments": index.engine._open("scale").info().segments_count}
+              "segments": index.engine.info("scale")["segments"]}
     found: dict[str, list] = {}
     engine_ms = time_engine(index)  # the engine call alone: no BM25 query, plan or records
     for label, options in modes.items():
@@ -326,10 +353,25 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
         "ingest": {"points_per_s (add)": n / add_s, "points_per_s (wall, passages made too)": n / ingest_wall,
                    "add_s": add_s, "making passages_s": made_s, "longest stall_s": max(stalls),
                    "adds stalled over 1 s": sum(s > 1 for s in stalls)},
-        "optimize": {"seconds": optimize_s, "longest stall_s": optimize_stall},
+        "optimize": {"seconds": optimize_s, "longest stall_s": optimize_stall, "search issued during it": during},
         "peak_rss_mb": {**peaks, "whole run (ru_maxrss)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024},
         "disk_mb": disk / 2**20, "disk_bytes_per_point": disk / n, "reopen_s": reopen_s, "first search_s": first_s})
     return result
+
+
+def search_during(index, corpus: Corpus, start: float, after: float = 0.5) -> dict:
+    """A search issued `after` s into the build: when it was answered, or the error it got
+    (EngineBusyError after the index's busy_wait)."""
+    from hybridstore import EngineBusyError
+
+    time.sleep(after)
+    a = time.perf_counter()
+    try:
+        index.search(corpus.query_texts[0], 10, dense_vector=corpus.query_vecs[0])
+        outcome = "answered"
+    except EngineBusyError as e:
+        outcome = f"EngineBusyError: {e}"
+    return {"issued_at_s": a - start, "took_s": time.perf_counter() - a, "outcome": outcome}
 
 
 def late(n: int, queries: int, tokens: int = 32) -> dict:

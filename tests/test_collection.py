@@ -20,9 +20,8 @@ def test_declared_and_automatic_payload_indexes_on_edge(tmp_path):
     idx.close()
     reopened = HybridIndex("p", Models(), path=str(tmp_path), engine="edge", payload_indexes={"year": "integer"})
     assert reopened.count({"year": {"$gte": 2010}}) == 30  # indexed filters still exact
-    with reopened.engine._lock:  # edge itself: which payload indexes the shard holds
-        schema = reopened.engine._open("p").info().payload_schema
-    assert {k: str(v.data_type).split(".")[-1] for k, v in schema.items()} == {
+    schema = reopened.engine.info("p")["payload_schema"]  # edge itself: which payload indexes the shard holds
+    assert {k: v["type"] for k, v in schema.items()} == {
         "doc_id": "Keyword", "metadata.year": "Integer", "metadata.topic": "Keyword"}
     reopened.close()
 
@@ -87,7 +86,5 @@ async def test_concurrent_async_callers_are_safe():
 def test_the_tenant_key_gets_a_tenant_index_on_edge(tmp_path):
     with HybridIndex("t", Models(), path=str(tmp_path), engine="edge", tenant_key="tenant") as idx:
         idx.tenant("acme").add(corpus()[:3])
-        with idx.engine._lock:
-            schema = idx.engine._open("t").info().payload_schema
-    assert str(schema["metadata.tenant"].data_type).split(".")[-1] == "Keyword"
-    assert schema["metadata.tenant"].params.is_tenant is True
+        schema = idx.engine.info("t")["payload_schema"]
+    assert schema["metadata.tenant"] == {"type": "Keyword", "is_tenant": True}

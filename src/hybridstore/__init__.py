@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     CollectionNotFoundError,
     ConfigurationError,
+    EngineBusyError,
     EngineError,
     FilterError,
     HybridStoreError,
@@ -52,6 +53,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CollectionNotFoundError",
     "ConfigurationError",
+    "EngineBusyError",
     "EngineError",
     "FilterError",
     "Hit",

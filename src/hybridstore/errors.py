@@ -12,6 +12,8 @@
     ├── MissingVectorsError                 stored points lack a vector the search would use
     └── EngineError                         a storage backend failed; the backend error is chained
         ├── StorageLockedError              an on-disk index already opened elsewhere
+        ├── EngineBusyError                 a search waited its limit while the engine built
+        │                                   a graph (names the build and how long it has run)
         └── WriteError                      an add failed part-way; says which ids were written
 
 TruncationWarning (UserWarning): a text longer than a model's window was embedded in part.
@@ -70,6 +72,10 @@ class EngineError(HybridStoreError):
 
 
 class StorageLockedError(EngineError):
+    pass
+
+
+class EngineBusyError(EngineError):
     pass
 
 

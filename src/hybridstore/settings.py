@@ -39,7 +39,9 @@ class Settings(metaclass=_Checked):
     ``url=URL`` (+ ``api_key``, ``timeout``, ``retries``, ``backoff``) for a Qdrant server, or
     your own ``client=QdrantClient`` (+ ``async_client``). Embedded storage runs on Qdrant Edge
     (``engine="edge"``, the default, or ``$HYBRIDSTORE_ENGINE``) or qdrant-client's local mode
-    (``engine="local"``); ``engine=`` also takes an ``Engine`` instance.
+    (``engine="local"``); ``engine=`` also takes an ``Engine`` instance. ``busy_wait``
+    (Qdrant Edge): seconds a search waits while the engine builds a graph before it raises
+    `EngineBusyError` (default 30; None: until the build ends); writes always wait their turn.
 
     Indexing: ``vector_names`` (kind -> named vector), ``payload_layout`` ("canonical" or
     "llama_index"), ``payload_indexes`` (metadata keys you filter on, e.g. ``{"year":
@@ -66,6 +68,7 @@ class Settings(metaclass=_Checked):
     timeout: int | None = None
     retries: int = 3
     backoff: float = 0.25
+    busy_wait: float | None = 30.0
     vector_names: Mapping[str, str] = field(default_factory=dict)
     payload_layout: str = "canonical"
     payload_indexes: Mapping[str, str] = field(default_factory=dict)
@@ -124,7 +127,7 @@ class Settings(metaclass=_Checked):
     @classmethod
     def of(cls, settings: "Settings | None" = None, **options: Any) -> "Settings":
         """`settings` with `options` on top (keywords of this class; an unknown one is refused)."""
-        given = {k: v for k, v in options.items() if v is not None or k == "optimize_threshold"}
+        given = {k: v for k, v in options.items() if v is not None or k in ("optimize_threshold", "busy_wait")}
         return dataclasses.replace(settings, **given) if settings else cls(**given)
 
     def open_engine(self) -> Any:

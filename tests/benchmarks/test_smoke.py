@@ -122,6 +122,8 @@ def test_scale_benchmark_smoke(tmp_path):
     for r in runs:
         assert r["ingest"]["points_per_s (add)"] > 0 and r["reopen_s"] > 0 and r["disk_bytes_per_point"] > 384
         assert r["peak_rss_mb"]["ingest"]["RssAnon"] > 0 and r["peak_rss_mb"]["queries"]["VmRSS"] > 0
+        during = r["optimize"]["search issued during it"]  # answered, or refused after busy_wait
+        assert during["outcome"] == "answered" or during["outcome"].startswith("EngineBusyError")
         for mode in ("dense", "hybrid", "filtered hybrid"):
             assert r[mode]["p50_ms"] > 0 and r[mode]["recall@10 vs exact"] >= 0.8, (r["setting"], mode)
     assert result["late"]["storage"]["late_on_disk"] and result["late"]["rerank of 40 candidates, warm"]["p50_ms"] > 0

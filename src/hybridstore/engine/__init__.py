@@ -43,7 +43,8 @@ def open_engine(settings: Any) -> Engine:
         raise ConfigurationError(f"engine {name!r} is unknown; use one of {', '.join(EMBEDDED)} "
                                  "or an Engine instance")
     if name == "edge":
-        return EdgeEngine(path=settings.path, location=None if settings.path else ":memory:")
+        return EdgeEngine(path=settings.path, location=None if settings.path else ":memory:",
+                          busy_wait=settings.busy_wait)
     return ClientEngine(location=settings.location, path=settings.path)
 
 

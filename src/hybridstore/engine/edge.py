@@ -1,10 +1,14 @@
 """Engine over qdrant-edge (Qdrant's embedded Rust engine): one EdgeShard per collection.
 
 Shards live in <root>/<collection>; root is `path`, or a private temporary folder for
-location=":memory:" that close() removes. Every edge call holds the GIL and shards are not
-documented as thread-safe, so each call holds one lock (`arun` runs it in a worker thread).
-Edge never builds its HNSW index by itself: the core sends `Optimize`. Requests are compiled
-in `edge_compile`; the folder-level ones (schema, create, drop, signature) are here.
+location=":memory:" that close() removes. Edge never builds its HNSW index by itself: the core
+sends `Optimize`. Every edge call holds the GIL (qdrant-edge-py 0.9.0), so a graph build of
+seconds would stop every thread of the caller's process: on Linux the shards are owned by a
+worker process (`edge_worker`) and this process waits on a socket without the GIL. One request
+runs at a time; a search arriving while another request (a build) runs waits ``busy_wait``
+seconds at most, then raises `EngineBusyError`; writes wait for their turn. Requests are
+compiled in `edge_compile`; the folder-level ones (schema, create, drop, signature) are in
+`EdgeShards`, which runs them in whichever process owns the shards.
 """
 
 from __future__ import annotations
@@ -13,61 +17,74 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import threading
+import time
 import weakref
 from typing import Any, Callable
 
 import qdrant_edge as edge
 
-from ..errors import ConfigurationError, EngineError
+from ..errors import ConfigurationError, EngineBusyError, EngineError
 from ..qdrant.schema import Schema, VectorField
 from .base import Engine
 from .edge_compile import COMPILE, change_vectors
 from .edge_config import config, storage_of, with_vector
 from .folder import EDGE_CONFIG as CONFIG, FolderLock, check_layout, locked_error, written_by
 from .changes import Ledger
-from .requests import SERVER_ONLY, ChangeVectors, Changes, Create, Drop, GetSchema, Request, SetSignature
+from .requests import (SERVER_ONLY, ChangeVectors, Changes, Create, Drop, GetSchema, Optimize, Query, QueryBatch,
+                       Request, SetSignature)
 
 SIGNATURE = "hybridstore.json"  # beside CONFIG: which models made the vectors (edge has no metadata)
+SEARCHES = (Query, QueryBatch)  # wait `busy_wait` at most for a build; the others wait their turn
+BUSY_WAIT = 30.0  # seconds; Settings(busy_wait=) sets it
 
 
 class EdgeEngine(Engine):
     groups = False  # edge has no grouped query: the core groups
-    def __init__(self, path: str | None = None, location: str | None = None) -> None:
+
+    def __init__(self, path: str | None = None, location: str | None = None, *,
+                 busy_wait: float | None = BUSY_WAIT, worker: bool | None = None) -> None:
         if location not in (None, ":memory:") or (path is not None and location is not None):
             raise ConfigurationError("EdgeEngine takes path=DIR or location=':memory:'")
+        if busy_wait is not None and not busy_wait >= 0:
+            raise ConfigurationError(f"busy_wait={busy_wait!r}: seconds (>= 0), or None to wait for the end")
         self.path = path
+        self.busy_wait = busy_wait
         self.root = os.path.abspath(path) if path else tempfile.mkdtemp(prefix="hybridstore-edge-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.root, True) if not path else None
-        self._shards: dict[str, Any] = {}  # before the folder lock: dropped first when collected
-        self._lock = threading.RLock()
-        self._closed = False
         if path:
             check_layout(self.root, "edge")
+        if worker is None:  # the worker needs Linux (packet sockets, PR_SET_PDEATHSIG); tested there only
+            worker = sys.platform.startswith("linux")
+        # before the folder lock: let go first when collected
+        self._shards: Any = _worker_shards(self.root, bool(path)) if worker else EdgeShards(self.root)
+        self._lock = threading.RLock()
+        self._running: tuple[str, str, float] | None = None  # (request, collection, since)
+        self._closed = False
         self.folder = FolderLock(self.root, "edge", self) if path else None
-        self._on_folder: dict[type, Callable[[str, Any], Any]] = {
-            GetSchema: self._schema, Create: self._create, Drop: self._drop,
-            SetSignature: self._set_signature, ChangeVectors: self._change_vectors,
-            Changes: lambda c, r: self.changes(c)}
-        self.ledger = Ledger(lambda c: self._schema(c, GetSchema()))  # every writer goes through this engine
+        # every writer goes through this engine: it counts the changes (`changes`), under its lock
+        self.ledger = Ledger(lambda c: self._shards.run(c, GetSchema()))
 
     def run(self, collection: str, request: Request) -> Any:
-        with self._lock:
-            return self.ledger.run(collection, request, self._run)
+        if type(request) is Changes:  # no I/O: the count kept here
+            return self.changes(collection)
+        self._acquire(request)
+        try:
+            self._check()
+            self._running = (type(request).__name__, collection, time.monotonic())
+            return self.ledger.run(collection, request, self._shards.run)
+        finally:
+            self._running = None
+            self._lock.release()
 
-    def _run(self, collection: str, request: Request) -> Any:
-        handler = self._on_folder.get(type(request))
-        if handler is not None:
-            return handler(collection, request)
-        if isinstance(request, SERVER_ONLY):
-            raise ConfigurationError(f"{type(request).__name__}: shard keys are a Qdrant server's")
-        name, call = COMPILE[type(request)](request)
-        shard = self._open(collection)
-        if shard is None:
-            raise EngineError(f"collection {collection!r} does not exist")
-        with _mapped(name, self._dir(collection)):
-            return call(shard)
+    def info(self, collection: str) -> dict[str, Any]:
+        """Edge's own account of a collection's shard: segments, points, indexed vectors and
+        payload indexes ({key: {"type": "Keyword", "is_tenant": bool}})."""
+        with self._lock:
+            self._check()
+            return self._shards.info(collection)
 
     def describe(self) -> dict[str, Any]:
         if not self.path:
@@ -79,11 +96,8 @@ class EdgeEngine(Engine):
             if self._closed:
                 return
             self._closed = True
-            shards, self._shards = self._shards, {}
             try:
-                for name, shard in shards.items():
-                    with _mapped("close", self._dir(name)):
-                        shard.close()
+                self._shards.close()  # the shards' own locks are let go before the folder's
             finally:
                 if self._cleanup is not None:
                     self._cleanup()
@@ -92,6 +106,70 @@ class EdgeEngine(Engine):
 
     def __repr__(self) -> str:
         return f"EdgeEngine(path={self.path!r})" if self.path else "EdgeEngine(location=':memory:')"
+
+    def _check(self) -> None:
+        if self._closed:
+            raise EngineError("this EdgeEngine is closed")
+        if self.folder is not None:
+            self.folder.require()
+
+    def _acquire(self, request: Request) -> None:
+        """The engine's turn; a search that waited `busy_wait` while a build runs is refused."""
+        if self.busy_wait is None or not isinstance(request, SEARCHES):
+            self._lock.acquire()
+            return
+        while not self._lock.acquire(timeout=self.busy_wait):
+            running = self._running
+            if running is not None and running[0] == Optimize.__name__:
+                raise EngineBusyError(
+                    f"{type(request).__name__} waited {self.busy_wait} s: the Qdrant Edge engine at {self.root} "
+                    f"is building the graphs of collection {running[1]!r} (Optimize, running for "
+                    f"{time.monotonic() - running[2]:.1f} s; a build takes seconds to minutes, searches "
+                    "resume when it ends); retry, or wait longer with busy_wait=SECONDS (None: until it ends)")
+
+
+def _worker_shards(root: str, wait_close: bool) -> Any:
+    from .edge_worker import WorkerShards  # the worker imports this module
+
+    return WorkerShards(root, wait_close)
+
+
+class EdgeShards:
+    """The shards of one folder, loaded on first use: runs requests on them in the process
+    that owns them (the worker's, or the caller's with worker=False)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._shards: dict[str, Any] = {}
+        self._on_folder: dict[type, Callable[[str, Any], Any]] = {
+            GetSchema: self._schema, Create: self._create, Drop: self._drop,
+            SetSignature: self._set_signature, ChangeVectors: self._change_vectors}
+
+    def run(self, collection: str, request: Request) -> Any:
+        handler = self._on_folder.get(type(request))
+        if handler is not None:
+            return handler(collection, request)
+        if isinstance(request, SERVER_ONLY):
+            raise ConfigurationError(f"{type(request).__name__}: shard keys are a Qdrant server's")
+        name, call = COMPILE[type(request)](request)
+        shard = self._existing(collection)
+        with _mapped(name, self._dir(collection)):
+            return call(shard)
+
+    def info(self, collection: str) -> dict[str, Any]:
+        with _mapped("info", self._dir(collection)):
+            info = self._existing(collection).info()
+        schema = {k: {"type": str(v.data_type).split(".")[-1],
+                      "is_tenant": bool(getattr(v.params, "is_tenant", False))}
+                  for k, v in info.payload_schema.items()}
+        return {"segments": info.segments_count, "points": info.points_count,
+                "indexed_vectors": info.indexed_vectors_count, "payload_schema": schema}
+
+    def close(self) -> None:
+        shards, self._shards = self._shards, {}
+        for name, shard in shards.items():
+            with _mapped("close", self._dir(name)):
+                shard.close()
 
     # -- the folder-level requests -------------------------------------------------------------
     def _schema(self, collection: str, request: GetSchema) -> Schema | None:
@@ -116,9 +194,7 @@ class EdgeEngine(Engine):
         shutil.rmtree(self._dir(collection))
 
     def _change_vectors(self, collection: str, request: ChangeVectors) -> None:
-        shard = self._open(collection)
-        if shard is None:
-            raise EngineError(f"collection {collection!r} does not exist")
+        shard = self._existing(collection)
         folder = self._dir(collection)
         name, call = change_vectors(request)
         if request.add is None:
@@ -136,8 +212,7 @@ class EdgeEngine(Engine):
             self._shards[collection] = edge.EdgeShard.load(folder, reconfigured)
 
     def _set_signature(self, collection: str, request: SetSignature) -> None:
-        if self._open(collection) is None:
-            raise EngineError(f"collection {collection!r} does not exist")
+        self._existing(collection)
         _write_signature(self._dir(collection), request.signature)
 
     def _dir(self, collection: str) -> str:
@@ -146,12 +221,14 @@ class EdgeEngine(Engine):
             raise ConfigurationError(f"collection name {collection!r} is not a plain folder name")
         return os.path.join(self.root, collection)
 
+    def _existing(self, collection: str) -> Any:
+        shard = self._open(collection)
+        if shard is None:
+            raise EngineError(f"collection {collection!r} does not exist")
+        return shard
+
     def _open(self, collection: str) -> Any:
         """The collection's shard, loaded on first use; None when it does not exist."""
-        if self._closed:
-            raise EngineError("this EdgeEngine is closed")
-        if self.folder is not None:
-            self.folder.require()
         folder = self._dir(collection)
         if collection not in self._shards and os.path.isfile(os.path.join(folder, CONFIG)):
             with _mapped("load", folder):

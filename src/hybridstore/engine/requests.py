@@ -72,6 +72,9 @@ class Found:
     def __str__(self) -> str:
         return self.id
 
+    def __reduce__(self) -> tuple:  # from edge's worker process: the id as a string
+        return Found, (self.id, self.payload, self.score, self.vectors)
+
     def __repr__(self) -> str:
         return f"Found(id={self.id!r}, score={self.score!r}, payload={self.payload!r})"
 
