@@ -108,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--sync", action="store_true",
                    help="also remove the records of files that are gone from the given folders")
     s.add_argument("--strict", action="store_true", help="stop at the first problem, before writing")
+    s.add_argument("--replace", action="store_true",
+                   help="overwrite stored records that carry the same id but came from another file "
+                        "(default: refuse and report them)")
     s.add_argument("--limit", type=int, default=None,
                    help="index at most N records; stale chunks are then left alone (default: all)")
     s.set_defaults(run=_run("ingest", "cmd_ingest"))
@@ -129,11 +132,14 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(run=_run("commands", "cmd_search"))
 
     s = sub.add_parser("delete", formatter_class=_Help,
-                       help="delete records by id, document, file or filter (all given: each is removed)")
+                       help="delete records by id, document, file, folder or filter (all given: each is removed)")
     s.add_argument("--id", action="append", default=[], dest="ids", help="a record id (repeatable)")
     s.add_argument("--doc", action="append", default=[], dest="docs", help="a document id (repeatable)")
     s.add_argument("--file", action="append", default=[], dest="files",
                    help="everything ingested from this file (repeatable)")
+    s.add_argument("--folder", action="append", default=[], dest="folders",
+                   help="everything ingested from files under this folder, or through symlinks in it; "
+                        "the folder may be gone (repeatable)")
     s.add_argument("--filter", type=json.loads, default=None, help="a JSON filter on metadata (default: none)")
     s.set_defaults(run=_run("commands", "cmd_delete"))
 
