@@ -3,7 +3,7 @@ after moves and removed links, what a folder with a corpus.jsonl is, what eval s
 
 import json
 
-from .test_cli import holds, run, write_beir
+from .test_cli import docs, holds, run, write_beir  # noqa: F401 (docs: a fixture)
 
 
 def rows(path, *pairs):
@@ -110,3 +110,30 @@ def test_a_beir_corpus_may_name_its_ids_id(tmp_path, capsys):
     (beir / "corpus.jsonl").write_text(json.dumps({"id": "d1", "title": "T", "text": "Volcanoes erupt."}) + "\n")
     code, out, _ = run(capsys, "--path", str(tmp_path / "index"), "ingest", str(beir))
     assert code == 0 and holds(out) == 1
+
+
+def test_eval_searches_its_own_collection_never_the_users(tmp_path, docs, capsys):
+    write_beir(tmp_path / "beir")
+    store = ["--path", str(tmp_path / "index")]
+    mine = holds(run(capsys, *store, "ingest", str(docs))[1])
+    code, out, err = run(capsys, *store, "eval", str(tmp_path / "beir"), "--modes", "sparse")
+    assert code == 0 and "(2 queries, 5 documents)" in out and "collection 'eval-beir-" in err
+    code, out, _ = run(capsys, *store, "info")
+    assert json.loads(out)["count"] == mine  # the user's collection is as it was
+    code, _, err = run(capsys, *store, "--collection", "hybridstore", "eval", str(tmp_path / "beir"))
+    assert code == 2 and f"holds {mine} records that are not documents of" in err
+    assert "Leave out --collection" in err
+
+
+def test_eval_with_other_max_docs_evaluates_only_its_documents(tmp_path, capsys):
+    write_beir(tmp_path / "beir")
+    store = ["--path", str(tmp_path / "index"), "--dense", "none"]
+    out_json = tmp_path / "eval.json"
+    assert "(2 queries, 5 documents)" in run(capsys, *store, "eval", str(tmp_path / "beir"))[1]
+    code, out, err = run(capsys, *store, "eval", str(tmp_path / "beir"), "--max-docs", "0",
+                         "--json-out", str(out_json))
+    assert code == 0 and "(2 queries, 3 documents)" in out and "removed 2 documents" in err
+    again = tmp_path / "fresh.json"
+    run(capsys, "--location", ":memory:", "--dense", "none", "eval", str(tmp_path / "beir"),
+        "--max-docs", "0", "--json-out", str(again))
+    assert json.loads(out_json.read_text())[0]["ndcg@10"] == json.loads(again.read_text())[0]["ndcg@10"]

@@ -53,6 +53,14 @@ def _run(module: str, name: str) -> Any:
     return run
 
 
+class _Given(argparse.Action):
+    """Stores the value and that it was given (eval picks its own collection otherwise)."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.collection_given = True
+
+
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         """"(default: X)" after options with a value; the others say theirs in words."""
@@ -65,7 +73,9 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hybridstore", description=__doc__.split("\n\n")[0],
                                 formatter_class=_Help)
-    p.add_argument("--collection", default="hybridstore", help="collection name")
+    p.add_argument("--collection", default="hybridstore", action=_Given,
+                   help="collection name (eval: default its own, eval-<dataset>-<hash>)")
+    p.set_defaults(collection_given=False)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--path", default="hybridstore-data", help="on-disk index folder")
     where.add_argument("--location", default=None, help="':memory:' for a throw-away index (default: --path)")
