@@ -3,6 +3,7 @@ after moves and removed links, what a folder with a corpus.jsonl is, what eval s
 
 import json
 
+from ..conftest import SCIFACT
 from .test_cli import docs, holds, run, write_beir  # noqa: F401 (docs: a fixture)
 
 
@@ -137,3 +138,26 @@ def test_eval_with_other_max_docs_evaluates_only_its_documents(tmp_path, capsys)
     run(capsys, "--location", ":memory:", "--dense", "none", "eval", str(tmp_path / "beir"),
         "--max-docs", "0", "--json-out", str(again))
     assert json.loads(out_json.read_text())[0]["ndcg@10"] == json.loads(again.read_text())[0]["ndcg@10"]
+
+
+def test_eval_figures_are_those_of_a_search_through_the_core(tmp_path, capsys):
+    """The same documents, added and searched as the library (and both adapters) do."""
+    from hybridstore import HybridIndex, Models, beir
+
+    out_json = tmp_path / "eval.json"
+    code, out, _ = run(capsys, "--location", ":memory:", "eval", str(SCIFACT), "--max-queries", "6",
+                       "--max-docs", "30", "--json-out", str(out_json))
+    assert code == 0 and "(6 queries, " in out
+    qrels = beir.qrels(SCIFACT)
+    queries = beir.queries(SCIFACT)
+    qids = sorted(q for q in queries if q in qrels)[:6]
+    judged = {d for q in qids for d in qrels[q]}
+    corpus = list(beir.corpus_records(SCIFACT))
+    docs = [r for r in corpus if r.id in judged] + [r for r in corpus if r.id not in judged][:30]
+    assert f"{len(docs)} documents)" in out
+    with HybridIndex("core", Models(), location=":memory:") as index:
+        index.add(docs)
+        for row in json.loads(out_json.read_text()):
+            ranked = {q: [h.record.id for h in index.search(queries[q], 100, mode=row["mode"])] for q in qids}
+            assert row["ndcg@10"] == beir.mean([beir.ndcg_at(ranked[q], qrels[q], 10) for q in qids])
+            assert row["recall@100"] == beir.mean([beir.recall_at(ranked[q], qrels[q], 100) for q in qids])
