@@ -116,7 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--chunk-overlap", type=int, default=150, help="characters shared by neighbouring chunks")
     s.add_argument("--encoding", default="utf-8", help="encoding of text and JSONL files")
     s.add_argument("--sync", action="store_true",
-                   help="also remove the records of files that are gone from the given folders")
+                   help="also remove the records of files gone from the given folders, of files read "
+                        "through symlinks there that are gone, and of a moved folder's old files "
+                        "(docs/cli.md)")
     s.add_argument("--strict", action="store_true", help="stop at the first problem, before writing")
     s.add_argument("--replace", action="store_true",
                    help="overwrite stored records that carry the same id but came from another file "
