@@ -30,8 +30,9 @@ install: $(VENV)/.installed
 # The whole suite runs once per embedded engine: Qdrant Edge and qdrant-client's local mode.
 test: $(VENV)/.installed
 	HYBRIDSTORE_ENGINE=edge $(BIN)/python -m pytest -q -rs
-	# the benchmark smoke runs, the wheel tests and the engine parity tests name their engines: once is enough
-	HYBRIDSTORE_ENGINE=local $(BIN)/python -m pytest -q -rs --ignore tests/benchmarks --ignore tests/packaging --ignore tests/engine/test_parity.py
+	# the benchmark smoke runs, the wheel tests and the engine parity tests name their engines, and the
+	# docs run as a reader runs them, on the default engine: once is enough
+	HYBRIDSTORE_ENGINE=local $(BIN)/python -m pytest -q -rs --ignore tests/benchmarks --ignore tests/packaging --ignore tests/engine/test_parity.py --ignore tests/docs
 
 demo: $(VENV)/.installed
 	rm -rf .demo-index

@@ -48,6 +48,12 @@ FILTER_CASES = [
     ({"author": {"$exists": True}}, {"volcano"}),
     ({"tags": {"$is_empty": True}}, {"cats", "volcano"}),
     ({"$or": [{"year": 2018}, {"topic": "finance"}]}, {"cats", "stocks", "rates"}),
+    # empty lists, as in MongoDB: $in matches nothing, $nin and $all everything (both engines)
+    ({"topic": {"$in": []}}, set()),
+    ({"$or": [{"topic": {"$in": []}}, {"year": 2018}]}, {"cats"}),
+    ({"$not": {"topic": {"$in": []}}}, set(TEXTS)),
+    ({"topic": {"$nin": []}}, set(TEXTS)),
+    ({"tags": {"$all": []}}, set(TEXTS)),
     ({"$and": [{"topic": "music"}, {"$not": {"year": 2019}}]}, {"guitar-2", "piano"}),
     (qm.Filter(must=[qm.FieldCondition(key="metadata.topic", match=qm.MatchValue(value="finance"))]),
      {"stocks", "rates"}),

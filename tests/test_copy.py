@@ -130,3 +130,18 @@ def test_acopy_to_is_the_async_twin(tmp_path, models, source):
             assert target.info()["exists"] is False  # the collection it made is dropped again
 
     asyncio.run(main())
+
+
+def test_copy_into_another_collection_of_the_same_folder(tmp_path, models, records):
+    """The target on the source's folder (held by the source) writes through the source's
+    engine, as the command line's copy does; on the engine `make test` selects."""
+    folder = str(tmp_path / "one")
+    with HybridIndex("src", models, path=folder) as src:
+        src.add(records)
+        target = HybridIndex("dst", models, path=folder)
+        assert src.copy_to(target, batch=3)["copied"] == len(TEXTS)
+        assert target.engine is src.engine and ranked(target) == ranked(src)
+        with pytest.raises(ConfigurationError, match="same collection"):
+            src.copy_to(HybridIndex("src", models, path=folder))
+    with HybridIndex("dst", models, path=folder) as again:  # stored in the folder, on its own
+        assert again.count() == len(TEXTS) and again.get(["volcano"]) == records[-1:]

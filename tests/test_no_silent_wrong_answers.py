@@ -163,6 +163,19 @@ def test_the_other_embedded_engine_refuses_the_folder(tmp_path):
         assert idx.count() == 3 and idx.info()["storage"]["folder_written_by"] == [ENGINE]
 
 
+def test_a_folder_opens_with_the_engine_that_wrote_it(tmp_path, monkeypatch):
+    """Without engine=, the folder's own engine opens it, whatever the default (a folder
+    langchain-qdrant wrote opens in local mode); the default applies to new folders."""
+    folder = tmp_path / "idx"
+    with HybridIndex("rice", Models(), path=str(folder), engine=OTHER) as idx:
+        idx.add(RICE)
+    monkeypatch.setenv("HYBRIDSTORE_ENGINE", ENGINE)
+    with HybridIndex("rice", Models(), path=str(folder)) as idx:
+        assert idx.engine.describe()["engine"] == OTHER and idx.count() == 3
+    with HybridIndex("rice", Models(), path=str(tmp_path / "new")) as idx:
+        assert idx.engine.describe()["engine"] == ENGINE
+
+
 def test_a_second_open_names_the_holder_and_a_closed_one_frees_the_folder(tmp_path):
     first = HybridIndex("rice", Models(), path=str(tmp_path))
     first.add(RICE)
@@ -196,6 +209,33 @@ def test_rebinding_a_name_to_a_new_store_on_the_same_folder_works(tmp_path):
         obj.close()
 
 
+def test_rerunning_a_cell_with_from_texts_or_from_documents_works(tmp_path):
+    """The classmethods write at once, while the store of the last run is still bound: the new
+    store shares that store's engine (as index= would) instead of failing on the lock."""
+    from langchain_core.documents import Document as LangChainDocument
+    from llama_index.core import Document, StorageContext, VectorStoreIndex
+
+    from hybridstore.langchain import HybridVectorStore as LangChainStore
+    from hybridstore.llama_index import HybridEmbedding, HybridVectorStore as LlamaIndexStore
+
+    lc = str(tmp_path / "lc")
+    for _ in range(2):
+        store = LangChainStore.from_texts(["Risotto rice is stirred slowly."], ids=["r1"], path=lc)
+        assert [d.id for d in store.similarity_search("risotto", 3)] == ["r1"]
+    store = LangChainStore.from_documents([LangChainDocument("Arborio rice.", id="r2")], path=lc)
+    assert store.index.count() == 2
+    acme = LangChainStore("rice", path=lc, tenant="acme", tenant_key="tenant")
+    acme.add_texts(["Acme's own rice."], ids=["r1"])  # a second store on the folder, another collection
+    assert acme.index.count() == 1 and store.index.count() == 2
+    for _ in range(2):
+        index = VectorStoreIndex.from_documents(
+            [Document(text="Basmati rice is steamed.", id_="b")], embed_model=HybridEmbedding(),
+            storage_context=StorageContext.from_defaults(vector_store=LlamaIndexStore(path=str(tmp_path / "li"))))
+        assert index.as_retriever().retrieve("basmati")
+    store.close()
+    index.vector_store.close()
+
+
 def test_the_lock_is_taken_when_the_index_is_built(tmp_path):
     child = subprocess.Popen(
         [sys.executable, "-c", (
@@ -218,9 +258,10 @@ def test_stores_open_and_close_like_files(tmp_path):
 
     for make in (lambda: LangChainStore("c", path=str(tmp_path)),
                  lambda: LlamaIndexStore("c", path=str(tmp_path))):
-        with make() as store:
-            with pytest.raises(StorageLockedError):
-                make().index.count()
+        with make() as store:  # a second store shares the first's engine (a HybridIndex is refused)
+            assert make().index.engine is store.index.engine
+            with pytest.raises(StorageLockedError, match="engine="):
+                HybridIndex("c", Models(), path=str(tmp_path)).count()
         make().close()
 
 

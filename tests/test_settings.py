@@ -11,6 +11,8 @@ from hybridstore import ConfigurationError, HybridIndex, Models, Settings
 def test_options_are_checked_once_naming_the_valid_ones():
     with pytest.raises(ConfigurationError, match=r"unknown option\(s\) \['paht'\].*path"):
         Settings.of(paht="/tmp/x")
+    with pytest.raises(ConfigurationError, match=r"unknown option\(s\) \['foo'\].*path"):
+        Settings(foo=1)  # the constructor too (README: "refused, naming the valid ones")
     with pytest.raises(ConfigurationError, match="give one of"):
         Settings(path="/tmp/x", url="http://localhost:6333")
     with pytest.raises(ConfigurationError, match="payload_indexes"):

@@ -6,6 +6,7 @@ from qdrant_client import models as qm
 
 from hybridstore import (ConfigurationError, HybridIndex, InvalidInputError, MissingVectorsError, Models,
                          Record)
+from hybridstore.engine.requests import GetSchema, SetSignature
 
 from .conftest import LATE
 
@@ -152,3 +153,46 @@ def test_the_adapters_stay_confined(tmp_path):
     assert [n.node.get_content() for n in retriever.retrieve("rice")] == ["Risotto rice for acme."]
     lc_acme.close()
     li.close()
+
+
+def test_the_unscoped_index_finds_every_tenants_ids_and_never_deletes_nothing_silently(index):
+    """An administrator's index: ids are per tenant, so a read by id finds every tenant's record
+    of it; a delete or a write that would have to guess whose record an id is is refused, naming
+    the view that does it. (Before: get found nothing, delete deleted nothing and said nothing,
+    add made a second 'r1' inside acme's view.)"""
+    acme, globex = index.tenant("acme"), index.tenant("globex")
+    assert tenants_of(index.get(["r1"])) == {"acme", "globex"} and [r.id for r in index.get(["r1", "r2"])][::2] == ["r1", "r2"]
+    assert {h.record.id for h in index.search("rice", 10, ids=["r1"])} == {"r1"} and len(index.search("rice", 10, ids=["r1"])) == 2
+    with pytest.raises(InvalidInputError, match=r"index.tenant\('acme'\).delete\(\['r1'\]\); index.tenant\('globex'\)"):
+        index.delete(["r1"])
+    with pytest.raises(InvalidInputError, match=r"index.tenant\('acme'\).add"):
+        index.add([Record("r1", "written past the view", {"tenant": "acme"})])
+    assert index.count() == 6 and [r.text for r in acme.get(["r1"])][0].endswith("(acme)")
+    assert len(acme.search("written past the view rice", 10)) == 3  # one r1 in acme's view
+    acme.delete(["r1"])  # an administrator deletes one tenant's record through its view
+    assert tenants_of(index.get(["r1"])) == {"globex"} and globex.count() == 3
+    assert {r.id for r in index.get(filter={"tenant": "acme"})} == {"r2", "r3"}  # every record of a tenant
+    index.add([Record("note", "A note of no tenant.")])  # records of no tenant: by id as before
+    assert [r.id for r in index.get(["note"])] == ["note"]
+    index.delete(["note"])
+    assert index.get(["note"]) == [] and index.count() == 5
+
+
+def test_the_tenant_key_is_recorded_with_the_collection(tmp_path):
+    folder = str(tmp_path)
+    with HybridIndex("shared", Models(), path=folder, tenant_key="tenant") as idx:
+        idx.tenant("acme").add(records("acme"))
+    with HybridIndex("shared", Models(), path=folder, tenant_key="org") as other:
+        with pytest.raises(ConfigurationError, match="by the metadata key 'tenant', not 'org'.*tenant_key='tenant'"):
+            other.count()
+    with HybridIndex("shared", Models(), path=folder) as admin:  # no key given: the collection's
+        assert [(r.id, r.metadata["tenant"]) for r in admin.get(["r1"])] == [("r1", "acme")]
+        with pytest.raises(InvalidInputError, match="index.tenant"):
+            admin.delete(["r1"])
+        schema = admin.engine.run("shared", GetSchema())  # a collection made before the key was recorded
+        admin.engine.run("shared", SetSignature({k: v for k, v in schema.signature.items() if k != "tenant_key"}))
+    with HybridIndex("shared", Models(), path=folder, tenant_key="tenant") as idx:
+        assert idx.tenant("acme").search("rice", 1)  # the first open with a key records it
+    with HybridIndex("shared", Models(), path=folder) as admin:
+        assert admin.engine.run("shared", GetSchema()).signature["tenant_key"] == "tenant"
+        assert len(admin.get(["r1"])) == 1

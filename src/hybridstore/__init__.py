@@ -24,6 +24,7 @@ from .errors import (
     SchemaMismatchError,
     StorageLockedError,
     TruncationWarning,
+    EmptyQueryWarning,
     WriteError,
 )
 from .records import Hit, Record
@@ -69,5 +70,6 @@ __all__ = [
     "Storage",
     "StorageLockedError",
     "TruncationWarning",
+    "EmptyQueryWarning",
     "WriteError",
 ]

@@ -3,8 +3,10 @@ works on."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from .engine import held_engine
 from .errors import ConfigurationError
 
 
@@ -18,7 +20,7 @@ def store_index(index: Any, collection_name: str | None, default_name: str, mode
     from .settings import Settings
 
     if index is None:
-        index = HybridIndex(collection_name or default_name, models, settings=Settings.of(settings, **options))
+        index = HybridIndex(collection_name or default_name, models, settings=sharing(Settings.of(settings, **options)))
     else:
         named = {"models": models, "settings": settings, **also}
         given = [name for name, value in named.items() if value is not None]
@@ -31,6 +33,14 @@ def store_index(index: Any, collection_name: str | None, default_name: str, mode
                 f"collection {collection_name!r} given with index= of collection {index.collection!r}: "
                 "leave the name out, or open that collection without index=")
     return index.tenant(tenant) if tenant is not None else index
+
+
+def sharing(settings: Any) -> Any:
+    """`settings` on the engine of this process that holds their folder, where one does: a
+    store built while an earlier one holds the folder (a notebook cell run again, ``from_texts``,
+    LlamaIndex's ``from_documents``, two tenants' stores) shares its engine, as with ``index=``."""
+    engine = held_engine(settings)
+    return settings if engine is None else dataclasses.replace(settings, path=None, engine=engine)
 
 
 class ClosesIndex:

@@ -9,13 +9,14 @@ the gaps it knows of before a search would use them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 from . import rules
 from .driver import Ensure, Steps, Work
 from .engine.requests import (Count, Create, CreateShardKey, Delete, Drop, GetSchema, IndexPayload, MoveTenant,
                               Optimize, Route, SetSignature, ShardKeys)
-from .errors import InvalidInputError
+from .errors import ConfigurationError, InvalidInputError
 from .inference import Models
 from .qdrant import filters, payload
 from .qdrant import query as qplan
@@ -33,6 +34,7 @@ class Collection:
 
     def __init__(self, name: str, models: Models, settings: Settings, tenant: str | None = None) -> None:
         self.name, self.models, self.settings, self.tenant = name, models, settings, tenant
+        self.tenant_key = settings.tenant_key  # or the collection's own, once read (`tenant_key_of`)
         self.names = {**DEFAULT_NAMES, **settings.vector_names}
         self.layout = get_layout(settings.payload_layout)
         self.schema: Schema | None = None  # set last, once the collection is ready to use
@@ -55,7 +57,7 @@ class Collection:
         metadata keys the settings declare."""
         prefix = self.layout.metadata_prefix
         declared = [(filters.payload_path(prefix, k), v) for k, v in self.settings.payload_indexes.items()]
-        key = self.settings.tenant_key
+        key = self.tenant_key
         tenant = [(filters.payload_path(prefix, key), "tenant")] if key else []
         return [("doc_id", "keyword"), *tenant, *declared]
 
@@ -64,12 +66,18 @@ class Collection:
         return payload.point_id(record_id) if self.tenant is None else \
             payload.tenant_point_id(self.tenant, record_id)
 
+    @property
+    def spans_tenants(self) -> bool:
+        """The unscoped (administrator's) index of a collection of tenants: record ids are
+        per tenant there, so ids alone do not name one record (see `ingest.selector`)."""
+        return self.tenant is None and self.tenant_key is not None
+
     def confine(self, flt: Any) -> Any:
         """`flt` AND the tenant's condition, outside whatever the caller passed."""
         return flt if self.tenant is None else filters.and_filters(flt, self.tenant_filter())
 
     def tenant_filter(self) -> Any:
-        return filters.field_equals(filters.payload_path(self.layout.metadata_prefix, self.settings.tenant_key), self.tenant)
+        return filters.field_equals(filters.payload_path(self.layout.metadata_prefix, self.tenant_key), self.tenant)
 
     def count_written(self, n: int) -> bool:
         """Count `n` written points; True when it may be time to build the HNSW graphs
@@ -86,8 +94,14 @@ def ensure(col: Collection, create: bool, dense_size: int | None) -> Steps:
     if col.schema is not None:
         return (yield from _own_shard(col))
     want = yield Work(rules.expected, col.models, col.names, dense_size)
+    if col.tenant_key is not None:  # recorded with the collection (see `tenant_key_of`)
+        want = Schema(want.fields, {**want.signature, sig.TENANT_KEY: col.tenant_key})
     found = rules.known_kinds((yield GetSchema()))
     schema, unsigned = rules.accept(col.name, found, want, create)
+    if found is not None and tenant_key_of(col, found):
+        signed = {**(found.signature or sig.collection_signature({})), sig.TENANT_KEY: col.tenant_key}
+        yield SetSignature(signed)
+        schema = replace(schema, signature=signed)
     col.storage = effective(col.name, col.settings.storage, found)
     if found is None:
         yield Create(schema, sharded=col.settings.tenant_shards is not None, storage=col.storage,
@@ -119,7 +133,28 @@ def reopen(col: Collection, create: bool, dense_size: int | None = None) -> Step
 
 
 def exists(col: Collection) -> Steps:
-    return col.schema is not None or (yield GetSchema()) is not None
+    if col.schema is not None:
+        return True
+    found = yield GetSchema()
+    if found is not None:
+        tenant_key_of(col, found)  # checked or learned; recorded by the next `ensure`
+    return found is not None
+
+
+def tenant_key_of(col: Collection, found: Schema) -> bool:
+    """The collection's tenant key against the index's: another one is refused (it would
+    change who sees what); an index opened without one takes the collection's (the unscoped
+    index then knows ids are per tenant). True when the collection has none recorded and
+    this index has one: record it (collections made before it was recorded)."""
+    recorded = (found.signature or {}).get(sig.TENANT_KEY)
+    if recorded is not None and col.settings.tenant_key not in (None, recorded):
+        raise ConfigurationError(
+            f"collection {col.name!r} keeps its tenants apart by the metadata key {recorded!r}, not "
+            f"{col.settings.tenant_key!r}: open it with tenant_key={recorded!r} (another key would "
+            "change which records each tenant sees)")
+    if recorded is not None:
+        col.tenant_key = recorded
+    return recorded is None and col.tenant_key is not None
 
 
 def sign(col: Collection) -> Steps:

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import collection
 from .driver import Steps
+from .engine import held_engine
 from .engine.requests import PAGE, Create, Drop, Found, GetSchema, Request, ScrollPage, Write
 from .errors import CollectionNotFoundError, ConfigurationError, EngineError, HybridStoreError
 from .qdrant import filters
@@ -81,6 +82,7 @@ Step = Generator[tuple["HybridIndex", Steps], Any, Any]  # (index, its steps); t
 
 def _copy(source: "HybridIndex", target: "HybridIndex", batch: int, verify: int, resume: bool,
           progress: Callable[[int], None] | None) -> Step:
+    _share_folder(target)
     _check(source, target, batch, verify)
     schema = yield from _require(source)
     found = yield target, _one(GetSchema())
@@ -152,6 +154,18 @@ def _check(source: "HybridIndex", target: "HybridIndex", batch: int, verify: int
         raise ConfigurationError(f"batch={batch!r}: use 1 to 10000 points per page")
     if not isinstance(verify, int) or isinstance(verify, bool) or not 0 <= verify <= 1000:
         raise ConfigurationError(f"verify={verify!r}: compare 0 (counts only) to 1000 points")
+
+
+def _share_folder(target: "HybridIndex") -> None:
+    """A target on a folder an engine of this process holds (another collection of the
+    source's folder) writes through that engine, as the command line's copy does."""
+    folder = target.engine.folder
+    if folder is None or folder.try_acquire():
+        return
+    engine = held_engine(target.settings)
+    if engine is not None:
+        target.engine.close()
+        target.engine = engine
 
 
 def _held(target: "HybridIndex", ids: list) -> Step:

@@ -15,6 +15,7 @@
         └── WriteError                      an add failed part-way; says which ids were written
 
 TruncationWarning (UserWarning): a text longer than a model's window was embedded in part.
+EmptyQueryWarning (UserWarning): a query gave the sparse model no term (only stop-words).
 ModelSignatureWarning (UserWarning): what wrote a collection's vectors was recorded now, or
 cannot be verified (a caller's embeddings without a model name).
 """
@@ -93,6 +94,11 @@ class TruncationWarning(UserWarning):
         self.model, self.kind, self.count, self.total, self.window = model, kind, count, total, window
 
 
+class EmptyQueryWarning(UserWarning):
+    """A query's sparse vector is empty (only stop-words or punctuation): keyword search
+    matches nothing for it."""
+
+
 class ModelSignatureWarning(UserWarning):
     """The models behind a collection's vectors were recorded now, or cannot be verified."""
 
@@ -111,5 +117,6 @@ __all__ = [
     "StorageLockedError",
     "WriteError",
     "TruncationWarning",
+    "EmptyQueryWarning",
     "ModelSignatureWarning",
 ]

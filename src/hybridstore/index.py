@@ -17,7 +17,7 @@ from .collection import Collection
 from .driver import Steps, adrive, drive
 from .engine import Engine
 from .engine.folder import opened_at
-from .inference import Models
+from .inference import Models, check_models
 from .records import Hit, Record
 from .closing import ClosesIndex
 from .settings import Settings, check_collection_name
@@ -37,8 +37,9 @@ class HybridIndex(ClosesIndex, Tenancy):
                  settings: Settings | None = None, **options: Any) -> None:
         self.settings = Settings.of(settings, **options)
         self.collection = check_collection_name(collection)
+        models = check_models(models) if models is not None else Models()
         self.engine: Engine = self.settings.open_engine()
-        self._col = Collection(collection, models if models is not None else Models(), self.settings)
+        self._col = Collection(collection, models, self.settings)
         self._ensure_lock = threading.RLock()
         self._loop_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         if self.engine.folder is not None:  # named in the error a second open of the folder gets

@@ -16,6 +16,7 @@ from .driver import Ensure, Start, Steps, Wait, Work
 from .engine.requests import Delete, Found, SetPayloads, Write, scroll
 from .errors import EngineError, InvalidInputError, StorageLockedError, WriteError
 from .qdrant import filters, payload
+from .qdrant.layouts import ID
 from .records import Record
 
 EMBED_CHUNK = 256  # records embedded and written per step: bounds memory (ColBERT vectors are large)
@@ -35,7 +36,9 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
             if not ids:  # the first chunk: create or check the collection, check all vectors
                 yield Ensure(True, size)
                 _check_writes(col, dense)
+                _unscoped(col, records if isinstance(records, Sequence) else chunk)
                 yield from collection.sign(col)
+            _unscoped(col, chunk)
             ids.extend(r.id for r in chunk)
             hashes = content_hashes(col, chunk, vecs)
             stored = (yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])),
@@ -62,9 +65,29 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
 
 
 def delete(col: Collection, ids: Any, filter: Any, doc_id: Any) -> Steps:
+    there = yield from collection.exists(col)  # first: it tells whether ids are per tenant
     flt = selector(col, ids, filter, doc_id, needed=True)
-    if (yield from collection.exists(col)):
-        yield Delete(flt)
+    if not there:
+        return
+    if ids is not None and col.spans_tenants:
+        _owned(col, ids, (yield from scroll(flt, None)))
+    yield Delete(flt)
+
+
+def _owned(col: Collection, ids: Any, found: list[Found]) -> None:
+    """The unscoped index deletes by id only records of no tenant: whose record an id names
+    is for the caller to say (two tenants may use one id), through the tenant's view."""
+    owners: dict[str, list[str]] = {}
+    for f in found:
+        record = col.layout.to_record(f.payload, f.id)
+        if col.tenant_key in record.metadata:
+            owners.setdefault(str(record.metadata[col.tenant_key]), []).append(record.id)
+    if owners:
+        views = "; ".join(f"index.tenant({t!r}).delete({sorted(set(i))!r})" for t, i in sorted(owners.items()))
+        raise InvalidInputError(
+            f"collection {col.name!r} keeps tenants apart (tenant_key={col.tenant_key!r}) and each tenant's "
+            f"ids are its own: these ids name records of {len(owners)} tenant(s), and nothing was deleted. "
+            f"Say whose: {views} (index.tenant(name).drop_tenant() deletes all of one tenant's)")
 
 
 def selector(col: Collection, ids: Any, filter: Any, doc_id: Any, needed: bool = False) -> Any:
@@ -74,9 +97,23 @@ def selector(col: Collection, ids: Any, filter: Any, doc_id: Any, needed: bool =
     doc_ids = [doc_id] if isinstance(doc_id, str) else doc_id
     if doc_ids is not None and (not doc_ids or not all(isinstance(d, str) for d in doc_ids)):
         raise InvalidInputError(f"doc_id must be a string or a list of strings, got {doc_id!r}")
-    has_id = filters.has_ids(point_ids(col, ids)) if ids is not None else None
+    has_id = _id_filter(col, ids) if ids is not None else None
     return col.confine(filters.and_filters(has_id, filters.to_filter(filter, col.layout.metadata_prefix),
                                            filters.doc_id_filter(list(doc_ids)) if doc_ids else None))
+
+
+def _id_filter(col: Collection, ids: Any) -> Any:
+    """The points of these record ids: in a tenant's view its own; on the unscoped index of
+    a collection of tenants, every tenant's (by the id each point stores) and those of no tenant."""
+    pids = point_ids(col, ids)
+    if not col.spans_tenants or not pids:
+        return filters.has_ids(pids)
+    if col.layout.name != "canonical":
+        raise InvalidInputError(
+            f"collection {col.name!r} keeps tenants apart (tenant_key={col.tenant_key!r}) and each tenant's "
+            "ids are its own; the unscoped index cannot look ids up in the llama_index layout: use "
+            "index.tenant(name).get(ids) / .delete(ids), or get(filter={...}) to find records")
+    return filters.any_of(filters.has_ids(pids), filters.field_in(ID, list(ids)))
 
 
 def point_ids(col: Collection, ids: Any) -> list[str]:
@@ -129,8 +166,21 @@ def _stamped(col: Collection, records: Iterable[Record]) -> Iterable[Record]:
     return list(stamped) if isinstance(records, Sequence) else stamped
 
 
+def _unscoped(col: Collection, records: Any) -> None:
+    """The unscoped index of a collection of tenants writes no record for a tenant: a
+    tenant's ids are its own, so its records are written through its view."""
+    if not col.spans_tenants:
+        return
+    for r in records:
+        if isinstance(r, Record) and isinstance(r.metadata, dict) and col.tenant_key in r.metadata:
+            raise InvalidInputError(
+                f"record {r.id!r}: metadata[{col.tenant_key!r}] names the tenant {r.metadata[col.tenant_key]!r}, "
+                f"whose ids are its own: write it through the tenant's view, "
+                f"index.tenant({r.metadata[col.tenant_key]!r}).add(...); nothing was written")
+
+
 def _stamp(col: Collection, record: Any) -> Any:
-    key = col.settings.tenant_key
+    key = col.tenant_key
     if not isinstance(record, Record) or not isinstance(record.metadata, dict):
         return record  # validate_records names the problem
     if record.metadata.get(key, col.tenant) != col.tenant:

@@ -94,8 +94,8 @@ def _mismatch(collection: str, problems: list, want: Schema) -> str:
 def with_vectors(stored: Mapping[str, Any] | None, added: Mapping[str, Any],
                  dropped: tuple[str, ...] = ()) -> dict[str, Any]:
     """The collection signature with some vectors' entries added or dropped."""
-    vectors = {**sig.vectors_of(stored), **added}
-    return sig.collection_signature({n: v for n, v in vectors.items() if n not in dropped})
+    vectors = {**sig.vectors_of(stored), **added}  # the rest of the record (the tenant key) stays
+    return {**(stored or {}), **sig.collection_signature({n: v for n, v in vectors.items() if n not in dropped})}
 
 
 def recorded_now(collection: str, names: list[str], want: Schema) -> None:

@@ -3,6 +3,7 @@ reads (get). Steps for `driver` (one code path for each method and its async twi
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from typing import Any, Sequence
 
@@ -10,7 +11,7 @@ from . import collection
 from .collection import Collection
 from .driver import Ensure, Steps, Work
 from .engine.requests import Found, Query, QueryBatch, scroll
-from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
+from .errors import CollectionNotFoundError, EmptyQueryWarning, InvalidInputError, SchemaMismatchError
 from .inference.images import check_image
 from .ingest import selector
 from .qdrant import groups, payload
@@ -23,13 +24,13 @@ OPTIONS = tuple(qplan.SearchRequest.__dataclass_fields__)
 def search(col: Collection, text: Any, k: Any, filter: Any, ids: Any, doc_id: Any,
            dense_vector: Any, options: dict, native_groups: bool, missing_ok: bool = False) -> Steps:
     req = check(col, text, k, dense_vector, options)
-    flt = selector(col, ids, filter, doc_id)
     try:
         yield Ensure(False)
     except CollectionNotFoundError:
         if missing_ok:  # nothing written yet: no hits
             return []
         raise
+    flt = selector(col, ids, filter, doc_id)  # after Ensure: it tells whether ids are per tenant
     yield from collection.complete(col, req)
     vectors = (yield Work(query_vectors, col, [text], req, dense_vector))[0]
     if req.group_by:
@@ -55,13 +56,16 @@ def search_batch(col: Collection, texts: Any, k: Any, filter: Any, options: dict
 
 
 def get(col: Collection, ids: Any, filter: Any, doc_id: Any, limit: int | None) -> Steps:
+    there = yield from collection.exists(col)  # first: it tells whether ids are per tenant
     flt = selector(col, ids, filter, doc_id)
-    if ids is not None and not ids or not (yield from collection.exists(col)):
+    if ids is not None and not ids or not there:
         return []
     found = yield from scroll(flt, limit)
     records = [col.layout.to_record(f.payload, f.id) for f in found]
     if ids is None:
         return records
+    if col.spans_tenants:  # every tenant's record of each id, in the order of the ids
+        return [r for i in dict.fromkeys(ids) for r in records if payload.point_id(r.id) == payload.point_id(i)]
     by_point = {col.pid(r.id): r for r in records}
     return [by_point[p] for p in dict.fromkeys(col.pid(i) for i in ids) if p in by_point]
 
@@ -111,7 +115,23 @@ def query_vectors(col: Collection, texts: Sequence[str], req: qplan.SearchReques
         by_kind["image"] = [list(req.image_vector)] * len(texts)
     if dense_vector is not None:
         by_kind["dense"] = [list(dense_vector)] * len(texts)
-    return [{k: payload.plain_vector(k, vs[i]) for k, vs in by_kind.items()} for i in range(len(texts))]
+    vectors = [{k: payload.plain_vector(k, vs[i]) for k, vs in by_kind.items()} for i in range(len(texts))]
+    _no_keywords(col, req, texts, vectors)
+    return vectors
+
+
+def _no_keywords(col: Collection, req: qplan.SearchRequest, texts: Sequence[str],
+                 vectors: list[dict]) -> None:
+    """A query of stop-words alone has an empty sparse vector: it matches nothing by keyword,
+    which is said rather than left as a silently empty (or dense-only) result."""
+    empty = [t for t, v in zip(texts, vectors) if "sparse" in v and not v["sparse"].indices]
+    if not empty:
+        return
+    alone = "finds nothing" if req.mode == "sparse" else "adds nothing: the other vectors rank alone"
+    warnings.warn(EmptyQueryWarning(
+        f"{len(empty)} quer{'y' if len(empty) == 1 else 'ies'} (e.g. {empty[0][:60]!r}) gave sparse model "
+        f"{col.models.sparse.spec.name!r} no term (only stop-words or punctuation): its keyword search "
+        f"{alone}. Add content words, or use mode='dense'"), stacklevel=2)
 
 
 def _plan(col: Collection, req: qplan.SearchRequest, vectors: dict, flt: Any) -> qplan.QueryPlan:

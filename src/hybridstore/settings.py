@@ -21,8 +21,20 @@ INDEX_KINDS = ("keyword", "integer", "float", "bool", "datetime", "text", "uuid"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 
 
+class _Checked(type):
+    """`Settings(...)` itself refuses an unknown option, naming the valid ones (a dataclass
+    would raise a bare TypeError naming nothing)."""
+
+    def __call__(cls, *args: Any, **options: Any) -> Any:
+        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigurationError(f"unknown option(s) {unknown}; hybridstore takes: {', '.join(sorted(known))}")
+        return super().__call__(*args, **options)
+
+
 @dataclass(frozen=True)
-class Settings:
+class Settings(metaclass=_Checked):
     """Storage: ``location=":memory:"`` (default), ``path=DIR`` (embedded, on disk),
     ``url=URL`` (+ ``api_key``, ``timeout``, ``retries``, ``backoff``) for a Qdrant server, or
     your own ``client=QdrantClient`` (+ ``async_client``). Embedded storage runs on Qdrant Edge
@@ -81,7 +93,14 @@ class Settings:
             object.__setattr__(self, "path", os.fspath(self.path))
         if self.location not in (None, ":memory:"):
             raise ConfigurationError(f"location={self.location!r}: use ':memory:', path=DIR or url=URL")
-        bad = {k: v for k, v in dict(self.payload_indexes).items()
+        for name in ("payload_indexes", "vector_names"):
+            if not isinstance(getattr(self, name) or {}, Mapping):
+                raise ConfigurationError(f"{name}={getattr(self, name)!r}: give a dict, e.g. "
+                                         + ("{'year': 'integer'}" if name == "payload_indexes" else "{'dense': 'text'}"))
+        threshold = self.optimize_threshold
+        if threshold is not None and (not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1):
+            raise ConfigurationError(f"optimize_threshold={threshold!r}: use a positive integer, or None")
+        bad = {k: v for k, v in dict(self.payload_indexes or {}).items()
                if v not in INDEX_KINDS or not isinstance(k, str) or not k}
         if bad:
             raise ConfigurationError(
@@ -105,10 +124,6 @@ class Settings:
     @classmethod
     def of(cls, settings: "Settings | None" = None, **options: Any) -> "Settings":
         """`settings` with `options` on top (keywords of this class; an unknown one is refused)."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise ConfigurationError(f"unknown option(s) {unknown}; hybridstore takes: {', '.join(sorted(known))}")
         given = {k: v for k, v in options.items() if v is not None or k == "optimize_threshold"}
         return dataclasses.replace(settings, **given) if settings else cls(**given)
 

@@ -41,9 +41,34 @@ def description(index: Any, about: str | None = None) -> str:
     """What the tool searches and which metadata keys its filter can use."""
     keys = filterable_keys(index)
     listed = ", ".join(f"{k} ({t})" for k, t in keys.items()) or "none found"
-    return (f"Search {about or f'the collection {index.collection!r}'} with hybrid retrieval. "
+    return (f"Search {about or f'the collection {index.collection!r}'} with hybrid retrieval "
+            f"(modes: {', '.join(modes(index))}; the first is the default). "
             f"Metadata keys a filter can use: {listed}. Returns the best matches with their ids, "
             "scores and metadata.")
+
+
+def modes(index: Any) -> list[str]:
+    """The search modes this index's models serve, the default first."""
+    from .qdrant import query as qplan
+
+    available = set(index.models.kinds())
+    served = []
+    for mode in (None, *qplan.MODES):
+        try:
+            served.append(qplan.resolve(qplan.SearchRequest(mode=mode, rerank=False), available).mode)
+        except InvalidInputError:
+            continue
+    return list(dict.fromkeys(served))
+
+
+def collection_facts(index: Any) -> str:
+    """The collection for an agent (JSON): vectors, models, counts and filterable keys, but not
+    where the index and its models lie on the host (their paths are not the agent's business)."""
+    info = index.info()
+    info["storage"] = {"engine": info["storage"].get("engine")}
+    info["models"] = {kind: {k: v for k, v in model.items() if not k.endswith("path")}
+                      for kind, model in info["models"].items()}
+    return json.dumps({**info, "modes": modes(index), "filterable_keys": filterable_keys(index)}, indent=1)
 
 
 def filterable_keys(index: Any) -> dict[str, str]:

@@ -66,3 +66,23 @@ async def test_writes_need_allow_writes(folder):
         assert bad.startswith("Error:") and "text is empty" in bad
     with HybridIndex("papers", Models(), path=str(folder)) as idx:
         assert [r.id for r in idx.get()] == ["p1"]
+
+
+async def test_modes_offered_are_those_served_and_describe_keeps_paths_private(tmp_path):
+    with HybridIndex("papers", Models(sparse=None), path=str(tmp_path)) as idx:  # dense only
+        idx.add(PAPERS)
+    params = StdioServerParameters(command=sys.executable, cwd=str(ROOT), env=dict(os.environ),
+                                   args=["-m", "hybridstore.cli", "--sparse", "none", "mcp", "--path",
+                                         str(tmp_path), "--collection", "papers"])
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        search = next(t for t in (await session.list_tools()).tools if t.name == "search")
+        mode = json.dumps(search.input_schema["properties"]["mode"])
+        assert '"dense"' in mode and "sparse" not in mode and "hybrid" not in mode
+        assert "modes: dense;" in search.description
+        wrong = text(await session.call_tool("search", {"query": "vitamin", "mode": "sparse"}))
+        assert wrong.startswith("Error:") or "validation error" in wrong.lower()
+        described = text(await session.call_tool("describe", {}))
+        info = json.loads(described)
+        assert info["modes"] == ["dense"] and info["count"] == 3 and info["storage"] == {"engine": info["storage"]["engine"]}
+        assert str(tmp_path) not in described and os.environ["HYBRIDSTORE_MODELS"] not in described

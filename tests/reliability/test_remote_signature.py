@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from hybridstore import (HybridIndex, MissingVectorsError, ModelSignatureWarning, Models, Record,
+from hybridstore import (ConfigurationError, HybridIndex, MissingVectorsError, ModelSignatureWarning, Models, Record,
                          SchemaMismatchError)
 from hybridstore.engine import ClientEngine
 from hybridstore.engine.requests import Write
@@ -69,3 +69,14 @@ async def test_async_with_closes_the_async_client_too(fake):
         await idx.aadd(RICE)
         assert await idx.acount() == 2
     assert engine._async._client.openapi_client.client._async_client.is_closed
+
+
+def test_the_tenant_key_is_recorded_in_the_metadata_too(fake):
+    with HybridIndex("c", Models(), engine=ClientEngine(url=fake.url, timeout=2), tenant_key="tenant") as idx:
+        idx.tenant("acme").add(RICE)
+    assert fake.collections["c"]["metadata"]["hybridstore"]["tenant_key"] == "tenant"
+    with HybridIndex("c", Models(), engine=ClientEngine(url=fake.url, timeout=2), tenant_key="org") as other:
+        with pytest.raises(ConfigurationError, match="tenant_key='tenant'"):
+            other.search("rice")
+    with index(fake, Models()) as admin:  # opened without a key: the collection's
+        assert [r.metadata for r in admin.get(["r1"])] == [{"tenant": "acme"}]

@@ -96,7 +96,9 @@ def test_writes_outside_a_tenant_are_refused_before_anything_is_written(fake, mo
     with index(fake, models, "dedicated") as idx:
         idx.tenant("acme").add(records("acme"))
         with pytest.raises(InvalidInputError, match=r"sharded by tenant.*index.tenant\('name'\)"):
-            idx.add([Record("x", "a record of no tenant", {"tenant": "acme"})])
+            idx.add([Record("x", "a record of no tenant")])
+        with pytest.raises(InvalidInputError, match=r"names the tenant 'acme'.*index.tenant\('acme'\).add"):
+            idx.add([Record("x", "a record for a tenant, past its view", {"tenant": "acme"})])
         assert len(fake.points["c"]) == 3
 
 

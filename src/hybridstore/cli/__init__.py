@@ -1,19 +1,21 @@
-"""`hybridstore` command line: ingest, search, delete, eval, reembed, info, mcp, bench.
+"""`hybridstore` command line: ingest, search, delete, eval, reembed, copy, info, mcp, bench.
 
 Only argparse is imported up front, so that ``--help`` is instant; each command imports what
 it needs. Every error a user can cause ends in one line on stderr and exit status 2 (``--debug``
-shows the traceback); Ctrl-C ends in one line and status 130.
+shows the traceback), its fixes named as flags (`words`); Ctrl-C ends in one line and status
+130; output closed early (``| head``) ends quietly with 141.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
 EVAL_MODES = ("dense", "sparse", "hybrid", "hybrid+rerank")
-EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 2, 130, 141
 
 
 class UsageError(Exception):
@@ -28,10 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from ..errors import HybridStoreError
     from .report import warnings_summed
+    from .words import for_cli
 
     try:
-        with warnings_summed():
-            return args.run(args)
+        with warnings_summed(args.cut_hint):
+            code = args.run(args)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+            return code
+    except BrokenPipeError:  # `| head` has read enough: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
     except KeyboardInterrupt as e:
         if args.debug:
             raise
@@ -40,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, HybridStoreError, OSError, ValueError) as e:
         if args.debug:
             raise
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {for_cli(str(e))}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -68,6 +76,14 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
         if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
             return text
         return super()._get_help_string(action)
+
+
+def _json(text: str) -> Any:
+    """A --filter: JSON, or an error that says where it stops being JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({e.msg} at column {e.colno}): {text}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="storage of a new collection: 'large' keeps int8 dense vectors in memory and "
                         "the rest on disk (docs/scaling.md); an existing collection made otherwise is refused")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    p.set_defaults(cut_hint="")  # what a note on texts cut at a model's window advises
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 
     s = sub.add_parser("ingest", formatter_class=_Help,
@@ -114,18 +131,24 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+", help="files and folders")
     s.add_argument("--chunk-size", type=int, default=1200, help="characters per chunk of a text file")
     s.add_argument("--chunk-overlap", type=int, default=150, help="characters shared by neighbouring chunks")
-    s.add_argument("--encoding", default="utf-8", help="encoding of text and JSONL files")
+    s.add_argument("--encoding", default="utf-8",
+                   help="encoding of text and JSONL files that are not UTF-8 (files with a byte-order "
+                        "mark, and valid UTF-8 files, are read as such whatever this says)")
     s.add_argument("--sync", action="store_true",
                    help="also remove the records of files gone from the given folders, of files read "
                         "through symlinks there that are gone, and of a moved folder's old files "
                         "(docs/cli.md)")
-    s.add_argument("--strict", action="store_true", help="stop at the first problem, before writing")
+    s.add_argument("--strict", action="store_true",
+                   help="read everything first and write nothing if any input would be skipped (exit 2)")
     s.add_argument("--replace", action="store_true",
                    help="overwrite stored records that carry the same id but came from another file "
                         "(default: refuse and report them)")
+    s.add_argument("--report", default=None, metavar="FILE",
+                   help="write every skipped input to FILE, one per line (the screen lists the first 20)")
     s.add_argument("--limit", type=int, default=None,
                    help="index at most N records; stale chunks are then left alone (default: all)")
-    s.set_defaults(run=_run("ingest", "cmd_ingest"))
+    s.set_defaults(run=_run("ingest", "cmd_ingest"),
+                   cut_hint="Use a smaller --chunk-size for text files; split long JSONL rows.")
 
     s = sub.add_parser("search", formatter_class=_Help, help="print ranked hits for a query")
     s.add_argument("query")
@@ -138,10 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
                    help="late-interaction rerank; default: on with --late")
     s.add_argument("--fusion", choices=("rrf", "dbsf"), default=None, help="hybrid fusion; default: dbsf")
-    s.add_argument("--filter", type=json.loads, default=None,
+    s.add_argument("--filter", type=_json, default=None,
                    help='JSON filter on metadata, e.g. \'{"year": {"$gte": 2020}}\' (default: none)')
     s.add_argument("--json", action="store_true", help="print JSON lines")
-    s.set_defaults(run=_run("commands", "cmd_search"))
+    s.set_defaults(run=_run("commands", "cmd_search"), cut_hint="Shorten the query.")
 
     s = sub.add_parser("delete", formatter_class=_Help,
                        help="delete records by id, document, file, folder or filter (all given: each is removed)")
@@ -152,7 +175,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--folder", action="append", default=[], dest="folders",
                    help="everything ingested from files under this folder, or through symlinks in it; "
                         "the folder may be gone (repeatable)")
-    s.add_argument("--filter", type=json.loads, default=None, help="a JSON filter on metadata (default: none)")
+    s.add_argument("--filter", type=_json, default=None, help="a JSON filter on metadata (default: none)")
     s.set_defaults(run=_run("commands", "cmd_delete"))
 
     s = sub.add_parser("eval", formatter_class=_Help,
@@ -167,7 +190,8 @@ def _parser() -> argparse.ArgumentParser:
                         "(default: the whole corpus)")
     s.add_argument("--rerank-depth", type=int, default=100, help="candidates the late-interaction model reranks")
     s.add_argument("--json-out", default=None, help="write the results as JSON here (default: print only)")
-    s.set_defaults(run=_run("evaluate", "cmd_eval"))
+    s.set_defaults(run=_run("evaluate", "cmd_eval"),
+                   cut_hint="The scores are those of the documents' beginnings (as for any index of them).")
 
     s = sub.add_parser("reembed", formatter_class=_Help,
                        help="embed stored texts into the vectors of newly added models (e.g. --late MODEL), "
@@ -208,7 +232,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(run=_run("mcp", "cmd_mcp"))
 
     s = sub.add_parser("bench", formatter_class=_Help,
-                       help="ingest docs/s: padding-aware vs naive batches, one run")
+                       help="ingest docs/s: padding-aware vs naive batches, each twice, alternating; the best of each")
     s.add_argument("beir_dir")
     s.add_argument("--limit", type=int, default=1000, help="documents")
     s.add_argument("--json-out", default=None, help="write the results as JSON here (default: print only)")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-from . import UsageError, opening
+from . import UsageError, opening, report
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -19,7 +18,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise UsageError("--by-image searches by the image alone: give an empty query ('') or "
                          "--mode multimodal to fuse the text's vectors too")
     by_image = {"image": args.by_image, "mode": args.mode or "image"} if args.by_image is not None else {}
-    with opening.index(args) as index:
+    with opening.index(args, existing=True) as index:
         hits = index.search(args.query, args.k, **{"mode": args.mode, **by_image}, rerank=args.rerank,
                             fusion=args.fusion, filter=args.filter)
     for rank, hit in enumerate(hits, 1):
@@ -41,7 +40,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if not (args.ids or args.docs or args.files or args.folders or args.filter):
         raise UsageError("delete needs --id, --doc, --file, --folder or --filter")
     files = [os.path.realpath(f) for f in args.files]  # as ingest names them
-    with opening.index(args) as index:
+    with opening.index(args, existing=True) as index:
         before = index.count()
         if args.ids:
             index.delete(args.ids)
@@ -61,10 +60,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_reembed(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    with opening.index(args) as index, tqdm(unit="vec", desc="reembed", file=sys.stderr,
-                                            disable=None) as bar:
+    with opening.index(args, existing=True) as index, report.Progress("reembed", "vec") as bar:
         start = time.perf_counter()
         filled = index.reembed(batch_size=args.batch, progress=lambda name, n: bar.update(n))
         bar.close()
@@ -76,14 +72,14 @@ def cmd_reembed(args: argparse.Namespace) -> int:
 def cmd_copy(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from tqdm import tqdm
-
     from .. import copying
     from ..index import HybridIndex
     from ..settings import Settings
 
     chosen = opening.models(args).load()
-    source = HybridIndex(args.collection, chosen, settings=replace(opening.settings(args), storage=None))
+    where = opening.place(args, existing=True)
+    source = HybridIndex(args.collection, chosen,
+                         settings=replace(opening.settings(args, **where), storage=None))
     copying.require_source(source)  # before the target's folder or collection is made
     same_folder = args.to_path is not None and not (args.url or args.location) \
         and os.path.realpath(args.to_path) == os.path.realpath(args.path)
@@ -91,7 +87,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
         else {"engine": source.engine} if same_folder else {"path": args.to_path, "engine": args.to_engine}
     with source, HybridIndex(args.to_collection or args.collection, chosen, settings=Settings(
             **where, storage=args.storage, shards=args.shards, replicas=args.replicas)) as target, \
-            tqdm(unit="pt", desc="copy", file=sys.stderr, disable=None) as bar:
+            report.Progress("copy", "pt") as bar:
         start = time.perf_counter()
         done = source.copy_to(target, batch=args.batch, verify=args.verify, resume=not args.no_resume,
                               progress=lambda n: bar.update(n - bar.n))
@@ -102,8 +98,12 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    with opening.index(args) as index:
-        print(json.dumps(index.info(), indent=2))
+    with opening.index(args, existing=True) as index:
+        info = index.info()
+    print(json.dumps(info, indent=2))
+    if not info["exists"]:
+        raise UsageError(f"collection {args.collection!r} does not exist there (the models above are "
+                         "those configured): check --collection, or create it with hybridstore ingest")
     return 0
 
 

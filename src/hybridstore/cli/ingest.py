@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import random
 import sys
 import time
 from typing import Any
 
-from . import Interrupted, UsageError, opening, report
+from . import EXIT_USAGE, Interrupted, UsageError, opening, report
 from .sources import VIA_KEY, Inputs, Problem, missing, read, source_of
 
 FILES_PER_REQUEST = 256
@@ -21,16 +22,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise UsageError(f"no such file or folder: {', '.join(gone)}")
     if args.sync and args.limit is not None:
         raise UsageError("--sync removes records of vanished files; it cannot be combined with --limit")
+    try:
+        codecs.lookup(args.encoding)
+    except LookupError:
+        raise UsageError(f"--encoding {args.encoding}: no such encoding "
+                         "(e.g. latin-1, cp1252, utf-16)") from None
     inputs = read(args.paths, args.chunk_size, args.chunk_overlap, args.encoding, images=args.image is not None)
     if args.strict and inputs.problems:
-        print(f"error: {inputs.problems[0]} (--strict: nothing was written)", file=sys.stderr)
-        return 1
+        return _strict(inputs, args.report)
     with opening.index(args) as index:
         if not args.replace:
             inputs.problems += claimed(index, inputs)
             if args.strict and inputs.problems:
-                print(f"error: {inputs.problems[0]} (--strict: nothing was written)", file=sys.stderr)
-                return 1
+                return _strict(inputs, args.report)
         records = inputs.records[: args.limit]
         start = time.perf_counter()
         try:
@@ -55,20 +59,24 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"  {f}", file=sys.stderr)
         if len(inputs.ignored) > report.SHOWN:
             print(f"  ... and {len(inputs.ignored) - report.SHOWN} more", file=sys.stderr)
-    report.problems(inputs.problems)
+    report.problems(inputs.problems, args.report)
     return 1 if inputs.problems else 0
+
+
+def _strict(inputs: Inputs, report_file: str | None) -> int:
+    report.problems(inputs.problems, report_file)
+    print(f"error: --strict: nothing was written ({len(inputs.problems)} input(s) to fix first)",
+          file=sys.stderr)
+    return EXIT_USAGE
 
 
 def write(index: Any, records: list) -> dict[str, int]:
     """Add in batches of similar token length (how the models batch them), each written as
     soon as it is embedded, in a shuffled order so the progress bar's ETA holds."""
-    from tqdm import tqdm
-
     parts = index.models.batches([r.text for r in records]) if records else []
     random.Random(0).shuffle(parts)
     stats = {"embedded": 0, "unchanged": 0, "payload_only": 0}
-    with tqdm(total=len(records), unit="rec", desc="ingest", file=sys.stderr, disable=None,
-              dynamic_ncols=True) as bar:
+    with report.Progress("ingest", "rec", len(records)) as bar:
         for part in parts:
             index.add([records[i] for i in part])
             for key in stats:
@@ -79,12 +87,12 @@ def write(index: Any, records: list) -> dict[str, int]:
 
 def remove_stale(index: Any, inputs: Inputs) -> int:
     """Delete stored records of the files read whose ids this run did not produce (the chunks a
-    file lost, the rows a JSONL file dropped). An id read from another file stays (it is
-    refused or reported, not lost)."""
-    now: dict[str, set[str]] = {f: set() for f in inputs.files}
+    file lost, the rows a JSONL file dropped), and all those of files that no longer decode.
+    An id read from another file stays (it is refused or reported, not lost)."""
+    now: dict[str, set[str]] = {f: set() for f in inputs.files | inputs.unread}
     for r in inputs.records:
         now.setdefault(source_of(r.metadata), set()).add(r.id)
-    files, read = sorted(inputs.files), inputs.ids
+    files, read = sorted(now), inputs.ids
     stale = []
     for i in range(0, len(files), FILES_PER_REQUEST):
         batch = files[i:i + FILES_PER_REQUEST]

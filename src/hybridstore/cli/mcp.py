@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -20,7 +20,7 @@ FilterArg = Annotated[str | dict[str, Any] | None,
 
 def cmd_mcp(args: argparse.Namespace) -> int:
     server_class = _sdk()
-    with opening.index(args) as index:
+    with opening.index(args, existing=True) as index:
         build(server_class, index, args.allow_writes).run("stdio")
     return 0
 
@@ -30,18 +30,22 @@ def build(server_class: Any, index: Any, allow_writes: bool = False) -> Any:
     server = server_class("hybridstore", instructions=f"Hybrid search over the collection "
                           f"{index.collection!r}. " + ("" if allow_writes else "Read-only."))
 
-    @server.tool(description=tools.description(index))
+    served = tools.modes(index)  # the mode choices are those this index's models serve
+    Mode = Annotated[Literal[tuple(served)] | None,  # type: ignore[valid-type]
+                     Field(description=", ".join([f"{served[0]} (default)", *served[1:]]) + ".")]
+
     async def search(query: Annotated[str, Field(description="What to search for.")],
                      k: Annotated[int, Field(ge=1, le=50, description="How many results.")] = 5,
-                     mode: Annotated[str | None, Field(description="hybrid, dense or sparse.")] = None,
-                     filter: FilterArg = None) -> str:
+                     mode: Any = None, filter: FilterArg = None) -> str:
         return await tools.asearch(index, {"query": query, "k": k, "mode": mode, "filter": filter})
 
+    search.__annotations__["mode"] = Mode  # made here, from the index: not a name to look up
+    server.tool(description=tools.description(index))(search)
+
     @server.tool(description="The collection: its vectors, the models that made them, counts, "
-                 "and the metadata keys a search filter can use.")
+                 "the search modes it serves and the metadata keys a search filter can use.")
     async def describe() -> str:
-        info = index.info()
-        return json.dumps({**info, "filterable_keys": tools.filterable_keys(index)}, indent=1)
+        return tools.collection_facts(index)
 
     if allow_writes:
         @server.tool(description="Add texts (with optional metadata and ids; an id that exists is "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 
@@ -34,19 +35,34 @@ def image(args: argparse.Namespace) -> Any:
     return ModelSpec(name, "image", folders[0], {"text_path": folders[1]} if folders[1] else {})
 
 
-def index(args: argparse.Namespace, chosen: Any = None, **where: Any) -> Any:
+def index(args: argparse.Namespace, chosen: Any = None, existing: bool = False, **where: Any) -> Any:
+    """`existing`: the command reads an index, so a --path folder that is not there is a typo,
+    refused before the engine would create it."""
+    where = where or place(args, existing)
     chosen = (chosen or models(args)).load()  # a missing model fails before the engine imports
     from ..index import HybridIndex
 
     return HybridIndex(args.collection, chosen, settings=settings(args, **where))
 
 
+def place(args: argparse.Namespace, existing: bool = False) -> dict[str, Any]:
+    """--url, --location or --path (the default)."""
+    from . import UsageError
+
+    if args.url:
+        return {"url": args.url, "api_key": args.api_key}
+    if args.location:
+        return {"location": args.location}
+    if existing and not os.path.isdir(args.path):
+        raise UsageError(f"no index at --path {args.path} (no such folder): check the path, or "
+                         "create the index with hybridstore ingest")
+    return {"path": args.path}
+
+
 def settings(args: argparse.Namespace, **where: Any) -> Any:
-    """Where the index lives: --url, --location or --path (the default), unless `where` says."""
+    """Where the index lives: `where`, else --url, --location or --path."""
     from ..settings import Settings
 
-    if not where:
-        where = ({"url": args.url, "api_key": args.api_key} if args.url
-                 else {"location": args.location} if args.location else {"path": args.path})
+    where = where or place(args)
     return Settings(**where, engine=None if "url" in where else args.engine,
                     storage=getattr(args, "storage", None))

@@ -24,6 +24,7 @@ from typing import Any, Iterator
 from .. import beir
 from ..chunking import chunk_text
 from ..records import Record
+from .decoding import decode
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
@@ -50,7 +51,9 @@ class Inputs:
     problems: list[Problem] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # files in folders not read, and why
     empty: int = 0  # empty documents skipped (also listed as problems)
+    unread: set[str] = field(default_factory=set)  # files that no longer decode: their records go
     _seen: dict[str, str] = field(default_factory=dict)  # record id -> where it was read
+    _files_seen: set[str] = field(default_factory=set)  # real paths, so a symlinked file is read once
 
     @property
     def ids(self) -> set[str]:
@@ -64,6 +67,13 @@ class Inputs:
             return
         self._seen[record.id] = where
         self.records.append(record)
+
+    def first_time(self, path: Path) -> bool:
+        """Whether this file (by its real path) is met for the first time in this run."""
+        real = doc_id(path)
+        fresh = real not in self._files_seen
+        self._files_seen.add(real)
+        return fresh
 
 
 def missing(paths: list[str]) -> list[str]:
@@ -143,17 +153,17 @@ def _decode(path: Path, encoding: str, inputs: Inputs) -> str | None:
     except OSError as e:
         inputs.problems.append(Problem(str(path), f"cannot be read ({e.strerror}); skipped"))
         return None
-    try:
-        return data.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8")
-                           else encoding)
-    except UnicodeDecodeError as e:
-        inputs.problems.append(Problem(str(path), (
-            f"not {encoding} text (byte 0x{data[e.start]:02x} at offset {e.start}); convert it to "
-            f"UTF-8, or pass --encoding (e.g. --encoding latin-1); skipped")))
-        return None
+    text, problem = decode(data, encoding)
+    if problem:  # its content is unknown now: what an earlier run stored of it goes
+        inputs.unread.add(doc_id(path))
+        inputs.problems.append(Problem(str(path), f"{problem}; skipped (anything an earlier run stored "
+                                                  "from it is removed: its content is unknown now)"))
+    return text
 
 
 def _text(path: Path, inputs: Inputs, size: int, overlap: int, encoding: str) -> None:
+    if not inputs.first_time(path):
+        return
     text = _decode(path, encoding, inputs)
     if text is None:
         return
@@ -173,6 +183,8 @@ def _image(path: Path, inputs: Inputs) -> None:
     from ..errors import InvalidInputError
     from ..inference.images import check_image
 
+    if not inputs.first_time(path):
+        return
     if not path.is_file():
         inputs.problems.append(Problem(str(path), "vanished before it was read; skipped"))
         return
@@ -187,19 +199,35 @@ def _image(path: Path, inputs: Inputs) -> None:
 
 
 def _jsonl(path: Path, inputs: Inputs, beir: bool = False, encoding: str = "utf-8") -> None:
+    if not inputs.first_time(path):
+        return
     text = _decode(path, encoding, inputs)
     if text is None:
         return
     doc = doc_id(path)
     inputs.files.add(doc)
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # JSON strings may hold U+2028 and the like
         if line.strip():  # blank lines (a trailing one is common) are not rows
             record, problem = (_beir_row if beir else _row)(line, doc, n)
+            problem = problem or _unstorable(record)
             if problem:
                 inputs.empty += problem == EMPTY
                 inputs.problems.append(Problem(f"{path}:{n}", problem))
             else:
                 inputs.add(record, f"{path}:{n}")
+
+
+def _unstorable(record: Record) -> str | None:
+    """Why the core would refuse this row (NaN, a lone surrogate, a too large integer), found
+    here so that the row alone is skipped, not the run stopped part-way."""
+    from ..errors import InvalidInputError
+    from ..qdrant.payload import validate_records
+
+    try:
+        validate_records([record])
+    except InvalidInputError as e:
+        return f"{e}; skipped"
+    return None
 
 
 def _parse(line: str) -> tuple[dict | None, str | None]:

@@ -2,7 +2,8 @@
 
 Embedded storage (``location=":memory:"`` or ``path=DIR``) uses Qdrant Edge by default
 (``engine="edge"``; ``$HYBRIDSTORE_ENGINE`` changes the default) or qdrant-client's local mode
-(``engine="local"``). A server (``url=``) or your own ``client=`` uses qdrant-client. The core
+(``engine="local"``). A folder one of them wrote opens with that one unless ``engine=`` says
+otherwise (then the engine refuses it, naming the one that wrote it). A server (``url=``) or your own ``client=`` uses qdrant-client. The core
 talks to an engine only through `Engine.run` / `arun` and the requests of `engine.requests`.
 """
 
@@ -16,6 +17,7 @@ from . import requests
 from .base import Engine
 from .client import ClientEngine
 from .edge import EdgeEngine
+from .folder import holding_engine, written_by
 from .requests import Found
 
 EMBEDDED = ("edge", "local")
@@ -36,10 +38,25 @@ def open_engine(settings: Any) -> Engine:
         return ClientEngine(url=settings.url, api_key=settings.api_key, client=settings.client,
                             async_client=settings.async_client, timeout=settings.timeout,
                             retries=settings.retries, backoff=settings.backoff)
-    name = engine or os.environ.get(ENV_VAR) or "edge"
+    name = embedded_kind(settings)
     if name not in EMBEDDED:
         raise ConfigurationError(f"engine {name!r} is unknown; use one of {', '.join(EMBEDDED)} "
                                  "or an Engine instance")
     if name == "edge":
         return EdgeEngine(path=settings.path, location=None if settings.path else ":memory:")
     return ClientEngine(location=settings.location, path=settings.path)
+
+
+def embedded_kind(settings: Any) -> Any:
+    """The embedded engine `settings` name: theirs, else the one that wrote their folder, else
+    $HYBRIDSTORE_ENGINE, else edge."""
+    wrote = written_by(settings.path) if settings.path and settings.engine is None else []
+    return settings.engine or (wrote[0] if len(wrote) == 1 else None) or os.environ.get(ENV_VAR) or "edge"
+
+
+def held_engine(settings: Any) -> Engine | None:
+    """The engine of this process that holds the folder of `settings` (``path=``) open, if any:
+    one index, store or copy shares it instead of failing on the folder's lock."""
+    if settings.path is None or isinstance(settings.engine, Engine):
+        return None
+    return holding_engine(settings.path, embedded_kind(settings))  # type: ignore[return-value]

@@ -63,7 +63,7 @@ class ClientEngine(Engine):
             self._async = AsyncQdrantClient(url=url, api_key=api_key, timeout=timeout)
         elif path is not None:
             check_layout(path, "local")
-            self.folder = FolderLock(path, "local")
+            self.folder = FolderLock(path, "local", self)
             if self.folder.held:  # else at the first call (see engine.folder)
                 self._client = _open_local(path)
         else:
@@ -109,12 +109,16 @@ class ClientEngine(Engine):
 
     def _compile(self, collection: str, request: Request) -> list[Op]:
         """The calls for a request; none where the engine has nothing to do: the server
-        indexes by itself, and local mode has no payload indexes (it only warns) and no
-        storage settings to give a vector added later (`Settings` refuses any but the defaults)."""
+        indexes by itself, and local mode has no payload indexes (it only warns), no storage
+        settings to give a vector added later (`Settings` refuses any but the defaults) and no
+        approximate search to tune."""
         if type(request) is Optimize or (type(request) is IndexPayload and self.local):
             return []
         ops = COMPILE[type(request)](collection, request)
         ops = ops if isinstance(ops, list) else [ops]
+        if self.local:  # exact search: its search_params mean nothing there (it warns per query)
+            ops = [(name, {k: v for k, v in kwargs.items() if k != "search_params"}, parse)
+                   for name, kwargs, parse in ops]
         return ops[:1] if type(request) is ChangeVectors and self.local else ops
 
     @staticmethod

@@ -44,7 +44,7 @@ class EdgeEngine(Engine):
         self._closed = False
         if path:
             check_layout(self.root, "edge")
-        self.folder = FolderLock(self.root, "edge") if path else None
+        self.folder = FolderLock(self.root, "edge", self) if path else None
         self._on_folder: dict[type, Callable[[str, Any], Any]] = {
             GetSchema: self._schema, Create: self._create, Drop: self._drop,
             SetSignature: self._set_signature, ChangeVectors: self._change_vectors}

@@ -59,9 +59,10 @@ def check_layout(root: str, engine: str) -> None:
 class FolderLock:
     """Exclusive use of one folder by one engine (see the module docstring)."""
 
-    def __init__(self, root: str, engine: str) -> None:
+    def __init__(self, root: str, engine: str, user: object = None) -> None:
         self.root = os.path.abspath(root)
         self.engine = engine
+        self.user = weakref.ref(user) if user is not None else None  # the engine it locks for
         self.owner = f"an {engine} engine"  # HybridIndex names itself here
         self._fd: list[int] = []  # shared with the finalizer, which must not hold self
         self._finalizer = weakref.finalize(self, _release, self.root, self._fd)
@@ -112,7 +113,16 @@ def locked_error(root: str, where: str, how: str = "") -> StorageLockedError:
     """The one message for a folder another index holds, whichever lock told."""
     return StorageLockedError(
         f"the index at {root} is already open in {where}; close that one first {how}".rstrip()
-        + ", or use a Qdrant server (url=...) for shared access")
+        + "; to use it from two objects share it (a store's index=, a HybridIndex's engine=), "
+        "or use a Qdrant server (url=...) for shared access")
+
+
+def holding_engine(root: str, kind: str) -> object | None:
+    """The live engine of this process, of `kind`, that holds the folder `root`, or None."""
+    holder = _holder(os.path.abspath(root))
+    if holder is None or holder.engine != kind or holder.user is None:
+        return None
+    return holder.user()
 
 
 def _holder(root: str) -> FolderLock | None:

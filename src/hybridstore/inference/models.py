@@ -11,7 +11,7 @@ from ..errors import ConfigurationError, ModelNotFoundError
 from . import loading
 from .embedder import Embedder
 from .external import ExternalDense, is_external
-from .images import ImageEmbedder
+from .images import ImageEmbedder, text_tower
 from .pack import Pack, PackEntry, load_pack, pack_from_env
 from .specs import KINDS, ModelSpec
 
@@ -32,6 +32,15 @@ def dense_only(model: Any, models: "Models | None", pack: Any, options: dict, wh
     if not isinstance(models.dense, Embedder):
         raise ConfigurationError(f"{who} needs a fastembed dense model; these Models have {models.dense!r}")
     return models.dense
+
+
+def check_models(models: Any) -> "Models":
+    """`models` as an index takes them: a `Models`, not a model's name or a model."""
+    if isinstance(models, Models):
+        return models
+    hint = f"Models(dense={models!r})" if isinstance(models, str) else "Models(dense=your_model)"
+    raise ConfigurationError(f"models must be a hybridstore.Models, got {type(models).__name__} "
+                             f"{models!r}; e.g. {hint}")
 
 
 class Models:
@@ -160,7 +169,7 @@ class Models:
         spec = spec.with_defaults({k: v for k, v in defaults.items()
                                    if k != "quantize" or kind not in ("sparse", "image")})
         if kind == "image":
-            return ImageEmbedder(spec, hint=self._hint(), hub=self.pack is None)
+            return ImageEmbedder(self._paired(spec), hint=self._hint(), hub=self.pack is None)
         return Embedder(spec, self._modifier(spec, entry), hint=self._hint(), hub=self.pack is None)
 
     def _spec(self, kind: str, value: Any) -> tuple[ModelSpec, PackEntry | None]:
@@ -185,6 +194,13 @@ class Models:
         elif not Path(spec.path).is_dir():
             raise ConfigurationError(f"{kind} model folder {spec.path} does not exist")
         return spec, entry
+
+    def _paired(self, spec: ModelSpec) -> ModelSpec:
+        """An image model whose text tower the pack holds: that folder, unless one is given."""
+        tower = text_tower(spec)
+        entry = self.pack.find(tower.name) if tower and self.pack and "text_path" not in spec.options else None
+        return spec if entry is None else ModelSpec(spec.name, spec.kind, spec.path,
+                                                   {**spec.options, "text_path": str(entry.folder)})
 
     def _check_known(self, spec: ModelSpec) -> None:
         known = loading.supported_names(spec.kind)

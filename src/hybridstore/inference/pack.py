@@ -38,13 +38,15 @@ class Pack:
         return ", ".join(f"{n} ({e.kind})" for n, e in self.entries.items())
 
 
-def load_pack(root: str | os.PathLike) -> Pack:
-    root = Path(root).expanduser().resolve()
+def load_pack(root: str | os.PathLike, given_as: str = "pack=") -> Pack:
+    given, root = str(root), Path(root).expanduser().resolve()
     manifest = root / "models.json"
     if not manifest.is_file():
+        where = given if given == str(root) else f"{given} (that is {root})"
         raise ConfigurationError(
-            f"model pack {root} has no models.json; point pack= or ${ENV_VAR} at a folder "
-            "holding one (see ../shared/models/models.json for the format)"
+            f"model pack {where}, given as {given_as}, has no models.json"
+            + ("" if root.is_dir() else ": no such folder")
+            + f"; point pack= or ${ENV_VAR} at the model pack's folder (the one holding models.json)"
         )
     try:
         data = json.loads(manifest.read_text())
@@ -65,4 +67,4 @@ def _entry(root: Path, name: str, raw: dict) -> PackEntry:
 
 def pack_from_env() -> Pack | None:
     root = os.environ.get(ENV_VAR)
-    return load_pack(root) if root else None
+    return load_pack(root, f"${ENV_VAR}") if root else None

@@ -8,6 +8,7 @@ while quantizing every op gave cosine 0.93.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -72,8 +73,19 @@ def _quantize(source: Path, target: Path, name: str) -> None:
     except ImportError as e:
         raise ConfigurationError("quantize='int8' needs the onnx package: pip install "
                                  "'hybridstore[int8]' (or pip install onnx)") from e
-    quantize_dynamic(str(source), str(target), per_channel=True, weight_type=QuantType.QInt8,
-                     op_types_to_quantize=["MatMul"])
+    root = logging.getLogger()
+    root.addFilter(_no_preprocessing_advice)
+    try:
+        quantize_dynamic(str(source), str(target), per_channel=True, weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["MatMul"])
+    finally:
+        root.removeFilter(_no_preprocessing_advice)
     if not {n.op_type for n in onnx.load(str(target), load_external_data=False).graph.node} & QUANTIZED_OPS:
         raise ConfigurationError(f"model {name!r}: no MatMul with float weights to quantize (its "
                                  "weights are already compressed?); use it without quantize")
+
+
+def _no_preprocessing_advice(record: logging.LogRecord) -> bool:
+    """onnxruntime advises shape pre-processing on every quantization (on the root logger): an
+    optional optimisation for static quantization, noise for this dynamic one."""
+    return "pre-processing before quantization" not in record.getMessage()

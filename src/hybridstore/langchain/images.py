@@ -16,7 +16,8 @@ KEY = "image"  # metadata key of a document's image source
 
 def image_records(uris: Sequence[Any], metadatas: Sequence[dict] | None, ids: Sequence[str] | None,
                   texts: Sequence[str] | None = None) -> list[Record]:
-    """One record per image: its path as the image (and doc_id), no text unless given."""
+    """One record per image: its path as the image (and doc_id), no text unless given (a
+    None caption is no text, as LangChain's ``add_images`` callers pass for uncaptioned ones)."""
     if isinstance(uris, (str, bytes)):
         raise InvalidInputError("uris must be a list of image paths, not one path")
     uris = list(uris)
@@ -30,7 +31,8 @@ def image_records(uris: Sequence[Any], metadatas: Sequence[dict] | None, ids: Se
             raise InvalidInputError(f"metadata key {KEY!r} is where documents show their image's "
                                     "source; rename that key")
         rid = ids[i] if ids is not None and ids[i] is not None else str(uuid.uuid4())
-        out.append(Record(rid, texts[i] if texts is not None else "", metadata,
+        text = texts[i] if texts is not None and texts[i] is not None else ""
+        out.append(Record(rid, text, metadata,
                           doc_id=str(uri) if isinstance(uri, str) else None, image=uri))
     return out
 

@@ -69,7 +69,7 @@ def and_filters(*filters: models.Filter | None) -> models.Filter | None:
 
 
 def doc_id_filter(doc_ids: list[str]) -> models.Filter:
-    return models.Filter(must=[models.FieldCondition(key=DOC_ID, match=models.MatchAny(any=doc_ids))])
+    return field_in(DOC_ID, doc_ids)
 
 
 def field_equals(key: str, value: str) -> models.Filter:
@@ -78,6 +78,15 @@ def field_equals(key: str, value: str) -> models.Filter:
 
 def has_ids(point_ids: list[str]) -> models.Filter:
     return models.Filter(must=[models.HasIdCondition(has_id=point_ids)])
+
+
+def field_in(key: str, values: list[str]) -> models.Filter:
+    """A payload field holding one of `values` (a path, not a metadata key)."""
+    return models.Filter(must=[models.FieldCondition(key=key, match=models.MatchAny(any=values))])
+
+
+def any_of(*filters: models.Filter) -> models.Filter:
+    return models.Filter(should=list(filters))
 
 
 def having_vector(name: str) -> models.Filter:
@@ -146,6 +155,8 @@ def _field(path: str, key: str, op: str, arg: Any) -> tuple[list, list]:
         return [], [_equals(path, key, op, arg)]
     if op in ("$gt", "$gte", "$lt", "$lte"):
         return [_range(path, key, op, arg)], []
+    if op in ("$in", "$nin", "$all") and isinstance(arg, (list, tuple, set)) and not arg:
+        return _empty_list(path, op)
     if op in ("$in", "$nin"):
         values = _scalars(key, op, arg)
         cond = _or_float(path, values, models.FieldCondition(key=path, match=models.MatchAny(any=values)))
@@ -162,6 +173,15 @@ def _field(path: str, key: str, op: str, arg: Any) -> tuple[list, list]:
         empty = models.IsEmptyCondition(is_empty=models.PayloadField(key=path))
         return ([empty], []) if arg == (op == "$is_empty") else ([], [empty])
     raise FilterError(f"{key}: unknown operator {op!r}; known: {', '.join(FIELD_OPS)}")
+
+
+def _empty_list(path: str, op: str) -> tuple[list, list]:
+    """An empty list, as in MongoDB: `$in` matches nothing (no value is in it), `$nin` and
+    `$all` match every record. Nothing is written as a contradiction every engine reads alike."""
+    if op != "$in":
+        return [], []
+    empty = models.IsEmptyCondition(is_empty=models.PayloadField(key=path))
+    return [models.Filter(must=[empty], must_not=[empty])], []
 
 
 def _or_float(path: str, values: list, match: Any) -> Any:
@@ -207,12 +227,12 @@ def _is_iso(text: str) -> bool:
 
 
 def _scalars(key: str, op: str, arg: Any) -> list:
-    ok = isinstance(arg, (list, tuple, set)) and arg and (
+    ok = isinstance(arg, (list, tuple, set)) and (
         all(isinstance(v, str) for v in arg)
         or all(isinstance(v, int) and not isinstance(v, bool) for v in arg)
     )
     if not ok:
         raise FilterError(
-            f"{key}: {op} takes a non-empty list of strings or of integers (not mixed), got {arg!r}"
+            f"{key}: {op} takes a list of strings or of integers (not mixed), got {arg!r}"
         )
     return list(arg)

@@ -93,7 +93,7 @@ LAYOUTS = {"canonical": CANONICAL, "llama_index": LlamaIndexLayout()}
 def get_layout(name: str) -> CanonicalLayout | LlamaIndexLayout:
     try:
         return LAYOUTS[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: not a name at all (a list, a dict)
         raise ConfigurationError(
             f"payload layout {name!r} is unknown; use one of {', '.join(LAYOUTS)}"
         ) from None

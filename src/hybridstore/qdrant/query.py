@@ -11,8 +11,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
-from typing import Any, Mapping, Union
+from typing import Any, Mapping, Sequence, Union
 
 from qdrant_client import models
 
@@ -128,10 +129,9 @@ def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
                                 "use fusion='rrf' or drop them")
     if req.weights is not None:
         sources = fuse or ("dense", "sparse")
-        if len(req.weights) != len(sources) or min(req.weights) < 0:
+        if len(req.weights) != len(sources):
             raise InvalidInputError(
-                f"weights= takes {['two', 'three'][len(sources) - 2]} non-negative numbers ({', '.join(sources)})"
-            )
+                f"weights= takes {['two', 'three'][len(sources) - 2]} non-negative numbers ({', '.join(sources)})")
     if req.mmr is not None:
         _need({"dense"} - available, "mmr", available)
         if rerank:
@@ -268,6 +268,14 @@ def _default_mode(available: set[str], wants_mmr: bool, text_only: bool, query_i
     return "dense" if "dense" in available else "sparse"
 
 
+def _weights_ok(weights: Any) -> bool:
+    """Finite numbers, none negative, not all 0 (all 0 would rank by nothing)."""
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence) or not weights:
+        return False
+    numbers = [w for w in weights if isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w)]
+    return len(numbers) == len(weights) and min(numbers) >= 0 and max(numbers) > 0
+
+
 def _need(missing: set[str], what: str, available: set[str]) -> None:
     if missing:
         have = ", ".join(sorted(available)) or "nothing"
@@ -292,6 +300,9 @@ def _check_numbers(req: SearchRequest) -> None:
             positive_int(name, getattr(req, name))
     if req.rrf_k is not None:
         positive_int("rrf_k", req.rrf_k)
+    if req.weights is not None and not _weights_ok(req.weights):
+        raise InvalidInputError(f"weights= takes non-negative numbers, one per fused vector, at least "
+                                f"one above 0, e.g. (1, 0.5); got {req.weights!r}")
     if req.mmr is not None and not (isinstance(req.mmr, (int, float)) and 0 <= req.mmr <= 1):
         raise InvalidInputError(f"mmr (lambda_mult) must be within [0, 1], got {req.mmr!r}")
     if req.score_threshold is not None and not isinstance(req.score_threshold, (int, float)):

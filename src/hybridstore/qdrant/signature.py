@@ -8,6 +8,8 @@ signature (see `inference.fingerprint`) is one of:
     {"source": "fastembed", "kind", "model", "dim", "modifier", "options", "fingerprint"}
     {"source": "external", "kind": "dense", "class", "model" (or None), "dim"}
     {"source": "caller", "kind": "dense", "dim"}       vectors passed in with no model named
+
+A collection of tenants also records its ``"tenant_key"`` (see `collection.tenant_key_of`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ VERSION = 1
 KEY = "hybridstore"  # the collection metadata key (qdrant-client engines)
 
 Signature = dict[str, Any]
+TENANT_KEY = "tenant_key"  # beside "vectors": the metadata key naming a record's tenant, if any
 
 
 def collection_signature(vectors: Mapping[str, Signature]) -> Signature:
