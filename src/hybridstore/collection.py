@@ -1,10 +1,13 @@
 """Collection management: what an index knows of its collection, and the steps (see `driver`)
 that set it up, check it against the models and keep that knowledge.
 
-The collection is checked once per index (`ensure`): vectors and the recorded models must match
-(`rules.accept`), payload indexes are declared, and the points lacking each vector are counted.
-The index's own writes keep those counts (they fill every vector); `complete` recounts only
-the gaps it knows of before a search would use them.
+The collection is checked when an index opens (`ensure`): vectors and the recorded models must
+match (`rules.accept`), payload indexes are declared, and the points lacking each vector are
+counted. Another index, process or machine may change the collection after that (a reembed
+adding a vector, a writer whose models lack it): before each write `current` reads the vectors
+and models again and re-checks them if they changed, and after each search `verify` counts the
+points lacking a vector it used. Where the engine sees every writer (`Engine.changes`: the
+embedded engines) both cost no I/O while nothing that could leave a gap happened.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from typing import Any, Mapping
 
 from . import rules
 from .driver import Ensure, Steps, Work
-from .engine.requests import (Count, Create, CreateShardKey, Delete, Drop, GetSchema, IndexPayload, MoveTenant,
-                              Optimize, Route, SetSignature, ShardKeys)
+from .engine.requests import (Changes, Count, Create, CreateShardKey, Delete, Drop, GetSchema, IndexPayload,
+                              MoveTenant, Optimize, Route, SetSignature, ShardKeys)
 from .errors import ConfigurationError, InvalidInputError
 from .inference import Models
 from .qdrant import filters, payload
@@ -41,6 +44,8 @@ class Collection:
         self.want: Schema | None = None  # what the models write (schema + signature)
         self.unsigned: list[str] = []  # vectors whose models the collection has no record of
         self.lacking: dict[str, int] = {}  # points without each vector, as last counted
+        self.schema_at: int | None = None  # the engine's `changes` when the schema was read
+        self.counted_at: dict[str, int | None] = {}  # ... when each vector's gaps were counted
         self.written = 0  # points written since the last optimize, by this index
         self.stats = {"embedded": 0, "unchanged": 0, "payload_only": 0}
         self.storage = settings.storage or Storage()  # the collection's own, once checked
@@ -96,6 +101,7 @@ def ensure(col: Collection, create: bool, dense_size: int | None) -> Steps:
     want = yield Work(rules.expected, col.models, col.names, dense_size)
     if col.tenant_key is not None:  # recorded with the collection (see `tenant_key_of`)
         want = Schema(want.fields, {**want.signature, sig.TENANT_KEY: col.tenant_key})
+    seen = yield Changes()
     found = rules.known_kinds((yield GetSchema()))
     schema, unsigned = rules.accept(col.name, found, want, create)
     if found is not None and tenant_key_of(col, found):
@@ -113,6 +119,7 @@ def ensure(col: Collection, create: bool, dense_size: int | None) -> Steps:
     lacking = {}
     for f in schema.fields:
         lacking[f.name] = 0 if found is None else (yield Count(lacking_filter(col, schema, f)))
+    col.schema_at, col.counted_at = seen, dict.fromkeys(lacking, seen)
     col.want, col.unsigned, col.lacking, col.schema = want, unsigned, lacking, schema
     if create:
         yield from _own_shard(col)
@@ -170,16 +177,60 @@ def sign(col: Collection) -> Steps:
 
 
 def complete(col: Collection, req: qplan.SearchRequest) -> Steps:
-    """A search never leaves out points silently: recount the gaps known of, then refuse."""
-    for field in _gaps(col, req):
+    """Before a search: recount the gaps known of, and refuse while there are any."""
+    yield from _refuse(col, req, _gaps(col, req))
+
+
+def _refuse(col: Collection, req: qplan.SearchRequest, fields: list[Any]) -> Steps:
+    for field in fields:
         col.lacking[field.name] = yield Count(col.confine(lacking_filter(col, col.schema, field)))
     for field in _gaps(col, req):
         raise rules.missing_vectors(col.name, field, col.lacking[field.name])
 
 
-def _gaps(col: Collection, req: qplan.SearchRequest) -> list[Any]:
+def current(col: Collection, dense_size: int | None) -> Steps:
+    """Before a write: the collection's vectors and models as stored now. Changed since this
+    index read them (another one added a vector): checked again, as on opening."""
+    seen = yield Changes()
+    if seen is not None and seen == col.schema_at:
+        return
+    found = yield GetSchema()
+    if _shape(found) != _shape(col.schema):
+        col.schema = None
+        yield Ensure(True, dense_size)
+    else:
+        col.schema_at = seen
+
+
+def _shape(schema: Schema | None) -> tuple:
+    if schema is None:
+        return ()
+    return sorted(f.name for f in schema.fields), schema.signature
+
+
+def verify(col: Collection, req: qplan.SearchRequest) -> Steps:
+    """After a search: no point lacks a vector it used, whatever changed the collection since
+    this index counted (another index, process or machine). One count of the points lacking
+    any of them, none while the engine saw no change that could leave a gap."""
+    seen = yield Changes()
+    fields = [f for f in _used(col, req) if seen is None or col.counted_at.get(f.name) != seen]
+    if not fields:
+        return
+    flt = filters.any_of([lacking_filter(col, col.schema, f) for f in fields])
+    if (yield Count(col.confine(flt))) == 0:
+        col.lacking.update(dict.fromkeys((f.name for f in fields), 0))
+        col.counted_at.update(dict.fromkeys((f.name for f in fields), seen))
+        return
+    yield from _refuse(col, req, fields)  # each vector's count, for the error
+
+
+def _used(col: Collection, req: qplan.SearchRequest) -> list[Any]:
     fields = [col.schema.by_name(col.names[k]) for k in qplan.query_kinds(req)]
-    return [f for f in fields if f is not None and col.lacking.get(f.name, 0) > 0]
+    return [f for f in fields if f is not None]
+
+
+def _gaps(col: Collection, req: qplan.SearchRequest) -> list[Any]:
+    return [f for f in _used(col, req) if col.lacking.get(f.name, 0) > 0]
 
 
 def lacking_filter(col: Collection, schema: Schema | None, field: Any, except_ids: list[str] | None = None) -> Any:

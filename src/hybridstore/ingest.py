@@ -33,11 +33,12 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
     try:
         for chunk, vecs in batches:
             _check_images(col, chunk)
-            if not ids:  # the first chunk: create or check the collection, check all vectors
+            if not ids:  # the first chunk: create or check the collection
                 yield Ensure(True, size)
-                _check_writes(col, dense)
                 _unscoped(col, records if isinstance(records, Sequence) else chunk)
-                yield from collection.sign(col)
+            yield from collection.current(col, size)  # as another writer may have left it
+            _check_writes(col, dense)  # every vector of the collection gets filled
+            yield from collection.sign(col)
             _unscoped(col, chunk)
             ids.extend(r.id for r in chunk)
             hashes = content_hashes(col, chunk, vecs)

@@ -34,9 +34,12 @@ def search(col: Collection, text: Any, k: Any, filter: Any, ids: Any, doc_id: An
     yield from collection.complete(col, req)
     vectors = (yield Work(query_vectors, col, [text], req, dense_vector))[0]
     if req.group_by:
-        return (yield from _grouped(col, req, vectors, flt, native_groups))
-    plan = _plan(col, req, vectors, flt)
-    return hits(col, plan, (yield Query(plan)))
+        found = yield from _grouped(col, req, vectors, flt, native_groups)
+    else:
+        plan = _plan(col, req, vectors, flt)
+        found = hits(col, plan, (yield Query(plan)))
+    yield from collection.verify(col, req)  # nothing left out since the last count
+    return found
 
 
 def search_batch(col: Collection, texts: Any, k: Any, filter: Any, options: dict) -> Steps:
@@ -52,6 +55,7 @@ def search_batch(col: Collection, texts: Any, k: Any, filter: Any, options: dict
     plans = [_plan(col, req, v, flt)
              for v in (yield Work(query_vectors, col, texts, req, None))]
     found = yield QueryBatch(plans)
+    yield from collection.verify(col, req)
     return [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
 
 

@@ -42,6 +42,15 @@ def test_completeness_benchmark_smoke(tmp_path):
     assert json.loads((tmp_path / "completeness.json").read_text()) == result
 
 
+def test_second_writer_benchmark_smoke():
+    sys.path.insert(0, str(BENCH))
+    from second_writer import child
+
+    result = child("edge", 50, searches=2, adds=1)
+    assert len(result["search_ms"]) == 2 and len(result["add_ms"]) == 1
+    assert result["count lacking ms"][0] > 0 and result["get schema ms"][0] > 0
+
+
 def test_tenants_benchmark_smoke(tmp_path):
     env = {**os.environ, "HYBRIDSTORE_BENCH_CACHE": str(tmp_path / "cache")}
     out = subprocess.run([sys.executable, str(BENCH / "tenants.py"), "--tenants", "3", "--limit", "60",

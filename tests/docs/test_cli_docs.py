@@ -3,7 +3,8 @@
 - ```console``` blocks are transcripts: each ``$ hybridstore ...`` line runs (``$ echo $?``
   prints the last exit status) and what it prints is compared with the lines shown under it:
   decimals (timings, scores) are masked, the working folder reads as ``/tmp/clidoc``, a
-  ``...`` line stands for any lines, blank lines and unindented ``# ...`` lines are prose.
+  ``...`` line stands for any lines, blank lines and unindented ``# ...`` lines are prose,
+  and the progress lines printed when stderr is not a terminal are left out.
 - ```bash``` blocks are command lists: each ``hybridstore ...`` line must exit 0.
 
 Blocks of one file run in order in one working folder; a ``<!-- test: setup -->`` directive's
@@ -25,6 +26,7 @@ from .markdown import DOCS, ROOT, blocks
 
 CLI_LANGS = {"console", "bash"}
 SHOWN_CWD = "/tmp/clidoc"
+PROGRESS = re.compile(r"^\w+: \d+/\d+ rec \(\d+%\)")  # progress lines a terminal shows as a bar
 CLI_DOCS = [d for d in DOCS if any(b.lang in CLI_LANGS and b.skip is None for b in blocks(d))]
 
 
@@ -68,7 +70,7 @@ def _transcript(block, cwd: Path, env: dict) -> None:
             done = _run(command, env)
             status = done.returncode
             printed = (done.stdout + done.stderr).splitlines()
-        printed = [_masked(line, cwd) for line in printed if line.strip()]
+        printed = [_masked(line, cwd) for line in printed if line.strip() and not PROGRESS.match(line)]
         wanted = [_masked(line, cwd) for line in shown]
         assert _matches(wanted, printed), (
             f"{block.where}: `{command}` prints\n" + "\n".join(printed) + "\nbut the doc shows\n" + "\n".join(wanted))

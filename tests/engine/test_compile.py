@@ -32,7 +32,7 @@ def test_every_request_type_compiles_on_both_engines():
     server_only = set(requests.SERVER_ONLY)
     assert set(edge_compile.COMPILE) | on_folder | server_only == ALL
     assert not set(edge_compile.COMPILE) & on_folder
-    assert set(client_compile.COMPILE) | {requests.GetSchema, requests.Optimize} == ALL
+    assert set(client_compile.COMPILE) | {requests.GetSchema, requests.Optimize, requests.Changes} == ALL
 
 
 def test_plans_carry_the_shared_search_rules():

@@ -2,8 +2,9 @@
 
 No real Qdrant server is needed: ``QdrantClient(url=fake.url)`` and ``AsyncQdrantClient(url=fake.url)``
 both talk plain HTTP/JSON (httpx), so a ``ThreadingHTTPServer`` serving the few endpoints the
-store uses is enough. It is a fake, not a simulator: queries ignore vectors and filters and return
-stored points in insertion order with score 1.0. Filters are honoured only where they name ids
+store uses is enough. It is a fake, not a simulator: queries ignore vector values and filters and
+return stored points in insertion order with score 1.0, leaving out, as Qdrant does, points
+without a vector the query or one of its prefetches searches by (``using``). Filters are honoured only where they name ids
 (`has_id`), vectors (`has_vector`) or a payload value (`match.value` / `match.any`); a condition
 of another kind passes every point.
 
@@ -231,6 +232,14 @@ class FakeQdrant:
                 self.points[name][str(p["id"])] = {"vector": p.get("vector"), "payload": p.get("payload"),
                                                    "shard": shard}
             return 200, self._update()
+        if (method, rest) == ("POST", "/points/batch"):  # update_vectors and set_payload
+            for op in body.get("operations", []):
+                for p in (op.get("update_vectors") or {}).get("points", []):
+                    pts[str(p["id"])]["vector"] = {**(pts[str(p["id"])]["vector"] or {}), **p["vector"]}
+                put = op.get("set_payload") or {}
+                for i in put.get("points", []):
+                    pts[str(i)]["payload"] = {**(pts[str(i)]["payload"] or {}), **put["payload"]}
+            return 200, self._ok([self._update()["result"] for _ in body.get("operations", [])])
         if (method, rest) == ("POST", "/points"):  # retrieve by ids
             found = [str(i) for i in body.get("ids", []) if str(i) in pts]
             return 200, self._ok([self._record(pts, k, body, True) for k in found])
@@ -329,9 +338,19 @@ class FakeQdrant:
         return True
 
     def _query(self, pts: dict, body: dict) -> dict:
-        keys = list(pts)[body.get("offset") or 0:][: body.get("limit") or 10]
+        keys = [k for k in pts if self._reached(pts[k], body)][body.get("offset") or 0:][: body.get("limit") or 10]
         scored = [{**self._record(pts, k, body, False), "score": 1.0, "version": 0} for k in keys]
         return {"points": scored}
+
+    @classmethod
+    def _reached(cls, point: dict, query: dict) -> bool:
+        """Whether a query can find the point: it has the vector the query searches by, and one
+        of its prefetches reaches it (a fusion, without a vector of its own, needs one)."""
+        if query.get("using") and query["using"] not in (point.get("vector") or {}):
+            return False
+        prefetch = query.get("prefetch") or []
+        prefetch = [prefetch] if isinstance(prefetch, dict) else prefetch
+        return not prefetch or any(cls._reached(point, p) for p in prefetch)
 
     def _record(self, pts: dict, key: str, body: dict, payload_default: bool) -> dict:
         p = pts[key]

@@ -11,7 +11,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from typing import Any
 
-from .requests import Found, Request
+from .requests import Changes, Found, Request
 
 __all__ = ["Engine", "Found"]
 
@@ -19,6 +19,7 @@ __all__ = ["Engine", "Found"]
 class Engine(ABC):
     folder: Any = None  # an on-disk folder's lock (`engine.folder.FolderLock`), if any
     groups = True  # whether Query(group_by=...) runs natively (else the core groups)
+    ledger: Any = None  # `changes.Ledger`, on an engine every writer of its storage goes through
 
     @abstractmethod
     def run(self, collection: str, request: Request) -> Any:
@@ -26,7 +27,15 @@ class Engine(ABC):
 
     async def arun(self, collection: str, request: Request) -> Any:
         """`run` without blocking the event loop (by default: in a worker thread)."""
+        if type(request) is Changes:  # no I/O: no thread
+            return self.changes(collection)
         return await asyncio.to_thread(self.run, collection, request)
+
+    def changes(self, collection: str) -> int | None:
+        """The changes this engine made to `collection` that may leave points lacking a
+        vector (`engine.changes`); None where writers it cannot see reach the collection (a
+        server, a client of yours): there, only the collection itself can tell."""
+        return None if self.ledger is None else self.ledger.count(collection)
 
     @abstractmethod
     def close(self) -> None: ...

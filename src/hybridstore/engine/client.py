@@ -27,7 +27,8 @@ from ..errors import ConfigurationError, EngineError
 from .base import Engine
 from .client_compile import COMPILE, Op, exists, info
 from .folder import FolderLock, check_layout, locked_error, written_by
-from .requests import ChangeVectors, GetSchema, IndexPayload, Optimize, Request
+from .changes import Ledger
+from .requests import ChangeVectors, Changes, GetSchema, IndexPayload, Optimize, Request
 
 _BACKEND_ERRORS = (UnexpectedResponse, ResponseHandlingException, ResourceExhaustedResponse)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -71,13 +72,25 @@ class ClientEngine(Engine):
         self.local = client is None and url is None or \
             type(getattr(client, "_client", None)).__name__ == "QdrantLocal"
         self._lock: Any = threading.RLock() if self.local else contextlib.nullcontext()
+        if client is None and url is None:  # local mode of its own: every writer comes through here
+            self.ledger = Ledger(lambda c: self.run(c, GetSchema()))
 
     def run(self, collection: str, request: Request) -> Any:
+        if self.ledger is None:
+            return self._run(collection, request)
+        with self._lock:
+            return self.ledger.run(collection, request, self._run)
+
+    def _run(self, collection: str, request: Request) -> Any:
+        if type(request) is Changes:
+            return self.changes(collection)
         if type(request) is GetSchema:
             return self._send(info(collection)) if self._send(exists(collection)) else None
         return self._last([self._send(op) for op in self._compile(collection, request)])
 
     async def arun(self, collection: str, request: Request) -> Any:
+        if type(request) is Changes:  # no I/O: no thread
+            return self.changes(collection)
         if self._async is None:  # local mode, or a caller's client without an async twin
             return await asyncio.to_thread(self.run, collection, request)
         if type(request) is GetSchema:

@@ -26,7 +26,8 @@ from .base import Engine
 from .edge_compile import COMPILE, change_vectors
 from .edge_config import config, storage_of, with_vector
 from .folder import EDGE_CONFIG as CONFIG, FolderLock, check_layout, locked_error, written_by
-from .requests import SERVER_ONLY, ChangeVectors, Create, Drop, GetSchema, Request, SetSignature
+from .changes import Ledger
+from .requests import SERVER_ONLY, ChangeVectors, Changes, Create, Drop, GetSchema, Request, SetSignature
 
 SIGNATURE = "hybridstore.json"  # beside CONFIG: which models made the vectors (edge has no metadata)
 
@@ -47,21 +48,26 @@ class EdgeEngine(Engine):
         self.folder = FolderLock(self.root, "edge", self) if path else None
         self._on_folder: dict[type, Callable[[str, Any], Any]] = {
             GetSchema: self._schema, Create: self._create, Drop: self._drop,
-            SetSignature: self._set_signature, ChangeVectors: self._change_vectors}
+            SetSignature: self._set_signature, ChangeVectors: self._change_vectors,
+            Changes: lambda c, r: self.changes(c)}
+        self.ledger = Ledger(lambda c: self._schema(c, GetSchema()))  # every writer goes through this engine
 
     def run(self, collection: str, request: Request) -> Any:
         with self._lock:
-            handler = self._on_folder.get(type(request))
-            if handler is not None:
-                return handler(collection, request)
-            if isinstance(request, SERVER_ONLY):
-                raise ConfigurationError(f"{type(request).__name__}: shard keys are a Qdrant server's")
-            name, call = COMPILE[type(request)](request)
-            shard = self._open(collection)
-            if shard is None:
-                raise EngineError(f"collection {collection!r} does not exist")
-            with _mapped(name, self._dir(collection)):
-                return call(shard)
+            return self.ledger.run(collection, request, self._run)
+
+    def _run(self, collection: str, request: Request) -> Any:
+        handler = self._on_folder.get(type(request))
+        if handler is not None:
+            return handler(collection, request)
+        if isinstance(request, SERVER_ONLY):
+            raise ConfigurationError(f"{type(request).__name__}: shard keys are a Qdrant server's")
+        name, call = COMPILE[type(request)](request)
+        shard = self._open(collection)
+        if shard is None:
+            raise EngineError(f"collection {collection!r} does not exist")
+        with _mapped(name, self._dir(collection)):
+            return call(shard)
 
     def describe(self) -> dict[str, Any]:
         if not self.path:

@@ -6,6 +6,9 @@ shares live here once: the page size of scrolls (the core pages, engines return 
 
     request                               result
     GetSchema()                           Schema (with its stored signature) or None
+    Changes()                             int: changes this engine made that may leave points
+                                          lacking a vector (see `engine.changes`); None where
+                                          writers it cannot see reach the collection
     Create(schema, storage)               None   (the collection with its vectors and signature)
     Drop()                                None   (nothing to drop is not an error)
     SetSignature(signature)               None
@@ -175,6 +178,10 @@ class Query(Request):
     plan: QueryPlan
     group_by: str | None = None  # a payload path: the best `plan.limit` groups, flattened
     group_size: int = 1  # (only where the engine `groups`)
+
+
+class Changes(Request):
+    pass
 
 
 SERVER_ONLY = (ShardKeys, CreateShardKey, MoveTenant)  # shard keys: a Qdrant server's (custom sharding)
