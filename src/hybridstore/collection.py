@@ -216,7 +216,7 @@ def verify(col: Collection, req: qplan.SearchRequest) -> Steps:
     fields = [f for f in _used(col, req) if seen is None or col.counted_at.get(f.name) != seen]
     if not fields:
         return
-    flt = filters.any_of([lacking_filter(col, col.schema, f) for f in fields])
+    flt = filters.any_of(*[lacking_filter(col, col.schema, f) for f in fields])
     if (yield Count(col.confine(flt))) == 0:
         col.lacking.update(dict.fromkeys((f.name for f in fields), 0))
         col.counted_at.update(dict.fromkeys((f.name for f in fields), seen))

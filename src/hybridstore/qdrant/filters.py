@@ -68,10 +68,6 @@ def and_filters(*filters: models.Filter | None) -> models.Filter | None:
     return models.Filter(must=parts)
 
 
-def any_of(parts: list[Any]) -> models.Filter:
-    return parts[0] if len(parts) == 1 else models.Filter(should=parts)
-
-
 def doc_id_filter(doc_ids: list[str]) -> models.Filter:
     return field_in(DOC_ID, doc_ids)
 
