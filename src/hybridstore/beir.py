@@ -15,26 +15,29 @@ from .records import Record
 
 
 def is_beir(path: Path) -> bool:
-    return (path / "corpus.jsonl").is_file()
+    """A corpus with queries or judgements beside it (a corpus.jsonl alone is plain JSONL)."""
+    return (path / "corpus.jsonl").is_file() and ((path / "queries.jsonl").is_file()
+                                                  or (path / "qrels").is_dir())
 
 
 EMPTY = "empty document"
 
 
 def to_record(row: Any) -> tuple[Record | None, str | None]:
-    """A corpus row (``_id``, ``title``, ``text``) as a record, or why it cannot be one
-    (`EMPTY` for documents with no text: real BEIR sets have them)."""
+    """A corpus row (``_id`` or ``id``, ``title``, ``text``) as a record, or why it cannot be
+    one (`EMPTY` for documents with no text: real BEIR sets have them)."""
     if not isinstance(row, dict):
         return None, f"a JSON {type(row).__name__}, not an object"
-    if row.get("_id") in (None, ""):
-        return None, 'no "_id"'
+    rid = row.get("_id", row.get("id"))
+    if rid in (None, ""):
+        return None, 'no "_id" (or "id")'
     title, body = row.get("title") or "", row.get("text") or ""
     if not isinstance(title, str) or not isinstance(body, str):
         return None, '"title" and "text" must be strings'
     text = f"{title} {body}".strip()
     if not text:
         return None, EMPTY
-    return Record(str(row["_id"]), text, {"title": title}, doc_id=str(row["_id"])), None
+    return Record(str(rid), text, {"title": title}, doc_id=str(rid)), None
 
 
 def corpus_records(path: Path, skipped: list[str] | None = None) -> Iterator[Record]:
@@ -45,7 +48,7 @@ def corpus_records(path: Path, skipped: list[str] | None = None) -> Iterator[Rec
         if record is not None:
             yield record
         elif problem == EMPTY and skipped is not None:
-            skipped.append(str(row["_id"]))
+            skipped.append(str(row.get("_id", row.get("id"))))
         elif problem != EMPTY:
             raise ValueError(f"{path / 'corpus.jsonl'}:{n}: {problem}")
 

@@ -110,7 +110,7 @@ def test_delete_by_id_document_file_and_filter(tmp_path, docs, capsys):
     code, out, _ = run(capsys, *store, "delete", "--filter", '{"chunk": {"$gte": 1}}')
     assert code == 0 and holds(out) == 1
     code, _, err = run(capsys, *store, "delete")
-    assert code == 2 and "needs --id, --doc, --file or --filter" in err
+    assert code == 2 and "needs --id, --doc, --file, --folder or --filter" in err
 
 
 def odd_inputs(folder: Path) -> None:
@@ -135,7 +135,7 @@ def test_bad_input_is_reported_not_fatal(tmp_path, capsys):
     for expected in ("gone.txt: vanished before it was read","latin1.txt: not UTF-8 text (byte 0xe9 at offset 3)", "--encoding latin-1",
                      "a.jsonl:3: not JSON", "a.jsonl:4: empty document", "a.jsonl:5: a JSON list",
                      'a.jsonl:6: no "text"', "b.jsonl:1: id 'j1' was already read from",
-                     "a.jsonl:1", "empty.md: empty document", "1 files of other types"):
+                     "a.jsonl:1", "empty.md: empty document", "1 file(s) in the folders were left alone"):
         assert expected in err, expected
     code, out, err = run(capsys, *store, "ingest", str(tmp_path / "odd" / "latin1.txt"),
                          "--encoding", "latin-1")

@@ -61,6 +61,14 @@ def _run(module: str, name: str) -> Any:
     return run
 
 
+class _Given(argparse.Action):
+    """Stores the value and that it was given (eval picks its own collection otherwise)."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.collection_given = True
+
+
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         """"(default: X)" after options with a value; the others say theirs in words."""
@@ -81,7 +89,9 @@ def _json(text: str) -> Any:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hybridstore", description=__doc__.split("\n\n")[0],
                                 formatter_class=_Help)
-    p.add_argument("--collection", default="hybridstore", help="collection name")
+    p.add_argument("--collection", default="hybridstore", action=_Given,
+                   help="collection name (eval: default its own, eval-<dataset>-<hash>)")
+    p.set_defaults(collection_given=False)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--path", default="hybridstore-data", help="on-disk index folder")
     where.add_argument("--location", default=None, help="':memory:' for a throw-away index (default: --path)")
@@ -125,9 +135,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="encoding of text and JSONL files that are not UTF-8 (files with a byte-order "
                         "mark, and valid UTF-8 files, are read as such whatever this says)")
     s.add_argument("--sync", action="store_true",
-                   help="also remove the records of files that are gone from the given folders")
+                   help="also remove the records of files gone from the given folders, of files read "
+                        "through symlinks there that are gone, and of a moved folder's old files "
+                        "(docs/cli.md)")
     s.add_argument("--strict", action="store_true",
                    help="read everything first and write nothing if any input would be skipped (exit 2)")
+    s.add_argument("--replace", action="store_true",
+                   help="overwrite stored records that carry the same id but came from another file "
+                        "(default: refuse and report them)")
     s.add_argument("--report", default=None, metavar="FILE",
                    help="write every skipped input to FILE, one per line (the screen lists the first 20)")
     s.add_argument("--limit", type=int, default=None,
@@ -152,11 +167,14 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(run=_run("commands", "cmd_search"), cut_hint="Shorten the query.")
 
     s = sub.add_parser("delete", formatter_class=_Help,
-                       help="delete records by id, document, file or filter (all given: each is removed)")
+                       help="delete records by id, document, file, folder or filter (all given: each is removed)")
     s.add_argument("--id", action="append", default=[], dest="ids", help="a record id (repeatable)")
     s.add_argument("--doc", action="append", default=[], dest="docs", help="a document id (repeatable)")
     s.add_argument("--file", action="append", default=[], dest="files",
                    help="everything ingested from this file (repeatable)")
+    s.add_argument("--folder", action="append", default=[], dest="folders",
+                   help="everything ingested from files under this folder, or through symlinks in it; "
+                        "the folder may be gone (repeatable)")
     s.add_argument("--filter", type=_json, default=None, help="a JSON filter on metadata (default: none)")
     s.set_defaults(run=_run("commands", "cmd_delete"))
 

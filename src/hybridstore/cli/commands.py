@@ -35,8 +35,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     """Each selector given removes its records (ids, documents, files, filter)."""
-    if not (args.ids or args.docs or args.files or args.filter):
-        raise UsageError("delete needs --id, --doc, --file or --filter")
+    from .ingest import from_folders
+
+    if not (args.ids or args.docs or args.files or args.folders or args.filter):
+        raise UsageError("delete needs --id, --doc, --file, --folder or --filter")
     files = [os.path.realpath(f) for f in args.files]  # as ingest names them
     with opening.index(args, existing=True) as index:
         before = index.count()
@@ -46,6 +48,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
             index.delete(doc_id=args.docs)
         if files:
             index.delete(filter={"$or": [{"source": {"$in": files}}, {"source_file": {"$in": files}}]})
+        if args.folders:
+            found = from_folders(index, [os.path.realpath(f) for f in args.folders])
+            if found:
+                index.delete(found)
         if args.filter:
             index.delete(filter=args.filter)
         after = index.count()

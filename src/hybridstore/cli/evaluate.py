@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from . import EVAL_MODES, UsageError, opening
-from .ingest import write
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -18,22 +17,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ..errors import HybridStoreError
 
     folder = Path(args.beir_dir)
-    if not (folder / "corpus.jsonl").is_file():
-        raise UsageError(f"{folder} is not a BEIR folder (no corpus.jsonl)")
+    if not beir.is_beir(folder):
+        raise UsageError(f"{folder} is not a BEIR folder (corpus.jsonl with queries.jsonl and qrels/<split>.tsv)")
     models = opening.models(args)
     modes = _modes(args.modes, set(models.kinds()))
     qrels = beir.qrels(folder, args.split)
     queries = {q: t for q, t in beir.queries(folder).items() if q in qrels}
     qids = sorted(queries)[: args.max_queries]
     skipped: list[str] = []
-    corpus = _subset(list(beir.corpus_records(folder, skipped)), qids, qrels, args.max_docs)
+    whole = list(beir.corpus_records(folder, skipped))
+    corpus = _subset(whole, qids, qrels, args.max_docs)
     if skipped:
         print(f"skipped {len(skipped)} empty documents (e.g. {', '.join(skipped[:3])})", file=sys.stderr)
+    if not args.collection_given:
+        args.collection = own_collection(folder, models)
     rows = []
     with opening.index(args, models) as index:
+        _only_the_dataset(index, {r.id for r in whole}, {r.id for r in corpus}, folder)
+        print(f"evaluating {len(corpus)} documents in collection {index.collection!r}...", file=sys.stderr)
+        _ingest(index, corpus)
         if index.count() != len(corpus):
-            print(f"ingesting {len(corpus)} documents into {index.collection!r}...", file=sys.stderr)
-            write(index, corpus)
+            raise UsageError(f"collection {index.collection!r} holds {index.count()} records after the "
+                             f"ingest, not the {len(corpus)} documents evaluated; report this")
         for mode in modes:
             try:
                 rows.append(_eval_mode(index, mode, qids, queries, qrels, args.rerank_depth))
@@ -49,6 +54,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(rows, indent=2))
     return 1 if any("error" in r for r in rows) else 0
+
+
+def _ingest(index: Any, corpus: list) -> None:
+    """One add of the whole corpus, as the adapters' add_texts does (documents stored as they
+    are are not embedded again)."""
+    from tqdm import tqdm
+
+    with tqdm(total=len(corpus), unit="doc", desc="ingest", file=sys.stderr, disable=None) as bar:
+        index.add(corpus, progress=bar.update)
+
+
+def own_collection(folder: Path, models: Any) -> str:
+    """eval's collection for this dataset and these models: never one a user filled."""
+    import hashlib
+    import os
+
+    key = json.dumps([os.path.realpath(folder), models.signature()])
+    return f"eval-{folder.resolve().name}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def _only_the_dataset(index: Any, dataset: set[str], evaluated: set[str], folder: Path) -> None:
+    """Refuse a collection holding anything but the dataset's documents; remove those of
+    them an earlier eval (another --max-docs) left that this one does not evaluate."""
+    if index.count() == 0:
+        return
+    stored = [r.id for r in index.get()]
+    foreign = [i for i in stored if i not in dataset]
+    if foreign:
+        raise UsageError(
+            f"collection {index.collection!r} holds {len(foreign)} records that are not documents of "
+            f"{folder} (e.g. {foreign[0]!r}): eval would search them too. Leave out --collection "
+            "(eval then uses a collection of its own) or name an empty one")
+    stale = [i for i in stored if i not in evaluated]
+    if stale:
+        index.delete(stale)
+        print(f"removed {len(stale)} documents an earlier eval left that this one does not evaluate",
+              file=sys.stderr)
 
 
 def _modes(asked: str | None, kinds: set[str]) -> list[str]:

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from . import EXIT_USAGE, Interrupted, UsageError, opening, report
-from .sources import Inputs, missing, read, source_of
+from .sources import VIA_KEY, Inputs, Problem, missing, read, source_of
 
 FILES_PER_REQUEST = 256
 
@@ -29,17 +29,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                          "(e.g. latin-1, cp1252, utf-16)") from None
     inputs = read(args.paths, args.chunk_size, args.chunk_overlap, args.encoding, images=args.image is not None)
     if args.strict and inputs.problems:
-        report.problems(inputs.problems, args.report)
-        print(f"error: --strict: nothing was written ({len(inputs.problems)} input(s) to fix first)",
-              file=sys.stderr)
-        return EXIT_USAGE
-    records = inputs.records[: args.limit]
+        return _strict(inputs, args.report)
     with opening.index(args) as index:
+        if not args.replace:
+            inputs.problems += claimed(index, inputs)
+            if args.strict and inputs.problems:
+                return _strict(inputs, args.report)
+        records = inputs.records[: args.limit]
         start = time.perf_counter()
         try:
             stats = write(index, records)
             removed = 0 if args.limit is not None else remove_stale(index, inputs)
-            removed += remove_vanished(index, args.paths) if args.sync else 0
+            removed += remove_vanished(index, args.paths, records) if args.sync else 0
         except KeyboardInterrupt:
             raise Interrupted(
                 f"\ninterrupted: collection {index.collection!r} holds {index.count()} records; run "
@@ -52,9 +53,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               f"{removed} stale removed; collection "
               f"{index.collection!r} now holds {index.count()}")
     if inputs.ignored:
-        print(f"({inputs.ignored} files of other types in the folders were left alone)", file=sys.stderr)
+        print(f"{len(inputs.ignored)} file(s) in the folders were left alone (not .txt, .md, .rst "
+              f"or .jsonl{'' if args.image else ', or images without --image MODEL'}):", file=sys.stderr)
+        for f in inputs.ignored[:report.SHOWN]:
+            print(f"  {f}", file=sys.stderr)
+        if len(inputs.ignored) > report.SHOWN:
+            print(f"  ... and {len(inputs.ignored) - report.SHOWN} more", file=sys.stderr)
     report.problems(inputs.problems, args.report)
     return 1 if inputs.problems else 0
+
+
+def _strict(inputs: Inputs, report_file: str | None) -> int:
+    report.problems(inputs.problems, report_file)
+    print(f"error: --strict: nothing was written ({len(inputs.problems)} input(s) to fix first)",
+          file=sys.stderr)
+    return EXIT_USAGE
 
 
 def write(index: Any, records: list) -> dict[str, int]:
@@ -74,27 +87,79 @@ def write(index: Any, records: list) -> dict[str, int]:
 
 def remove_stale(index: Any, inputs: Inputs) -> int:
     """Delete stored records of the files read whose ids this run did not produce (the chunks a
-    file lost, the rows a JSONL file dropped), and all those of files that no longer decode."""
+    file lost, the rows a JSONL file dropped), and all those of files that no longer decode.
+    An id read from another file stays (it is refused or reported, not lost)."""
     now: dict[str, set[str]] = {f: set() for f in inputs.files | inputs.unread}
     for r in inputs.records:
         now.setdefault(source_of(r.metadata), set()).add(r.id)
-    files = sorted(now)
+    files, read = sorted(now), inputs.ids
     stale = []
     for i in range(0, len(files), FILES_PER_REQUEST):
         batch = files[i:i + FILES_PER_REQUEST]
         stored = index.get(filter={"$or": [{"source": {"$in": batch}}, {"source_file": {"$in": batch}}]})
-        stale += [r.id for r in stored if r.id not in now.get(source_of(r.metadata), {r.id})]
+        stale += [r.id for r in stored if r.id not in now.get(source_of(r.metadata), {r.id})
+                  and r.id not in read]
     if stale:
         index.delete(stale)
     return len(stale)
 
 
-def remove_vanished(index: Any, paths: list[str]) -> int:
-    """Delete stored records whose file lay under one of the given folders and is gone."""
+def claimed(index: Any, inputs: Inputs) -> list[Problem]:
+    """Records whose id is stored from another file that still exists: left out of `inputs`
+    (an id read twice overwrites), each a problem naming both files (--replace takes them)."""
+    problems, keep = [], []
+    for i in range(0, len(inputs.records), FILES_PER_REQUEST):
+        part = inputs.records[i:i + FILES_PER_REQUEST]
+        stored = {r.id: source_of(r.metadata) for r in index.get([r.id for r in part])}
+        for r in part:
+            other = stored.get(r.id, source_of(r.metadata))
+            if other != source_of(r.metadata) and (other is None or os.path.exists(other)):
+                problems.append(Problem(source_of(r.metadata) or r.id, (
+                    f"id {r.id!r} is stored from {other or 'a record not ingested from a file'}; "
+                    "pass --replace to overwrite it with this one; skipped")))
+            else:
+                keep.append(r)
+    inputs.records = keep
+    return problems
+
+
+def from_folders(index: Any, folders: list[str]) -> list[str]:
+    """Ids of the stored records read from files under `folders` (real paths) or through
+    symlinks in them."""
+    under = [f.rstrip(os.sep) + os.sep for f in folders]
+    return [r.id for r in _from_files(index) if any(
+        isinstance(p, str) and p.startswith(f) for p in (source_of(r.metadata), r.metadata.get(VIA_KEY))
+        for f in under)]
+
+
+def _from_files(index: Any) -> list:
+    return index.get(filter={"$or": [{"source": {"$exists": True}}, {"source_file": {"$exists": True}}]})
+
+
+def remove_vanished(index: Any, paths: list[str], records: list) -> int:
+    """Delete stored records of files gone from the given folders (also files read through a
+    symlink there that is gone), and of gone files elsewhere whose every text this run read
+    from a file of the same name (the folder or file moved)."""
     folders = [os.path.realpath(p) + os.sep for p in paths if os.path.isdir(p)]
-    stored = index.get(filter={"$or": [{"source": {"$exists": True}}, {"source_file": {"$exists": True}}]})
-    gone = [r.id for r in stored if (src := source_of(r.metadata))
-            and any(src.startswith(f) for f in folders) and not os.path.exists(src)]
+    stored = _from_files(index)
+    read_now = {(os.path.basename(source_of(r.metadata) or ""), r.text) for r in records}
+    by_file: dict[str, list] = {}
+    for r in stored:
+        src = source_of(r.metadata)
+        if src and not os.path.exists(src):
+            by_file.setdefault(src, []).append(r)
+    gone = [r.id for r in stored if _through_gone_link(r.metadata, folders)]
+    for src, rs in by_file.items():
+        if any(src.startswith(f) for f in folders) \
+                or all((os.path.basename(src), r.text) in read_now for r in rs):
+            gone += [r.id for r in rs]
     if gone:
         index.delete(gone)
-    return len(gone)
+    return len(set(gone))
+
+
+def _through_gone_link(metadata: dict, folders: list[str]) -> bool:
+    """Read through a symlink in one of `folders` that is gone or points elsewhere now."""
+    via = metadata.get(VIA_KEY)
+    return isinstance(via, str) and any(via.startswith(f) for f in folders) \
+        and os.path.realpath(via) != source_of(metadata)

@@ -29,6 +29,7 @@ from .decoding import decode
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 SOURCE_KEYS = ("source_file", "source")  # where a record's file is named, first match wins
+VIA_KEY = "source_via"  # the path in an ingested folder a file was read through (a symlink)
 EMPTY = f"{beir.EMPTY}; skipped"
 
 
@@ -48,11 +49,16 @@ class Inputs:
     records: list[Record] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
-    ignored: int = 0  # files of other types inside folders
+    ignored: list[str] = field(default_factory=list)  # files in folders not read, and why
     empty: int = 0  # empty documents skipped (also listed as problems)
     unread: set[str] = field(default_factory=set)  # files that no longer decode: their records go
     _seen: dict[str, str] = field(default_factory=dict)  # record id -> where it was read
     _files_seen: set[str] = field(default_factory=set)  # real paths, so a symlinked file is read once
+
+    @property
+    def ids(self) -> set[str]:
+        """Every id read, also those skipped as read before."""
+        return set(self._seen)
 
     def add(self, record: Record, where: str) -> None:
         first = self._seen.get(record.id)
@@ -78,11 +84,14 @@ def read(paths: list[str], chunk_size: int, overlap: int, encoding: str, images:
     """`images`: an image model is configured, so image files are records too."""
     inputs = Inputs()
     for root in map(Path, paths):
-        if root.is_dir() and (root / "corpus.jsonl").is_file():
-            _jsonl(root / "corpus.jsonl", inputs, beir=True)
-            continue
         for f, explicit in _files(root):
-            if f.suffix.lower() in TEXT_SUFFIXES:
+            before = len(inputs.records)
+            home = _beir_home(f)
+            if home is not None and f.name == "corpus.jsonl":
+                _jsonl(f, inputs, beir=True)
+            elif home is not None and not explicit:
+                inputs.ignored.append(f"{f} (BEIR queries or judgements, read by eval)")
+            elif f.suffix.lower() in TEXT_SUFFIXES:
                 _text(f, inputs, chunk_size, overlap, encoding)
             elif f.suffix.lower() == ".jsonl":
                 _jsonl(f, inputs, encoding=encoding)
@@ -93,8 +102,27 @@ def read(paths: list[str], chunk_size: int, overlap: int, encoding: str, images:
             elif explicit:
                 inputs.problems.append(Problem(str(f), "not a .txt, .md, .rst or .jsonl file; skipped"))
             else:
-                inputs.ignored += 1
+                inputs.ignored.append(str(f))
+            if not explicit:
+                _mark_via(inputs.records[before:], root, f)
     return inputs
+
+
+def _beir_home(f: Path) -> Path | None:
+    """The BEIR folder this file belongs to (its corpus, queries or qrels), if any."""
+    for home in (f.parent, f.parent.parent) if f.parent.name == "qrels" else (f.parent,):
+        if beir.is_beir(home) and (f.name in ("corpus.jsonl", "queries.jsonl") or home != f.parent):
+            return home
+    return None
+
+
+def _mark_via(records: list[Record], root: Path, f: Path) -> None:
+    """Records of a file reached through a symlink also name the path inside the folder
+    (`VIA_KEY`): their source lies elsewhere, and --sync must find them when the link goes."""
+    via = os.path.join(os.path.realpath(root), os.path.relpath(f, root))
+    for r in records:
+        if source_of(r.metadata) != via:
+            r.metadata[VIA_KEY] = via
 
 
 def doc_id(path: Path) -> str:
