@@ -36,8 +36,8 @@ def child(setup: str, points: int, searches: int, adds: int) -> dict:
     from hybridstore.engine.requests import Write
     from hybridstore.qdrant import payload
 
-    sys.path.insert(0, str(ROOT / "tests" / "reliability"))
-    from fake_qdrant import FakeQdrant
+    sys.path.insert(0, str(ROOT))  # the fake server is part of the tests package
+    from tests.reliability.fake_qdrant import FakeQdrant
 
     fake = FakeQdrant().__enter__() if setup == "server" else None
     where = {"edge": {"engine": "edge"}, "local": {"engine": "local"},
