@@ -78,7 +78,7 @@ def _checks(index) -> dict:
     from hybridstore.engine.requests import Changes, Count, GetSchema
     from hybridstore.qdrant import filters
 
-    lacking = filters.any_of([filters.lacking_vector("dense"), filters.lacking_vector("sparse")])
+    lacking = filters.any_of(filters.lacking_vector("dense"), filters.lacking_vector("sparse"))
     out = {}
     for name, request in {"changes": Changes(), "count lacking": Count(lacking), "get schema": GetSchema()}.items():
         took = []
