@@ -30,7 +30,8 @@ def test_every_request_type_compiles_on_both_engines():
 
     on_folder = set(EdgeShards("unused")._on_folder)
     server_only = set(requests.SERVER_ONLY)
-    assert set(edge_compile.COMPILE) | on_folder | server_only == ALL
+    own = {requests.Changes}  # the engine's own count of changes: no I/O, answered before the shards
+    assert set(edge_compile.COMPILE) | on_folder | server_only | own == ALL
     assert not set(edge_compile.COMPILE) & on_folder
     assert set(client_compile.COMPILE) | {requests.GetSchema, requests.Optimize, requests.Changes} == ALL
 
