@@ -47,7 +47,8 @@ def sections(doc: Path, root: Path) -> list[tuple[list[Path], list[Quoted]]]:
         if start:
             files, quoted = [root / f for f in start.group(1).split()], []
             continue
-        if _END in line and files is not None:
+        if _END in line:
+            assert files is not None, f"{doc}:{n}: {_END} closes no figures section"
             out.append((files, quoted))
             files = None
         elif files is not None:
