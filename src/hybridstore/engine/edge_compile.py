@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -201,13 +202,22 @@ def _condition(c: Any) -> Any:
     raise FilterError(f"the edge engine cannot translate a {type(c).__name__} filter condition")
 
 
+def _match_value(value: Any) -> Any:
+    """edge reads a Python bool as the integer 1 (which matches no stored bool) and numpy's
+    bool as a bool, unless numpy still lets its bool pass as an integer (numpy 1.x and early
+    2.x, with a DeprecationWarning): made an error here, the binding reads it as a bool."""
+    if not isinstance(value, bool):
+        return edge.MatchValue(value)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "In future, it will be an error for 'np.bool", DeprecationWarning)
+        return edge.MatchValue(np.bool_(value))
+
+
 def _match(m: Any) -> Any:
     if m is None:
         return None
     if isinstance(m, models.MatchValue):
-        # edge reads a Python bool as the integer 1 (which matches no stored bool); it reads
-        # numpy's bool as a bool
-        return edge.MatchValue(np.bool_(m.value) if isinstance(m.value, bool) else m.value)
+        return _match_value(m.value)
     if isinstance(m, models.MatchAny):
         return edge.MatchAny(list(m.any))
     if isinstance(m, models.MatchExcept):
