@@ -79,6 +79,13 @@ class EdgeEngine(Engine):
             self._running = None
             self._lock.release()
 
+    @property
+    def running(self) -> tuple[str, str, float] | None:
+        """What the engine runs now: (request, collection, seconds so far), e.g. ("Optimize",
+        "docs", 12.5) during a graph build; None when idle (a health check can read it)."""
+        now = self._running
+        return None if now is None else (now[0], now[1], time.monotonic() - now[2])
+
     def info(self, collection: str) -> dict[str, Any]:
         """Edge's own account of a collection's shard: segments, points, indexed vectors and
         payload indexes ({key: {"type": "Keyword", "is_tenant": bool}})."""
