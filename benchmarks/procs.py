@@ -4,6 +4,8 @@ alternating the settings so that drift hits them alike."""
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import sys
 import time
@@ -82,3 +84,15 @@ def time_engine(index: Any) -> list[float]:
 
     index.engine.run = timed
     return times
+
+
+def cpu() -> dict:
+    """The machine a result was measured on: CPU model, its SIMD flags, cores, Python."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        lines = []
+    field = lambda k: next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith(k)), "")  # noqa: E731
+    flags = [f for f in field("flags").split() if f.startswith(("avx", "sse4", "fma", "f16c"))]
+    return {"model": field("model name") or platform.processor(), "flags": flags,
+            "cpus": os.cpu_count(), "python": platform.python_version()}

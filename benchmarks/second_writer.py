@@ -17,12 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import procs  # beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUPS = ("edge", "local", "client", "server")  # client: a QdrantClient(":memory:") of your own
@@ -97,13 +98,6 @@ def run(src: str, setup: str, points: int, searches: int, adds: int) -> dict:
     return json.loads(out.stdout.splitlines()[-1])
 
 
-def cpu() -> dict:
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    field = lambda k: next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith(k)), None)  # noqa: E731
-    return {"model": field("model name") or platform.processor(), "flags": field("flags"),
-            "cpus": os.cpu_count(), "python": platform.python_version()}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("baseline", nargs="?")
@@ -138,7 +132,7 @@ def main() -> None:
             row |= {k: round(statistics.median(v), 4) for k, v in times["checked"].items() if k.endswith(" ms")}
             rows.append(row)
             print(json.dumps(row), flush=True)
-    result = {"cpu": cpu(), "rounds": args.rounds, "searches_per_run": args.searches,
+    result = {"cpu": procs.cpu(), "rounds": args.rounds, "searches_per_run": args.searches,
               "adds_per_run (8 records each)": args.adds, "rows": rows}
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+import procs  # beside this script
+
 DIM = 384
 
 
@@ -148,24 +150,13 @@ def main():
                                   env=env, capture_output=True, text=True, check=True)
             rounds[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(name, r, rounds[name][-1], flush=True)
-    result = {"machine": {"cpu": _cpu(), "cores": os.cpu_count(), "python": platform.python_version(),
+    result = {"machine": {"cpu": procs.cpu(), "cores": os.cpu_count(), "python": platform.python_version(),
                           "load_average": os.getloadavg(), "note": "shared machine, other jobs running"},
               "points": args.points, "queries": args.queries, "dim": DIM, "build": args.build, "rounds": rounds,
               "other": variants["other"]}
     out = Path(__file__).parent / "results" / args.out
     out.write_text(json.dumps(result, indent=1))
     print(f"wrote {out}")
-
-
-def _cpu():
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor()
-    lines = info.splitlines()
-    model = next((l.split(":", 1)[1].strip() for l in lines if l.startswith("model name")), "")
-    flags = next((l.split(":", 1)[1].split() for l in lines if l.startswith("flags")), [])
-    return {"model": model, "flags": [f for f in flags if f.startswith(("avx", "sse4", "fma", "f16c"))]}
 
 
 if __name__ == "__main__":
