@@ -17,7 +17,7 @@ from .engine.requests import ChangeVectors, Count, Found, GetSchema, SetSignatur
 from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
 from .qdrant import payload
 from .qdrant.schema import Schema, VectorField, differences, missing
-from .storage import Storage, effective
+from .qdrant.storage import Storage, effective
 
 
 def reembed(col: Collection, batch_size: int, progress: Callable[[str, int], None] | None) -> Steps:

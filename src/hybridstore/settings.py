@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .errors import ConfigurationError
-from .storage import Storage
+from .qdrant.storage import Storage
 
 TENANT_SHARDS = ("dedicated", "tiered")
 SHARED_SHARD = "hybridstore-shared"  # the shard key of tenants without their own
