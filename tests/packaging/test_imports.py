@@ -17,6 +17,8 @@ PACKAGE = "hybridstore"
 
 OPTIONAL = "an optional dependency, absent without its extra: imported where it is used"
 START_UP = "the command line's start-up: each command imports what it needs (cli/__init__)"
+CHEAP = ("the CLI's habit of importing inside commands, though the module is cheap or already "
+         "loaded: it could move to the top")
 LAZY = "public names load on first use: `import hybridstore` loads no model or engine"
 EDGE_WORKER = ("edge_worker's zygote runs edge's shards, edge starts the worker: a circle until "
                "`EdgeShards` has a module of its own")
@@ -35,33 +37,33 @@ DEFERRED = {
     ("hybridstore.langchain.vectorstore", "hybridstore.langchain.retriever"): RETRIEVER,
     ("hybridstore.closing", "hybridstore.index"): CLOSING,
     ("hybridstore.closing", "hybridstore.settings"): CLOSING,
-    ("hybridstore.cli", "importlib"): START_UP,
+    ("hybridstore.cli", "importlib"): CHEAP,
     ("hybridstore.cli", "importlib.import_module"): START_UP,
-    ("hybridstore.cli", "hybridstore.errors"): START_UP,
-    ("hybridstore.cli", "hybridstore.cli.report"): START_UP,
-    ("hybridstore.cli", "hybridstore.cli.words"): START_UP,
-    ("hybridstore.cli.report", "hybridstore.errors"): START_UP,
-    ("hybridstore.cli.report", "hybridstore.cli.words"): START_UP,
+    ("hybridstore.cli", "hybridstore.errors"): CHEAP,
+    ("hybridstore.cli", "hybridstore.cli.report"): CHEAP,
+    ("hybridstore.cli", "hybridstore.cli.words"): CHEAP,
+    ("hybridstore.cli.report", "hybridstore.errors"): CHEAP,
+    ("hybridstore.cli.report", "hybridstore.cli.words"): CHEAP,
     ("hybridstore.cli.report", "tqdm"): START_UP,
-    ("hybridstore.cli.opening", "hybridstore.cli"): START_UP,
+    ("hybridstore.cli.opening", "hybridstore.cli"): CHEAP,
     ("hybridstore.cli.opening", "hybridstore.inference"): START_UP,
     ("hybridstore.cli.opening", "hybridstore.index"): START_UP,
     ("hybridstore.cli.opening", "hybridstore.settings"): START_UP,
-    ("hybridstore.cli.commands", "dataclasses"): START_UP,
+    ("hybridstore.cli.commands", "dataclasses"): CHEAP,
     ("hybridstore.cli.commands", "hybridstore.beir"): START_UP,
     ("hybridstore.cli.commands", "hybridstore.cli.ingest"): START_UP,
     ("hybridstore.cli.commands", "hybridstore.copying"): START_UP,
     ("hybridstore.cli.commands", "hybridstore.index"): START_UP,
     ("hybridstore.cli.commands", "hybridstore.inference.batching"): START_UP,
     ("hybridstore.cli.commands", "hybridstore.settings"): START_UP,
-    ("hybridstore.cli.evaluate", "hashlib"): START_UP,
-    ("hybridstore.cli.evaluate", "os"): START_UP,
+    ("hybridstore.cli.evaluate", "hashlib"): CHEAP,
+    ("hybridstore.cli.evaluate", "os"): CHEAP,
     ("hybridstore.cli.evaluate", "hybridstore.beir"): START_UP,
-    ("hybridstore.cli.evaluate", "hybridstore.errors"): START_UP,
+    ("hybridstore.cli.evaluate", "hybridstore.errors"): CHEAP,
     ("hybridstore.cli.evaluate", "tqdm"): START_UP,
-    ("hybridstore.cli.mcp", "uuid"): START_UP,
-    ("hybridstore.cli.mcp", "hybridstore.records"): START_UP,
-    ("hybridstore.cli.sources", "hybridstore.errors"): START_UP,
+    ("hybridstore.cli.mcp", "uuid"): CHEAP,
+    ("hybridstore.cli.mcp", "hybridstore.records"): CHEAP,
+    ("hybridstore.cli.sources", "hybridstore.errors"): CHEAP,
     ("hybridstore.cli.sources", "hybridstore.image_sources"): START_UP,
     ("hybridstore.cli.sources", "hybridstore.qdrant.payload"): START_UP,
 }
