@@ -407,7 +407,7 @@ def late(n: int, queries: int, tokens: int = 32) -> dict:
     from hybridstore.qdrant.payload import Point, SparseVec
     from hybridstore.qdrant.query import SearchRequest, build_plan, resolve
     from hybridstore.qdrant.schema import build_schema
-    from hybridstore.storage import Storage
+    from hybridstore.qdrant.storage import Storage
 
     work = Path(tempfile.mkdtemp(prefix="scale-late-"))
     storage = Storage(late_on_disk=True)

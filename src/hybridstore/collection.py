@@ -27,7 +27,7 @@ from .qdrant import signature as sig
 from .qdrant.layouts import get_layout
 from .qdrant.schema import DEFAULT_NAMES, Schema
 from .settings import SHARED_SHARD, Settings
-from .storage import Storage, effective
+from .qdrant.storage import Storage, effective
 
 
 class Collection:

@@ -24,7 +24,7 @@ from .errors import CollectionNotFoundError, ConfigurationError, EngineError, Hy
 from .qdrant import filters
 from .qdrant.payload import Point, SparseVec
 from .qdrant.schema import differences
-from .storage import Storage
+from .qdrant.storage import Storage
 
 if TYPE_CHECKING:
     from .index import HybridIndex

@@ -41,7 +41,7 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
             yield from collection.sign(col)
             _unscoped(col, chunk)
             ids.extend(r.id for r in chunk)
-            hashes = content_hashes(col, chunk, vecs)
+            hashes = payload.content_hashes(col.layout, col.models, chunk, vecs)
             stored = (yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])),
                                         len(chunk))) if skip_unchanged else []
             embed, relabel = _changed(col, chunk, vecs, hashes, stored, stats, done)
@@ -121,18 +121,6 @@ def point_ids(col: Collection, ids: Any) -> list[str]:
     if isinstance(ids, str) or not all(isinstance(i, str) and i for i in ids):
         raise InvalidInputError(f"ids must be a list of non-empty strings, got {ids!r}")
     return [col.pid(i) for i in ids]
-
-
-def content_hashes(col: Collection, records: list[Record], dense: Any = None) -> list[dict[str, str]]:
-    """Each record's hashes under these models, as payload keys: of everything stored, and
-    of what its vectors depend on (text, models, caller vectors)."""
-    signatures, layout = {True: col.models.signature(), False: col.models.signature(image=False)}, col.layout
-    out = []
-    for i, r in enumerate(records):
-        own, signature = dense[i] if dense is not None else None, signatures[r.image is not None]
-        out.append({layout.hash_key: payload.content_hash(r, signature, own),
-                    layout.vector_hash_key: payload.vector_hash(r, signature, own)})
-    return out
 
 
 def _write(col: Collection, points: list[payload.Point], done: set[str]) -> Start:

@@ -15,10 +15,9 @@ from .collection import Collection
 from .driver import Ensure, Steps, Work
 from .engine.requests import ChangeVectors, Count, Found, GetSchema, SetSignature, Write, scroll
 from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
-from .ingest import content_hashes
 from .qdrant import payload
 from .qdrant.schema import Schema, VectorField, differences, missing
-from .storage import Storage, effective
+from .qdrant.storage import Storage, effective
 
 
 def reembed(col: Collection, batch_size: int, progress: Callable[[str, int], None] | None) -> Steps:
@@ -115,7 +114,7 @@ class Refill:
             vectors = col.models.image.embed_images([r.image for r in records])
         else:
             vectors = col.models.embed_documents([r.text for r in records], [kind])[kind]
-        hashes = content_hashes(col, records)  # the models changed: so does the content hash
+        hashes = payload.content_hashes(col.layout, col.models, records)  # new models: new hashes
         self.filled += len(records)
         return [payload.Point(f.id, {self.field.name: payload.plain_vector(kind, v)}, h)
                 for f, v, h in zip(fresh, vectors, hashes, strict=True)]

@@ -12,7 +12,7 @@ from .collection import Collection
 from .driver import Ensure, Steps, Work
 from .engine.requests import Found, Query, QueryBatch, scroll
 from .errors import CollectionNotFoundError, EmptyQueryWarning, InvalidInputError, SchemaMismatchError
-from .inference.images import check_image
+from .image_sources import check_image
 from .ingest import selector
 from .qdrant import groups, payload
 from .qdrant import query as qplan

@@ -45,7 +45,7 @@ from qdrant_client import models
 from ..qdrant.payload import Point
 from ..qdrant.query import QueryPlan
 from ..qdrant.schema import Schema, VectorField
-from ..storage import Storage
+from ..qdrant.storage import Storage
 
 PAGE = 256  # points per scroll page
 
