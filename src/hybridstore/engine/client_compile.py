@@ -8,11 +8,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from qdrant_client import models
 
+from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema, VectorField
 from ..qdrant.signature import KEY as SIGNATURE_KEY
 from ..storage import Storage, quantization_name
+from .client_filters import client_filter
 from .requests import (ChangeVectors, Count, Create, CreateShardKey, Delete, Drop, Found, IndexPayload,
                        MoveTenant, Query, QueryBatch, Request, ScrollPage, SetPayloads, SetSignature, ShardKeys,
                        Write)
@@ -44,7 +46,8 @@ def _int8(on: str | None) -> Any:
 
 def _create(collection: str, request: Create) -> Op:
     schema, st = request.schema, request.storage
-    dense, sparse = {}, {}
+    dense: dict[str, models.VectorParams] = {}
+    sparse: dict[str, models.SparseVectorParams] = {}
     for f in schema.fields:
         if f.kind == "sparse":
             modifier = models.Modifier.IDF if f.modifier == "idf" else None
@@ -65,11 +68,11 @@ def _create(collection: str, request: Create) -> Op:
                 size=f.size, distance=models.Distance.COSINE, on_disk=st.on_disk or None,
                 quantization_config=_int8(st.quantize), hnsw_config=hnsw,
                 datatype=models.Datatype.FLOAT16 if st.float16 else None)
-    if "" in dense:  # the unnamed default vector (langchain-qdrant's layout) stands alone
-        dense = dense[""]
+    # the unnamed default vector (langchain-qdrant's layout) stands alone
+    vectors = dense[""] if "" in dense else dense
     metadata = {SIGNATURE_KEY: dict(schema.signature)} if schema.signature is not None else None
     sharding = models.ShardingMethod.CUSTOM if request.sharded else None
-    return "create_collection", {"collection_name": collection, "vectors_config": dense,
+    return "create_collection", {"collection_name": collection, "vectors_config": vectors,
                                  "sparse_vectors_config": sparse, "metadata": metadata,
                                  "sharding_method": sharding, "shard_number": request.shards,
                                  "replication_factor": request.replicas,
@@ -203,18 +206,24 @@ def _stage(stage: Stage, filter: models.Filter | None) -> dict[str, Any]:
     return out
 
 
+def _filter(f: Filter | None) -> models.Filter | None:
+    return None if f is None else client_filter(f)
+
+
 def _prefetch(stage: Stage, filter: models.Filter | None) -> models.Prefetch:
     return models.Prefetch(filter=filter, **_stage(stage, filter))
 
 
 def _request(plan: QueryPlan, shard: Any) -> dict[str, Any]:
-    return {**_stage(plan.root, plan.filter), "limit": plan.limit, "shard_key": shard,
+    flt = _filter(plan.filter)
+    return {**_stage(plan.root, flt), "filter": flt, "limit": plan.limit, "shard_key": shard,
             "score_threshold": plan.score_threshold, "with_vector": False,
             "with_payload": models.PayloadSelectorExclude(exclude=list(plan.omit)) if plan.omit else True}
 
 
 def _top(kwargs: dict[str, Any]) -> dict[str, Any]:
     """query_points' own names for the top stage's keywords."""
+    kwargs["query_filter"] = kwargs.pop("filter")
     kwargs["with_vectors"] = kwargs.pop("with_vector")
     kwargs["shard_key_selector"] = kwargs.pop("shard_key")
     if "params" in kwargs:
@@ -229,22 +238,22 @@ def _found(points: Sequence[models.ScoredPoint]) -> list[Found]:
 def _query(collection: str, request: Query) -> Op:
     plan = request.plan
     if request.group_by is not None:
-        return "query_points_groups", {"collection_name": collection, "query_filter": plan.filter,
+        return "query_points_groups", {"collection_name": collection,
                                        "group_by": request.group_by, "group_size": request.group_size,
                                        **_top(_request(plan, _shard(request)))}, \
             lambda r: [f for g in r.groups for f in _found(g.hits)]
-    return "query_points", {"collection_name": collection, "query_filter": plan.filter,
-                            **_top(_request(plan, _shard(request)))}, lambda r: _found(r.points)
+    return "query_points", {"collection_name": collection, **_top(_request(plan, _shard(request)))}, \
+        lambda r: _found(r.points)
 
 
 def _query_batch(collection: str, request: QueryBatch) -> Op:
-    requests = [models.QueryRequest(filter=p.filter, **_request(p, _shard(request))) for p in request.plans]
+    requests = [models.QueryRequest(**_request(p, _shard(request))) for p in request.plans]
     return "query_batch_points", {"collection_name": collection, "requests": requests}, \
         lambda rs: [_found(r.points) for r in rs]
 
 
 def _scroll_page(collection: str, request: ScrollPage) -> Op:
-    return "scroll", {"collection_name": collection, "scroll_filter": request.filter,
+    return "scroll", {"collection_name": collection, "scroll_filter": _filter(request.filter),
                       "limit": request.limit, "offset": request.offset, "with_payload": True,
                       "with_vectors": request.with_vectors, "shard_key_selector": _shard(request)}, \
         lambda r: ([Found(str(p.id), p.payload or {}, vectors=_plain(p.vector) if request.with_vectors else None)
@@ -260,11 +269,11 @@ def _plain(vectors: Any) -> dict[str, Any]:
 
 def _delete(collection: str, request: Delete) -> Op:
     return "delete", {"collection_name": collection, "wait": True, "shard_key_selector": _shard(request),
-                      "points_selector": models.FilterSelector(filter=request.filter)}, _ignore
+                      "points_selector": models.FilterSelector(filter=client_filter(request.filter))}, _ignore
 
 
 def _count(collection: str, request: Count) -> Op:
-    return "count", {"collection_name": collection, "count_filter": request.filter, "exact": True,
+    return "count", {"collection_name": collection, "count_filter": _filter(request.filter), "exact": True,
                      "shard_key_selector": _shard(request)}, \
         lambda r: int(r.count)
 
@@ -288,7 +297,7 @@ def _create_shard_key(collection: str, request: CreateShardKey) -> Op:
 
 
 def _move_tenant(collection: str, request: MoveTenant) -> Op:
-    move = models.ReplicatePoints(filter=request.filter, from_shard_key=request.source,
+    move = models.ReplicatePoints(filter=client_filter(request.filter), from_shard_key=request.source,
                                   to_shard_key=request.target)
     return "cluster_collection_update", {"collection_name": collection, "cluster_operation":
                                          models.ReplicatePointsOperation(replicate_points=move)}, _ignore

@@ -15,9 +15,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence, Union
 
-from qdrant_client import models
-
 from ..errors import InvalidInputError
+from .filter_tree import Filter
 
 MODES = ("dense", "sparse", "hybrid", "image", "multimodal")
 TEXT_KINDS = ("dense", "sparse")
@@ -63,7 +62,7 @@ Stage = Union[Nearest, Fuse]
 class QueryPlan:
     root: Stage
     limit: int
-    filter: models.Filter | None = None
+    filter: Filter | None = None
     score_threshold: float | None = None
     omit: tuple[str, ...] = ()  # payload keys hits never read (the layout's hashes)
 
@@ -172,7 +171,7 @@ def build_plan(
     req: SearchRequest,
     vectors: Mapping[str, Any],
     names: Mapping[str, str],
-    filter: models.Filter | None = None,
+    filter: Filter | None = None,
     storage: Any = None,
     omit: tuple[str, ...] = (),
 ) -> QueryPlan:
@@ -196,7 +195,7 @@ def _tuned(stage: Stage, storage: Any) -> Stage:
 
 
 def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, str],
-          filter: models.Filter | None) -> QueryPlan:
+          filter: Filter | None) -> QueryPlan:
     last_stage = not req.rerank and req.mmr is None
     depth = req.k if last_stage else req.candidates()
     if req.mode in ("hybrid", "multimodal"):
