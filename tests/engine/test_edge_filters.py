@@ -7,8 +7,21 @@ import pytest
 
 from hybridstore.engine import EdgeEngine
 from hybridstore.engine.requests import Count, Create, Write
-from hybridstore.qdrant.filter_tree import (DatetimeRange, Filter, HasId, HasVector, IsEmpty, IsNull, Match,
-                                            MatchAny, MatchExcept, MatchText, MinShould, Nested, Range)
+from hybridstore.qdrant.filter_tree import (
+    DatetimeRange,
+    Filter,
+    HasId,
+    HasVector,
+    IsEmpty,
+    IsNull,
+    Match,
+    MatchAny,
+    MatchExcept,
+    MatchText,
+    MinShould,
+    Nested,
+    Range,
+)
 from hybridstore.qdrant.payload import Point, SparseVec, point_id
 from hybridstore.qdrant.schema import Schema, VectorField
 
@@ -41,7 +54,7 @@ CASES = [
     (Filter(must=(Range("n", gte=2, lt=4.5),)), {"b", "d"}),  # 2.0 stored as a float
     (Filter(must=(Range("n", gt=1, lte=4.5),)), {"b", "c", "d"}),
     (Filter(must=(DatetimeRange("when", gte=dt.datetime(2024, 1, 1)),)), {"a", "c", "d"}),
-    (Filter(must=(DatetimeRange("when", lt=dt.datetime(2024, 3, 5, 0, 0, 1, tzinfo=dt.timezone.utc)),)),
+    (Filter(must=(DatetimeRange("when", lt=dt.datetime(2024, 3, 5, 0, 0, 1, tzinfo=dt.UTC)),)),
      {"a", "b"}),
     (Filter(must=(DatetimeRange("when", gt=dt.date(2024, 7, 1), lte=dt.date(2025, 1, 1)),)), {"d", "c"}),
     (Filter(must=(IsEmpty("e"),)), {"a", "b", "d"}),  # null, [] and missing

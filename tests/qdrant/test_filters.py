@@ -4,8 +4,21 @@ import pytest
 from qdrant_client import models as qm
 
 from hybridstore import FilterError
-from hybridstore.qdrant.filter_tree import (DatetimeRange, Filter, HasId, HasVector, IsEmpty, IsNull, Match,
-                                            MatchAny, MatchExcept, MatchText, MinShould, Nested, Range)
+from hybridstore.qdrant.filter_tree import (
+    DatetimeRange,
+    Filter,
+    HasId,
+    HasVector,
+    IsEmpty,
+    IsNull,
+    Match,
+    MatchAny,
+    MatchExcept,
+    MatchText,
+    MinShould,
+    Nested,
+    Range,
+)
 from hybridstore.qdrant.filters import and_filters, to_filter
 
 
@@ -150,7 +163,7 @@ def test_empty_lists_and_helpers_build_the_same_tree_as_before():
 
 
 def test_a_raw_filter_reads_every_node_the_tree_has():
-    when = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     inner = qm.Filter(must=[qm.FieldCondition(key="k", match=qm.MatchValue(value=1))])
     raw = qm.Filter(
         must=[qm.FieldCondition(key="a", match=qm.MatchAny(any=["x", "y"])),
@@ -190,5 +203,5 @@ def test_raw_conditions_the_tree_has_no_node_for_are_refused_by_name(condition, 
 
 def test_iso_strings_become_datetimes():
     f = to_filter({"when": {"$gt": "2024-03-05T00:00:01Z", "$lte": "2025-01-01"}})
-    assert f.must == (DatetimeRange("metadata.when", gt=dt.datetime(2024, 3, 5, 0, 0, 1, tzinfo=dt.timezone.utc)),
+    assert f.must == (DatetimeRange("metadata.when", gt=dt.datetime(2024, 3, 5, 0, 0, 1, tzinfo=dt.UTC)),
                       DatetimeRange("metadata.when", lte=dt.datetime(2025, 1, 1)))

@@ -3,11 +3,14 @@ request)` gives (client method, keyword arguments, parser of the answer)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 from qdrant_client import models
 
+from ..errors import EngineError
 from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
@@ -15,9 +18,25 @@ from ..qdrant.schema import Schema, VectorField
 from ..qdrant.signature import KEY as SIGNATURE_KEY
 from ..storage import Storage, quantization_name
 from .client_filters import client_filter
-from .requests import (ChangeVectors, Count, Create, CreateShardKey, Delete, Drop, Found, IndexPayload,
-                       MoveTenant, Query, QueryBatch, Request, ScrollPage, SetPayloads, SetSignature, ShardKeys,
-                       Write)
+from .requests import (
+    ChangeVectors,
+    Count,
+    Create,
+    CreateShardKey,
+    Delete,
+    Drop,
+    Found,
+    IndexPayload,
+    MoveTenant,
+    Query,
+    QueryBatch,
+    Request,
+    ScrollPage,
+    SetPayloads,
+    SetSignature,
+    ShardKeys,
+    Write,
+)
 
 Op = tuple[str, dict[str, Any], Callable[[Any], Any]]
 
@@ -44,6 +63,11 @@ def _int8(on: str | None) -> Any:
         type=models.ScalarType.INT8, always_ram=True)) if on == "int8" else None
 
 
+def _size(field: VectorField) -> int:
+    assert field.size is not None  # dense and late-interaction fields have a size
+    return field.size
+
+
 def _create(collection: str, request: Create) -> Op:
     schema, st = request.schema, request.storage
     dense: dict[str, models.VectorParams] = {}
@@ -55,7 +79,7 @@ def _create(collection: str, request: Create) -> Op:
                 modifier=modifier, index=models.SparseIndexParams(on_disk=True) if st.on_disk else None)
         elif f.kind == "late_interaction":
             dense[f.name] = models.VectorParams(
-                size=f.size, distance=models.Distance.COSINE,
+                size=_size(f), distance=models.Distance.COSINE,
                 multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
                 hnsw_config=models.HnswConfigDiff(m=0), on_disk=st.late_on_disk or None,
                 quantization_config=_int8(st.late_quantize),
@@ -65,11 +89,11 @@ def _create(collection: str, request: Create) -> Op:
             hnsw = models.HnswConfigDiff(m=st.hnsw_m, ef_construct=st.hnsw_ef_construct) \
                 if (st.hnsw_m, st.hnsw_ef_construct) != (None, None) else None
             dense[f.name] = models.VectorParams(
-                size=f.size, distance=models.Distance.COSINE, on_disk=st.on_disk or None,
+                size=_size(f), distance=models.Distance.COSINE, on_disk=st.on_disk or None,
                 quantization_config=_int8(st.quantize), hnsw_config=hnsw,
                 datatype=models.Datatype.FLOAT16 if st.float16 else None)
     # the unnamed default vector (langchain-qdrant's layout) stands alone
-    vectors = dense[""] if "" in dense else dense
+    vectors = dense.get("", dense)
     metadata = {SIGNATURE_KEY: dict(schema.signature)} if schema.signature is not None else None
     sharding = models.ShardingMethod.CUSTOM if request.sharded else None
     return "create_collection", {"collection_name": collection, "vectors_config": vectors,
@@ -88,8 +112,8 @@ def _schema_of(info: models.CollectionInfo) -> Schema:
             continue
         kind = "late_interaction" if p.multivector_config is not None else "dense"
         fields.append(VectorField(name, kind, p.size, str(p.distance.value).lower()))
-    for name, p in (params.sparse_vectors or {}).items():
-        modifier = "idf" if p.modifier == models.Modifier.IDF else None
+    for name, sp in (params.sparse_vectors or {}).items():
+        modifier = "idf" if sp.modifier == models.Modifier.IDF else None
         fields.append(VectorField(name, "sparse", None, "cosine", modifier))
     return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY), _storage_of(info.config))
 
@@ -106,7 +130,7 @@ def _storage_of(config: models.CollectionConfig) -> Storage:
     def quantized(p: Any) -> str | None:
         own = p.quantization_config if p is not None else None
         chosen = own if own is not None else config.quantization_config
-        return quantization_name(chosen.model_dump(mode="json") if hasattr(chosen, "model_dump") else chosen) \
+        return quantization_name(chosen.model_dump(mode="json") if isinstance(chosen, BaseModel) else chosen) \
             if p is not None else None
 
     dense, late = first(False), first(True)
@@ -144,6 +168,8 @@ def _change_vectors(collection: str, request: ChangeVectors) -> Op | list[Op]:
     if request.drop is not None:
         return "delete_vector_name", {"collection_name": collection, "vector_name": request.drop}, _ignore
     field, st = request.add, request.storage
+    if field is None:
+        raise EngineError("ChangeVectors takes a field to add or a name to drop")
     if field.kind == "sparse":
         config: Any = models.SparseVectorNameConfig(sparse=models.SparseVectorConfig(
             modifier=models.Modifier.IDF if field.modifier == "idf" else None))
@@ -151,8 +177,8 @@ def _change_vectors(collection: str, request: ChangeVectors) -> Op | list[Op]:
         multi = models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM) \
             if field.kind == "late_interaction" else None
         config = models.DenseVectorNameConfig(dense=models.DenseVectorConfig(
-            size=field.size, distance=models.Distance.COSINE, multivector_config=multi,
-            datatype=models.Datatype.FLOAT16 if st.float16 else None))
+            size=_size(field), distance=models.Distance.COSINE, multivector_config=multi,
+            datatype=models.VectorStorageDatatype.FLOAT16 if st.float16 else None))
     create = "create_vector_name", {"collection_name": collection, "vector_name": field.name,
                                     "vector_name_config": config}, _ignore
     # creating takes no storage settings: they follow as a change of the collection's
@@ -189,7 +215,7 @@ def _stage(stage: Stage, filter: models.Filter | None) -> dict[str, Any]:
         if stage.method == "dbsf":
             query: Any = models.FusionQuery(fusion=models.Fusion.DBSF)
         else:
-            query = models.RrfQuery(rrf=models.Rrf(k=stage.rrf_k, weights=stage.weights and list(stage.weights)))
+            query = models.RrfQuery(rrf=models.Rrf(k=stage.rrf_k, weights=list(stage.weights) if stage.weights else None))
         return {"query": query, "prefetch": [_prefetch(s, filter) for s in stage.sources],
                 "limit": stage.limit}
     query = _vector(stage.vector)
@@ -315,7 +341,7 @@ def info(collection: str) -> Op:
     return "get_collection", {"collection_name": collection}, _schema_of
 
 
-COMPILE: dict[type, Callable[[str, Any], Op]] = {
+COMPILE: dict[type, Callable[[str, Any], Op | list[Op]]] = {
     Create: _create, Drop: _drop, SetSignature: _set_signature, ChangeVectors: _change_vectors,
     IndexPayload: _index_payload, Write: _write, SetPayloads: _set_payloads, Delete: _delete,
     Count: _count,

@@ -25,9 +25,9 @@ def _condition(c: tree.Condition) -> models.Condition:
     if isinstance(c, tree.Match):
         return models.FieldCondition(key=c.key, match=models.MatchValue(value=c.value))
     if isinstance(c, tree.MatchAny):
-        return models.FieldCondition(key=c.key, match=models.MatchAny(any=list(c.values)))
+        return models.FieldCondition(key=c.key, match=models.MatchAny(any=tree.listed(c.values)))
     if isinstance(c, tree.MatchExcept):
-        return models.FieldCondition(key=c.key, match=models.MatchExcept(**{"except": list(c.values)}))
+        return models.FieldCondition(key=c.key, match=models.MatchExcept(**{"except": tree.listed(c.values)}))
     if isinstance(c, tree.MatchText):
         return models.FieldCondition(key=c.key, match=models.MatchText(text=c.text))
     if isinstance(c, tree.Range):
@@ -40,7 +40,7 @@ def _condition(c: tree.Condition) -> models.Condition:
     if isinstance(c, tree.IsNull):
         return models.IsNullCondition(is_null=models.PayloadField(key=c.key))
     if isinstance(c, tree.HasId):
-        return models.HasIdCondition(has_id=list(c.ids))
+        return models.HasIdCondition(has_id=[*c.ids])
     if isinstance(c, tree.HasVector):
         return models.HasVectorCondition(has_vector=c.name)
     if isinstance(c, tree.Nested):

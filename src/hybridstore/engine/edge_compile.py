@@ -11,10 +11,21 @@ import qdrant_edge as edge
 from ..errors import EngineError
 from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point, SparseVec
-from ..qdrant.query import Fuse, QueryPlan, Stage
+from ..qdrant.query import RRF_DEFAULT_K, Fuse, QueryPlan, Stage
 from .edge_filters import edge_filter
-from .requests import (ChangeVectors, Count, Delete, Found, IndexPayload, Optimize, Query, QueryBatch,
-                       ScrollPage, SetPayloads, Write)
+from .requests import (
+    ChangeVectors,
+    Count,
+    Delete,
+    Found,
+    IndexPayload,
+    Optimize,
+    Query,
+    QueryBatch,
+    ScrollPage,
+    SetPayloads,
+    Write,
+)
 
 Op = tuple[str, Callable[[Any], Any]]  # (name for errors, call on the shard)
 
@@ -49,6 +60,8 @@ def change_vectors(request: ChangeVectors) -> Op:
         dropped = edge.UpdateOperation.delete_vector_name(request.drop)
         return "drop_vector", lambda shard: shard.update(dropped)
     field = request.add
+    if field is None:
+        raise EngineError("ChangeVectors takes a field to add or a name to drop")
     half = edge.VectorStorageDatatype.Float16 if request.storage.float16 and field.kind != "sparse" else None
     if field.kind == "sparse":
         op = edge.UpdateOperation.create_sparse_vector(
@@ -56,6 +69,7 @@ def change_vectors(request: ChangeVectors) -> Op:
     else:
         multi = edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim) \
             if field.kind == "late_interaction" else None
+        assert field.size is not None  # dense and late-interaction fields have a size
         op = edge.UpdateOperation.create_dense_vector(field.name, field.size, edge.Distance.Cosine,
                                                       multivector_config=multi, datatype=half)
     return "add_vector", lambda shard: shard.update(op)
@@ -80,7 +94,7 @@ def _stage(stage: Stage, filter: edge.Filter | None) -> dict[str, Any]:
         if stage.method == "dbsf":
             query: Any = edge.Fusion.Dbsf()
         else:
-            query = edge.Fusion.Rrf(k=stage.rrf_k, weights=list(stage.weights) if stage.weights else None)
+            query = edge.Fusion.Rrf(k=stage.rrf_k or RRF_DEFAULT_K, weights=list(stage.weights) if stage.weights else None)
         return {"query": query, "prefetches": [_prefetch(s, filter) for s in stage.sources],
                 "limit": stage.limit}
     vector = _vector(stage.vector)

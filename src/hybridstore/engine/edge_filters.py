@@ -28,9 +28,9 @@ def _condition(c: tree.Condition) -> edge.ConditionType:
     if isinstance(c, tree.Match):
         return edge.FieldCondition(c.key, match=_match_value(c.value))
     if isinstance(c, tree.MatchAny):
-        return edge.FieldCondition(c.key, match=edge.MatchAny(list(c.values)))
+        return edge.FieldCondition(c.key, match=edge.MatchAny(tree.listed(c.values)))
     if isinstance(c, tree.MatchExcept):
-        return edge.FieldCondition(c.key, match=edge.MatchExcept(list(c.values)))
+        return edge.FieldCondition(c.key, match=edge.MatchExcept(tree.listed(c.values)))
     if isinstance(c, tree.MatchText):
         return edge.FieldCondition(c.key, match=edge.MatchText(c.text))
     if isinstance(c, tree.Range):
@@ -43,7 +43,7 @@ def _condition(c: tree.Condition) -> edge.ConditionType:
     if isinstance(c, tree.IsNull):
         return edge.IsNullCondition(c.key)
     if isinstance(c, tree.HasId):
-        return edge.HasIdCondition(set(c.ids))
+        return edge.HasIdCondition({*c.ids})
     if isinstance(c, tree.HasVector):
         return edge.HasVectorCondition(c.name)
     if isinstance(c, tree.Nested):

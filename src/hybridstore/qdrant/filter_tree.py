@@ -19,11 +19,14 @@ payload paths in Qdrant's syntax (`filters.payload_path`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Union
 
-Scalar = Union[str, int, bool]
-When = Union[dt.datetime, dt.date]
+from typing_extensions import TypeIs
+
+Scalar = str | int | bool
+When = dt.datetime | dt.date
+Values = tuple[str, ...] | tuple[int, ...]  # all strings or all integers, as Qdrant takes them
 
 
 @dataclass(frozen=True)
@@ -35,13 +38,13 @@ class Match:
 @dataclass(frozen=True)
 class MatchAny:
     key: str
-    values: tuple[str, ...] | tuple[int, ...]
+    values: Values
 
 
 @dataclass(frozen=True)
 class MatchExcept:
     key: str
-    values: tuple[str, ...] | tuple[int, ...]
+    values: Values
 
 
 @dataclass(frozen=True)
@@ -108,5 +111,23 @@ class Filter:
     min_should: MinShould | None = None
 
 
-Condition = Union[Match, MatchAny, MatchExcept, MatchText, Range, DatetimeRange, IsEmpty, IsNull,
-                  HasId, HasVector, Nested, Filter]
+Condition = (Match | MatchAny | MatchExcept | MatchText | Range | DatetimeRange | IsEmpty | IsNull | HasId
+             | HasVector | Nested | Filter)
+
+
+# Each branch below reads alike: it tells a type checker which of the two kinds it holds.
+def values(items: Sequence[str] | Sequence[int]) -> Values:
+    if _strings(items):
+        return tuple(items)
+    return tuple(items)
+
+
+def listed(items: Values) -> list[str] | list[int]:
+    """The values as the engines take them."""
+    if _strings(items):
+        return list(items)
+    return list(items)
+
+
+def _strings(items: Sequence[str] | Sequence[int]) -> TypeIs[Sequence[str]]:
+    return all(isinstance(v, str) for v in items)

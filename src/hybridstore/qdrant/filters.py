@@ -19,8 +19,19 @@ from typing import Any, Protocol
 from qdrant_client import models
 
 from ..errors import FilterError
-from .filter_tree import (Condition, DatetimeRange, Filter, HasId, HasVector, IsEmpty, IsNull, Match,
-                          MatchAny, MatchText, Range)
+from .filter_tree import (
+    Condition,
+    DatetimeRange,
+    Filter,
+    HasId,
+    HasVector,
+    IsEmpty,
+    IsNull,
+    Match,
+    MatchAny,
+    MatchText,
+    Range,
+)
 from .layouts import DOC_ID
 from .raw_filters import to_tree
 
@@ -238,7 +249,7 @@ def _range(path: str, key: str, op: str, arg: object) -> Condition:
 
 def _iso(text: str) -> dt.datetime | None:
     try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return dt.datetime.fromisoformat(text)  # with a "Z" too
     except ValueError:
         return None
 

@@ -71,9 +71,9 @@ def _match(key: str, m: models.Match) -> tree.Condition:
     if isinstance(m, models.MatchValue):
         return tree.Match(key, m.value)
     if isinstance(m, models.MatchAny):
-        return tree.MatchAny(key, tuple(m.any))
+        return tree.MatchAny(key, tree.values(m.any))
     if isinstance(m, models.MatchExcept):
-        return tree.MatchExcept(key, tuple(m.except_))
+        return tree.MatchExcept(key, tree.values(m.except_))
     if isinstance(m, models.MatchText):
         return tree.MatchText(key, m.text)
     raise FilterError(f"hybridstore filters do not support a {type(m).__name__} match ({key!r}); "
