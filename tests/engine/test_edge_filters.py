@@ -7,21 +7,7 @@ import pytest
 
 from hybridstore.engine import EdgeEngine
 from hybridstore.engine.requests import Count, Create, Write
-from hybridstore.qdrant.filter_tree import (
-    DatetimeRange,
-    Filter,
-    HasId,
-    HasVector,
-    IsEmpty,
-    IsNull,
-    Match,
-    MatchAny,
-    MatchExcept,
-    MatchText,
-    MinShould,
-    Nested,
-    Range,
-)
+from hybridstore.qdrant import filter_tree as tree
 from hybridstore.qdrant.payload import Point, SparseVec, point_id
 from hybridstore.qdrant.schema import Schema, VectorField
 
@@ -39,38 +25,38 @@ PAYLOADS = {
 }
 SPARSE = {"a", "c"}  # the points holding the sparse vector
 NAMES = {point_id(name): name for name in PAYLOADS}
-RED = Match("s", "red")
+RED = tree.Match("s", "red")
 
 # (tree, the points it selects), a case per node kind and per rule the compilers keep
 CASES = [
-    (Filter(must=(RED,)), {"a", "c"}),
-    (Filter(must=(Match("flag", True),)), {"a"}),  # a bool matches bools only, not the integer 1
-    (Filter(must=(Match("flag", 1),)), {"c"}),
-    (Filter(must=(Match("n", 1),)), {"a"}),
-    (Filter(must=(MatchAny("s", ("blue", "green")),)), {"b", "d"}),
-    (Filter(must=(MatchAny("n", (1, 3)),)), {"a", "b"}),
-    (Filter(must=(MatchExcept("s", ("red",)),)), {"b", "d"}),
-    (Filter(must=(MatchText("body", "brown"),)), {"a", "c"}),
-    (Filter(must=(Range("n", gte=2, lt=4.5),)), {"b", "d"}),  # 2.0 stored as a float
-    (Filter(must=(Range("n", gt=1, lte=4.5),)), {"b", "c", "d"}),
-    (Filter(must=(DatetimeRange("when", gte=dt.datetime(2024, 1, 1)),)), {"a", "c", "d"}),
-    (Filter(must=(DatetimeRange("when", lt=dt.datetime(2024, 3, 5, 0, 0, 1, tzinfo=dt.UTC)),)),
+    (tree.Filter(must=(RED,)), {"a", "c"}),
+    (tree.Filter(must=(tree.Match("flag", True),)), {"a"}),  # a bool matches bools only, not the integer 1
+    (tree.Filter(must=(tree.Match("flag", 1),)), {"c"}),
+    (tree.Filter(must=(tree.Match("n", 1),)), {"a"}),
+    (tree.Filter(must=(tree.MatchAny("s", ("blue", "green")),)), {"b", "d"}),
+    (tree.Filter(must=(tree.MatchAny("n", (1, 3)),)), {"a", "b"}),
+    (tree.Filter(must=(tree.MatchExcept("s", ("red",)),)), {"b", "d"}),
+    (tree.Filter(must=(tree.MatchText("body", "brown"),)), {"a", "c"}),
+    (tree.Filter(must=(tree.Range("n", gte=2, lt=4.5),)), {"b", "d"}),  # 2.0 stored as a float
+    (tree.Filter(must=(tree.Range("n", gt=1, lte=4.5),)), {"b", "c", "d"}),
+    (tree.Filter(must=(tree.DatetimeRange("when", gte=dt.datetime(2024, 1, 1)),)), {"a", "c", "d"}),
+    (tree.Filter(must=(tree.DatetimeRange("when", lt=dt.datetime(2024, 3, 5, 0, 0, 1, tzinfo=dt.UTC)),)),
      {"a", "b"}),
-    (Filter(must=(DatetimeRange("when", gt=dt.date(2024, 7, 1), lte=dt.date(2025, 1, 1)),)), {"d", "c"}),
-    (Filter(must=(IsEmpty("e"),)), {"a", "b", "d"}),  # null, [] and missing
-    (Filter(must=(IsNull("e"),)), {"a"}),
-    (Filter(must=(HasId((point_id("a"), point_id("d"))),)), {"a", "d"}),
-    (Filter(must=(HasVector("sparse"),)), SPARSE),
-    (Filter(must_not=(HasVector("sparse"),)), {"b", "d"}),
+    (tree.Filter(must=(tree.DatetimeRange("when", gt=dt.date(2024, 7, 1), lte=dt.date(2025, 1, 1)),)), {"d", "c"}),
+    (tree.Filter(must=(tree.IsEmpty("e"),)), {"a", "b", "d"}),  # null, [] and missing
+    (tree.Filter(must=(tree.IsNull("e"),)), {"a"}),
+    (tree.Filter(must=(tree.HasId((point_id("a"), point_id("d"))),)), {"a", "d"}),
+    (tree.Filter(must=(tree.HasVector("sparse"),)), SPARSE),
+    (tree.Filter(must_not=(tree.HasVector("sparse"),)), {"b", "d"}),
     # one object of the array holds both (flat paths would also take b, whose objects split them)
-    (Filter(must=(Nested("items", Filter(must=(Match("k", 1), Match("v", "p")))),)), {"a"}),
-    (Filter(must=(Match("items[].k", 1), Match("items[].v", "p"))), {"a", "b"}),
-    (Filter(should=(RED, Match("s", "blue"))), {"a", "b", "c"}),
-    (Filter(must=(RED,), must_not=(Match("n", 1),)), {"c"}),
-    (Filter(must=(Filter(should=(Match("n", 3), Range("n", gte=4)),),), must_not=(IsEmpty("e"),)), {"c"}),
-    (Filter(min_should=MinShould((RED, Match("s", "green"), Range("n", lte=2)), 2)), {"a", "d"}),
-    (Filter(must=(IsEmpty("e"),), must_not=(IsEmpty("e"),)), set()),  # nothing: the empty $in
-    (Filter(), set(PAYLOADS)),
+    (tree.Filter(must=(tree.Nested("items", tree.Filter(must=(tree.Match("k", 1), tree.Match("v", "p")))),)), {"a"}),
+    (tree.Filter(must=(tree.Match("items[].k", 1), tree.Match("items[].v", "p"))), {"a", "b"}),
+    (tree.Filter(should=(RED, tree.Match("s", "blue"))), {"a", "b", "c"}),
+    (tree.Filter(must=(RED,), must_not=(tree.Match("n", 1),)), {"c"}),
+    (tree.Filter(must=(tree.Filter(should=(tree.Match("n", 3), tree.Range("n", gte=4)),),), must_not=(tree.IsEmpty("e"),)), {"c"}),
+    (tree.Filter(min_should=tree.MinShould((RED, tree.Match("s", "green"), tree.Range("n", lte=2)), 2)), {"a", "d"}),
+    (tree.Filter(must=(tree.IsEmpty("e"),), must_not=(tree.IsEmpty("e"),)), set()),  # nothing: the empty $in
+    (tree.Filter(), set(PAYLOADS)),
 ]
 
 
@@ -89,12 +75,12 @@ def edge():
     engine.close()
 
 
-def selected(engine, tree):
-    return {NAMES[f.id] for f in scroll_all(engine, "c", tree)}
+def selected(engine, flt):
+    return {NAMES[f.id] for f in scroll_all(engine, "c", flt)}
 
 
-@pytest.mark.parametrize("tree, expected", CASES)
-def test_each_node_selects_on_a_real_shard(edge, tree, expected):
-    assert selected(edge, tree) == expected
-    assert edge.run("c", Count(tree)) == len(expected)
+@pytest.mark.parametrize("flt, expected", CASES)
+def test_each_node_selects_on_a_real_shard(edge, flt, expected):
+    assert selected(edge, flt) == expected
+    assert edge.run("c", Count(flt)) == len(expected)
 

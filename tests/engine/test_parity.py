@@ -122,8 +122,8 @@ def engines():
     local.close()
 
 
-@pytest.mark.parametrize("tree, expected", TREE_CASES)
-def test_filter_trees_select_alike(engines, tree, expected):
+@pytest.mark.parametrize("flt, expected", TREE_CASES)
+def test_filter_trees_select_alike(engines, flt, expected):
     edge, local = engines
-    assert selected(edge, tree) == selected(local, tree) == expected
-    assert edge.run("c", Count(tree)) == local.run("c", Count(tree)) == len(expected)
+    assert selected(edge, flt) == selected(local, flt) == expected
+    assert edge.run("c", Count(flt)) == local.run("c", Count(flt)) == len(expected)
