@@ -4,10 +4,12 @@ shard; test_parity runs the same trees on qdrant-client's local mode (the engine
 import datetime as dt
 
 import pytest
+from qdrant_client import models as qm
 
 from hybridstore.engine import EdgeEngine
 from hybridstore.engine.requests import Count, Create, Write
 from hybridstore.qdrant import filter_tree as tree
+from hybridstore.qdrant.filters import to_filter
 from hybridstore.qdrant.payload import Point, SparseVec, point_id
 from hybridstore.qdrant.schema import Schema, VectorField
 
@@ -57,6 +59,9 @@ CASES = [
     (tree.Filter(min_should=tree.MinShould((RED, tree.Match("s", "green"), tree.Range("n", lte=2)), 2)), {"a", "d"}),
     (tree.Filter(must=(tree.IsEmpty("e"),), must_not=(tree.IsEmpty("e"),)), set()),  # nothing: the empty $in
     (tree.Filter(), set(PAYLOADS)),
+    # a raw FieldCondition's is_empty / is_null flags, read as the nodes (false: must_not)
+    (to_filter(qm.Filter(must=[qm.FieldCondition(key="e", is_empty=False)]), ""), {"c"}),
+    (to_filter(qm.Filter(must=[qm.FieldCondition(key="e", is_null=False)]), ""), {"b", "c", "d"}),
 ]
 
 
