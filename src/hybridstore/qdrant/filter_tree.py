@@ -1,8 +1,8 @@
 """Filters as plain data: which points a request selects, free of any engine's types.
 
-`filters` builds them (from filter dicts, and from a user's qdrant-client `Filter`); each engine
-compiles them to its own objects (`engine.client_compile`, `engine.edge_filters`). Keys are
-payload paths in Qdrant's syntax (`filters.payload_path`).
+`filters` builds them from filter dicts, `raw_filters` from a user's qdrant-client `Filter`; each
+engine compiles them to its own objects (`engine.client_filters`, `engine.edge_filters`). Keys
+are payload paths in Qdrant's syntax (`filters.payload_path`).
 
     Filter(must, should, must_not, min_should)   all of must, one of should (if any), none of must_not
     MinShould(conditions, min_count)             at least min_count of conditions
