@@ -40,8 +40,7 @@ from typing import Any, Generator, Sequence
 
 from typing_extensions import dataclass_transform
 
-from qdrant_client import models
-
+from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point
 from ..qdrant.query import QueryPlan
 from ..qdrant.schema import Schema, VectorField
@@ -131,7 +130,7 @@ class Drop(Request):
 
 
 class Delete(Request):
-    filter: models.Filter
+    filter: Filter
 
 
 class Write(Request):
@@ -156,7 +155,7 @@ class ShardKeys(Request):
 
 
 class MoveTenant(Request):
-    filter: models.Filter
+    filter: Filter
     source: str
     target: str
 
@@ -167,11 +166,11 @@ class CreateShardKey(Request):
 
 
 class Count(Request):
-    filter: models.Filter | None = None
+    filter: Filter | None = None
 
 
 class ScrollPage(Request):
-    filter: models.Filter | None = None
+    filter: Filter | None = None
     limit: int = PAGE
     offset: Any = None
     with_vectors: bool = False
@@ -190,7 +189,7 @@ class Changes(Request):
 SERVER_ONLY = (ShardKeys, CreateShardKey, MoveTenant)  # shard keys: a Qdrant server's (custom sharding)
 
 
-def scroll(filter: models.Filter | None, limit: int | None) -> Generator[ScrollPage, Any, list[Found]]:
+def scroll(filter: Filter | None, limit: int | None) -> Generator[ScrollPage, Any, list[Found]]:
     """Steps: every stored point matching `filter` (at most `limit`), a page per request."""
     found: list[Found] = []
     offset = None
