@@ -131,3 +131,24 @@ def test_the_core_groups_as_an_engine_that_groups_natively(native, group_by, k, 
                                         limit=k, group_size=size).groups
     theirs = [p.payload["id"] for g in groups for p in g.hits]
     assert ids(pick(hits, group_by, k, size)[0]) == theirs
+
+
+def test_an_index_on_qdrant_edge_groups_as_one_in_local_mode():
+    """End to end: the same records and query on Qdrant Edge (grouped by the core) and in
+    qdrant-client's local mode (grouped by the engine)."""
+    import math
+
+    from hybridstore import HybridIndex, Models
+    from hybridstore.engine import ClientEngine, EdgeEngine
+
+    records = [Record(str(i), f"text {i}", meta) for i, meta in enumerate(PAYLOADS)]
+    dense = [[math.cos(i / 10), math.sin(i / 10)] for i in range(len(records))]
+    found = {}
+    for name, engine in (("edge", EdgeEngine()), ("local", ClientEngine())):
+        with HybridIndex("g", Models(dense=None), engine=engine) as index:
+            index.add(records, dense=dense)
+            found[name] = {key: ids(index.search("", 3, mode="dense", dense_vector=[1.0, 0.0], group_by=key,
+                                                 group_size=2))
+                           for key in ("tags", "topic", "year", "rating", "tags[]")}
+    assert found["edge"] == found["local"]
+    assert found["edge"]["tags"] == ["0", "2", "0", "1", "2"]  # groups p: 0, 2; q: 0, 1; r: 2
