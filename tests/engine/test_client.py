@@ -6,6 +6,7 @@ tests/reliability/test_remote_faults.py (retries against a fake server). No mode
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import pytest
@@ -89,7 +90,7 @@ def test_an_edge_folder_is_refused_naming_the_engine_that_wrote_it(tmp_path):
 
 def test_a_folder_a_qdrant_client_of_its_own_holds_is_refused_and_free_once_closed(tmp_path):
     theirs = QdrantClient(path=str(tmp_path))
-    with pytest.raises(StorageLockedError, match=rf"the index at {tmp_path} is already open in another process "
+    with pytest.raises(StorageLockedError, match=rf"the index at {re.escape(str(tmp_path))} is already open in another process "
                                                  r"\(a qdrant-client of its own\).*url="):
         ClientEngine(path=str(tmp_path))
     theirs.close()

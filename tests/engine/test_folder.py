@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import subprocess
 import sys
 
@@ -128,7 +129,7 @@ def test_a_lock_held_by_another_process_fails_at_once_naming_it(tmp_path):
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "held"
-        with pytest.raises(StorageLockedError, match=rf"the index at {tmp_path} is already open in another "
+        with pytest.raises(StorageLockedError, match=rf"the index at {re.escape(str(tmp_path))} is already open in another "
                                                      rf"process \(process {child.pid}\); close that one first; "
                                                      "to use it from two objects share it"):
             FolderLock(str(tmp_path), "edge")
