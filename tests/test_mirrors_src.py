@@ -31,7 +31,6 @@ TESTED_IN = {
     "engine/client_compile.py": ["engine/test_compile.py", "engine/test_parity.py"],
     "engine/edge_compile.py": ["engine/test_compile.py", "engine/test_parity.py"],
     "engine/edge_worker.py": ["engine/test_build_stall.py", "engine/test_edge.py"],
-    "engine/requests.py": ["engine/test_edge.py", "test_driver.py"],
     "engine/__init__.py": ["engine/test_open_engine.py"],
     "inference/embedder.py": ["inference/test_models.py", "inference/test_batching.py"],
     "inference/fingerprint.py": ["qdrant/test_signature.py"],
