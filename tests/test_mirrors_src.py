@@ -46,7 +46,6 @@ TESTED_IN = {
     "llama_index/images.py": ["images/test_llama_index.py"],
     "llama_index/vectorstore.py": ["llama_index/test_store_blackbox.py", "llama_index/test_pipelines.py"],
     "qdrant/payload.py": ["qdrant/test_payload_schema.py"],
-    "qdrant/schema.py": ["qdrant/test_payload_schema.py", "test_rules.py"],
 }
 
 # Modules with no logic of their own to test.
