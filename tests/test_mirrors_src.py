@@ -36,7 +36,6 @@ TESTED_IN = {
     "inference/fingerprint.py": ["qdrant/test_signature.py"],
     "inference/images.py": ["images/test_core.py", "images/test_odd_paths.py"],
     "inference/loading.py": ["inference/test_models.py"],
-    "inference/specs.py": ["inference/test_models.py"],
     "langchain/embeddings.py": ["langchain/test_standard_suites.py"],
     "langchain/images.py": ["images/test_langchain.py"],
     "langchain/retriever.py": ["langchain/test_vectorstore.py"],
