@@ -19,7 +19,6 @@ TESTED_IN = {
     "closing.py": ["test_no_silent_wrong_answers.py", "llama_index/test_pipelines.py"],
     "copying.py": ["test_copy.py"],
     "tenancy.py": ["test_tenants.py", "reliability/test_tenant_isolation.py"],
-    "tools.py": ["langchain/test_tools.py", "llama_index/test_tools.py", "cli/test_mcp.py"],
     "cli/__init__.py": ["cli/test_cli.py"],
     "cli/commands.py": ["cli/test_cli.py", "cli/test_cli_reading.py"],
     "cli/decoding.py": ["cli/test_cli_inputs.py"],
