@@ -17,8 +17,8 @@ from hybridstore.errors import ConfigurationError
 from hybridstore.qdrant.query import Nearest, SearchRequest, build_plan, resolve
 from hybridstore.qdrant.storage import PRESETS, Storage
 
-from .conftest import LATE
-from .reliability.fake_qdrant import FakeQdrant
+from ..conftest import LATE
+from ..reliability.fake_qdrant import FakeQdrant
 
 LARGE = PRESETS["large"]
 DIM = 384
