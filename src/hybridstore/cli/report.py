@@ -7,7 +7,7 @@ import sys
 import time
 import warnings
 from collections import defaultdict
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 SHOWN = 20  # problems listed one per line; the rest are counted
 
@@ -28,7 +28,7 @@ def warnings_summed(cut_hint: str = "") -> Iterator[None]:
             caught.clear()
             raise
         finally:
-            cut: dict[tuple, int] = defaultdict(int)
+            cut: dict[tuple[str, str, int | str | None], int] = defaultdict(int)
             others: dict[str, None] = {}
             for w in caught:
                 if isinstance(w.message, TruncationWarning):
@@ -69,7 +69,7 @@ class Progress:
     def __init__(self, desc: str, unit: str, total: int | None = None) -> None:
         self.desc, self.unit, self.total, self.n = desc, unit, total, 0
         self._start = self._last = time.monotonic()
-        self._bar = None
+        self._bar: Any = None  # a tqdm bar (tqdm has no type information)
         if sys.stderr.isatty():
             from tqdm import tqdm
 

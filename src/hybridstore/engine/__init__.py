@@ -60,4 +60,4 @@ def held_engine(settings: Any) -> Engine | None:
     one index, store or copy shares it instead of failing on the folder's lock."""
     if settings.path is None or isinstance(settings.engine, Engine):
         return None
-    return holding_engine(settings.path, embedded_kind(settings))  # type: ignore[return-value]
+    return holding_engine(settings.path, embedded_kind(settings))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import ConfigurationError
+from .quantize import check
 
 KINDS = ("dense", "sparse", "late_interaction", "image")
 
@@ -13,6 +14,8 @@ KINDS = ("dense", "sparse", "late_interaction", "image")
 EMBED_OPTIONS = frozenset({"batch_size", "parallel", "padding_aware", "max_batch_tokens"})
 # Options hybridstore reads itself and never passes on.
 OWN_OPTIONS = frozenset({"modifier", "quantize", "text_model", "text_path"}) | EMBED_OPTIONS
+# (kind, name, folder, load options as (name, repr) pairs, quantize): one loaded model each
+CacheKey = tuple[str, str, str | None, tuple[tuple[str, str], ...], object]
 
 
 @dataclass(frozen=True)
@@ -41,14 +44,12 @@ class ModelSpec:
             )
         object.__setattr__(self, "options", dict(self.options))
         if self.options.get("quantize") is not None:
-            from .quantize import check
-
             check(self.kind, self.name, self.options["quantize"])
 
     def load_options(self) -> dict[str, Any]:
         return {k: v for k, v in self.options.items() if k not in OWN_OPTIONS}
 
-    def cache_key(self) -> tuple:
+    def cache_key(self) -> CacheKey:
         opts = tuple(sorted((k, repr(v)) for k, v in self.load_options().items()))
         return (self.kind, self.name, self.path, opts, self.options.get("quantize"))
 

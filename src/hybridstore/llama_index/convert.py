@@ -17,6 +17,7 @@ from llama_index.core.vector_stores.types import (
 
 from ..errors import InvalidInputError
 from ..records import Record
+from .images import node_image
 
 OPERATORS = {
     FilterOperator.EQ: "$eq", FilterOperator.NE: "$ne", FilterOperator.GT: "$gt",
@@ -38,8 +39,6 @@ _IMAGE_FIELDS = ("image", "image_resource")
 def to_record(node: BaseNode, images: bool = False) -> Record:
     """`images`: the store has an image model, so an ImageNode's image is embedded (else the
     node is stored as text, as before)."""
-    from .images import node_image
-
     image = node_image(node) if images else None
     # Defaults are left out: every search result carries this dict, and its size is search time.
     dump = node.model_dump(mode="json", exclude_defaults=True)
@@ -58,11 +57,11 @@ def to_node(record: Record) -> BaseNode:
     node = {k: v for k, v in extras["node_dict"].items() if k not in _OWN_FIELDS}
     node.update(id_=record.id, text=record.text, metadata=record.metadata)
     # The class as metadata_dict_to_node picks it, without its JSON round trip.
-    return _NODE_CLASSES.get(extras.get("class_name"), TextNode).from_dict(node)
+    return _NODE_CLASSES.get(extras.get("class_name") or "", TextNode).from_dict(node)
 
 
-def to_filter(filters: MetadataFilters | Any | None) -> Any:
-    """MetadataFilters -> the core's filter dict; a raw qdrant Filter passes through."""
+def to_filter(filters: MetadataFilters | None) -> dict[str, Any] | None:
+    """MetadataFilters -> the core's filter dict (anything else passes through as it is)."""
     if filters is None or not isinstance(filters, MetadataFilters):
         return filters
     parts = [to_filter(f) if isinstance(f, MetadataFilters) else _condition(f) for f in filters.filters]
@@ -76,7 +75,7 @@ def to_filter(filters: MetadataFilters | Any | None) -> Any:
     return {"$and": parts}
 
 
-def _condition(f: MetadataFilter) -> dict:
+def _condition(f: MetadataFilter) -> dict[str, Any]:
     op = OPERATORS.get(f.operator)
     if op is None:
         raise InvalidInputError(f"filter operator {f.operator!r} is not supported")
@@ -87,7 +86,7 @@ SUPPORTED_MODES = (VectorStoreQueryMode.DEFAULT, VectorStoreQueryMode.SPARSE,
                    VectorStoreQueryMode.HYBRID, VectorStoreQueryMode.MMR)
 
 
-def _mode(mode: Any) -> VectorStoreQueryMode:
+def _mode(mode: object) -> VectorStoreQueryMode:
     """A VectorStoreQueryMode, also from its plain string value ("hybrid")."""
     try:
         return VectorStoreQueryMode(mode)
@@ -106,8 +105,9 @@ def search_args(query: VectorStoreQuery, defaults: dict[str, Any],
         if mode != VectorStoreQueryMode.DEFAULT:
             raise InvalidInputError(f"an image store searches the image vector; query mode {mode.value!r} "
                                     "is for the text store")
-        options = {**defaults, "filter": to_filter(query.filters), "ids": query.node_ids or None,
-                   "doc_id": query.doc_ids or None, "mode": "image", "image_vector": query.query_embedding}
+        options: dict[str, Any] = {
+            **defaults, "filter": to_filter(query.filters), "ids": query.node_ids or None,
+            "doc_id": query.doc_ids or None, "mode": "image", "image_vector": query.query_embedding}
         if query.query_embedding is None and not (query.query_str or "").strip():
             raise InvalidInputError("an image query needs a query embedding or query_str")
         return query.query_str or "", query.similarity_top_k, {k: v for k, v in options.items() if v is not None}
@@ -116,8 +116,8 @@ def search_args(query: VectorStoreQuery, defaults: dict[str, Any],
     # own stores read it (other modes have no use for it); the query's own field wins.
     defaults = dict(defaults)
     threshold = defaults.pop("mmr_threshold", None)
-    options: dict[str, Any] = {**defaults, "filter": to_filter(query.filters),
-                               "ids": query.node_ids or None, "doc_id": query.doc_ids or None}
+    options = {**defaults, "filter": to_filter(query.filters),
+               "ids": query.node_ids or None, "doc_id": query.doc_ids or None}
     k = query.similarity_top_k
     if mode == VectorStoreQueryMode.DEFAULT:
         options["mode"] = "dense"

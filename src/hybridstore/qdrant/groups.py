@@ -7,13 +7,12 @@ import json
 from typing import Any, Sequence
 
 from ..records import Hit
+from .filters import key_parts, payload_path
 from .layouts import DOC_ID
 
 
 def key_path(group_by: str, metadata_prefix: str) -> str:
     """Where the group key lives in the payload."""
-    from .filters import payload_path
-
     return DOC_ID if group_by == DOC_ID else payload_path(metadata_prefix, group_by)
 
 
@@ -21,8 +20,6 @@ def record_key(hit: Hit, group_by: str) -> Any:
     """The hit's group key, or None when it has none (such hits join no group)."""
     if group_by == DOC_ID:
         return hit.record.doc_id
-    from .filters import key_parts
-
     value: Any = hit.record.metadata
     for name, marks in key_parts(group_by):  # the path the engine groups by natively
         if not isinstance(value, dict) or marks:  # array elements: not emulated
