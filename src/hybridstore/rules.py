@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any
 
-from .errors import CollectionNotFoundError, MissingVectorsError, ModelSignatureWarning, SchemaMismatchError
+from .errors import (
+    CollectionNotFoundError,
+    MissingVectorsError,
+    ModelSignatureWarning,
+    SchemaMismatchError,
+)
 from .inference import KINDS, Models
 from .qdrant import signature as sig
 from .qdrant.schema import OPTIONAL, Schema, VectorField, build_schema, differences, models_first

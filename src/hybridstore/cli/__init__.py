@@ -12,7 +12,8 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 Command = Callable[[argparse.Namespace], int]
 

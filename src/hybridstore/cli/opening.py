@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when a command runs: --help stays instant
     from ..index import HybridIndex
-    from ..inference import ModelSpec, Models
+    from ..inference import Models, ModelSpec
     from ..inference.models import Choice
     from ..settings import Settings
 

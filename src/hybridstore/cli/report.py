@@ -7,7 +7,8 @@ import sys
 import time
 import warnings
 from collections import defaultdict
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, Self
 
 SHOWN = 20  # problems listed one per line; the rest are counted
 
@@ -75,7 +76,7 @@ class Progress:
 
             self._bar = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True)
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -25,10 +25,10 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from ..errors import ConfigurationError, EngineError
 from .base import Engine
+from .changes import Ledger
 from .client_compile import COMPILE, Op, exists, info
 from .folder import FolderLock, check_layout, locked_error, written_by
-from .changes import Ledger
-from .requests import ChangeVectors, Changes, GetSchema, IndexPayload, Optimize, Request
+from .requests import Changes, ChangeVectors, GetSchema, IndexPayload, Optimize, Request
 
 _BACKEND_ERRORS = (UnexpectedResponse, ResponseHandlingException, ResourceExhaustedResponse)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})

@@ -22,20 +22,33 @@ import tempfile
 import threading
 import time
 import weakref
-from typing import Any, Callable, Iterator, Mapping, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 
 import qdrant_edge as edge
 
 from ..errors import ConfigurationError, EngineBusyError, EngineError
 from ..qdrant.schema import Schema, VectorField
 from .base import Engine
+from .changes import Ledger
 from .edge_compile import COMPILE, change_vectors
 from .edge_config import config, storage_of, with_vector
-from .folder import EDGE_CONFIG as CONFIG, FolderLock, check_layout, locked_error, written_by
-from .changes import Ledger
 from .edge_worker import WorkerShards
-from .requests import (SERVER_ONLY, ChangeVectors, Changes, Create, Drop, GetSchema, Optimize, Query, QueryBatch,
-                       Request, SetSignature)
+from .folder import EDGE_CONFIG as CONFIG
+from .folder import FolderLock, check_layout, locked_error, written_by
+from .requests import (
+    SERVER_ONLY,
+    Changes,
+    ChangeVectors,
+    Create,
+    Drop,
+    GetSchema,
+    Optimize,
+    Query,
+    QueryBatch,
+    Request,
+    SetSignature,
+)
 
 SIGNATURE = "hybridstore.json"  # beside CONFIG: which models made the vectors (edge has no metadata)
 SEARCHES = (Query, QueryBatch)  # wait `busy_wait` at most for a build; the others wait their turn

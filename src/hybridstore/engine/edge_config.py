@@ -14,6 +14,7 @@ from ..qdrant.schema import Schema, VectorField
 from ..storage import Storage, quantization_name
 
 E = TypeVar("E", bound=Enum)
+DEFAULTS = Storage()  # frozen: one shared default
 Params = dict[str, Any]  # one vector's stored configuration (the shard's JSON)
 
 
@@ -46,7 +47,7 @@ def params(f: VectorField, st: Storage) -> edge.EdgeVectorParams:
                                  quantization_config=_int8(st.quantize), hnsw_config=hnsw)
 
 
-def config(schema: Schema, st: Storage = Storage()) -> edge.EdgeConfig:
+def config(schema: Schema, st: Storage = DEFAULTS) -> edge.EdgeConfig:
     dense = {f.name: params(f, st) for f in schema.fields if f.kind != "sparse"}
     sparse = {f.name: sparse_params(f, st) for f in schema.fields if f.kind == "sparse"}
     return edge.EdgeConfig(vectors=dense, sparse_vectors=sparse, on_disk_payload=st.payload_on_disk or None)

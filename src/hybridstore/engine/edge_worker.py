@@ -26,8 +26,9 @@ import subprocess
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import EngineError
 from .requests import Request
@@ -191,7 +192,7 @@ def _serve(conn: Connection, shards: EdgeShards) -> None:
             reply: Reply
             try:
                 reply = (True, getattr(shards, message[0])(*message[1:]))
-            except Exception as e:  # sent back whole: the caller raises it
+            except Exception as e:  # noqa: BLE001 - sent back whole: the caller raises it
                 reply = (False, e)
             try:
                 conn.send_bytes(_dumps(reply))

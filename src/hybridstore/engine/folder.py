@@ -158,7 +158,7 @@ def opened_at() -> str:
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_filename
-        if not (name.startswith(package) or "site-packages" in name or name.startswith("<frozen")):
+        if not (name.startswith((package, "<frozen")) or "site-packages" in name):
             return f"{name}:{frame.f_lineno}"
         frame = frame.f_back
     return "an unknown place"

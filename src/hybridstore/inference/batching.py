@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -14,7 +15,7 @@ Lengths = npt.NDArray[np.int_]  # token counts, or positions, one per text
 Ints = Sequence[int] | Lengths
 
 
-def token_lengths(tokenizer: "Tokenizer", texts: Sequence[str]) -> tuple[Lengths, int]:
+def token_lengths(tokenizer: Tokenizer, texts: Sequence[str]) -> tuple[Lengths, int]:
     """Real token counts (the tokenizer pads a batch, so count the attention mask), and how
     many texts the model's window truncates."""
     encodings = tokenizer.encode_batch(list(texts))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from . import loading
-from .fingerprint import fingerprint, model_files, vector_options
-from .batching import Ints, embed_in_order, length_order, token_batches, token_lengths
 from ..errors import ModelNotFoundError, TruncationWarning
+from . import loading
+from .batching import Ints, embed_in_order, length_order, token_batches, token_lengths
+from .fingerprint import fingerprint, model_files, vector_options
 from .specs import ModelSpec
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class Embedder:
     def embed_query(self, text: str) -> Any:
         return self.embed_queries([text])[0]
 
-    def tokenizer(self) -> "Tokenizer | None":
+    def tokenizer(self) -> Tokenizer | None:
         """The model's tokenizer (loads the model), or None when nothing is padded."""
         inner = getattr(self.model, "model", None)
         if inner is None or not hasattr(inner, "_ensure_tokenizer"):
@@ -138,7 +139,7 @@ def floats(vector: Sequence[float] | npt.NDArray[Any]) -> list[float]:
     return [float(x) for x in (vector.tolist() if isinstance(vector, np.ndarray) else vector)]
 
 
-def _fits(tokenizer: "Tokenizer", texts: Sequence[str]) -> bool:
+def _fits(tokenizer: Tokenizer, texts: Sequence[str]) -> bool:
     """One text too short to reach the model's window, so not tokenized twice (a query's path):
     no tokenizer (WordPiece, BPE, SentencePiece with byte fallback) makes more tokens than its
     normalized text (NFKC can lengthen it) has UTF-8 bytes, plus a few for the special tokens

@@ -5,7 +5,8 @@ LangChain `Embeddings` (``embed_documents`` / ``embed_query``) or a LlamaIndex
 from __future__ import annotations
 
 import threading
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from typing_extensions import TypeIs
 

@@ -7,12 +7,18 @@ import functools
 import os
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import onnxruntime as ort
-from fastembed import ImageEmbedding, LateInteractionTextEmbedding, SparseTextEmbedding, TextEmbedding
+from fastembed import (
+    ImageEmbedding,
+    LateInteractionTextEmbedding,
+    SparseTextEmbedding,
+    TextEmbedding,
+)
 from loguru import logger  # fastembed's logger
 
 from ..errors import ModelNotFoundError, ProviderNotAvailableError

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from ..errors import ConfigurationError, ModelNotFoundError
 from . import loading
@@ -31,7 +32,7 @@ Choice = str | ModelSpec | _Default | None  # the other kinds
 T = TypeVar("T")
 
 
-def dense_only(model: str | ModelSpec | None, models: "Models | None", pack: PackGiven,
+def dense_only(model: str | ModelSpec | None, models: Models | None, pack: PackGiven,
                options: dict[str, Any], who: str) -> Embedder:
     """The dense model of an embedding adapter: `models`' own, or `model` (default: the pack's)."""
     models = models or Models(dense=model or DEFAULT, sparse=None, pack=pack, **options)
@@ -40,7 +41,7 @@ def dense_only(model: str | ModelSpec | None, models: "Models | None", pack: Pac
     return models.dense
 
 
-def check_models(models: object) -> "Models":
+def check_models(models: object) -> Models:
     """`models` as an index takes them: a `Models`, not a model's name or a model."""
     if isinstance(models, Models):
         return models
@@ -123,11 +124,11 @@ class Models:
     def embed_queries(self, texts: Sequence[str], kinds: Sequence[str]) -> dict[str, list[Any]]:
         return {kind: self._embedders[kind].embed_queries(texts) for kind in kinds}
 
-    def load(self) -> "Models":
+    def load(self) -> Models:
         """Load every model now (they otherwise load on first use): a missing one fails here."""
         for embedder in self._embedders.values():
             if isinstance(embedder, Embedder):
-                embedder.model
+                _ = embedder.model  # loads it
         return self
 
     def batches(self, texts: Sequence[str]) -> list[list[int]]:
@@ -152,7 +153,7 @@ class Models:
         return json.dumps({k: [d["name"], d.get("modifier"), *([d["quantize"]] if d.get("quantize") else [])]
                            for k, d in self.describe().items() if image or k != "image"}, sort_keys=True)
 
-    def with_dense(self, dense: Dense) -> "Models":
+    def with_dense(self, dense: Dense) -> Models:
         """These models with another dense model (a caller's embeddings), the rest kept."""
         return Models(dense=dense, sparse=self.sparse.spec if self.sparse else None,
                       late_interaction=self.late_interaction.spec if self.late_interaction else None,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigurationError
 from .quantize import check
@@ -53,7 +54,7 @@ class ModelSpec:
         opts = tuple(sorted((k, repr(v)) for k, v in self.load_options().items()))
         return (self.kind, self.name, self.path, opts, self.options.get("quantize"))
 
-    def with_defaults(self, defaults: Mapping[str, Any]) -> "ModelSpec":
+    def with_defaults(self, defaults: Mapping[str, Any]) -> ModelSpec:
         """Fill options the spec does not set from index-wide defaults."""
         merged = {k: v for k, v in defaults.items() if v is not None}
         merged.update(self.options)

@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from ..inference import ModelSpec, Models
+from ..inference import Models, ModelSpec
 from ..inference.embedder import floats
 from ..inference.models import PackGiven, dense_only
 

@@ -4,8 +4,9 @@ where a document read back shows its image (``metadata["image"]``: the source)."
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..errors import InvalidInputError
 from ..qdrant import filters

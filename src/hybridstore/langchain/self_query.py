@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.structured_query import (Comparator, Comparison, Operation, Operator,
-                                             StructuredQuery, Visitor)
+from langchain_core.structured_query import (
+    Comparator,
+    Comparison,
+    Operation,
+    Operator,
+    StructuredQuery,
+    Visitor,
+)
 
 OPERATORS = {Operator.AND: "$and", Operator.OR: "$or"}
 COMPARATORS = {Comparator.EQ: "$eq", Comparator.NE: "$ne", Comparator.GT: "$gt",

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import enum
 import uuid
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Self
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
-from typing_extensions import Self
 
-from ..errors import ConfigurationError, InvalidInputError
 from ..closing import ClosesIndex, store_index
+from ..errors import ConfigurationError, InvalidInputError
 from ..index import HybridIndex
 from ..inference import Models
 from ..inference.external import ExternalDense
-from ..settings import Settings
 from ..records import Hit, Record
+from ..settings import Settings
 from .embeddings import HybridEmbeddings
 from .images import by_image, image_filter, image_records, shown, with_image
 

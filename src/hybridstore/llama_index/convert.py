@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from llama_index.core.schema import (BaseNode, ImageNode, IndexNode, MetadataMode, Node,
-                                     NodeRelationship, RelatedNodeInfo, TextNode)
+from llama_index.core.schema import (
+    BaseNode,
+    ImageNode,
+    IndexNode,
+    MetadataMode,
+    Node,
+    NodeRelationship,
+    RelatedNodeInfo,
+    TextNode,
+)
 from llama_index.core.vector_stores.types import (
     FilterCondition,
     FilterOperator,

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from ..inference import Embedder, ModelSpec, Models
+from ..inference import Embedder, Models, ModelSpec
 from ..inference.embedder import floats
 from ..inference.models import PackGiven, dense_only
 

@@ -18,7 +18,7 @@ from llama_index.core.schema import BaseNode, ImageNode, ImageType
 from pydantic import PrivateAttr
 
 from ..errors import ConfigurationError, SchemaMismatchError
-from ..inference import ModelSpec, Models
+from ..inference import Models, ModelSpec
 from ..inference.images import ImageEmbedder
 
 SAME_MODEL_COSINE = 0.8

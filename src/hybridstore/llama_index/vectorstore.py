@@ -4,7 +4,8 @@ MetadataFilters and VectorStoreQuery to the core and back, and nothing else."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from llama_index.core.bridge.pydantic import PrivateAttr
@@ -16,18 +17,17 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryResult,
 )
 
-from ..errors import ConfigurationError, SchemaMismatchError
 from ..closing import ClosesIndex, store_index
 from ..engine import Engine
+from ..errors import ConfigurationError, SchemaMismatchError
 from ..index import HybridIndex
 from ..inference import Embedder, Models
 from ..inference.external import External
-from ..settings import Settings
-from ..records import Hit, Record
-from .convert import search_args, to_filter, to_node, to_record
 from ..inference.images import source
+from ..records import Hit, Record
+from ..settings import Settings
+from .convert import search_args, to_filter, to_node, to_record
 from .images import check_image_embeddings
-
 
 # One model embedding the node (with or without its metadata) agrees above 0.9; two models'
 # unrelated spaces sit near 0.
@@ -88,7 +88,7 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
     def index(self) -> HybridIndex:
         return self._index
 
-    def images(self) -> "HybridVectorStore":
+    def images(self) -> HybridVectorStore:
         """The image view of this store's collection, for ``MultiModalVectorStoreIndex``
         (``StorageContext.from_defaults(vector_store=store, image_store=store.images())``): it
         adds image nodes not stored yet and queries the image vector (text to image with the

@@ -4,7 +4,8 @@ groups ordered by their best hit, each group's hits best first."""
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..records import Hit
 from .filters import key_parts, payload_path
