@@ -39,7 +39,7 @@ class HybridTranslator(Visitor):
         return structured_query.query, ({"filter": flt.accept(self)} if flt is not None else {})
 
 
-def _value(value: Any) -> Any:
+def _value(value: object) -> object:
     """Dates come as {"date": "2024-01-01", "type": "date"}: hybridstore compares ISO strings."""
     if isinstance(value, dict) and value.get("type") in ("date", "datetime"):
         return value.get("date") or value.get("datetime")
