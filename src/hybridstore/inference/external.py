@@ -64,7 +64,7 @@ class ExternalDense:
                 self._dim = len(self.embed_documents(["dimension probe"])[0])
         return self._dim
 
-    def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[Any]:
+    def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[list[float]]:
         if not texts:
             return []
         model = self.model
