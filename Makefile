@@ -27,8 +27,11 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# The whole suite runs once per embedded engine: Qdrant Edge and qdrant-client's local mode.
+# Types (mypy, strict: pyproject's [tool.mypy]) and lint (ruff) first, then the whole suite once
+# per embedded engine: Qdrant Edge and qdrant-client's local mode.
 test: $(VENV)/.installed
+	$(BIN)/python -m mypy src/hybridstore
+	$(BIN)/ruff check src tests benchmarks
 	HYBRIDSTORE_ENGINE=edge $(BIN)/python -m pytest -q -rs
 	# the benchmark smoke runs, the wheel tests and the engine parity tests name their engines, and the
 	# docs run as a reader runs them, on the default engine: once is enough

@@ -35,12 +35,12 @@ def per_query(docs: int, queries: int) -> dict:
     check = collection.complete
     times = {"with check": [], "without check": []}
     for _ in range(3):  # interleaved rounds: drift hits both alike
-        for label in times:
+        for label, took in times.items():
             collection.complete = check if label == "with check" else (lambda col, req: iter(()))
             for text in texts:
                 start = time.perf_counter()
                 index.search(text, 10)
-                times[label].append(time.perf_counter() - start)
+                took.append(time.perf_counter() - start)
     collection.complete = check
     req = qplan.resolve(qplan.SearchRequest(k=10), set(index.models.kinds()))
     start = time.perf_counter()

@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 import real_vectors
+
 from hybridstore.engine import ClientEngine, EdgeEngine
 from hybridstore.engine.requests import Count, Create, IndexPayload, Optimize, Query, Write
 from hybridstore.qdrant import filters

@@ -64,7 +64,7 @@ def prepare(limit: int | None, max_queries: int | None, late: bool) -> None:
     """Embed the corpus once per model (not timed) into CACHE."""
     from hybridstore import Models
 
-    ids, texts = corpus(limit, max_queries)
+    _, texts = corpus(limit, max_queries)
     kinds = ["dense"] + (["late_interaction"] if late else [])
     models = Models(sparse=None, late_interaction="colbert-ir/colbertv2.0" if late else None)
     for kind in kinds:
@@ -188,8 +188,8 @@ def cross_check(run: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> 
 
 # -- report ------------------------------------------------------------------------------------
 def table(rows: list[dict]) -> str:
-    lines = ["| system | mode | nDCG@10 | Recall@100 | p50 ms | p95 ms | p50 ms k=10 | engine p50 ms "
-             "| ingest docs/s | peak RSS MB (ingest) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [("| system | mode | nDCG@10 | Recall@100 | p50 ms | p95 ms | p50 ms k=10 | engine p50 ms "
+              "| ingest docs/s | peak RSS MB (ingest) |"), "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         for mode, m in r["modes"].items():
             engine = f"{m['engine_p50_ms']:.2f}" if "engine_p50_ms" in m else "-"
@@ -240,8 +240,8 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args.timing_docs, args.limit, args.max_queries)))
         return
     names = [s.strip() for s in args.systems.split(",") if s.strip()]
-    subprocess.run([sys.executable, "-c", "import frameworks, sys; frameworks.prepare("
-                    f"{args.limit}, {args.max_queries}, {any('ColBERT' in n for n in names)})"],
+    subprocess.run([sys.executable, "-c", ("import frameworks, sys; frameworks.prepare("
+                    f"{args.limit}, {args.max_queries}, {any('ColBERT' in n for n in names)})")],
                    check=True, cwd=HERE)  # its own process: the embeddings never sit in this one
     rows = []
     for name in names:

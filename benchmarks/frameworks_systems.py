@@ -7,14 +7,13 @@ qdrant-client's in-memory local mode for the anchors, as their users run them em
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
-from procs import time_engine
-
 from fastembed import LateInteractionTextEmbedding, SparseTextEmbedding, TextEmbedding
-from qdrant_client import QdrantClient, models as qm
+from procs import time_engine
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
 
 DENSE, BM25, LATE = "sentence-transformers/all-MiniLM-L6-v2", "Qdrant/bm25", "colbert-ir/colbertv2.0"
 
@@ -39,7 +38,7 @@ def offline_fastembed(pack_root: str) -> None:
 
 # -- the floor: fastembed and qdrant-client by hand --------------------------------------------
 class Floor:
-    modes = ["dense", "sparse", "hybrid"]
+    modes: tuple[str, ...] = ("dense", "sparse", "hybrid")
 
     def __init__(self) -> None:
         self.dense, self.sparse = TextEmbedding(DENSE), SparseTextEmbedding(BM25)
@@ -82,13 +81,13 @@ def _loaded_models(late: bool) -> Any:
 
 
 class HybridstoreLangChain:
-    modes = ["dense", "sparse", "hybrid", "hybrid-rrf"]
+    modes: tuple[str, ...] = ("dense", "sparse", "hybrid", "hybrid-rrf")
 
     def __init__(self, late: bool = False) -> None:
         from hybridstore.langchain import HybridVectorStore
 
         models = _loaded_models(late)
-        self.modes = ["hybrid+rerank"] if late else self.modes
+        self.modes = ("hybrid+rerank",) if late else self.modes
         self.store = HybridVectorStore("bench", models=models)
         self.engine_ms = time_engine(self.store.index)
 
@@ -101,13 +100,13 @@ class HybridstoreLangChain:
 
 
 class HybridstoreLlamaIndex:
-    modes = ["default", "sparse", "hybrid", "hybrid-rrf"]
+    modes: tuple[str, ...] = ("default", "sparse", "hybrid", "hybrid-rrf")
 
     def __init__(self, late: bool = False) -> None:
         from hybridstore.llama_index import HybridEmbedding, HybridVectorStore
 
         models = _loaded_models(late)
-        self.modes = ["hybrid+rerank"] if late else self.modes
+        self.modes = ("hybrid+rerank",) if late else self.modes
         self.store = HybridVectorStore("bench", models)
         self.engine_ms = time_engine(self.store.index)
         self.embed = HybridEmbedding(models=models)
@@ -149,7 +148,7 @@ class LangChainQdrant:
     def __init__(self, hybrid: bool) -> None:
         from langchain_qdrant import FastEmbedSparse, RetrievalMode
 
-        self.modes = ["hybrid"] if hybrid else ["dense"]
+        self.modes = ("hybrid",) if hybrid else ("dense",)
         self.mode = RetrievalMode.HYBRID if hybrid else RetrievalMode.DENSE
         self.dense = FastEmbedLangChain()
         self.sparse = FastEmbedSparse(model_name=BM25) if hybrid else None
@@ -197,7 +196,7 @@ class LlamaIndexQdrant:
     def __init__(self, hybrid: bool) -> None:
         from llama_index.vector_stores.qdrant import QdrantVectorStore
 
-        self.modes = ["hybrid"] if hybrid else ["default"]
+        self.modes = ("hybrid",) if hybrid else ("default",)
         extra = {"enable_hybrid": True, "fastembed_sparse_model": BM25} if hybrid else {}
         self.store = QdrantVectorStore("bench", client=QdrantClient(":memory:"), **extra)
         self.embed = _fastembed_llama()
@@ -217,7 +216,7 @@ class LanceDBLlamaIndex:
     llama-index-vector-stores-lancedb as its users set it up. The full-text index is built at
     the first hybrid query (the store does it; the warm-up query, outside the timings)."""
 
-    modes = ["hybrid"]
+    modes: tuple[str, ...] = ("hybrid",)
 
     def __init__(self) -> None:
         import tempfile

@@ -22,9 +22,9 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import frameworks  # noqa: E402  (the corpus, query and cache helpers)
+import frameworks
 
-from hybridstore import HybridIndex, Models, beir  # noqa: E402
+from hybridstore import HybridIndex, Models, beir
 
 SPARSE = ["Qdrant/bm25", "Qdrant/bm42-all-minilm-l6-v2-attentions"]
 FUSIONS = {"rrf k=2": {"fusion": "rrf"}, "rrf k=60": {"fusion": "rrf", "rrf_k": 60},
@@ -46,7 +46,7 @@ def paired_interval(diff: np.ndarray, rounds: int = 10_000) -> tuple[float, floa
 
 
 def main(sparse_models: list[str]) -> None:
-    ids, texts = frameworks.corpus()
+    _, texts = frameworks.corpus()
     frameworks.serve_cached_documents(texts)
     records = list(beir.corpus_records(frameworks.SCIFACT))
     queries, qrels = frameworks.test_queries(None)

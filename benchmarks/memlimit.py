@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Self
 
 ROOTS = (("v1", Path("/sys/fs/cgroup/memory")), ("v2", Path("/sys/fs/cgroup/unified")),
          ("v2", Path("/sys/fs/cgroup")))
@@ -27,7 +28,7 @@ class MemoryLimit:
         if swap.exists():
             swap.write_text(str(self.limit) if self.kind == "v1" else "0")
 
-    def __enter__(self) -> "MemoryLimit":
+    def __enter__(self) -> Self:
         return self
 
     def report(self) -> dict:

@@ -3,6 +3,7 @@ alternating the settings so that drift hits them alike."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -55,10 +56,8 @@ def scifact_ingested(models: object, limit: int | None, max_queries: int | None)
             "ingest_s": ingest_s, "rss_ingest_mb": rss}
 
 
-def subset_parser() -> "argparse.ArgumentParser":
+def subset_parser() -> argparse.ArgumentParser:
     """The options of a SciFact-subset benchmark run in rounds."""
-    import argparse
-
     p = argparse.ArgumentParser()
     p.add_argument("--limit", type=int, default=None, help="unjudged documents beside the judged ones")
     p.add_argument("--max-queries", type=int, default=None)
@@ -92,7 +91,7 @@ def cpu() -> dict:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
         lines = []
-    field = lambda k: next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith(k)), "")  # noqa: E731
+    field = lambda k: next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith(k)), "")
     flags = [f for f in field("flags").split() if f.startswith(("avx", "sse4", "fma", "f16c"))]
     return {"model": field("model name") or platform.processor(), "flags": flags,
             "cpus": os.cpu_count(), "python": platform.python_version()}

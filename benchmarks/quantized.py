@@ -28,7 +28,7 @@ MODES = ("hybrid", "dense")
 
 def one(quantize: str | None, limit: int | None, max_queries: int | None) -> dict:
     """One model's figures, in this process."""
-    from hybridstore import ModelSpec, Models, beir
+    from hybridstore import Models, ModelSpec, beir
 
     spec = ModelSpec(MINILM, "dense", options={"quantize": quantize} if quantize else {})
     models = Models(dense=spec)

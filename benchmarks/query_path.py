@@ -31,9 +31,11 @@ CASES = (("hybrid", 100), ("hybrid", 10), ("sparse", 100))
 def corpus(docs: int, queries: int) -> tuple[list[str], np.ndarray, list[str]]:
     """The first `docs` SciFact documents with their dense vectors (embedded once, cached) and
     the first `queries` queries."""
-    rows = [json.loads(line) for line in open(SCIFACT / "corpus.jsonl", encoding="utf-8")][:docs]
+    with open(SCIFACT / "corpus.jsonl", encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh][:docs]
     texts = [f"{r['title']} {r['text']}".strip() for r in rows]
-    asked = [json.loads(line)["text"] for line in open(SCIFACT / "queries.jsonl", encoding="utf-8")][:queries]
+    with open(SCIFACT / "queries.jsonl", encoding="utf-8") as fh:
+        asked = [json.loads(line)["text"] for line in fh][:queries]
     cached = CACHE / f"query-path-{docs}.npy"
     if not cached.exists():
         from hybridstore import Models
@@ -45,12 +47,13 @@ def corpus(docs: int, queries: int) -> tuple[list[str], np.ndarray, list[str]]:
 
 def measure(docs: int, queries: int) -> dict:
     """p50 ms per (path, mode, k), in this process."""
+    from llama_index.core import StorageContext, VectorStoreIndex
+    from llama_index.core.schema import QueryBundle, TextNode
+
     import hybridstore
     from hybridstore import Models, Record
     from hybridstore.langchain import HybridVectorStore as LangChainStore
     from hybridstore.llama_index import HybridEmbedding, HybridVectorStore
-    from llama_index.core import StorageContext, VectorStoreIndex
-    from llama_index.core.schema import QueryBundle, TextNode
 
     texts, vectors, asked = corpus(docs, queries)
     models = Models()
@@ -65,9 +68,11 @@ def measure(docs: int, queries: int) -> dict:
     out = {"src": str(Path(hybridstore.__file__).parents[1]), "docs": docs, "queries": len(asked)}
     for mode, k in CASES:
         paths = {
-            "core": lambda q, v: store.index.search(q, k, mode=mode, dense_vector=v, rerank=False),
-            "LangChain": lambda q, v: langchain.similarity_search(q, k, mode=mode, dense_vector=v, rerank=False),
-            "LlamaIndex": lambda q, v: index.as_retriever(
+            "core": lambda q, v, k=k, mode=mode: store.index.search(q, k, mode=mode, dense_vector=v,
+                                                                    rerank=False),
+            "LangChain": lambda q, v, k=k, mode=mode: langchain.similarity_search(q, k, mode=mode, dense_vector=v,
+                                                                                  rerank=False),
+            "LlamaIndex": lambda q, v, k=k, mode=mode: index.as_retriever(
                 similarity_top_k=k, vector_store_query_mode=mode,
                 vector_store_kwargs={"rerank": False}).retrieve(QueryBundle(q, embedding=v)),
         }

@@ -10,6 +10,7 @@ Usage: python benchmarks/real_vectors.py  (embeds and caches; engines.py --real 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -40,7 +41,7 @@ def chunks(docs: int | None = None) -> list[str]:
     out = []
     for _, sentences in abstracts(docs):
         out += sentences
-        out += [f"{a} {b}" for a, b in zip(sentences, sentences[1:])]
+        out += [f"{a} {b}" for a, b in itertools.pairwise(sentences)]
     return out
 
 

@@ -33,6 +33,7 @@ TEXTS = ["What does a vaccine do to the immune system?", "rice grown in flooded 
 
 def child(setup: str, points: int, searches: int, adds: int) -> dict:
     import numpy as np
+
     from hybridstore import HybridIndex, Models, Record
     from hybridstore.engine.requests import Write
     from hybridstore.qdrant import payload

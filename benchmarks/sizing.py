@@ -70,7 +70,8 @@ def data(n: int, terms: int, text: int, seed: int = 1) -> tuple[np.ndarray, list
     dense = embeddings_like(rng, n)
     ranks = np.minimum(rng.zipf(1.2, size=(n, terms)), 30_000) - 1
     sparse = [(np.unique(r).tolist(), rng.uniform(0.5, 3.0, len(np.unique(r))).tolist()) for r in ranks]
-    abstracts = [json.loads(line)["text"] for line in open(SCIFACT / "corpus.jsonl", encoding="utf-8")]
+    with open(SCIFACT / "corpus.jsonl", encoding="utf-8") as fh:
+        abstracts = [json.loads(line)["text"] for line in fh]
     payloads = [{"text": abstracts[i % len(abstracts)][:text], "doc_id": f"doc-{i // 8}",
                  "metadata": {"source": f"file-{i // 8}.md", "year": int(2000 + i % 25), "tags": ["a", "b"]}}
                 for i in range(n)]
@@ -179,7 +180,7 @@ def main(points: tuple[int, ...] = (20_000, 100_000), settings: list[str] | None
     result: dict = {"runs": runs}
     if len(points) > 1:
         lo, hi = min(points), max(points)
-        result["per point (slope from %d to %d points)" % (lo, hi)] = {
+        result[f"per point (slope from {lo} to {hi} points)"] = {
             s: {k: (b[k] * hi - a[k] * lo) / (hi - lo) if k.endswith("per_point") else b[k]
                 for k in ("disk_bytes_per_point", "held_bytes_per_point", "mapped_bytes_per_point",
                           "peak_rss_mb", "hybrid_p50_ms", "dense_recall@10")}

@@ -72,8 +72,8 @@ def main(limit: int | None = None, max_queries: int | None = None, rounds: int =
     ratios = {name: {
         "ingest_docs_per_s": med(rs, lambda r: r["ingest_docs_per_s"]) / med(base, lambda r: r["ingest_docs_per_s"]),
         "query_p50_ms": med(rs, lambda r: r["query_p50_ms"]) / med(base, lambda r: r["query_p50_ms"]),
-        **{f"queries_per_s x{w}": med(rs, lambda r: r["queries_per_s"][str(w)])
-           / med(base, lambda r: r["queries_per_s"][str(w)]) for w in CONCURRENCY}}
+        **{f"queries_per_s x{w}": med(rs, lambda r, w=w: r["queries_per_s"][str(w)])
+           / med(base, lambda r, w=w: r["queries_per_s"][str(w)]) for w in CONCURRENCY}}
         for name, rs in runs.items()}
     result = {"runs": runs, "ratios (setting / default, medians over rounds)": ratios}
     out.parent.mkdir(parents=True, exist_ok=True)

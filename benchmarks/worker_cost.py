@@ -25,7 +25,6 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-
 import procs  # beside this script
 
 DIM = 384
@@ -118,7 +117,7 @@ def one_round(points, queries, build):
         index.search("text 1", k=10, mode="dense")
         out = {"first_index_s": round(first, 3), "index_start": percentiles(starts)}
         for k in (10, 100):
-            out[f"search_k{k}"] = percentiles(timed(lambda i: index.search(f"text {i}", k=k, mode="dense"),
+            out[f"search_k{k}"] = percentiles(timed(lambda i, k=k: index.search(f"text {i}", k=k, mode="dense"),
                                                     queries))
         out["add_50"] = percentiles(timed(lambda i: index.add(records(50, points + 50 * i)), 20))
     if build:

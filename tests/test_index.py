@@ -3,7 +3,6 @@
 import asyncio
 
 import pytest
-from qdrant_client import models as qm
 
 from hybridstore import (
     CollectionNotFoundError,

@@ -12,8 +12,17 @@ import sys
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from hybridstore import (ConfigurationError, HybridIndex, MissingVectorsError, ModelSignatureWarning,
-                         ModelSpec, Models, Record, SchemaMismatchError, StorageLockedError)
+from hybridstore import (
+    ConfigurationError,
+    HybridIndex,
+    MissingVectorsError,
+    Models,
+    ModelSignatureWarning,
+    ModelSpec,
+    Record,
+    SchemaMismatchError,
+    StorageLockedError,
+)
 from hybridstore.engine.requests import GetSchema, SetSignature, Write
 from hybridstore.qdrant import payload
 
@@ -216,7 +225,8 @@ def test_rerunning_a_cell_with_from_texts_or_from_documents_works(tmp_path):
     from llama_index.core import Document, StorageContext, VectorStoreIndex
 
     from hybridstore.langchain import HybridVectorStore as LangChainStore
-    from hybridstore.llama_index import HybridEmbedding, HybridVectorStore as LlamaIndexStore
+    from hybridstore.llama_index import HybridEmbedding
+    from hybridstore.llama_index import HybridVectorStore as LlamaIndexStore
 
     lc = str(tmp_path / "lc")
     for _ in range(2):

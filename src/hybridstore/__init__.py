@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     CollectionNotFoundError,
     ConfigurationError,
+    EmptyQueryWarning,
     EngineBusyError,
     EngineError,
     FilterError,
@@ -25,14 +26,13 @@ from .errors import (
     SchemaMismatchError,
     StorageLockedError,
     TruncationWarning,
-    EmptyQueryWarning,
     WriteError,
 )
 from .records import Hit, Record
 
 if TYPE_CHECKING:
     from .index import HybridIndex
-    from .inference import ModelSpec, Models
+    from .inference import Models, ModelSpec
     from .settings import Settings
     from .qdrant.storage import Storage
 
@@ -53,6 +53,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CollectionNotFoundError",
     "ConfigurationError",
+    "EmptyQueryWarning",
     "EngineBusyError",
     "EngineError",
     "FilterError",
@@ -72,6 +73,5 @@ __all__ = [
     "Storage",
     "StorageLockedError",
     "TruncationWarning",
-    "EmptyQueryWarning",
     "WriteError",
 ]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from .records import Record
 
@@ -23,7 +24,7 @@ def is_beir(path: Path) -> bool:
 EMPTY = "empty document"
 
 
-def to_record(row: Any) -> tuple[Record | None, str | None]:
+def to_record(row: object) -> tuple[Record | None, str | None]:
     """A corpus row (``_id`` or ``id``, ``title``, ``text``) as a record, or why it cannot be
     one (`EMPTY` for documents with no text: real BEIR sets have them)."""
     if not isinstance(row, dict):

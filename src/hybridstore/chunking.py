@@ -23,7 +23,8 @@ def chunk_text(text: str, size: int = 1200, overlap: int = 150) -> list[str]:
 
 
 def _cut(text: str, size: int, overlap: int) -> list[str]:
-    out, start = [], 0
+    out: list[str] = []
+    start = 0
     while start < len(text):
         end = min(start + size, len(text))
         if end < len(text):

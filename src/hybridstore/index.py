@@ -70,7 +70,7 @@ class HybridIndex(ClosesIndex, Tenancy):
         return self._col.stats
 
     # -- writing -----------------------------------------------------------------------------
-    def add(self, records: Iterable[Record], *, dense: Sequence[Sequence[float]] | None = None,
+    def add(self, records: Iterable[Record], *, dense: Sequence[Sequence[float] | None] | None = None,
             progress: Callable[[int], None] | None = None, skip_unchanged: bool = True) -> list[str]:
         """Embed and store records (re-adding an id overwrites it); returns their ids.
 
@@ -83,7 +83,7 @@ class HybridIndex(ClosesIndex, Tenancy):
         """
         return self._drive(ingest.add(self._col, records, dense, progress, skip_unchanged))
 
-    async def aadd(self, records: Iterable[Record], *, dense: Sequence[Sequence[float]] | None = None,
+    async def aadd(self, records: Iterable[Record], *, dense: Sequence[Sequence[float] | None] | None = None,
                    progress: Callable[[int], None] | None = None,
                    skip_unchanged: bool = True) -> list[str]:
         return await self._adrive(ingest.add(self._col, records, dense, progress, skip_unchanged))

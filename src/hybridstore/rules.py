@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any
 
-from .errors import CollectionNotFoundError, MissingVectorsError, ModelSignatureWarning, SchemaMismatchError
+from .errors import (
+    CollectionNotFoundError,
+    MissingVectorsError,
+    ModelSignatureWarning,
+    SchemaMismatchError,
+)
 from .inference import KINDS, Models
 from .qdrant import signature as sig
 from .qdrant.schema import OPTIONAL, Schema, VectorField, build_schema, differences, models_first
@@ -23,6 +29,9 @@ from .qdrant.schema import OPTIONAL, Schema, VectorField, build_schema, differen
 # What the fix for a search that one vector's gaps would spoil says, by the vector's kind.
 WITHOUT = {"dense": "mode='sparse'", "sparse": "mode='dense'", "late_interaction": "rerank=False",
            "image": "mode='hybrid'"}
+
+# a vector whose stored model differs: (name, stored signature, configured signature, what differs)
+Problem = tuple[str, dict[str, Any], dict[str, Any], str]
 
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
@@ -60,7 +69,8 @@ def accept(collection: str, found: Schema | None, want: Schema,
 def check_signature(collection: str, found: Schema, want: Schema) -> list[str]:
     """Refuse vectors written by other models; the names with no record of their models."""
     stored, configured = sig.vectors_of(found.signature), sig.vectors_of(want.signature)
-    problems, unverified = [], []
+    problems: list[Problem] = []
+    unverified: list[str] = []
     for name, mine in configured.items():
         theirs = stored.get(name)
         if theirs is None:
@@ -79,11 +89,12 @@ def check_signature(collection: str, found: Schema, want: Schema) -> list[str]:
     return [name for name in configured if name not in stored]
 
 
-def _mismatch(collection: str, problems: list, want: Schema) -> str:
+def _mismatch(collection: str, problems: list[Problem], want: Schema) -> str:
     lines = [f"vector {name!r} was written by {sig.label(theirs)}, but this index has "
              f"{sig.label(mine)} ({what})" for name, theirs, mine, what in problems]
     name = problems[0][0]
-    kind = want.by_name(name).kind if want.by_name(name) else "dense"
+    field = want.by_name(name)
+    kind = field.kind if field else "dense"
     return (f"collection {collection!r} was written with other models: " + "; ".join(lines)
             + ". Searching it with these models would rank by meaningless scores. Either open it "
             f"with the models that wrote it, or move it to the new model: give the new one its "

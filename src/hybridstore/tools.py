@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from .errors import HybridStoreError, InvalidInputError
 from .qdrant import query as qplan
 from .records import Hit
+
+if TYPE_CHECKING:
+    from .index import HybridIndex
 
 SAMPLE = 50  # stored records read to learn the metadata keys when no payload index names them
 TEXT_SHOWN = 600  # characters of each hit's text the model sees
@@ -38,7 +42,7 @@ class SearchArgs(BaseModel):
         "$contains $all $text $exists $is_empty $and $or $not.")
 
 
-def description(index: Any, about: str | None = None) -> str:
+def description(index: HybridIndex, about: str | None = None) -> str:
     """What the tool searches and which metadata keys its filter can use."""
     keys = filterable_keys(index)
     listed = ", ".join(f"{k} ({t})" for k, t in keys.items()) or "none found"
@@ -48,19 +52,21 @@ def description(index: Any, about: str | None = None) -> str:
             "scores and metadata.")
 
 
-def modes(index: Any) -> list[str]:
+def modes(index: HybridIndex) -> list[str]:
     """The search modes this index's models serve, the default first."""
     available = set(index.models.kinds())
-    served = []
+    served: list[str] = []
     for mode in (None, *qplan.MODES):
         try:
-            served.append(qplan.resolve(qplan.SearchRequest(mode=mode, rerank=False), available).mode)
+            resolved = qplan.resolve(qplan.SearchRequest(mode=mode, rerank=False), available).mode
         except InvalidInputError:
             continue
+        if resolved is not None:  # resolve always names the mode it serves
+            served.append(resolved)
     return list(dict.fromkeys(served))
 
 
-def collection_facts(index: Any) -> str:
+def collection_facts(index: HybridIndex) -> str:
     """The collection for an agent (JSON): vectors, models, counts and filterable keys, but not
     where the index and its models lie on the host (their paths are not the agent's business)."""
     info = index.info()
@@ -70,7 +76,7 @@ def collection_facts(index: Any) -> str:
     return json.dumps({**info, "modes": modes(index), "filterable_keys": filterable_keys(index)}, indent=1)
 
 
-def filterable_keys(index: Any) -> dict[str, str]:
+def filterable_keys(index: HybridIndex) -> dict[str, str]:
     """Metadata key -> type, from the declared payload indexes, else a sample of records."""
     declared = dict(index.settings.payload_indexes)
     if declared:
@@ -82,7 +88,7 @@ def filterable_keys(index: Any) -> dict[str, str]:
     return keys
 
 
-def callables(index: Any) -> tuple[Callable[..., str], Callable[..., Awaitable[str]]]:
+def callables(index: HybridIndex) -> tuple[Callable[..., str], Callable[..., Awaitable[str]]]:
     """The sync and async functions a framework's tool wraps (keyword arguments: SearchArgs)."""
     def run(**args: Any) -> str:
         return search(index, args)
@@ -93,20 +99,21 @@ def callables(index: Any) -> tuple[Callable[..., str], Callable[..., Awaitable[s
     return run, arun
 
 
-def search(index: Any, args: dict[str, Any]) -> str:
+def search(index: HybridIndex, args: dict[str, Any]) -> str:
     with answering() as answer:
         answer.text = _format(index.search(**_parse(args)))
     return answer.text
 
 
-async def asearch(index: Any, args: dict[str, Any]) -> str:
+async def asearch(index: HybridIndex, args: dict[str, Any]) -> str:
     with answering() as answer:
         answer.text = _format(await index.asearch(**_parse(args)))
     return answer.text
 
 
-def parse_filter(text: str | dict[str, Any] | None) -> dict[str, Any] | None:
-    """A filter given as JSON text (or already as an object)."""
+def parse_filter(text: str | dict[str, Any] | None) -> object:
+    """A filter given as JSON text (or already as an object); any JSON value (the core refuses
+    what is not a filter, naming it)."""
     if not isinstance(text, str):
         return text or None
     try:
@@ -167,7 +174,7 @@ def _format(hits: list[Hit]) -> str:
     return "\n\n".join(lines)
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):

@@ -294,7 +294,7 @@ def cli(*argv: str, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "hybridstore.cli", *argv], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs,
                             # a test run started in the background inherits SIGINT ignored
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509 (no threads yet)
 
 
 def test_ctrl_c_ends_with_one_line_and_a_rerun_continues(tmp_path):
@@ -322,9 +322,9 @@ def test_help_is_fast_and_shows_defaults():
                          text=True, cwd=ROOT, check=True).stdout
     took = time.perf_counter() - start
     assert "(default: hybridstore-data)" in out and "default: edge" in out
-    imported = subprocess.run([sys.executable, "-c", "import sys, hybridstore.cli; "
+    imported = subprocess.run([sys.executable, "-c", ("import sys, hybridstore.cli; "
                                "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-                               "('qdrant_client', 'fastembed', 'numpy', 'onnxruntime')))"],
+                               "('qdrant_client', 'fastembed', 'numpy', 'onnxruntime')))")],
                               capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert imported.strip() == "[]", imported  # what makes --help slow is never imported for it
     ingest = subprocess.run([sys.executable, "-m", "hybridstore.cli", "ingest", "--help"],

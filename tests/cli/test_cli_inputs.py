@@ -109,10 +109,10 @@ def test_every_problem_can_be_listed_and_a_symlinked_file_is_read_once(tmp_path,
     (d / "long.md").write_text("A paragraph about rivers and mountains. " * 80)
     (d / "same.md").symlink_to(d / "long.md")
     report = tmp_path / "problems.txt"
-    code, out, err = run(capsys, "--location", ":memory:", "ingest", str(d), "--chunk-size", "300")
+    code, _, err = run(capsys, "--location", ":memory:", "ingest", str(d), "--chunk-size", "300")
     assert code == 1 and "25 input(s) skipped" in err and "... and 5 more (--report FILE lists them all)" in err
     assert "already read" not in err
-    code, out, err = run(capsys, "--location", ":memory:", "ingest", str(d), "--report", str(report))
+    code, _, err = run(capsys, "--location", ":memory:", "ingest", str(d), "--report", str(report))
     listed = report.read_text().splitlines()
     assert len(listed) == 25 and listed[24].endswith("bad.jsonl:25: a JSON list, not an object; skipped")
     assert f"all are listed in {report}" in err

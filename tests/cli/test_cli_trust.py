@@ -113,7 +113,7 @@ def test_a_beir_corpus_may_name_its_ids_id(tmp_path, capsys):
     assert code == 0 and holds(out) == 1
 
 
-def test_eval_searches_its_own_collection_never_the_users(tmp_path, docs, capsys):
+def test_eval_searches_its_own_collection_never_the_users(tmp_path, docs, capsys):  # noqa: F811 (the fixture)
     write_beir(tmp_path / "beir")
     store = ["--path", str(tmp_path / "index")]
     mine = holds(run(capsys, *store, "ingest", str(docs))[1])
@@ -153,10 +153,10 @@ def test_eval_figures_are_those_of_a_search_through_the_core(tmp_path, capsys):
     qids = sorted(q for q in queries if q in qrels)[:6]
     judged = {d for q in qids for d in qrels[q]}
     corpus = list(beir.corpus_records(SCIFACT))
-    docs = [r for r in corpus if r.id in judged] + [r for r in corpus if r.id not in judged][:30]
-    assert f"{len(docs)} documents)" in out
+    evaluated = [r for r in corpus if r.id in judged] + [r for r in corpus if r.id not in judged][:30]
+    assert f"{len(evaluated)} documents)" in out
     with HybridIndex("core", Models(), location=":memory:") as index:
-        index.add(docs)
+        index.add(evaluated)
         for row in json.loads(out_json.read_text()):
             ranked = {q: [h.record.id for h in index.search(queries[q], 100, mode=row["mode"])] for q in qids}
             assert row["ndcg@10"] == beir.mean([beir.ndcg_at(ranked[q], qrels[q], 10) for q in qids])

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRAS = ("langchain", "llama-index", "mcp", "int8")  # the library's own extras; dev/bench are tools
@@ -78,8 +77,8 @@ def check(lock: Path, python: str) -> list[str]:
 def pythons() -> tuple[str, list[str]]:
     """The floor CPython and the newest-release ones (python:engine), as .ci/compat runs them."""
     script = (ROOT / ".ci" / "compat").read_text()
-    floor = re.search(r"^FLOOR_PYTHON=([0-9.]+)$", script, re.M).group(1)
-    newest = re.search(r"^NEWEST=\(([^)]*)\)$", script, re.M).group(1).split()
+    floor = re.search(r"^FLOOR_PYTHON=([0-9.]+)$", script, re.MULTILINE).group(1)
+    newest = re.search(r"^NEWEST=\(([^)]*)\)$", script, re.MULTILINE).group(1).split()
     return floor, newest
 
 

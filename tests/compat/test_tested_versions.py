@@ -10,7 +10,7 @@ from .floors import ROOT, pythons, requirements, table
 
 def test_the_readme_table_is_the_generated_one():
     readme = (ROOT / "README.md").read_text()
-    found = re.search(r"<!-- tested-versions[^>]*-->\n(.*?)\n<!-- /tested-versions -->", readme, re.S)
+    found = re.search(r"<!-- tested-versions[^>]*-->\n(.*?)\n<!-- /tested-versions -->", readme, re.DOTALL)
     assert found, "README.md lost its tested-versions table"
     assert found.group(1) == table(), "README.md's table is stale: paste `python tests/compat/floors.py table`"
 

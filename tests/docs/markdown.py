@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _FENCE = re.compile(r"^(`{3,})(\S*)\s*$")
-_DIRECTIVE = re.compile(r"<!--\s*test:\s*(skip|setup)\b:?(.*?)-->", re.S)
+_DIRECTIVE = re.compile(r"<!--\s*test:\s*(skip|setup)\b:?(.*?)-->", re.DOTALL)
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ def test_grouping_tenants_and_reembed_hold_for_images(image_models, clip, tmp_pa
     with HybridIndex("shop", image_models, path=str(tmp_path / "db"), tenant_key="tenant") as index:
         index.add(products(pictures))
         grouped = index.search("red", 3, mode="image", group_by="colour")
-        assert [h.record.metadata["colour"] for h in grouped][0] == "red" and len({h.record.metadata["colour"] for h in grouped}) == 3
+        assert next(h.record.metadata["colour"] for h in grouped) == "red" and len({h.record.metadata["colour"] for h in grouped}) == 3
         a, b = index.tenant("a"), index.tenant("b")
         a.add([Record("mine", "", image=pictures["white"])])
         assert [h.record.id for h in a.search("white", 5, mode="image")] == ["mine"]

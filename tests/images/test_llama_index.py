@@ -5,6 +5,7 @@ with the constructed CLIP-shaped pair."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 from llama_index.core import StorageContext
@@ -54,7 +55,7 @@ async def test_async_image_view(clip, tmp_path):
     models, pictures = clip
     with HybridVectorStore("mm", models, path=str(tmp_path / "db")) as store:
         view = store.images()
-        encoded = base64.b64encode(open(pictures["green"], "rb").read()).decode()
+        encoded = base64.b64encode(Path(pictures["green"]).read_bytes()).decode()
         await view.async_add([ImageNode(id_="g", image=encoded)])  # bytes: embedded, not stored
         got = await view.aquery(VectorStoreQuery(query_str="green", similarity_top_k=1))
         assert got.ids == ["g"] and got.nodes[0].image is None and store.index.get(["g"])[0].image.startswith("sha256:")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 
 import pytest
-from PIL import Image
 from llama_index.core.schema import ImageNode
+from PIL import Image
 
 from hybridstore import HybridIndex, InvalidInputError, Models, ModelSpec, Record
 from hybridstore.errors import ConfigurationError
@@ -34,7 +35,7 @@ def test_adding_an_image_model_re_embeds_no_text_record(clip, records, tmp_path)
 def test_a_moved_image_updates_its_path_without_embedding(clip, tmp_path):
     models, pictures = clip
     moved = tmp_path / "moved.png"
-    moved.write_bytes(open(pictures["red"], "rb").read())
+    moved.write_bytes(Path(pictures["red"]).read_bytes())
     with HybridIndex("pics", models, path=str(tmp_path / "db")) as index:
         index.add([Record("r", "", image=pictures["red"])])
         index.add([Record("r", "", image=str(moved))])
@@ -146,7 +147,7 @@ def test_reembed_fills_image_vectors_from_stored_paths(clip, tmp_path):
     folder = str(tmp_path / "db")
     with HybridIndex("pics", models, path=folder) as index:
         index.add([Record(c, f"{c} swatch", image=p) for c, p in pictures.items()]
-                  + [Record("raw", "", image=open(pictures["red"], "rb").read())])  # bytes: not readable again
+                  + [Record("raw", "", image=Path(pictures["red"]).read_bytes())])  # bytes: not readable again
     with HybridIndex("pics", Models(), path=folder) as texts:
         texts.drop_vector("image")
     with HybridIndex("pics", models, path=folder) as index:
@@ -157,5 +158,5 @@ def test_reembed_fills_image_vectors_from_stored_paths(clip, tmp_path):
 
         with pytest.raises(MissingVectorsError, match="images given as bytes must be added again"):
             index.search("red", 1, mode="image")
-        index.add([Record("raw", "", image=open(pictures["red"], "rb").read())])  # as the error says
+        index.add([Record("raw", "", image=Path(pictures["red"]).read_bytes())])  # as the error says
         assert index.search("a yellow thing", 1, mode="image")[0].record.id == "yellow"

@@ -3,7 +3,12 @@ a model's fingerprint reads."""
 
 import numpy as np
 
-from hybridstore.inference.batching import embed_in_order, length_order, padded_tokens, token_batches
+from hybridstore.inference.batching import (
+    embed_in_order,
+    length_order,
+    padded_tokens,
+    token_batches,
+)
 from hybridstore.inference.fingerprint import model_files, vector_options
 
 from ..conftest import PACK
@@ -69,7 +74,8 @@ def test_a_text_said_to_fit_is_never_truncated_by_any_tokenizer_kind():
     """`_fits` skips the tokenizer for one short text: if it says a text fits, no tokenizer
     (the pack's WordPiece ones with their special tokens, byte-level BPE, SentencePiece with
     byte fallback) may truncate it, whatever the script."""
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
     from tokenizers import Tokenizer
 
     from hybridstore.inference.embedder import _fits

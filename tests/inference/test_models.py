@@ -5,7 +5,13 @@ import time
 import numpy as np
 import pytest
 
-from hybridstore import ConfigurationError, ModelNotFoundError, ModelSpec, Models, ProviderNotAvailableError
+from hybridstore import (
+    ConfigurationError,
+    ModelNotFoundError,
+    Models,
+    ModelSpec,
+    ProviderNotAvailableError,
+)
 from hybridstore.inference import loading
 from hybridstore.inference.pack import load_pack
 

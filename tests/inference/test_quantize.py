@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from hybridstore import HybridIndex, ModelSpec, Models, Record, SchemaMismatchError
+from hybridstore import HybridIndex, Models, ModelSpec, Record, SchemaMismatchError
 from hybridstore.errors import ConfigurationError
 from hybridstore.inference import quantize
 from hybridstore.inference.fingerprint import fingerprint
 
-from ..conftest import PACK, LATE
+from ..conftest import LATE, PACK
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 TEXTS = ["Vitamin D deficiency is associated with low bone mineral density in older adults.",

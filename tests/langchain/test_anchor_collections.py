@@ -3,7 +3,7 @@
 from langchain_core.documents import Document
 from langchain_qdrant import FastEmbedSparse, QdrantVectorStore, RetrievalMode
 
-from hybridstore import ModelSpec, Models
+from hybridstore import Models, ModelSpec
 from hybridstore.langchain import HybridEmbeddings, HybridVectorStore
 from tests.conftest import PACK, TEXTS
 

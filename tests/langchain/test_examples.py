@@ -17,7 +17,7 @@ def load(name):
 
 def test_rag_chain_retrieves_with_hybrid_search_and_answers():
     result = load("langchain_rag").main()
-    assert [d.page_content for d in result["docs"]][0].startswith("Vitamin D is made in the skin")
+    assert next(d.page_content for d in result["docs"]).startswith("Vitamin D is made in the skin")
     assert "Vitamin D is made in the skin" in result["context"]
     assert result["answer"] == "Sunlight on the skin makes vitamin D."
 

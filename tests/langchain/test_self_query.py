@@ -8,7 +8,13 @@ import pytest
 from langchain_classic.chains.query_constructor.schema import AttributeInfo
 from langchain_classic.retrievers.self_query.base import SelfQueryRetriever
 from langchain_core.language_models import FakeListLLM
-from langchain_core.structured_query import Comparator, Comparison, Operation, Operator, StructuredQuery
+from langchain_core.structured_query import (
+    Comparator,
+    Comparison,
+    Operation,
+    Operator,
+    StructuredQuery,
+)
 
 from hybridstore.langchain import HybridVectorStore
 from hybridstore.langchain.self_query import HybridTranslator

@@ -4,7 +4,13 @@ import pytest
 from langchain_core.documents import Document
 from qdrant_client import models as qm
 
-from hybridstore import CollectionNotFoundError, FilterError, InvalidInputError, Models, SchemaMismatchError
+from hybridstore import (
+    CollectionNotFoundError,
+    FilterError,
+    InvalidInputError,
+    Models,
+    SchemaMismatchError,
+)
 from hybridstore.langchain import HybridEmbeddings, HybridRetriever, HybridVectorStore
 from tests.conftest import TEXTS
 
@@ -153,7 +159,7 @@ def test_from_existing_collection(tmp_path):
 
 
 async def test_async_never_uses_an_executor(monkeypatch):
-    import langchain_core.vectorstores.base as base
+    from langchain_core.vectorstores import base
 
     def forbidden(*args, **kwargs):
         raise AssertionError("a whole sync method was wrapped in an executor")

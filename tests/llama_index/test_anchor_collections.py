@@ -8,7 +8,7 @@ from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.qdrant import QdrantVectorStore
 from qdrant_client import QdrantClient
 
-from hybridstore import ModelSpec, Models
+from hybridstore import Models, ModelSpec
 from hybridstore.llama_index import HybridEmbedding, HybridVectorStore
 from tests.conftest import TEXTS
 

@@ -3,8 +3,14 @@ SimpleVectorStore (same nodes, same expectations), run sync and async."""
 
 import pytest
 from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.core.vector_stores.types import FilterCondition, FilterOperator, MetadataFilter
-from llama_index.core.vector_stores.types import MetadataFilters, VectorStoreQuery, VectorStoreQueryMode
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+    VectorStoreQueryMode,
+)
 
 from hybridstore import FilterError, InvalidInputError, Models, SchemaMismatchError
 from hybridstore.llama_index import HybridVectorStore

@@ -97,7 +97,8 @@ def test_schema_differences_say_what_differs():
 
 
 def test_writes_are_cut_by_points_and_by_vector_numbers():
-    from hybridstore.ingest import REQUEST_NUMBERS, requests as _requests
+    from hybridstore.ingest import REQUEST_NUMBERS
+    from hybridstore.ingest import requests as _requests
 
     dense = [payload.Point(str(i), {"d": [0.0] * 384}, {}) for i in range(300)]
     assert _requests(dense, 256) == [(0, 256), (256, 300)]

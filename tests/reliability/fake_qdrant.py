@@ -35,6 +35,7 @@ import socket
 import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import unquote, urlsplit
 
 from qdrant_client.http import models as m
@@ -109,7 +110,7 @@ class FakeQdrant:
             return None
 
     # -- lifecycle ------------------------------------------------------------------------
-    def __enter__(self) -> FakeQdrant:
+    def __enter__(self) -> Self:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -171,7 +172,7 @@ class FakeQdrant:
             with self._lock:  # one request at a time mutates/reads the stores; they are tiny
                 self.bodies.append((h.command, path, body))
                 status, result = self._route(h.command, path, body)
-        except Exception as e:  # a bug or odd request: answer like Qdrant does, don't hang the client
+        except Exception as e:  # noqa: BLE001 - a bug or odd request: answer like Qdrant does, don't hang the client
             status, result = 400, {"status": {"error": f"Bad request: {e!r}"}, "time": 0.0}
         self._send(h, status, result)
 
@@ -329,7 +330,7 @@ class FakeQdrant:
     def _matches(cls, key: str, point: dict, flt: dict | None) -> bool:
         if not flt:
             return True
-        conds = lambda part: [c for c in flt.get(part) or [] if isinstance(c, dict)]  # noqa: E731
+        conds = lambda part: [c for c in flt.get(part) or [] if isinstance(c, dict)]
         return all(cls._holds(key, point, c) for c in conds("must")) \
             and not any(cls._holds(key, point, c) for c in conds("must_not")) \
             and (not conds("should") or any(cls._holds(key, point, c) for c in conds("should")))

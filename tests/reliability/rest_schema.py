@@ -8,13 +8,13 @@ import importlib
 import inspect
 import pkgutil
 import re
-from functools import lru_cache
+from functools import cache
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from qdrant_client.http import api
 
 
-@lru_cache(maxsize=None)
+@cache
 def endpoints() -> list[tuple[str, re.Pattern, TypeAdapter | None]]:
     """(method, path pattern, body type) of every endpoint in qdrant-client's generated API."""
     found = []

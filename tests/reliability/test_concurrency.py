@@ -61,7 +61,7 @@ def test_threads_and_tasks_mixed_at_once(tmp_path, models):
             start.wait()
             try:
                 fn(*args)
-            except BaseException as e:  # a test harness: every failure is reported below
+            except BaseException as e:  # noqa: BLE001 - a test harness: every failure is reported below
                 problems.append(f"{fn.__name__}: {type(e).__name__}: {e}")
         return threading.Thread(target=run, args=())
 
@@ -137,7 +137,7 @@ def test_first_writes_race_to_create_the_collection(models):
         start.wait()
         try:
             idx.add(chunk)
-        except Exception as e:  # reported by the assertion below
+        except Exception as e:  # noqa: BLE001 - reported by the assertion below
             errors.append(e)
 
     threads = [threading.Thread(target=add, args=(p,)) for p in parts]

@@ -22,11 +22,10 @@ VECTORS = {"dense": {"size": 4, "distance": "Cosine"}}
     ("POST", "/collections/c/points/nowhere", {}, "no such endpoint"),
 ])
 def test_a_body_the_server_refuses_is_refused(method, path, body, wrong):
-    with pytest.raises(AssertionError, match="would refuse") as raised:
-        with FakeQdrant() as fake:
-            fake.collections["c"], fake.points["c"] = {"vectors": VECTORS}, {}
-            r = httpx.request(method, fake.url + path, json=body)
-            assert r.status_code == 400 and "Format error" in r.text
+    with pytest.raises(AssertionError, match="would refuse") as raised, FakeQdrant() as fake:
+        fake.collections["c"], fake.points["c"] = {"vectors": VECTORS}, {}
+        r = httpx.request(method, fake.url + path, json=body)
+        assert r.status_code == 400 and "Format error" in r.text
     assert wrong in str(raised.value)
 
 

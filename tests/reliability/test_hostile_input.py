@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import warnings
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hybridstore import HybridIndex, InvalidInputError, Models, Record, TruncationWarning
 from hybridstore.qdrant.filters import FIELD_OPS
@@ -62,7 +64,7 @@ def storable(value, depth: int = 0) -> bool:
     if isinstance(value, int):
         return -(2**63) <= value < 2**63
     if isinstance(value, float):
-        return json.loads(json.dumps(value)) == value if value == value and abs(value) != float("inf") else False
+        return json.loads(json.dumps(value)) == value if math.isfinite(value) else False
     return False
 
 

@@ -12,11 +12,19 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from hybridstore import (CollectionNotFoundError, HybridIndex, InvalidInputError, MissingVectorsError,
-                         Models, Record, SchemaMismatchError)
+from hybridstore import (
+    CollectionNotFoundError,
+    HybridIndex,
+    InvalidInputError,
+    MissingVectorsError,
+    Models,
+    Record,
+    SchemaMismatchError,
+)
 from hybridstore.engine.requests import GetSchema, Write
 from hybridstore.qdrant import payload
 

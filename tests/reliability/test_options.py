@@ -8,9 +8,17 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from hybridstore import ConfigurationError, HybridIndex, HybridStoreError, InvalidInputError, Models, Record
+from hybridstore import (
+    ConfigurationError,
+    HybridIndex,
+    HybridStoreError,
+    InvalidInputError,
+    Models,
+    Record,
+)
 
 from ..conftest import TEXTS
 

@@ -7,8 +7,15 @@ from __future__ import annotations
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from hybridstore import (ConfigurationError, HybridIndex, MissingVectorsError, ModelSignatureWarning, Models, Record,
-                         SchemaMismatchError)
+from hybridstore import (
+    ConfigurationError,
+    HybridIndex,
+    MissingVectorsError,
+    Models,
+    ModelSignatureWarning,
+    Record,
+    SchemaMismatchError,
+)
 from hybridstore.engine import ClientEngine
 from hybridstore.engine.requests import Write
 from hybridstore.qdrant import payload

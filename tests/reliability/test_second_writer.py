@@ -15,12 +15,20 @@ import asyncio
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from qdrant_client import QdrantClient
 
-from hybridstore import (CollectionNotFoundError, HybridIndex, MissingVectorsError, Models, Record,
-                         SchemaMismatchError, Settings)
+from hybridstore import (
+    CollectionNotFoundError,
+    HybridIndex,
+    MissingVectorsError,
+    Models,
+    Record,
+    SchemaMismatchError,
+    Settings,
+)
 
 from ..conftest import LATE
 from .fake_qdrant import FakeQdrant

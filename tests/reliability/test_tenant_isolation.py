@@ -11,7 +11,8 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from qdrant_client import models as qm
 
 from hybridstore import HybridIndex, Models, Record

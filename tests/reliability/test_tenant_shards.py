@@ -10,7 +10,6 @@ import pytest
 from qdrant_client import models as qm
 
 from hybridstore import HybridIndex, Models, Record
-from hybridstore.engine import ClientEngine
 from hybridstore.engine import client_compile
 from hybridstore.engine.requests import Count, Delete, Query, QueryBatch, Route, ScrollPage, Write
 from hybridstore.errors import ConfigurationError, InvalidInputError
@@ -175,7 +174,7 @@ def test_every_routed_request_compiles_with_its_shard_key():
     merged = client_compile.COMPILE[Write]("c", Write([point], merge=True, shard=route))
     assert grouped[1]["shard_key_selector"] == want
     ops_sent = merged[1]["update_operations"]
-    assert [getattr(o, "update_vectors", None) or o.set_payload for o in ops_sent][0].shard_key == want
+    assert next(getattr(o, "update_vectors", None) or o.set_payload for o in ops_sent).shard_key == want
     assert ops_sent[1].set_payload.shard_key == want
     plain = client_compile.COMPILE[Count]("c", Count(None, shard=Route(SHARED_SHARD)))
     assert plain[1]["shard_key_selector"] == SHARED_SHARD

@@ -12,7 +12,10 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
 from typing import Any
+
+Command = Callable[[argparse.Namespace], int]
 
 EVAL_MODES = ("dense", "sparse", "hybrid", "hybrid+rerank")
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 2, 130, 141
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with warnings_summed(args.cut_hint):
-            code = args.run(args)
+            code: int = args.run(args)
             sys.stdout.flush()  # a closed pipe shows here, not at exit
             return code
     except BrokenPipeError:  # `| head` has read enough: stop quietly
@@ -52,19 +55,21 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _run(module: str, name: str) -> Any:
+def _run(module: str, name: str) -> Command:
     """A command, imported when it runs."""
     def run(args: argparse.Namespace) -> int:
         from importlib import import_module
 
-        return getattr(import_module(f"{__name__}.{module}"), name)(args)
+        command: Command = getattr(import_module(f"{__name__}.{module}"), name)
+        return command(args)
     return run
 
 
 class _Given(argparse.Action):
     """Stores the value and that it was given (eval picks its own collection otherwise)."""
 
-    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None) -> None:
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
         setattr(namespace, self.dest, values)
         namespace.collection_given = True
 
@@ -75,10 +80,10 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
         text = action.help or ""
         if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
             return text
-        return super()._get_help_string(action)
+        return super()._get_help_string(action) or text
 
 
-def _json(text: str) -> Any:
+def _json(text: str) -> object:
     """A --filter: JSON, or an error that says where it stops being JSON."""
     try:
         return json.loads(text)

@@ -7,8 +7,20 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from . import UsageError, opening, report
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+    from ..inference import Embedder, Models
+
+
+class BenchRun(TypedDict):
+    padding_aware: bool
+    seconds: float
+    docs_per_s: float
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -113,18 +125,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     records = list(beir.corpus_records(Path(args.beir_dir)))[: args.limit]
     texts = [r.text for r in records]
-    results = []
+    results: list[BenchRun] = []
     for aware in (False, True, False, True):  # interleaved: drift hits both alike
         models = opening.models(args, padding_aware=aware)
-        models.dense.embed_documents(["warm up"])
+        dense, tokenizer = _padding(models)
+        dense.embed_documents(["warm up"])
         index = opening.index(args, models, location=":memory:")
         start = time.perf_counter()
         index.add(records)
         took = time.perf_counter() - start
         results.append({"padding_aware": aware, "seconds": took, "docs_per_s": len(records) / took})
         index.close()
-    lengths, _ = token_lengths(models.dense.tokenizer(), texts)
-    batch = models.dense.spec.options.get("batch_size") or 32
+    lengths, _ = token_lengths(tokenizer, texts)
+    batch = dense.spec.options.get("batch_size") or 32
     naive = padded_tokens(lengths, range(len(texts)), batch) / lengths.sum()
     aware_pad = padded_tokens(lengths, length_order(lengths), batch) / lengths.sum()
     summary = {
@@ -138,5 +151,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _best(runs: list[dict], aware: bool) -> float:
+def _padding(models: Models) -> tuple[Embedder, Tokenizer]:
+    """The dense model whose batches bench measures, and its tokenizer."""
+    from ..inference import Embedder
+
+    dense = models.dense
+    tokenizer = dense.tokenizer() if isinstance(dense, Embedder) else None
+    if not isinstance(dense, Embedder) or tokenizer is None:
+        raise UsageError("bench measures the padding of a dense model's batches: it needs a fastembed "
+                         f"dense model with a tokenizer (--dense MODEL), not {dense!r}")
+    return dense, tokenizer
+
+
+def _best(runs: list[BenchRun], aware: bool) -> float:
     return max(r["docs_per_s"] for r in runs if r["padding_aware"] == aware)

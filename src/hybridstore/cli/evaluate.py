@@ -7,9 +7,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import EVAL_MODES, UsageError, opening
+
+if TYPE_CHECKING:
+    from ..index import HybridIndex
+    from ..inference import Models
+    from ..records import Record
+
+Row = dict[str, Any]  # one mode's scores, or its error (printed, and written as JSON)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -31,7 +38,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"skipped {len(skipped)} empty documents (e.g. {', '.join(skipped[:3])})", file=sys.stderr)
     if not args.collection_given:
         args.collection = own_collection(folder, models)
-    rows = []
+    rows: list[Row] = []
     with opening.index(args, models) as index:
         _only_the_dataset(index, {r.id for r in whole}, {r.id for r in corpus}, folder)
         print(f"evaluating {len(corpus)} documents in collection {index.collection!r}...", file=sys.stderr)
@@ -56,7 +63,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if any("error" in r for r in rows) else 0
 
 
-def _ingest(index: Any, corpus: list) -> None:
+def _ingest(index: HybridIndex, corpus: list[Record]) -> None:
     """One add of the whole corpus, as the adapters' add_texts does (documents stored as they
     are are not embedded again)."""
     from tqdm import tqdm
@@ -65,7 +72,7 @@ def _ingest(index: Any, corpus: list) -> None:
         index.add(corpus, progress=bar.update)
 
 
-def own_collection(folder: Path, models: Any) -> str:
+def own_collection(folder: Path, models: Models) -> str:
     """eval's collection for this dataset and these models: never one a user filled."""
     import hashlib
     import os
@@ -74,7 +81,7 @@ def own_collection(folder: Path, models: Any) -> str:
     return f"eval-{folder.resolve().name}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
-def _only_the_dataset(index: Any, dataset: set[str], evaluated: set[str], folder: Path) -> None:
+def _only_the_dataset(index: HybridIndex, dataset: set[str], evaluated: set[str], folder: Path) -> None:
     """Refuse a collection holding anything but the dataset's documents; remove those of
     them an earlier eval (another --max-docs) left that this one does not evaluate."""
     if index.count() == 0:
@@ -115,7 +122,8 @@ def _modes(asked: str | None, kinds: set[str]) -> list[str]:
     return modes
 
 
-def _subset(corpus: list, qids: list[str], qrels: dict, max_docs: int | None) -> list:
+def _subset(corpus: list[Record], qids: list[str], qrels: dict[str, dict[str, int]],
+            max_docs: int | None) -> list[Record]:
     """With --max-docs: the judged documents of the chosen queries, then the first N others."""
     if max_docs is None:
         return corpus
@@ -124,15 +132,17 @@ def _subset(corpus: list, qids: list[str], qrels: dict, max_docs: int | None) ->
     return [r for r in corpus if r.id in judged] + others
 
 
-def _eval_mode(index: Any, mode: str, qids: list[str], queries: dict, qrels: dict,
-               depth: int) -> dict:
+def _eval_mode(index: HybridIndex, mode: str, qids: list[str], queries: dict[str, str],
+               qrels: dict[str, dict[str, int]], depth: int) -> Row:
     from tqdm import tqdm
 
     from .. import beir
 
     base, _, rerank = mode.partition("+")
-    options = {"oversample": 1, "fetch_k": depth} if rerank else {}
-    ndcg, recall, took = [], [], []
+    options: dict[str, Any] = {"oversample": 1, "fetch_k": depth} if rerank else {}
+    ndcg: list[float] = []
+    recall: list[float] = []
+    took: list[float] = []
     for qid in tqdm(qids, desc=mode, file=sys.stderr, leave=False, disable=None):
         start = time.perf_counter()
         hits = index.search(queries[qid], 100, mode=base, rerank=bool(rerank), **options)

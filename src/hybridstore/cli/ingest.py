@@ -8,10 +8,14 @@ import os
 import random
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import EXIT_USAGE, Interrupted, UsageError, opening, report
 from .sources import VIA_KEY, Inputs, Problem, missing, read, source_of
+
+if TYPE_CHECKING:
+    from ..index import HybridIndex
+    from ..records import Record
 
 FILES_PER_REQUEST = 256
 
@@ -70,7 +74,7 @@ def _strict(inputs: Inputs, report_file: str | None) -> int:
     return EXIT_USAGE
 
 
-def write(index: Any, records: list) -> dict[str, int]:
+def write(index: HybridIndex, records: list[Record]) -> dict[str, int]:
     """Add in batches of similar token length (how the models batch them), each written as
     soon as it is embedded, in a shuffled order so the progress bar's ETA holds."""
     parts = index.models.batches([r.text for r in records]) if records else []
@@ -85,29 +89,32 @@ def write(index: Any, records: list) -> dict[str, int]:
     return stats
 
 
-def remove_stale(index: Any, inputs: Inputs) -> int:
+def remove_stale(index: HybridIndex, inputs: Inputs) -> int:
     """Delete stored records of the files read whose ids this run did not produce (the chunks a
     file lost, the rows a JSONL file dropped), and all those of files that no longer decode.
     An id read from another file stays (it is refused or reported, not lost)."""
     now: dict[str, set[str]] = {f: set() for f in inputs.files | inputs.unread}
     for r in inputs.records:
-        now.setdefault(source_of(r.metadata), set()).add(r.id)
+        source = source_of(r.metadata)
+        if source is not None:  # every record read from a file names it
+            now.setdefault(source, set()).add(r.id)
     files, read = sorted(now), inputs.ids
-    stale = []
+    stale: list[str] = []
     for i in range(0, len(files), FILES_PER_REQUEST):
         batch = files[i:i + FILES_PER_REQUEST]
         stored = index.get(filter={"$or": [{"source": {"$in": batch}}, {"source_file": {"$in": batch}}]})
-        stale += [r.id for r in stored if r.id not in now.get(source_of(r.metadata), {r.id})
+        stale += [r.id for r in stored if r.id not in now.get(source_of(r.metadata) or "", {r.id})
                   and r.id not in read]
     if stale:
         index.delete(stale)
     return len(stale)
 
 
-def claimed(index: Any, inputs: Inputs) -> list[Problem]:
+def claimed(index: HybridIndex, inputs: Inputs) -> list[Problem]:
     """Records whose id is stored from another file that still exists: left out of `inputs`
     (an id read twice overwrites), each a problem naming both files (--replace takes them)."""
-    problems, keep = [], []
+    problems: list[Problem] = []
+    keep: list[Record] = []
     for i in range(0, len(inputs.records), FILES_PER_REQUEST):
         part = inputs.records[i:i + FILES_PER_REQUEST]
         stored = {r.id: source_of(r.metadata) for r in index.get([r.id for r in part])}
@@ -123,7 +130,7 @@ def claimed(index: Any, inputs: Inputs) -> list[Problem]:
     return problems
 
 
-def from_folders(index: Any, folders: list[str]) -> list[str]:
+def from_folders(index: HybridIndex, folders: list[str]) -> list[str]:
     """Ids of the stored records read from files under `folders` (real paths) or through
     symlinks in them."""
     under = [f.rstrip(os.sep) + os.sep for f in folders]
@@ -132,18 +139,18 @@ def from_folders(index: Any, folders: list[str]) -> list[str]:
         for f in under)]
 
 
-def _from_files(index: Any) -> list:
+def _from_files(index: HybridIndex) -> list[Record]:
     return index.get(filter={"$or": [{"source": {"$exists": True}}, {"source_file": {"$exists": True}}]})
 
 
-def remove_vanished(index: Any, paths: list[str], records: list) -> int:
+def remove_vanished(index: HybridIndex, paths: list[str], records: list[Record]) -> int:
     """Delete stored records of files gone from the given folders (also files read through a
     symlink there that is gone), and of gone files elsewhere whose every text this run read
     from a file of the same name (the folder or file moved)."""
     folders = [os.path.realpath(p) + os.sep for p in paths if os.path.isdir(p)]
     stored = _from_files(index)
     read_now = {(os.path.basename(source_of(r.metadata) or ""), r.text) for r in records}
-    by_file: dict[str, list] = {}
+    by_file: dict[str, list[Record]] = {}
     for r in stored:
         src = source_of(r.metadata)
         if src and not os.path.exists(src):
@@ -158,7 +165,7 @@ def remove_vanished(index: Any, paths: list[str], records: list) -> int:
     return len(set(gone))
 
 
-def _through_gone_link(metadata: dict, folders: list[str]) -> bool:
+def _through_gone_link(metadata: dict[str, Any], folders: list[str]) -> bool:
     """Read through a symlink in one of `folders` that is gone or points elsewhere now."""
     via = metadata.get(VIA_KEY)
     return isinstance(via, str) and any(via.startswith(f) for f in folders) \

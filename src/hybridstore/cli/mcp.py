@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
 from .. import tools
+from ..errors import InvalidInputError
+from ..records import Record
 from . import UsageError, opening
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+    from ..index import HybridIndex
 
 FilterArg = Annotated[str | dict[str, Any] | None,
                       Field(description=tools.SearchArgs.model_fields["filter"].description)]
@@ -25,7 +32,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     return 0
 
 
-def build(server_class: Any, index: Any, allow_writes: bool = False) -> Any:
+def build(server_class: type[MCPServer], index: HybridIndex, allow_writes: bool = False) -> MCPServer:
     """The server with its tools over `index` (read-only unless `allow_writes`)."""
     server = server_class("hybridstore", instructions=f"Hybrid search over the collection "
                           f"{index.collection!r}. " + ("" if allow_writes else "Read-only."))
@@ -36,7 +43,7 @@ def build(server_class: Any, index: Any, allow_writes: bool = False) -> Any:
 
     async def search(query: Annotated[str, Field(description="What to search for.")],
                      k: Annotated[int, Field(ge=1, le=50, description="How many results.")] = 5,
-                     mode: Any = None, filter: FilterArg = None) -> str:
+                     mode: str | None = None, filter: FilterArg = None) -> str:
         return await tools.asearch(index, {"query": query, "k": k, "mode": mode, "filter": filter})
 
     search.__annotations__["mode"] = Mode  # made here, from the index: not a name to look up
@@ -66,19 +73,17 @@ def build(server_class: Any, index: Any, allow_writes: bool = False) -> Any:
     return server
 
 
-def _records(texts: list[str], metadatas: list[dict] | None, ids: list[str] | None) -> list:
+def _records(texts: list[str], metadatas: list[dict[str, Any]] | None, ids: list[str] | None) -> list[Record]:
     from uuid import uuid4
-
-    from ..records import Record
 
     metadatas = metadatas or [{} for _ in texts]
     ids = ids or [str(uuid4()) for _ in texts]
     if not len(texts) == len(metadatas) == len(ids):
-        raise tools.InvalidInputError("texts, metadatas and ids must have the same length")
+        raise InvalidInputError("texts, metadatas and ids must have the same length")
     return [Record(i, t, dict(m)) for i, t, m in zip(ids, texts, metadatas)]
 
 
-def _sdk() -> Any:
+def _sdk() -> type[MCPServer]:
     try:
         from mcp.server.mcpserver import MCPServer
     except ImportError:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when a command runs: --help stays instant
+    from ..index import HybridIndex
+    from ..inference import Models, ModelSpec
+    from ..inference.models import Choice
+    from ..settings import Settings
 
 
-def models(args: argparse.Namespace, **extra: Any) -> Any:
+def models(args: argparse.Namespace, **extra: Any) -> Models:
     from ..inference import DEFAULT, Models
 
-    def pick(value: str | None) -> Any:
+    def pick(value: str | None) -> Choice:
         return DEFAULT if value is None else None if value.lower() == "none" else value
 
     late = None if args.late in (None, "none") else args.late
@@ -19,12 +25,12 @@ def models(args: argparse.Namespace, **extra: Any) -> Any:
                   quantize="int8" if args.int8 else None, **extra)
 
 
-def image(args: argparse.Namespace) -> Any:
+def image(args: argparse.Namespace) -> str | ModelSpec | None:
     """The image model asked (--image, from --image-path / --image-text-path when given)."""
     from ..inference import ModelSpec
     from . import UsageError
 
-    name = getattr(args, "image", None)
+    name: str | None = getattr(args, "image", None)
     folders = (getattr(args, "image_path", None), getattr(args, "image_text_path", None))
     if name is None:
         if any(folders):
@@ -35,7 +41,8 @@ def image(args: argparse.Namespace) -> Any:
     return ModelSpec(name, "image", folders[0], {"text_path": folders[1]} if folders[1] else {})
 
 
-def index(args: argparse.Namespace, chosen: Any = None, existing: bool = False, **where: Any) -> Any:
+def index(args: argparse.Namespace, chosen: Models | None = None, existing: bool = False,
+          **where: Any) -> HybridIndex:
     """`existing`: the command reads an index, so a --path folder that is not there is a typo,
     refused before the engine would create it."""
     where = where or place(args, existing)
@@ -59,7 +66,7 @@ def place(args: argparse.Namespace, existing: bool = False) -> dict[str, Any]:
     return {"path": args.path}
 
 
-def settings(args: argparse.Namespace, **where: Any) -> Any:
+def settings(args: argparse.Namespace, **where: Any) -> Settings:
     """Where the index lives: `where`, else --url, --location or --path."""
     from ..settings import Settings
 

@@ -7,7 +7,8 @@ import sys
 import time
 import warnings
 from collections import defaultdict
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, Self
 
 SHOWN = 20  # problems listed one per line; the rest are counted
 
@@ -28,7 +29,7 @@ def warnings_summed(cut_hint: str = "") -> Iterator[None]:
             caught.clear()
             raise
         finally:
-            cut: dict[tuple, int] = defaultdict(int)
+            cut: dict[tuple[str, str, int | str | None], int] = defaultdict(int)
             others: dict[str, None] = {}
             for w in caught:
                 if isinstance(w.message, TruncationWarning):
@@ -69,13 +70,13 @@ class Progress:
     def __init__(self, desc: str, unit: str, total: int | None = None) -> None:
         self.desc, self.unit, self.total, self.n = desc, unit, total, 0
         self._start = self._last = time.monotonic()
-        self._bar = None
+        self._bar: Any = None  # a tqdm bar (tqdm has no type information)
         if sys.stderr.isatty():
             from tqdm import tqdm
 
             self._bar = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True)
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

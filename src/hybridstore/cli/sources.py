@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .. import beir
 from ..chunking import chunk_text
@@ -208,18 +209,18 @@ def _jsonl(path: Path, inputs: Inputs, beir: bool = False, encoding: str = "utf-
     inputs.files.add(doc)
     for n, line in enumerate(text.split("\n"), 1):  # JSON strings may hold U+2028 and the like
         if line.strip():  # blank lines (a trailing one is common) are not rows
-            record, problem = (_beir_row if beir else _row)(line, doc, n)
-            problem = problem or _unstorable(record)
-            if problem:
-                inputs.empty += problem == EMPTY
-                inputs.problems.append(Problem(f"{path}:{n}", problem))
+            found = (_beir_row if beir else _row)(line, doc, n)
+            found = found if isinstance(found, str) else _storable(found)
+            if isinstance(found, str):
+                inputs.empty += found == EMPTY
+                inputs.problems.append(Problem(f"{path}:{n}", found))
             else:
-                inputs.add(record, f"{path}:{n}")
+                inputs.add(found, f"{path}:{n}")
 
 
-def _unstorable(record: Record) -> str | None:
-    """Why the core would refuse this row (NaN, a lone surrogate, a too large integer), found
-    here so that the row alone is skipped, not the run stopped part-way."""
+def _storable(record: Record) -> Record | str:
+    """The record, or why the core would refuse this row (NaN, a lone surrogate, a too large
+    integer), found here so that the row alone is skipped, not the run stopped part-way."""
     from ..errors import InvalidInputError
     from ..qdrant.payload import validate_records
 
@@ -227,44 +228,46 @@ def _unstorable(record: Record) -> str | None:
         validate_records([record])
     except InvalidInputError as e:
         return f"{e}; skipped"
-    return None
+    return record
 
 
-def _parse(line: str) -> tuple[dict | None, str | None]:
+def _parse(line: str) -> dict[str, Any] | str:
+    """The row, or why the line is not one."""
     try:
         row = json.loads(line)
     except json.JSONDecodeError as e:
-        return None, f"not JSON ({e.msg} at column {e.colno}); skipped"
+        return f"not JSON ({e.msg} at column {e.colno}); skipped"
     if not isinstance(row, dict):
-        return None, f"a JSON {type(row).__name__}, not an object; skipped"
-    return row, None
+        return f"a JSON {type(row).__name__}, not an object; skipped"
+    return row
 
 
-def _row(line: str, doc: str, n: int) -> tuple[Record | None, str | None]:
-    row, problem = _parse(line)
-    if problem:
-        return None, problem
+def _row(line: str, doc: str, n: int) -> Record | str:
+    """The line's record, or why it is not one."""
+    row = _parse(line)
+    if isinstance(row, str):
+        return row
     text = row.get("text", row.get("page_content"))
     if not isinstance(text, str):
-        return None, "no \"text\" (or \"page_content\") string; skipped"
+        return "no \"text\" (or \"page_content\") string; skipped"
     if not text.strip():
-        return None, EMPTY
+        return EMPTY
     metadata = row.get("metadata") or {}
     if not isinstance(metadata, dict):
-        return None, "\"metadata\" is not an object; skipped"
+        return "\"metadata\" is not an object; skipped"
     rid = row.get("id", row.get("_id"))
     rid = f"{doc}:{n}" if rid is None or rid == "" else str(rid)
     metadata = {**metadata, ("source_file" if "source" in metadata else "source"): doc}
     parent = row.get("doc_id")
-    return Record(rid, text, metadata, doc_id=str(parent) if parent not in (None, "") else rid), None
+    return Record(rid, text, metadata, doc_id=str(parent) if parent not in (None, "") else rid)
 
 
-def _beir_row(line: str, doc: str, n: int) -> tuple[Record | None, str | None]:
-    row, problem = _parse(line)
-    if problem:
-        return None, problem
+def _beir_row(line: str, doc: str, n: int) -> Record | str:
+    row = _parse(line)
+    if isinstance(row, str):
+        return row
     record, problem = beir.to_record(row)
     if record is None:
-        return None, f"{problem}; skipped"
+        return f"{problem}; skipped"
     record.metadata["source"] = doc
-    return record, None
+    return record

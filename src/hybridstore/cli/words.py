@@ -9,8 +9,8 @@ import re
 RULES = [(re.compile(pattern), repl) for pattern, repl in (
     (r"engine='(\w+)' \((?:the default; )?CLI: --engine \w+\)", r"--engine \1"),
     (r"reembed\(\) \(CLI: hybridstore reembed\)", "hybridstore reembed"),
-    (r"reembed\(\) adds missing vectors", "hybridstore reembed (with the new model's flag, "
-     "e.g. --late MODEL) adds missing vectors"),
+    (r"reembed\(\) adds missing vectors", ("hybridstore reembed (with the new model's flag, "
+                                           "e.g. --late MODEL) adds missing vectors")),
     (r"(?:call )?reembed\(\)", "hybridstore reembed"),
     (r"mode='(\w+)' or '(\w+)'", r"--mode \1 or --mode \2"),
     (r"mode='(\w+)'", r"--mode \1"),

@@ -90,5 +90,4 @@ def held_engine(settings: EngineSettings) -> Engine | None:
     engine = settings.engine
     if settings.path is None or isinstance(engine, Engine):
         return None
-    held = holding_engine(settings.path, embedded_kind(settings.path, engine))
-    return held if isinstance(held, Engine) else None  # a folder's lock is held for an engine
+    return holding_engine(settings.path, embedded_kind(settings.path, engine))

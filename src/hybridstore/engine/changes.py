@@ -13,7 +13,8 @@ write (every hybridstore write whose index knows the collection as it is) leaves
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..qdrant import signature as sig
 from ..qdrant.schema import OPTIONAL, Schema

@@ -25,10 +25,10 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from ..errors import ConfigurationError, EngineError, HybridStoreError
 from .base import Engine
+from .changes import Ledger
 from .client_compile import COMPILE, Op, exists, info
 from .folder import FolderLock, check_layout, locked_error, written_by
-from .changes import Ledger
-from .requests import ChangeVectors, Changes, GetSchema, IndexPayload, Optimize, Request
+from .requests import Changes, ChangeVectors, GetSchema, IndexPayload, Optimize, Request
 
 _BACKEND_ERRORS = (UnexpectedResponse, ResponseHandlingException, ResourceExhaustedResponse)
 # local mode is the engine itself: its refusals (a collection that exists, a vector's size, a
@@ -59,7 +59,8 @@ class ClientEngine(Engine):
         self._owns = client is None
         self._async = async_client
         self.path = path
-        self._client: Any = None
+        self._client: QdrantClient | None = None
+        self._late: tuple[str, FolderLock] | None = None  # a folder whose client opens at the first call
         if client is not None:
             self._client = client
         elif url is not None:
@@ -67,14 +68,17 @@ class ClientEngine(Engine):
             self._async = AsyncQdrantClient(url=url, api_key=api_key, timeout=timeout)
         elif path is not None:
             check_layout(path, "local")
-            self.folder = FolderLock(path, "local", self)
-            if self.folder.held:  # else at the first call (see engine.folder)
+            self.folder = folder = FolderLock(path, "local", self)
+            if folder.held:  # else at the first call (see engine.folder)
                 self._client = _open_local(path)
+            else:
+                self._late = (path, folder)
         else:
             self._client = QdrantClient(location=location or ":memory:")
         self.local = client is None and url is None or \
             type(getattr(client, "_client", None)).__name__ == "QdrantLocal"
-        self._lock: Any = threading.RLock() if self.local else contextlib.nullcontext()
+        self._lock: contextlib.AbstractContextManager[object] = \
+            threading.RLock() if self.local else contextlib.nullcontext()
         if client is None and url is None:  # local mode of its own: every writer comes through here
             self.ledger = Ledger(lambda c: self.run(c, GetSchema()))
 
@@ -130,8 +134,8 @@ class ClientEngine(Engine):
         approximate search to tune."""
         if type(request) is Optimize or (type(request) is IndexPayload and self.local):
             return []
-        ops = COMPILE[type(request)](collection, request)
-        ops = ops if isinstance(ops, list) else [ops]
+        compiled = COMPILE[type(request)](collection, request)
+        ops = compiled if isinstance(compiled, list) else [compiled]
         if self.local:  # exact search: its search_params mean nothing there (it warns per query)
             ops = [(name, {k: v for k, v in kwargs.items() if k != "search_params"}, parse)
                    for name, kwargs, parse in ops]
@@ -142,13 +146,14 @@ class ClientEngine(Engine):
         return answers[-1] if answers else None
 
     # -- the only place requests are sent ---------------------------------------------------
-    def _connect(self) -> Any:
+    def _connect(self) -> QdrantClient:
         """The client; local mode on a folder opens once this engine holds the folder's lock."""
         if self._client is None:
-            if self.folder.try_acquire():
-                self._client = _open_local(self.path)
-            else:
-                self.folder.require()
+            if self._late is None:
+                raise EngineError("this ClientEngine has no client")  # never: one is made or pending
+            path, folder = self._late
+            folder.require()  # holds it now, or raises naming the object that does
+            self._client, self._late = _open_local(path), None
         return self._client
 
     def _send(self, op: Op) -> Any:
@@ -181,8 +186,9 @@ class ClientEngine(Engine):
         if self.local or not transient or name in NOT_RETRIED or attempt > self.retries:
             tries = f" after {attempt} attempts" if attempt > 1 else ""
             raise EngineError(f"qdrant {name} failed{tries}: {_describe(error)}") from error
-        wait = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
-        return min(max(wait, getattr(error, "retry_after_s", 0)), MAX_WAIT)
+        wait: float = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)  # int ** int: Any
+        asked: float = getattr(error, "retry_after_s", 0)  # a 429's Retry-After
+        return min(max(wait, asked), MAX_WAIT)
 
 
 def _open_local(path: str) -> QdrantClient:

@@ -22,23 +22,47 @@ import tempfile
 import threading
 import time
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 
 import qdrant_edge as edge
 
 from ..errors import ConfigurationError, EngineBusyError, EngineError
 from ..qdrant.schema import Schema, VectorField
 from .base import Engine
+from .changes import Ledger
 from .edge_compile import COMPILE, change_vectors
 from .edge_config import config, storage_of, with_vector
-from .folder import EDGE_CONFIG as CONFIG, FolderLock, check_layout, locked_error, written_by
-from .changes import Ledger
-from .requests import (SERVER_ONLY, ChangeVectors, Changes, Create, Drop, GetSchema, Optimize, Query, QueryBatch,
-                       Request, SetSignature)
+from .edge_worker import WorkerShards
+from .folder import EDGE_CONFIG as CONFIG
+from .folder import FolderLock, check_layout, locked_error, written_by
+from .requests import (
+    SERVER_ONLY,
+    Changes,
+    ChangeVectors,
+    Create,
+    Drop,
+    GetSchema,
+    Optimize,
+    Query,
+    QueryBatch,
+    Request,
+    SetSignature,
+)
 
 SIGNATURE = "hybridstore.json"  # beside CONFIG: which models made the vectors (edge has no metadata)
 SEARCHES = (Query, QueryBatch)  # wait `busy_wait` at most for a build; the others wait their turn
 BUSY_WAIT = 30.0  # seconds; Settings(busy_wait=) sets it
+
+
+class Shards(Protocol):
+    """Where the shards of a folder are: `EdgeShards` here, or `WorkerShards` in a worker."""
+
+    def run(self, collection: str, request: Request) -> Any: ...
+
+    def info(self, collection: str) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
 
 
 class EdgeEngine(Engine):
@@ -59,7 +83,7 @@ class EdgeEngine(Engine):
         if worker is None:  # the worker needs Linux (packet sockets, PR_SET_PDEATHSIG); tested there only
             worker = sys.platform.startswith("linux")
         # before the folder lock: let go first when collected
-        self._shards: Any = _worker_shards(self.root, bool(path)) if worker else EdgeShards(self.root)
+        self._shards: Shards = WorkerShards(self.root, bool(path)) if worker else EdgeShards(self.root)
         self._lock = threading.RLock()
         self._running: tuple[str, str, float] | None = None  # (request, collection, since)
         self._closed = False
@@ -135,20 +159,15 @@ class EdgeEngine(Engine):
                     "resume when it ends); retry, or wait longer with busy_wait=SECONDS (None: until it ends)")
 
 
-def _worker_shards(root: str, wait_close: bool) -> Any:
-    from .edge_worker import WorkerShards  # the worker imports this module
-
-    return WorkerShards(root, wait_close)
-
-
 class EdgeShards:
     """The shards of one folder, loaded on first use: runs requests on them in the process
     that owns them (the worker's, or the caller's with worker=False)."""
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self._shards: dict[str, Any] = {}
-        self._on_folder: dict[type, Callable[[str, Any], Any]] = {
+        self._shards: dict[str, edge.EdgeShard] = {}
+        # each takes its own request type: Any here, as a table cannot say which
+        self._on_folder: dict[type[Request], Callable[[str, Any], object]] = {
             GetSchema: self._schema, Create: self._create, Drop: self._drop,
             SetSignature: self._set_signature, ChangeVectors: self._change_vectors}
 
@@ -206,7 +225,8 @@ class EdgeShards:
         name, call = change_vectors(request)
         if request.add is None:
             with _mapped(name, folder):
-                return call(shard)
+                call(shard)
+            return
         with open(os.path.join(folder, CONFIG), encoding="utf-8") as fh:
             reconfigured = with_vector(json.load(fh), request.add, request.storage)  # refuses first
         with _mapped(name, folder):
@@ -228,13 +248,13 @@ class EdgeShards:
             raise ConfigurationError(f"collection name {collection!r} is not a plain folder name")
         return os.path.join(self.root, collection)
 
-    def _existing(self, collection: str) -> Any:
+    def _existing(self, collection: str) -> edge.EdgeShard:
         shard = self._open(collection)
         if shard is None:
             raise EngineError(f"collection {collection!r} does not exist")
         return shard
 
-    def _open(self, collection: str) -> Any:
+    def _open(self, collection: str) -> edge.EdgeShard | None:
         """The collection's shard, loaded on first use; None when it does not exist."""
         folder = self._dir(collection)
         if collection not in self._shards and os.path.isfile(os.path.join(folder, CONFIG)):
@@ -244,7 +264,7 @@ class EdgeShards:
 
 
 @contextlib.contextmanager
-def _mapped(name: str, folder: str):
+def _mapped(name: str, folder: str) -> Iterator[None]:
     try:
         yield
     except Exception as e:  # edge raises the bare Exception class only; anything else is a bug
@@ -255,7 +275,7 @@ def _mapped(name: str, folder: str):
         raise EngineError(f"qdrant-edge {name} failed: {e}") from e
 
 
-def _write_signature(folder: str, signature: dict[str, Any]) -> None:
+def _write_signature(folder: str, signature: Mapping[str, Any]) -> None:
     tmp = os.path.join(folder, SIGNATURE + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(signature, fh)
@@ -267,7 +287,8 @@ def _write_signature(folder: str, signature: dict[str, Any]) -> None:
 def _read_signature(folder: str) -> dict[str, Any] | None:
     try:
         with open(os.path.join(folder, SIGNATURE), encoding="utf-8") as fh:
-            return json.load(fh)
+            signature: dict[str, Any] = json.load(fh)  # written by `_write_signature`
+            return signature
     except FileNotFoundError:
         return None
 

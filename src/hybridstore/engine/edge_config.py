@@ -4,7 +4,8 @@ gets the collection's storage settings, not the engine's defaults."""
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 import qdrant_edge as edge
 
@@ -12,17 +13,26 @@ from ..errors import ConfigurationError
 from ..qdrant.schema import Schema, VectorField
 from ..qdrant.storage import Storage, quantization_name
 
+E = TypeVar("E", bound=Enum)
+DEFAULTS = Storage()  # frozen: one shared default
+Params = dict[str, Any]  # one vector's stored configuration (the shard's JSON)
 
-def _int8(on: str | None) -> Any:
+
+def _int8(on: str | None) -> edge.ScalarQuantizationConfig | None:
     return edge.ScalarQuantizationConfig(edge.ScalarType.Int8, always_ram=True) if on == "int8" else None
 
 
-def params(f: VectorField, st: Storage) -> Any:
-    """The EdgeVectorParams (EdgeSparseVectorParams) of one field under `st`."""
+def sparse_params(f: VectorField, st: Storage) -> edge.EdgeSparseVectorParams:
+    """The EdgeSparseVectorParams of a sparse field under `st`."""
+    return edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf if f.modifier == "idf" else None,
+                                       on_disk=st.on_disk or None)
+
+
+def params(f: VectorField, st: Storage) -> edge.EdgeVectorParams:
+    """The EdgeVectorParams of a dense (or late-interaction, or image) field under `st`."""
+    if f.size is None:  # only a sparse vector has no size
+        raise ConfigurationError(f"vector {f.name!r} ({f.kind}) has no size")
     half = edge.VectorStorageDatatype.Float16 if st.float16 else None
-    if f.kind == "sparse":
-        return edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf if f.modifier == "idf" else None,
-                                           on_disk=st.on_disk or None)
     if f.kind == "late_interaction":  # rerank only: MaxSim, no HNSW graph (m=0);
         # edge wants every HNSW field, the other two are Qdrant's defaults
         return edge.EdgeVectorParams(
@@ -37,46 +47,51 @@ def params(f: VectorField, st: Storage) -> Any:
                                  quantization_config=_int8(st.quantize), hnsw_config=hnsw)
 
 
-def config(schema: Schema, st: Storage = Storage()) -> Any:
+def config(schema: Schema, st: Storage = DEFAULTS) -> edge.EdgeConfig:
     dense = {f.name: params(f, st) for f in schema.fields if f.kind != "sparse"}
-    sparse = {f.name: params(f, st) for f in schema.fields if f.kind == "sparse"}
+    sparse = {f.name: sparse_params(f, st) for f in schema.fields if f.kind == "sparse"}
     return edge.EdgeConfig(vectors=dense, sparse_vectors=sparse, on_disk_payload=st.payload_on_disk or None)
 
 
-def with_vector(stored: dict[str, Any], field: VectorField, st: Storage) -> Any:
+def with_vector(stored: dict[str, Any], field: VectorField, st: Storage) -> edge.EdgeConfig:
     """The EdgeConfig of a shard whose stored configuration (its JSON) is `stored`, plus `field`
     under `st`. Edge reloads a shard with a config only if it lists every vector, so the stored
     ones are rebuilt as they are; a setting this cannot rebuild is refused before anything changes."""
     dense = {n: _dense_from(n, p) for n, p in (stored.get("vectors") or {}).items()}
     sparse = {n: _sparse_from(n, p) for n, p in (stored.get("sparse_vectors") or {}).items()}
-    (sparse if field.kind == "sparse" else dense)[field.name] = params(field, st)
+    if field.kind == "sparse":
+        sparse[field.name] = sparse_params(field, st)
+    else:
+        dense[field.name] = params(field, st)
     return edge.EdgeConfig(vectors=dense, sparse_vectors=sparse)
 
 
-def _enum(kind: Any, value: Any, name: str) -> Any:
-    """Edge's enum member for a JSON value ("cosine", "max_sim", "float16"), by name."""
+def _enum(kind: type[E], value: object, name: str) -> E:
+    """Edge's enum member for a JSON value ("cosine", "max_sim", "float16"), by name (edge's
+    enums are Rust classes: their members are attributes, not an Enum's mapping)."""
     want = str(value).replace("_", "").lower()
     for member in dir(kind):
         if member.lower() == want:
-            return getattr(kind, member)
+            found: E = getattr(kind, member)
+            return found
     raise _unknown(name, value)
 
 
-def _unknown(name: str, value: Any) -> ConfigurationError:
+def _unknown(name: str, value: object) -> ConfigurationError:
     return ConfigurationError(
         f"vector {name!r} has a setting hybridstore cannot carry over when it adds a vector ({value!r}); "
         "nothing was changed. Add the model to a new collection (HybridIndex with the new models, "
         "then add the texts again)")
 
 
-def _take(p: dict[str, Any], name: str, known: tuple[str, ...]) -> dict[str, Any]:
+def _take(p: Params, name: str, known: tuple[str, ...]) -> Params:
     extra = sorted(set(p) - set(known))
     if extra:
         raise _unknown(name, {k: p[k] for k in extra})
     return p
 
 
-def _dense_from(name: str, p: dict[str, Any]) -> Any:
+def _dense_from(name: str, p: Params) -> edge.EdgeVectorParams:
     _take(p, name, ("size", "distance", "on_disk", "multivector_config", "datatype", "quantization_config",
                     "hnsw_config", "memory"))
     q = p.get("quantization_config")
@@ -105,7 +120,7 @@ def _dense_from(name: str, p: dict[str, Any]) -> Any:
         memory=_memory(p.get("memory"), name))
 
 
-def _sparse_from(name: str, p: dict[str, Any]) -> Any:
+def _sparse_from(name: str, p: Params) -> edge.EdgeSparseVectorParams:
     _take(p, name, ("full_scan_threshold", "on_disk", "modifier", "datatype", "memory"))
     modifier = p.get("modifier")
     return edge.EdgeSparseVectorParams(
@@ -114,11 +129,11 @@ def _sparse_from(name: str, p: dict[str, Any]) -> Any:
         datatype=_datatype(p.get("datatype"), name), memory=_memory(p.get("memory"), name))
 
 
-def _datatype(value: Any, name: str) -> Any:
+def _datatype(value: object, name: str) -> edge.VectorStorageDatatype | None:
     return None if value is None else _enum(edge.VectorStorageDatatype, value, name)
 
 
-def _memory(value: Any, name: str) -> Any:
+def _memory(value: object, name: str) -> edge.Memory | None:
     return None if value is None else _enum(edge.Memory, value, name)
 
 
@@ -126,14 +141,14 @@ def storage_of(config: dict[str, Any]) -> Storage:
     """The stored settings of a shard's configuration (its JSON), from the first dense and
     late-interaction vectors by name; a vector's own quantization and HNSW, else the shard's."""
     vectors = [p for _, p in sorted((config.get("vectors") or {}).items())]  # by name: edge's order varies
-    dense = next((p for p in vectors if not p.get("multivector_config")), {})
-    late = next((p for p in vectors if p.get("multivector_config")), {})
+    dense: Params = next((p for p in vectors if not p.get("multivector_config")), {})
+    late: Params = next((p for p in vectors if p.get("multivector_config")), {})
     hnsw = dense.get("hnsw_config") or config.get("hnsw_config") or {}
 
-    def quantized(p: dict) -> str | None:
+    def quantized(p: Params) -> str | None:
         return quantization_name(p.get("quantization_config", config.get("quantization_config")))
 
-    def cold(p: dict, flag: str, memory: str) -> bool:
+    def cold(p: Params, flag: str, memory: str) -> bool:
         return bool(p.get(flag)) or str(p.get(memory, "")).lower() == "cold"
 
     return Storage(quantize=quantized(dense), on_disk=cold(dense, "on_disk", "memory"),

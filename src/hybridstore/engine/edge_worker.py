@@ -26,10 +26,15 @@ import subprocess
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import EngineError
+from .requests import Request
+
+if TYPE_CHECKING:
+    from .edge import EdgeShards
 
 # qdrant-client imports fastembed when it can, and onnxruntime starts a thread on import: a
 # process that forks must have one thread, and the workers embed nothing
@@ -38,6 +43,10 @@ ZYGOTE = ("import sys; sys.modules['fastembed'] = sys.modules['onnxruntime'] = N
 NICE = 10  # a worker yields the CPU to the caller's threads: a build never crowds out the caller
 CLOSE_WAIT = 60.0  # seconds a collected engine waits for its worker to close the shards
 ZYGOTE_WAIT = 10.0  # seconds the caller waits at exit for its zygote to end
+
+# what the caller sends (an `EdgeShards` method and its arguments) and what it gets back
+Message = tuple[Literal["run"], str, Request] | tuple[Literal["info"], str] | tuple[Literal["close"]]
+Reply = tuple[bool, Any]  # (True, result) or (False, the exception raised)
 
 
 class WorkerShards:
@@ -52,19 +61,20 @@ class WorkerShards:
         self._conn: Connection | None = None
         self.pid: int | None = None  # the worker's
         self._pending = False  # a reply not read (the caller was interrupted): read it first
-        self._stop: Any = None
+        self._stop: Callable[[], object] | None = None
 
-    def run(self, collection: str, request: Any) -> Any:
+    def run(self, collection: str, request: Request) -> Any:
         return self._call(("run", collection, request))
 
-    def info(self, collection: str) -> Any:
-        return self._call(("info", collection))
+    def info(self, collection: str) -> dict[str, Any]:
+        info: dict[str, Any] = self._call(("info", collection))
+        return info
 
     def close(self) -> None:
         if self._stop is not None:
             self._stop()
 
-    def _call(self, message: tuple) -> Any:
+    def _call(self, message: Message) -> Any:
         try:
             if self._conn is None:
                 self._conn = _zygote().fork(self.root)
@@ -121,7 +131,7 @@ class _Zygote:
         return Connection(mine.detach())
 
 
-def _end(process: subprocess.Popen, sock: socket.socket) -> None:
+def _end(process: subprocess.Popen[bytes], sock: socket.socket) -> None:
     sock.close()  # the zygote reads its end, exits, and the kernel ends any worker left
     try:
         process.wait(ZYGOTE_WAIT)
@@ -171,17 +181,18 @@ def _die_with(parent: int) -> None:
         os._exit(0)  # the zygote died before the line above
 
 
-def _serve(conn: Connection, shards: Any) -> None:
+def _serve(conn: Connection, shards: EdgeShards) -> None:
     conn.send(os.getpid())
     try:
         while True:
             try:
-                message = conn.recv()
+                message: Message = conn.recv()
             except EOFError:
                 return
+            reply: Reply
             try:
                 reply = (True, getattr(shards, message[0])(*message[1:]))
-            except Exception as e:  # sent back whole: the caller raises it
+            except Exception as e:  # noqa: BLE001 - sent back whole: the caller raises it
                 reply = (False, e)
             try:
                 conn.send_bytes(_dumps(reply))
@@ -193,7 +204,7 @@ def _serve(conn: Connection, shards: Any) -> None:
         shards.close()
 
 
-def _dumps(reply: tuple) -> bytes:
+def _dumps(reply: Reply) -> bytes:
     try:
         return pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError) as e:

@@ -18,21 +18,26 @@ import sys
 import threading
 import weakref
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError, StorageLockedError
+
+if TYPE_CHECKING:
+    from .base import Engine
 
 LOCK_FILE = ".hybridstore.lock"
 EDGE_CONFIG = "edge_config.json"  # in each collection folder Qdrant Edge writes
 LOCAL_META = "meta.json"  # at the root of a folder qdrant-client's local mode writes
 
-_held: dict[str, weakref.ref] = {}  # folder -> the FolderLock of this process holding it
+_held: dict[str, weakref.ref[FolderLock]] = {}  # folder -> the FolderLock of this process holding it
 _registry_lock = threading.Lock()
 
 
 def written_by(root: str) -> list[str]:
     """The embedded engines whose files are in `root`: "edge", "local", both or neither."""
     folder = Path(root)
-    found = []
+    found: list[str] = []
     if folder.is_dir() and any((c / EDGE_CONFIG).is_file() for c in folder.iterdir() if c.is_dir()):
         found.append("edge")
     if (folder / LOCAL_META).is_file() or (folder / "collection").is_dir():
@@ -59,7 +64,7 @@ def check_layout(root: str, engine: str) -> None:
 class FolderLock:
     """Exclusive use of one folder by one engine (see the module docstring)."""
 
-    def __init__(self, root: str, engine: str, user: object = None) -> None:
+    def __init__(self, root: str, engine: str, user: Engine | None = None) -> None:
         self.root = os.path.abspath(root)
         self.engine = engine
         self.user = weakref.ref(user) if user is not None else None  # the engine it locks for
@@ -117,7 +122,7 @@ def locked_error(root: str, where: str, how: str = "") -> StorageLockedError:
         "or use a Qdrant server (url=...) for shared access")
 
 
-def holding_engine(root: str, kind: str) -> object | None:
+def holding_engine(root: str, kind: str) -> Engine | None:
     """The live engine of this process, of `kind`, that holds the folder `root`, or None."""
     holder = _holder(os.path.abspath(root))
     if holder is None or holder.engine != kind or holder.user is None:
@@ -140,7 +145,8 @@ def _release(root: str, fds: list[int]) -> None:
         fd = fds.pop()
         with _registry_lock:
             ref = _held.get(root)
-            if ref is not None and (ref() is None or not ref()._fd):
+            holder = ref() if ref is not None else None
+            if ref is not None and (holder is None or not holder.held):
                 del _held[root]
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
@@ -149,10 +155,10 @@ def _release(root: str, fds: list[int]) -> None:
 def opened_at() -> str:
     """file:line of the first frame outside hybridstore and the frameworks: the user's code."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # hybridstore/
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_filename
-        if not (name.startswith(package) or "site-packages" in name or name.startswith("<frozen")):
+        if not (name.startswith((package, "<frozen")) or "site-packages" in name):
             return f"{name}:{frame.f_lineno}"
         frame = frame.f_back
     return "an unknown place"

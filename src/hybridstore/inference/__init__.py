@@ -5,4 +5,4 @@ from .models import DEFAULT, Models, check_models
 from .pack import Pack, load_pack
 from .specs import KINDS, ModelSpec
 
-__all__ = ["DEFAULT", "Embedder", "KINDS", "ModelSpec", "Models", "Pack", "check_models", "load_pack"]
+__all__ = ["DEFAULT", "KINDS", "Embedder", "ModelSpec", "Models", "Pack", "check_models", "load_pack"]

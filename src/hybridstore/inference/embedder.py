@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import Any, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
-from . import loading
-from .fingerprint import fingerprint, model_files, vector_options
-from .batching import embed_in_order, length_order, token_batches, token_lengths
 from ..errors import ModelNotFoundError, TruncationWarning
+from . import loading
+from .batching import Ints, embed_in_order, length_order, token_batches, token_lengths
+from .fingerprint import fingerprint, model_files, vector_options
 from .specs import ModelSpec
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+# one embedding call: texts and a batch size in, one vector per text out (numpy or sparse)
+EmbedCall = Callable[[list[str], int], list[Any]]
 
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_BATCH_TOKENS = 4096  # padded tokens per batch: 8 texts of 512 tokens, 32 of 128
@@ -69,7 +77,7 @@ class Embedder:
 
         return self._embed(embed, texts, True)
 
-    def _embed(self, embed: Any, texts: Sequence[str], aware: bool) -> list[Any]:
+    def _embed(self, embed: EmbedCall, texts: Sequence[str], aware: bool) -> list[Any]:
         """Padding-aware: texts sorted by token length, cut into batches of at most
         `batch_size` texts and `max_batch_tokens` padded tokens, results in input order."""
         batch_size = int(self.spec.options.get("batch_size") or DEFAULT_BATCH_SIZE)
@@ -78,7 +86,7 @@ class Embedder:
             return embed(list(texts), batch_size)
         lengths, cut = token_lengths(tokenizer, texts)
         if cut:
-            window = tokenizer.truncation["max_length"] if tokenizer.truncation else "its"
+            window: int | str = tokenizer.truncation["max_length"] if tokenizer.truncation else "its"
             warnings.warn(TruncationWarning(
                 f"{cut} of {len(texts)} texts are longer than the {window}-token window of "
                 f"{self.kind} model {self.name!r}: only their beginning is embedded (the whole "
@@ -95,7 +103,7 @@ class Embedder:
         tokenizer = self.tokenizer()
         return None if tokenizer is None else self._cut(token_lengths(tokenizer, texts)[0])
 
-    def _cut(self, lengths: Any) -> list[list[int]]:
+    def _cut(self, lengths: Ints) -> list[list[int]]:
         batch_size = int(self.spec.options.get("batch_size") or DEFAULT_BATCH_SIZE)
         max_tokens = int(self.spec.options.get("max_batch_tokens") or DEFAULT_BATCH_TOKENS)
         return token_batches(lengths, length_order(lengths), batch_size, max_tokens)
@@ -103,13 +111,14 @@ class Embedder:
     def embed_query(self, text: str) -> Any:
         return self.embed_queries([text])[0]
 
-    def tokenizer(self) -> Any:
+    def tokenizer(self) -> Tokenizer | None:
         """The model's tokenizer (loads the model), or None when nothing is padded."""
         inner = getattr(self.model, "model", None)
         if inner is None or not hasattr(inner, "_ensure_tokenizer"):
             return None  # e.g. BM25: no neural tokenizer, nothing padded
         inner._ensure_tokenizer()
-        return inner.tokenizer
+        tokenizer: Tokenizer = inner.tokenizer
+        return tokenizer
 
     def describe(self) -> dict[str, Any]:
         out = {"name": self.name, "kind": self.kind, "path": self.spec.path, "modifier": self.modifier}
@@ -122,15 +131,20 @@ class Embedder:
                 "modifier": self.modifier,
                 "options": vector_options({**self.spec.load_options(),
                                            **{k: v for k, v in self.spec.options.items() if k == "quantize"}}),
-                "fingerprint": fingerprint(folder, files) if files else None}
+                "fingerprint": fingerprint(folder, files) if folder is not None and files else None}
 
 
-def _fits(tokenizer: Any, texts: Sequence[str]) -> bool:
+def floats(vector: Sequence[float] | npt.NDArray[Any]) -> list[float]:
+    """A vector as plain Python floats (what the frameworks' embedding interfaces return)."""
+    return [float(x) for x in (vector.tolist() if isinstance(vector, np.ndarray) else vector)]
+
+
+def _fits(tokenizer: Tokenizer, texts: Sequence[str]) -> bool:
     """One text too short to reach the model's window, so not tokenized twice (a query's path):
     no tokenizer (WordPiece, BPE, SentencePiece with byte fallback) makes more tokens than its
     normalized text (NFKC can lengthen it) has UTF-8 bytes, plus a few for the special tokens
     and a leading word marker."""
-    window = tokenizer.truncation["max_length"] if tokenizer.truncation else None
+    window: int | None = tokenizer.truncation["max_length"] if tokenizer.truncation else None
     if len(texts) != 1 or window is None or len(texts[0]) + 8 > window:
         return False
     text = tokenizer.normalizer.normalize_str(texts[0]) if tokenizer.normalizer else texts[0]

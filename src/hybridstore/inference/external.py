@@ -5,22 +5,44 @@ LangChain `Embeddings` (``embed_documents`` / ``embed_query``) or a LlamaIndex
 from __future__ import annotations
 
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from typing_extensions import TypeIs
 
 from .fingerprint import model_attribute, qualified_name
 
 
-def _langchain_style(value: Any) -> bool:
+class LangChainStyle(Protocol):
+    """A LangChain ``Embeddings``, as far as the core uses one."""
+
+    def embed_documents(self, texts: list[str], /) -> list[list[float]]: ...
+
+    def embed_query(self, text: str, /) -> list[float]: ...
+
+
+class LlamaIndexStyle(Protocol):
+    """A LlamaIndex ``BaseEmbedding``, as far as the core uses one."""
+
+    def get_text_embedding_batch(self, texts: list[str], /) -> list[list[float]]: ...
+
+    def get_query_embedding(self, query: str, /) -> list[float]: ...
+
+
+External = LangChainStyle | LlamaIndexStyle  # a caller's own dense model
+
+
+def _langchain_style(value: object) -> TypeIs[LangChainStyle]:
     return callable(getattr(value, "embed_documents", None)) and callable(
         getattr(value, "embed_query", None))
 
 
-def _llama_index_style(value: Any) -> bool:
+def _llama_index_style(value: object) -> TypeIs[LlamaIndexStyle]:
     return callable(getattr(value, "get_text_embedding_batch", None)) and callable(
         getattr(value, "get_query_embedding", None))
 
 
-def is_external(value: Any) -> bool:
+def is_external(value: object) -> TypeIs[External]:
     return _langchain_style(value) or _llama_index_style(value)
 
 
@@ -29,10 +51,9 @@ class ExternalDense:
     modifier = None
     spec = None
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: External) -> None:
         self.model = model
         self.name = type(model).__name__
-        self._langchain = _langchain_style(model)
         self._dim: int | None = None
         self._lock = threading.Lock()
 
@@ -43,16 +64,17 @@ class ExternalDense:
                 self._dim = len(self.embed_documents(["dimension probe"])[0])
         return self._dim
 
-    def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[Any]:
+    def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[list[float]]:
         if not texts:
             return []
-        vectors = self.model.embed_documents(list(texts)) if self._langchain \
-            else self.model.get_text_embedding_batch(list(texts))
+        model = self.model
+        vectors = model.embed_documents(list(texts)) if _langchain_style(model) \
+            else model.get_text_embedding_batch(list(texts))
         return [list(v) for v in vectors]
 
     def embed_query(self, text: str) -> list[float]:
-        vector = self.model.embed_query(text) if self._langchain \
-            else self.model.get_query_embedding(text)
+        model = self.model
+        vector = model.embed_query(text) if _langchain_style(model) else model.get_query_embedding(text)
         return list(vector)
 
     def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:

@@ -21,16 +21,16 @@ RUNTIME_OPTIONS = frozenset({"threads", "providers", "cuda", "device_ids", "devi
 WHOLE = 8 << 20  # files up to 8 MiB are hashed whole; larger ones by size and 64 spread samples
 SAMPLES, SAMPLE = 64, 64 << 10
 
-_cache: dict[tuple, str] = {}
+_cache: dict[tuple[tuple[str, int, int], ...], str] = {}  # (file, size, mtime) -> fingerprint
 _lock = threading.Lock()
 
 
-def model_files(inner: Any) -> tuple[Path | None, list[Path]]:
+def model_files(inner: object) -> tuple[Path | None, list[Path]]:
     """The folder of a loaded fastembed model and the files that decide its vectors."""
-    folder = getattr(inner, "_model_dir", None)
-    if folder is None:
+    where = getattr(inner, "_model_dir", None)
+    if where is None:
         return None, []
-    folder = Path(folder)
+    folder = Path(where)
     description = getattr(inner, "model_description", None)
     names = [getattr(description, "model_file", None), *(getattr(description, "additional_files", None) or [])]
     files = [folder / n for n in names if n]
@@ -68,12 +68,12 @@ def vector_options(options: dict[str, Any]) -> dict[str, Any]:
             for k, v in sorted(options.items()) if k not in RUNTIME_OPTIONS}
 
 
-def qualified_name(obj: Any) -> str:
+def qualified_name(obj: object) -> str:
     cls = type(obj)
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def model_attribute(obj: Any) -> str | None:
+def model_attribute(obj: object) -> str | None:
     """The model name a caller's embedding object carries, if it carries one."""
     for attr in ("model", "model_name", "model_id", "deployment", "model_path"):
         value = getattr(obj, attr, None)

@@ -7,26 +7,35 @@ import functools
 import os
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import onnxruntime as ort
-from fastembed import ImageEmbedding, LateInteractionTextEmbedding, SparseTextEmbedding, TextEmbedding
+from fastembed import (
+    ImageEmbedding,
+    LateInteractionTextEmbedding,
+    SparseTextEmbedding,
+    TextEmbedding,
+)
 from loguru import logger  # fastembed's logger
 
 from ..errors import ModelNotFoundError, ProviderNotAvailableError
 from .quantize import quantized
-from .specs import ModelSpec
+from .specs import CacheKey, ModelSpec
 
-CLASSES = {
+ModelClass = (type[TextEmbedding] | type[SparseTextEmbedding] | type[LateInteractionTextEmbedding]
+              | type[ImageEmbedding])
+
+CLASSES: dict[str, ModelClass] = {
     "dense": TextEmbedding,
     "sparse": SparseTextEmbedding,
     "late_interaction": LateInteractionTextEmbedding,
     "image": ImageEmbedding,
 }
 
-_cache: dict[tuple, Any] = {}
+_cache: dict[CacheKey, Any] = {}
 _lock = threading.RLock()  # an int8 model loads its source inside
 
 
@@ -70,7 +79,7 @@ def _construct(spec: ModelSpec, hub: bool) -> Any:
     return model
 
 
-def _int8_folder(spec: ModelSpec, cls: type, hub: bool) -> Any:
+def _int8_folder(spec: ModelSpec, cls: ModelClass, hub: bool) -> Path:
     """The cached int8 copy of the spec's model folder (a hub model: of fastembed's cache)."""
     known = next((d for d in cls._list_supported_models() if d.model.lower() == spec.name.lower()), None)
     if spec.path is not None and known is not None:
@@ -80,7 +89,7 @@ def _int8_folder(spec: ModelSpec, cls: type, hub: bool) -> Any:
     return quantized(Path(inner._model_dir), inner.model_description.model_file, spec.name)
 
 
-def _from_hub(cls: type, spec: ModelSpec, options: dict[str, Any], hub: bool) -> Any:
+def _from_hub(cls: ModelClass, spec: ModelSpec, options: dict[str, Any], hub: bool) -> Any:
     """Cache first, then the hub if it may and can be reached (checked in well under 2 s, not
     after fastembed's retries); fastembed's own error is chained."""
     try:
@@ -147,7 +156,7 @@ def _check_providers(spec: ModelSpec, options: dict[str, Any]) -> None:
                     "for CUDA) or drop providers=/cuda=")
 
 
-def _check_session(spec: ModelSpec, model: Any, options: dict[str, Any]) -> None:
+def _check_session(spec: ModelSpec, model: object, options: dict[str, Any]) -> None:
     """onnxruntime may fall back to CPU with only a warning; refuse that."""
     session = getattr(getattr(model, "model", None), "model", None)
     if session is not None and hasattr(session, "get_providers"):

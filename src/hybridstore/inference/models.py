@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, TypeVar
 
 from ..errors import ConfigurationError, ModelNotFoundError
 from . import loading
 from .embedder import Embedder
-from .external import ExternalDense, is_external
+from .external import External, ExternalDense, is_external
 from .images import ImageEmbedder, text_tower
 from .pack import Pack, PackEntry, load_pack, pack_from_env
 from .specs import KINDS, ModelSpec
@@ -23,10 +24,16 @@ class _Default:
         return "DEFAULT"
 
 
-DEFAULT: Any = _Default()
+DEFAULT = _Default()
+
+PackGiven = str | os.PathLike[str] | Pack | None  # pack=: a folder, or a loaded pack
+Dense = str | ModelSpec | External | _Default | None  # dense=: also a caller's own model
+Choice = str | ModelSpec | _Default | None  # the other kinds
+T = TypeVar("T")
 
 
-def dense_only(model: Any, models: "Models | None", pack: Any, options: dict, who: str) -> Embedder:
+def dense_only(model: str | ModelSpec | None, models: Models | None, pack: PackGiven,
+               options: dict[str, Any], who: str) -> Embedder:
     """The dense model of an embedding adapter: `models`' own, or `model` (default: the pack's)."""
     models = models or Models(dense=model or DEFAULT, sparse=None, pack=pack, **options)
     if not isinstance(models.dense, Embedder):
@@ -34,7 +41,7 @@ def dense_only(model: Any, models: "Models | None", pack: Any, options: dict, wh
     return models.dense
 
 
-def check_models(models: Any) -> "Models":
+def check_models(models: object) -> Models:
     """`models` as an index takes them: a `Models`, not a model's name or a model."""
     if isinstance(models, Models):
         return models
@@ -58,12 +65,12 @@ class Models:
 
     def __init__(
         self,
-        dense: str | ModelSpec | Any | None = DEFAULT,
-        sparse: str | ModelSpec | None = DEFAULT,
-        late_interaction: str | ModelSpec | None = None,
-        image: str | ModelSpec | None = None,
+        dense: Dense = DEFAULT,
+        sparse: Choice = DEFAULT,
+        late_interaction: Choice = None,
+        image: Choice = None,
         *,
-        pack: str | os.PathLike | Pack | None = None,
+        pack: PackGiven = None,
         batch_size: int | None = None,
         parallel: int | None = None,
         threads: int | None = None,
@@ -75,8 +82,9 @@ class Models:
         defaults = {"batch_size": batch_size, "parallel": parallel, "threads": threads,
                     "providers": list(providers) if providers else None,
                     "padding_aware": padding_aware, "quantize": quantize}
-        chosen = {"dense": dense, "sparse": sparse, "late_interaction": late_interaction, "image": image}
-        self._embedders: dict[str, Embedder | ExternalDense | ImageEmbedder] = {}
+        chosen: dict[str, Dense] = {"dense": dense, "sparse": sparse, "late_interaction": late_interaction,
+                                    "image": image}
+        self._embedders: dict[str, Embedder | ExternalDense] = {}  # an ImageEmbedder is an Embedder
         for kind in KINDS:
             embedder = self._embedder(kind, chosen[kind], defaults)
             if embedder is not None:
@@ -90,15 +98,15 @@ class Models:
 
     @property
     def sparse(self) -> Embedder | None:
-        return self._embedders.get("sparse")
+        return _only(self._embedders.get("sparse"), Embedder)
 
     @property
     def late_interaction(self) -> Embedder | None:
-        return self._embedders.get("late_interaction")
+        return _only(self._embedders.get("late_interaction"), Embedder)
 
     @property
     def image(self) -> ImageEmbedder | None:
-        return self._embedders.get("image")  # type: ignore[return-value]
+        return _only(self._embedders.get("image"), ImageEmbedder)
 
     def text_kinds(self) -> tuple[str, ...]:
         """The kinds that embed a record's text (all but the image model)."""
@@ -116,11 +124,11 @@ class Models:
     def embed_queries(self, texts: Sequence[str], kinds: Sequence[str]) -> dict[str, list[Any]]:
         return {kind: self._embedders[kind].embed_queries(texts) for kind in kinds}
 
-    def load(self) -> "Models":
+    def load(self) -> Models:
         """Load every model now (they otherwise load on first use): a missing one fails here."""
         for embedder in self._embedders.values():
             if isinstance(embedder, Embedder):
-                embedder.model
+                _ = embedder.model  # loads it
         return self
 
     def batches(self, texts: Sequence[str]) -> list[list[int]]:
@@ -145,7 +153,7 @@ class Models:
         return json.dumps({k: [d["name"], d.get("modifier"), *([d["quantize"]] if d.get("quantize") else [])]
                            for k, d in self.describe().items() if image or k != "image"}, sort_keys=True)
 
-    def with_dense(self, dense: Any) -> "Models":
+    def with_dense(self, dense: Dense) -> Models:
         """These models with another dense model (a caller's embeddings), the rest kept."""
         return Models(dense=dense, sparse=self.sparse.spec if self.sparse else None,
                       late_interaction=self.late_interaction.spec if self.late_interaction else None,
@@ -155,14 +163,15 @@ class Models:
         return "Models(" + ", ".join(f"{k}={e.name!r}" for k, e in self._embedders.items()) + ")"
 
     # -- resolution -------------------------------------------------------------------------
-    def _embedder(self, kind: str, value: Any, defaults: dict) -> Embedder | ExternalDense | None:
+    def _embedder(self, kind: str, value: Dense, defaults: dict[str, Any]) -> Embedder | ExternalDense | None:
         if value is DEFAULT:
             value = (self.pack.defaults if self.pack else HUB_DEFAULTS).get(kind)
         if value is None:
             return None
         own = type(value).__dict__.get("hybridstore_dense")  # our adapters (not subclasses):
         if kind == "dense" and own:                          # their fastembed model itself
-            return getattr(value, own)
+            dense: Embedder = getattr(value, own)
+            return dense
         if kind == "dense" and is_external(value):
             return ExternalDense(value)
         spec, entry = self._spec(kind, value)
@@ -172,7 +181,7 @@ class Models:
             return ImageEmbedder(self._paired(spec), hint=self._hint(), hub=self.pack is None)
         return Embedder(spec, self._modifier(spec, entry), hint=self._hint(), hub=self.pack is None)
 
-    def _spec(self, kind: str, value: Any) -> tuple[ModelSpec, PackEntry | None]:
+    def _spec(self, kind: str, value: object) -> tuple[ModelSpec, PackEntry | None]:
         if isinstance(value, ModelSpec):
             if value.kind != kind:
                 raise ConfigurationError(
@@ -221,7 +230,13 @@ class Models:
         if spec.kind != "sparse":
             return None
         if "modifier" in spec.options:
-            return spec.options["modifier"]
+            modifier: str | None = spec.options["modifier"]
+            return modifier
         if entry is not None:
             return entry.modifier
         return "idf" if loading.hub_requires_idf(spec.name) else None
+
+
+def _only(embedder: object, kind: type[T]) -> T | None:
+    """`embedder` if it is one of `kind` (the model of a kind, or None when the kind is off)."""
+    return embedder if isinstance(embedder, kind) else None

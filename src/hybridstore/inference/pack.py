@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigurationError
 from .specs import KINDS
@@ -38,25 +39,25 @@ class Pack:
         return ", ".join(f"{n} ({e.kind})" for n, e in self.entries.items())
 
 
-def load_pack(root: str | os.PathLike, given_as: str = "pack=") -> Pack:
-    given, root = str(root), Path(root).expanduser().resolve()
-    manifest = root / "models.json"
+def load_pack(root: str | os.PathLike[str], given_as: str = "pack=") -> Pack:
+    given, folder = str(root), Path(root).expanduser().resolve()
+    manifest = folder / "models.json"
     if not manifest.is_file():
-        where = given if given == str(root) else f"{given} (that is {root})"
+        where = given if given == str(folder) else f"{given} (that is {folder})"
         raise ConfigurationError(
             f"model pack {where}, given as {given_as}, has no models.json"
-            + ("" if root.is_dir() else ": no such folder")
+            + ("" if folder.is_dir() else ": no such folder")
             + f"; point pack= or ${ENV_VAR} at the model pack's folder (the one holding models.json)"
         )
     try:
         data = json.loads(manifest.read_text())
-        entries = {name: _entry(root, name, raw) for name, raw in data["models"].items()}
+        entries = {name: _entry(folder, name, raw) for name, raw in data["models"].items()}
     except (ValueError, KeyError, TypeError, AttributeError) as e:  # AttributeError: "models" not a mapping
         raise ConfigurationError(f"model pack manifest {manifest} is malformed: {e}") from e
-    return Pack(root, entries, dict(data.get("defaults", {})))
+    return Pack(folder, entries, dict(data.get("defaults", {})))
 
 
-def _entry(root: Path, name: str, raw: dict) -> PackEntry:
+def _entry(root: Path, name: str, raw: dict[str, Any]) -> PackEntry:
     if raw["kind"] not in KINDS:
         raise ValueError(f"model {name!r} has unknown kind {raw['kind']!r}")
     folder = root / raw["folder"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigurationError
 from .quantize import check
@@ -14,6 +15,8 @@ KINDS = ("dense", "sparse", "late_interaction", "image")
 EMBED_OPTIONS = frozenset({"batch_size", "parallel", "padding_aware", "max_batch_tokens"})
 # Options hybridstore reads itself and never passes on.
 OWN_OPTIONS = frozenset({"modifier", "quantize", "text_model", "text_path"}) | EMBED_OPTIONS
+# (kind, name, folder, load options as (name, repr) pairs, quantize): one loaded model each
+CacheKey = tuple[str, str, str | None, tuple[tuple[str, str], ...], object]
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,11 @@ class ModelSpec:
     def load_options(self) -> dict[str, Any]:
         return {k: v for k, v in self.options.items() if k not in OWN_OPTIONS}
 
-    def cache_key(self) -> tuple:
+    def cache_key(self) -> CacheKey:
         opts = tuple(sorted((k, repr(v)) for k, v in self.load_options().items()))
         return (self.kind, self.name, self.path, opts, self.options.get("quantize"))
 
-    def with_defaults(self, defaults: Mapping[str, Any]) -> "ModelSpec":
+    def with_defaults(self, defaults: Mapping[str, Any]) -> ModelSpec:
         """Fill options the spec does not set from index-wide defaults."""
         merged = {k: v for k, v in defaults.items() if v is not None}
         merged.update(self.options)

@@ -7,8 +7,9 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from ..inference import ModelSpec, Models
-from ..inference.models import dense_only
+from ..inference import Models, ModelSpec
+from ..inference.embedder import floats
+from ..inference.models import PackGiven, dense_only
 
 
 class HybridEmbeddings(Embeddings):
@@ -20,7 +21,7 @@ class HybridEmbeddings(Embeddings):
     """
 
     def __init__(self, model: str | ModelSpec | None = None, *, models: Models | None = None,
-                 pack: Any = None, **options: Any) -> None:
+                 pack: PackGiven = None, **options: Any) -> None:
         self.dense = dense_only(model, models, pack, options, "HybridEmbeddings")
 
     hybridstore_dense = "dense"  # a store given these embeddings uses this model directly
@@ -30,17 +31,13 @@ class HybridEmbeddings(Embeddings):
         return self.dense.name
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [_floats(v) for v in self.dense.embed_documents(list(texts))]
+        return [floats(v) for v in self.dense.embed_documents(list(texts))]
 
     def embed_query(self, text: str) -> list[float]:
-        return _floats(self.dense.embed_query(text))
+        return floats(self.dense.embed_query(text))
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         return await asyncio.to_thread(self.embed_documents, texts)  # model inference only
 
     async def aembed_query(self, text: str) -> list[float]:
         return await asyncio.to_thread(self.embed_query, text)
-
-
-def _floats(vector: Any) -> list[float]:
-    return [float(x) for x in (vector.tolist() if hasattr(vector, "tolist") else vector)]

@@ -7,9 +7,12 @@ is what `HybridVectorStore.as_retriever()` returns."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig
@@ -18,10 +21,19 @@ from pydantic import ConfigDict, Field
 
 from .vectorstore import HybridVectorStore
 
+# The mixin's `super().batch` is the retriever's (a mixin at run time, a retriever to mypy).
+if TYPE_CHECKING:
+    _Retriever = BaseRetriever
+else:
+    _Retriever = object
 
-class _BatchSearch:
+
+class _BatchSearch(_Retriever):
     """`batch` of plain query strings goes through `similarity_search_batch`. Per-input
     callbacks are not run for such a batch; other inputs fall back to LangChain's batch."""
+
+    def _store(self) -> HybridVectorStore:
+        raise NotImplementedError
 
     def _batch_options(self) -> dict[str, Any] | None:
         raise NotImplementedError
@@ -43,6 +55,8 @@ class _BatchSearch:
 
 
 class HybridStoreRetriever(_BatchSearch, VectorStoreRetriever):
+    vectorstore: HybridVectorStore
+
     def _store(self) -> HybridVectorStore:
         return self.vectorstore
 

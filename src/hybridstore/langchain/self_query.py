@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.structured_query import (Comparator, Comparison, Operation, Operator,
-                                             StructuredQuery, Visitor)
+from langchain_core.structured_query import (
+    Comparator,
+    Comparison,
+    Operation,
+    Operator,
+    StructuredQuery,
+    Visitor,
+)
 
 OPERATORS = {Operator.AND: "$and", Operator.OR: "$or"}
 COMPARATORS = {Comparator.EQ: "$eq", Comparator.NE: "$ne", Comparator.GT: "$gt",
@@ -33,7 +39,7 @@ class HybridTranslator(Visitor):
         return structured_query.query, ({"filter": flt.accept(self)} if flt is not None else {})
 
 
-def _value(value: Any) -> Any:
+def _value(value: object) -> object:
     """Dates come as {"date": "2024-01-01", "type": "date"}: hybridstore compares ISO strings."""
     if isinstance(value, dict) and value.get("type") in ("date", "datetime"):
         return value.get("date") or value.get("datetime")

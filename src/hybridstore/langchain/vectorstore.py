@@ -3,20 +3,22 @@ types to Record / search options and back, and nothing else."""
 
 from __future__ import annotations
 
+import enum
 import uuid
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Self
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
-from ..errors import ConfigurationError, InvalidInputError
 from ..closing import ClosesIndex, store_index
+from ..errors import ConfigurationError, InvalidInputError
 from ..index import HybridIndex
 from ..inference import Models
 from ..inference.external import ExternalDense
-from ..settings import Settings
 from ..records import Hit, Record
+from ..settings import Settings
 from .embeddings import HybridEmbeddings
 from .images import by_image, image_filter, image_records, shown, with_image
 
@@ -52,8 +54,8 @@ class HybridVectorStore(ClosesIndex, VectorStore):
             )
         if embedding is not None and index is None:
             models = models.with_dense(embedding) if models else Models(dense=embedding)
-        self.index = store_index(index, collection_name, "langchain", models, settings, tenant,
-                                 options, embedding=embedding)
+        self.index: HybridIndex = store_index(index, collection_name, "langchain", models, settings,
+                                              tenant, options, embedding=embedding)
         self._embedding = embedding
         if create_collection:
             self.index.create(unless_held=True)
@@ -68,25 +70,25 @@ class HybridVectorStore(ClosesIndex, VectorStore):
         return HybridEmbeddings(models=self.index.models) if dense else None
 
     # -- writing -------------------------------------------------------------------------------
-    def add_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, *,
-                  ids: list[str | None] | None = None, **kwargs: Any) -> list[str]:
+    def add_texts(self, texts: Iterable[str], metadatas: Metadatas = None, *,
+                  ids: Sequence[str | None] | None = None, **kwargs: Any) -> list[str]:
         return self.index.add(_records(texts, metadatas, ids, kwargs, self._images()))
 
-    async def aadd_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, *,
-                         ids: list[str | None] | None = None, **kwargs: Any) -> list[str]:
+    async def aadd_texts(self, texts: Iterable[str], metadatas: Metadatas = None, *,
+                         ids: Sequence[str | None] | None = None, **kwargs: Any) -> list[str]:
         return await self.index.aadd(_records(texts, metadatas, ids, kwargs, self._images()))
 
     def _images(self) -> bool:
         """Whether documents' ``metadata["image"]`` is their image (the store has an image model)."""
         return self.index.models.image is not None
 
-    def add_images(self, uris: list[str], metadatas: list[dict] | None = None, *,
+    def add_images(self, uris: list[str], metadatas: Metadatas = None, *,
                    ids: list[str] | None = None, texts: list[str] | None = None) -> list[str]:
         """Index image files with the store's image model (``Models(image=...)``); `texts`:
         optional captions. Documents read back carry the path in ``metadata["image"]``."""
         return self.index.add(image_records(uris, metadatas, ids, texts))
 
-    async def aadd_images(self, uris: list[str], metadatas: list[dict] | None = None, *,
+    async def aadd_images(self, uris: list[str], metadatas: Metadatas = None, *,
                           ids: list[str] | None = None, texts: list[str] | None = None) -> list[str]:
         return await self.index.aadd(image_records(uris, metadatas, ids, texts))
 
@@ -140,11 +142,11 @@ class HybridVectorStore(ClosesIndex, VectorStore):
                                             **kwargs: Any) -> list[tuple[Document, float]]:
         return self._scored(await self._asearch(query, k, **kwargs))
 
-    def similarity_search_by_image(self, uri: Any, k: int = 4, **kwargs: Any) -> list[Document]:
+    def similarity_search_by_image(self, uri: object, k: int = 4, **kwargs: Any) -> list[Document]:
         """Images like the one at `uri` (a path, bytes or a PIL image), by the image vector."""
         return [doc for doc, _ in self._scored(self._search("", k, **by_image({**kwargs, "image": uri})))]
 
-    async def asimilarity_search_by_image(self, uri: Any, k: int = 4, **kwargs: Any) -> list[Document]:
+    async def asimilarity_search_by_image(self, uri: object, k: int = 4, **kwargs: Any) -> list[Document]:
         return [doc for doc, _ in self._scored(await self._asearch("", k, **by_image({**kwargs, "image": uri})))]
 
     def _search(self, query: str, k: int, **kwargs: Any) -> list[Hit]:
@@ -218,47 +220,51 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     # -- constructors --------------------------------------------------------------------------
     @classmethod
     def from_texts(cls, texts: list[str], embedding: Embeddings | None = None,
-                   metadatas: list[dict] | None = None, *, ids: list[str] | None = None,
-                   collection_name: str | None = None, **kwargs: Any) -> "HybridVectorStore":
+                   metadatas: Metadatas = None, *, ids: list[str] | None = None,
+                   collection_name: str | None = None, **kwargs: Any) -> Self:
         store = cls(collection_name, embedding, **kwargs)
         store.add_texts(texts, metadatas, ids=ids)
         return store
 
     @classmethod
     async def afrom_texts(cls, texts: list[str], embedding: Embeddings | None = None,
-                          metadatas: list[dict] | None = None, *, ids: list[str] | None = None,
+                          metadatas: Metadatas = None, *, ids: list[str] | None = None,
                           collection_name: str | None = None,
-                          **kwargs: Any) -> "HybridVectorStore":
+                          **kwargs: Any) -> Self:
         store = cls(collection_name, embedding, create_collection=False, **kwargs)
         await store.aadd_texts(texts, metadatas, ids=ids)
         return store
 
     @classmethod
     def from_documents(cls, documents: list[Document], embedding: Embeddings | None = None,
-                       **kwargs: Any) -> "HybridVectorStore":
+                       **kwargs: Any) -> Self:
         """LangChain's, with the embedding optional: the store has its own models."""
+        # LangChain's passes `embedding` on to our from_texts, which takes None
         return super().from_documents(documents, embedding, **kwargs)  # type: ignore[arg-type]
 
     @classmethod
     async def afrom_documents(cls, documents: list[Document], embedding: Embeddings | None = None,
-                              **kwargs: Any) -> "HybridVectorStore":
+                              **kwargs: Any) -> Self:
+        # LangChain's passes `embedding` on to our afrom_texts, which takes None
         return await super().afrom_documents(documents, embedding, **kwargs)  # type: ignore[arg-type]
 
     @classmethod
     def from_existing_collection(cls, collection_name: str, embedding: Embeddings | None = None,
-                                 **kwargs: Any) -> "HybridVectorStore":
+                                 **kwargs: Any) -> Self:
         """Open a collection that must exist and match the models (else a clear error)."""
         store = cls(collection_name, embedding, create_collection=False, **kwargs)
         store.index.open()
         return store
 
 
+Metadatas = Sequence[dict[str, Any] | None] | None  # one per text (None: no metadata)
+
 # Options LangChain passes along (the indexing API sends batch_size) that hybridstore has no use
 # for: it batches by token budget itself.
 IGNORED = frozenset({"batch_size"})
 
 
-def _records(texts: Iterable[str], metadatas: Iterable[dict] | None, ids: Iterable | None,
+def _records(texts: Iterable[str], metadatas: Metadatas, ids: Sequence[object] | None,
              extra: dict[str, Any], images: bool = False) -> Iterable[Record]:
     """A list for lists; for any other iterable (a generator) a lazy stream, so that
     `HybridIndex.add` ingests it in bounded memory."""
@@ -269,16 +275,16 @@ def _records(texts: Iterable[str], metadatas: Iterable[dict] | None, ids: Iterab
     if isinstance(texts, str):
         raise InvalidInputError("texts must be a list of strings, not one string")
     if isinstance(texts, Sequence):
-        texts = list(texts)
-        for name, values in (("metadatas", metadatas), ("ids", ids)):
+        given: tuple[tuple[str, Sequence[object] | None], ...] = (("metadatas", metadatas), ("ids", ids))
+        for name, values in given:
             if values is not None and len(values) != len(texts):
                 raise InvalidInputError(f"got {len(texts)} texts but {len(values)} {name}")
         return list(_stream(texts, metadatas, ids, images))
     return _stream(texts, metadatas, ids, images)
 
 
-def _stream(texts: Iterable[str], metadatas: Iterable[dict] | None,
-            ids: Iterable | None, images: bool) -> Iterator[Record]:
+def _stream(texts: Iterable[str], metadatas: Iterable[dict[str, Any] | None] | None,
+            ids: Iterable[object] | None, images: bool) -> Iterator[Record]:
     metas = iter(metadatas) if metadatas is not None else None
     given = iter(ids) if ids is not None else None
     n = 0
@@ -295,10 +301,16 @@ def _stream(texts: Iterable[str], metadatas: Iterable[dict] | None,
         raise InvalidInputError(f"got more metadatas or ids than texts ({n})")
 
 
-_MISSING = object()
+class _Missing(enum.Enum):
+    """What `next` gives for a list that ran out before the texts."""
+
+    MISSING = enum.auto()
 
 
-def _source(metadata: dict | None) -> str | None:
+_MISSING = _Missing.MISSING
+
+
+def _source(metadata: dict[str, Any] | None) -> str | None:
     source = (metadata or {}).get("source")
     return source if isinstance(source, str) else None
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from llama_index.core.schema import (BaseNode, ImageNode, IndexNode, MetadataMode, Node,
-                                     NodeRelationship, RelatedNodeInfo, TextNode)
+from llama_index.core.schema import (
+    BaseNode,
+    ImageNode,
+    IndexNode,
+    MetadataMode,
+    Node,
+    NodeRelationship,
+    RelatedNodeInfo,
+    TextNode,
+)
 from llama_index.core.vector_stores.types import (
     FilterCondition,
     FilterOperator,
@@ -57,11 +65,11 @@ def to_node(record: Record) -> BaseNode:
     node = {k: v for k, v in extras["node_dict"].items() if k not in _OWN_FIELDS}
     node.update(id_=record.id, text=record.text, metadata=record.metadata)
     # The class as metadata_dict_to_node picks it, without its JSON round trip.
-    return _NODE_CLASSES.get(extras.get("class_name"), TextNode).from_dict(node)
+    return _NODE_CLASSES.get(extras.get("class_name") or "", TextNode).from_dict(node)
 
 
-def to_filter(filters: MetadataFilters | Any | None) -> Any:
-    """MetadataFilters -> the core's filter dict; a raw qdrant Filter passes through."""
+def to_filter(filters: MetadataFilters | None) -> dict[str, Any] | None:
+    """MetadataFilters -> the core's filter dict (anything else passes through as it is)."""
     if filters is None or not isinstance(filters, MetadataFilters):
         return filters
     parts = [to_filter(f) if isinstance(f, MetadataFilters) else _condition(f) for f in filters.filters]
@@ -75,7 +83,7 @@ def to_filter(filters: MetadataFilters | Any | None) -> Any:
     return {"$and": parts}
 
 
-def _condition(f: MetadataFilter) -> dict:
+def _condition(f: MetadataFilter) -> dict[str, Any]:
     op = OPERATORS.get(f.operator)
     if op is None:
         raise InvalidInputError(f"filter operator {f.operator!r} is not supported")
@@ -86,7 +94,7 @@ SUPPORTED_MODES = (VectorStoreQueryMode.DEFAULT, VectorStoreQueryMode.SPARSE,
                    VectorStoreQueryMode.HYBRID, VectorStoreQueryMode.MMR)
 
 
-def _mode(mode: Any) -> VectorStoreQueryMode:
+def _mode(mode: object) -> VectorStoreQueryMode:
     """A VectorStoreQueryMode, also from its plain string value ("hybrid")."""
     try:
         return VectorStoreQueryMode(mode)
@@ -105,8 +113,9 @@ def search_args(query: VectorStoreQuery, defaults: dict[str, Any],
         if mode != VectorStoreQueryMode.DEFAULT:
             raise InvalidInputError(f"an image store searches the image vector; query mode {mode.value!r} "
                                     "is for the text store")
-        options = {**defaults, "filter": to_filter(query.filters), "ids": query.node_ids or None,
-                   "doc_id": query.doc_ids or None, "mode": "image", "image_vector": query.query_embedding}
+        options: dict[str, Any] = {
+            **defaults, "filter": to_filter(query.filters), "ids": query.node_ids or None,
+            "doc_id": query.doc_ids or None, "mode": "image", "image_vector": query.query_embedding}
         if query.query_embedding is None and not (query.query_str or "").strip():
             raise InvalidInputError("an image query needs a query embedding or query_str")
         return query.query_str or "", query.similarity_top_k, {k: v for k, v in options.items() if v is not None}
@@ -115,8 +124,8 @@ def search_args(query: VectorStoreQuery, defaults: dict[str, Any],
     # own stores read it (other modes have no use for it); the query's own field wins.
     defaults = dict(defaults)
     threshold = defaults.pop("mmr_threshold", None)
-    options: dict[str, Any] = {**defaults, "filter": to_filter(query.filters),
-                               "ids": query.node_ids or None, "doc_id": query.doc_ids or None}
+    options = {**defaults, "filter": to_filter(query.filters),
+               "ids": query.node_ids or None, "doc_id": query.doc_ids or None}
     k = query.similarity_top_k
     if mode == VectorStoreQueryMode.DEFAULT:
         options["mode"] = "dense"

@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from ..inference import ModelSpec, Models
-from ..inference.models import dense_only
+from ..inference import Embedder, Models, ModelSpec
+from ..inference.embedder import floats
+from ..inference.models import PackGiven, dense_only
 
 
 class HybridEmbedding(BaseEmbedding):
@@ -19,10 +20,10 @@ class HybridEmbedding(BaseEmbedding):
     ``embed_batch_size`` is how many texts LlamaIndex hands over at once (512): the core sorts
     them by length and runs the model on its own batches, so larger hand-overs pad less."""
 
-    _dense: Any = PrivateAttr()
+    _dense: Embedder = PrivateAttr()
 
     def __init__(self, model_name: str | ModelSpec | None = None, *, models: Models | None = None,
-                 pack: Any = None, embed_batch_size: int = 512, **options: Any) -> None:
+                 pack: PackGiven = None, embed_batch_size: int = 512, **options: Any) -> None:
         dense = dense_only(model_name, models, pack, options, "HybridEmbedding")
         super().__init__(model_name=dense.name, embed_batch_size=embed_batch_size)
         self._dense = dense
@@ -34,13 +35,13 @@ class HybridEmbedding(BaseEmbedding):
         return "HybridEmbedding"
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return _floats(self._dense.embed_query(query))
+        return floats(self._dense.embed_query(query))
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._get_text_embeddings([text])[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return [_floats(v) for v in self._dense.embed_documents(texts)]
+        return [floats(v) for v in self._dense.embed_documents(texts)]
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return await asyncio.to_thread(self._get_query_embedding, query)  # inference only
@@ -50,7 +51,3 @@ class HybridEmbedding(BaseEmbedding):
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         return await asyncio.to_thread(self._get_text_embeddings, texts)
-
-
-def _floats(vector: Any) -> list[float]:
-    return vector.tolist() if hasattr(vector, "tolist") else [float(x) for x in vector]

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 from llama_index.core.embeddings.multi_modal_base import MultiModalEmbedding
-from llama_index.core.schema import BaseNode, ImageNode
+from llama_index.core.schema import BaseNode, ImageNode, ImageType
 from pydantic import PrivateAttr
 
 from ..errors import ConfigurationError, SchemaMismatchError
-from ..inference import ModelSpec, Models
+from ..inference import Models, ModelSpec
+from ..inference.images import ImageEmbedder
 
 SAME_MODEL_COSINE = 0.8
 
@@ -29,7 +30,7 @@ class HybridImageEmbedding(MultiModalEmbedding):
     ``model_name``: an image model name or ``ModelSpec(..., "image", ...)``; ``models``: reuse
     the image model of existing ``Models`` (a store's)."""
 
-    _image: Any = PrivateAttr()
+    _image: ImageEmbedder = PrivateAttr()
 
     def __init__(self, model_name: str | ModelSpec | None = None, *, models: Models | None = None,
                  embed_batch_size: int = 64, **options: Any) -> None:
@@ -45,13 +46,13 @@ class HybridImageEmbedding(MultiModalEmbedding):
     def class_name(cls) -> str:
         return "HybridImageEmbedding"
 
-    def _get_image_embedding(self, img_file_path: Any) -> list[float]:
+    def _get_image_embedding(self, img_file_path: ImageType) -> list[float]:
         return self._get_image_embeddings([img_file_path])[0]
 
-    def _get_image_embeddings(self, img_file_paths: list[Any]) -> list[list[float]]:
+    def _get_image_embeddings(self, img_file_paths: list[ImageType]) -> list[list[float]]:
         return [np.asarray(v).tolist() for v in self._image.embed_images(list(img_file_paths))]
 
-    async def _aget_image_embedding(self, img_file_path: Any) -> list[float]:
+    async def _aget_image_embedding(self, img_file_path: ImageType) -> list[float]:
         return await asyncio.to_thread(self._get_image_embedding, img_file_path)
 
     def _get_query_embedding(self, query: str) -> list[float]:
@@ -70,7 +71,7 @@ class HybridImageEmbedding(MultiModalEmbedding):
         return await asyncio.to_thread(self._get_text_embedding, text)
 
 
-def node_image(node: BaseNode) -> Any:
+def node_image(node: BaseNode) -> str | bytes | None:
     """An ImageNode's image for the core: its file path, else its (base64) bytes."""
     if not isinstance(node, ImageNode):
         return None

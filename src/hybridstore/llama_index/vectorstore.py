@@ -4,7 +4,8 @@ MetadataFilters and VectorStoreQuery to the core and back, and nothing else."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from llama_index.core.bridge.pydantic import PrivateAttr
@@ -16,16 +17,17 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryResult,
 )
 
-from ..errors import ConfigurationError, SchemaMismatchError
 from ..closing import ClosesIndex, store_index
+from ..engine import Engine
+from ..errors import ConfigurationError, SchemaMismatchError
 from ..index import HybridIndex
 from ..inference import Embedder, Models
-from ..settings import Settings
-from ..records import Hit
-from .convert import search_args, to_filter, to_node, to_record
 from ..image_sources import source
+from ..inference.external import External
+from ..records import Hit, Record
+from ..settings import Settings
+from .convert import search_args, to_filter, to_node, to_record
 from .images import check_image_embeddings
-
 
 # One model embedding the node (with or without its metadata) agrees above 0.9; two models'
 # unrelated spaces sit near 0.
@@ -54,15 +56,16 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
     collection_name: str
 
     _index: HybridIndex = PrivateAttr()
-    _search_options: dict = PrivateAttr()
+    _search_options: dict[str, Any] = PrivateAttr()
     _checked: bool = PrivateAttr(default=False)
     _images: bool = PrivateAttr(default=False)  # the image view: see `images()`
 
     def __init__(self, collection_name: str | None = None, models: Models | None = None, *,
-                 embed_model: Any = None, index: HybridIndex | None = None,
+                 embed_model: External | None = None, index: HybridIndex | None = None,
                  search_options: dict[str, Any] | None = None, settings: Settings | None = None,
                  tenant: str | None = None, **options: Any) -> None:
-        super().__init__(collection_name=index.collection if index else collection_name or "llama_index")
+        # pydantic takes this class's fields; mypy types the base's __init__ with the base's alone
+        super().__init__(collection_name=index.collection if index else collection_name or "llama_index")  # type: ignore[call-arg]
         if embed_model is not None and index is None:
             if models is not None and models.dense is not None:
                 raise ConfigurationError(
@@ -78,14 +81,14 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
         return "HybridVectorStore"
 
     @property
-    def client(self) -> Any:
+    def client(self) -> Engine:
         return self._index.engine
 
     @property
     def index(self) -> HybridIndex:
         return self._index
 
-    def images(self) -> "HybridVectorStore":
+    def images(self) -> HybridVectorStore:
         """The image view of this store's collection, for ``MultiModalVectorStoreIndex``
         (``StorageContext.from_defaults(vector_store=store, image_store=store.images())``): it
         adds image nodes not stored yet and queries the image vector (text to image with the
@@ -109,11 +112,11 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
         await asyncio.to_thread(self._check_embeddings, nodes)
         return await self._index.aadd(self._records(nodes), dense=_embeddings(nodes))
 
-    def _records(self, nodes: Sequence[BaseNode]) -> list:
+    def _records(self, nodes: Sequence[BaseNode]) -> list[Record]:
         return [to_record(n, self._index.models.image is not None) for n in nodes]
 
     @staticmethod
-    def _new(nodes: Sequence[BaseNode], stored: list) -> list:
+    def _new(nodes: Sequence[BaseNode], stored: list[Record]) -> list[Record]:
         """The image view's records, without the nodes the text store just wrote with this
         image (it wrote their image vector too, and their dense vector is the text store's
         to give: these nodes carry image embeddings). Images without text are the view's own."""
@@ -192,7 +195,7 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
         return _result(await self._index.asearch(text, k, missing_ok=True, **options))
 
 
-def _embeddings(nodes: Sequence[BaseNode]) -> list | None:
+def _embeddings(nodes: Sequence[BaseNode]) -> list[list[float] | None] | None:
     vectors = [n.embedding for n in nodes]
     return None if all(v is None for v in vectors) else vectors
 
