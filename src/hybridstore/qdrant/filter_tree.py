@@ -18,6 +18,7 @@ are payload paths in Qdrant's syntax (`filters.payload_path`).
     GeoBoundingBox(key, top_left, bottom_right)  ... inside the box (west > east: across the antimeridian)
     GeoPolygon(key, exterior, interiors)         ... inside the closed ring `exterior`, outside every hole
     ValuesCount(key, gt, gte, lt, lte)           how many values `key` holds (a list's length, 1 for one)
+    GeoPoint(lon, lat)                           degrees, longitude first as in both engines' models
 
 Geo nodes and counts check themselves when built, as Qdrant's server does, so every engine (and
 local mode, which checks nothing) refuses the same malformed input with the same FilterError.
