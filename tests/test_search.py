@@ -1,9 +1,11 @@
-"""Grouped search (native and emulated) and batch search, through the core and both adapters."""
+"""Grouped search (native and emulated) and batch search, through the core and both adapters;
+geo and values-count filters (raw and dict) through an index on the engine under test."""
 
 import pytest
+from qdrant_client import models as qm
 
-from hybridstore import HybridIndex, InvalidInputError, Record
-from hybridstore.engine import ClientEngine
+from hybridstore import FilterError, HybridIndex, InvalidInputError, Record
+from hybridstore.engine import ClientEngine, EdgeEngine
 
 
 class NoNativeGroups(ClientEngine):
@@ -166,3 +168,75 @@ def test_hits_leave_the_hashes_in_the_engine_and_keep_their_ids(any_engine, monk
     point = found[0]
     del point.payload["id"]  # as if another tool wrote it: the point's own id is read
     assert index.layout.to_record(point.payload, point).id == point.id == str(index._col.pid(hits[0].record.id))
+
+
+PLACES = [Record("berlin", "A city on the Spree with many museums.",
+                 {"loc": {"lat": 52.52, "lon": 13.405}, "tags": ["museums", "river", "history"]}),
+          Record("paris", "A city on the Seine with many cafes.", {"loc": {"lat": 48.8566, "lon": 2.3522}, "tags": "cafes"}),
+          Record("tokyo", "A city by a bay with many trains.", {"loc": [{"lat": 35.68, "lon": 139.69}], "tags": []}),
+          Record("nowhere", "A city nobody has placed on a map.", {})]
+BERLIN = {"lat": 52.52, "lon": 13.405}
+SQUARE = [{"lat": 45, "lon": 0}, {"lat": 45, "lon": 15}, {"lat": 55, "lon": 15}, {"lat": 55, "lon": 0}, {"lat": 45, "lon": 0}]
+AROUND_PARIS = [{"lat": 48, "lon": 1}, {"lat": 48, "lon": 4}, {"lat": 50, "lon": 4}, {"lat": 50, "lon": 1}, {"lat": 48, "lon": 1}]
+
+
+def ring(points):
+    return qm.GeoLineString(points=[qm.GeoPoint(**p) for p in points])
+
+
+def raw(**condition):
+    return qm.Filter(must=[qm.FieldCondition(key="metadata." + condition.pop("key", "loc"), **condition)])
+
+
+# (a raw qdrant-client Filter, the same as a filter dict, the records both select)
+GEO_CASES = [
+    (raw(geo_radius=qm.GeoRadius(center=qm.GeoPoint(**BERLIN), radius=1_000_000)),
+     {"loc": {"$geo_radius": {**BERLIN, "meters": 1_000_000}}}, {"berlin", "paris"}),
+    (raw(geo_bounding_box=qm.GeoBoundingBox(top_left=qm.GeoPoint(lat=40, lon=130),
+                                            bottom_right=qm.GeoPoint(lat=30, lon=-170))),
+     {"loc": {"$geo_box": {"top_left": {"lat": 40, "lon": 130}, "bottom_right": {"lat": 30, "lon": -170}}}},
+     {"tokyo"}),  # across the antimeridian
+    (raw(geo_polygon=qm.GeoPolygon(exterior=ring(SQUARE), interiors=[ring(AROUND_PARIS)])),
+     {"loc": {"$geo_polygon": {"exterior": SQUARE, "interiors": [AROUND_PARIS]}}}, {"berlin"}),
+    (raw(key="tags", values_count=qm.ValuesCount(gte=1, lte=1)), {"tags": {"$count": 1}}, {"paris"}),
+    (raw(key="tags", values_count=qm.ValuesCount(lt=2)), {"tags": {"$count": {"$lt": 2}}}, {"paris", "tokyo", "nowhere"}),
+]
+
+
+@pytest.fixture(scope="module", params=[{}, {"loc": "geo", "tags": "keyword"}], ids=["plain", "indexed"])
+def places(request, models):
+    idx = HybridIndex("places", models, location=":memory:", payload_indexes=request.param)
+    idx.add(PLACES)
+    yield idx
+    idx.close()
+
+
+@pytest.mark.parametrize("flt, spec, expected", GEO_CASES)
+def test_geo_and_values_count_filters_search_and_count(places, flt, spec, expected):
+    for f in (flt, spec):
+        assert places.count(f) == len(expected)
+        assert {h.record.id for h in places.search("a city", 10, filter=f)} == expected
+        assert {h.record.id for h in places.search("a city", 10, mode="dense", rerank=False, filter=f)} == expected
+
+
+def test_a_geo_payload_index_on_edge(models):
+    """The "indexed" case above on local mode indexes nothing; here the shard is asked."""
+    with HybridIndex("geo", models, engine=EdgeEngine(location=":memory:"), payload_indexes={"loc": "geo"}) as idx:
+        idx.add(PLACES)
+        assert idx.engine.info("geo")["payload_schema"]["metadata.loc"]["type"] == "Geo"
+        assert idx.count(GEO_CASES[0][1]) == 2
+
+
+@pytest.mark.parametrize("flt, words", [
+    (raw(geo_polygon=qm.GeoPolygon(exterior=ring(SQUARE[:3]))), "has 3 point(s)"),
+    (raw(geo_polygon=qm.GeoPolygon(exterior=ring(SQUARE[:4] + [{"lat": 45, "lon": 1}]))), "is not closed"),
+    (raw(geo_radius=qm.GeoRadius(center=qm.GeoPoint(**BERLIN), radius=-1)), "meters >= 0"),
+    (raw(geo_radius=qm.GeoRadius(center=qm.GeoPoint(lat=100, lon=0), radius=1)), "lat must be a number in"),
+    ({"loc": {"$geo_radius": {"lat": 0, "lon": 200, "meters": 1}}}, "lon must be a number in"),
+])
+def test_malformed_geo_is_refused_on_the_engine_under_test(places, flt, words):
+    with pytest.raises(FilterError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        places.search("a city", 3, filter=flt)
+    with pytest.raises(FilterError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        places.count(flt)
+    assert places.count() == len(PLACES)  # nothing lost

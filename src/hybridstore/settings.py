@@ -19,7 +19,7 @@ from .qdrant.storage import Storage
 
 TENANT_SHARDS = ("dedicated", "tiered")
 SHARED_SHARD = "hybridstore-shared"  # the shard key of tenants without their own
-INDEX_KINDS = ("keyword", "integer", "float", "bool", "datetime", "text", "uuid")
+INDEX_KINDS = ("keyword", "integer", "float", "bool", "datetime", "text", "uuid", "geo")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 
 

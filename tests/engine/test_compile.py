@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from qdrant_client import models as qm
 
-from hybridstore import EngineError, FilterError
+from hybridstore import EngineError
 from hybridstore.engine import client_compile, edge_compile, requests
 from hybridstore.engine.client import ClientEngine
 from hybridstore.engine.client_filters import client_filter
@@ -85,9 +85,23 @@ def test_both_engines_compile_the_filter_tree():
         assert client in [kwargs.get("count_filter"), kwargs.get("scroll_filter"),
                           getattr(kwargs.get("points_selector"), "filter", None)]
         assert edge_compile.COMPILE[type(request)](request)[0] in ("count", "scroll", "delete")
-    with pytest.raises(FilterError, match="geo"):  # what the tree has no node for: refused before any engine
-        to_filter(qm.Filter(must=[qm.FieldCondition(key="loc", geo_radius=qm.GeoRadius(
-            center=qm.GeoPoint(lon=0, lat=0), radius=1.0))]))
+
+
+
+def test_geo_and_values_count_compile_to_what_a_raw_filter_wrote():
+    """A raw filter read into the tree comes back from the client compiler as the same models."""
+    point, other = qm.GeoPoint(lon=13.4, lat=52.5), qm.GeoPoint(lon=15.0, lat=45.0)
+    ring = qm.GeoLineString(points=[qm.GeoPoint(lon=0, lat=45), other, qm.GeoPoint(lon=15, lat=55),
+                                    qm.GeoPoint(lon=0, lat=45)])
+    raw = qm.Filter(must=[
+        qm.FieldCondition(key="loc", geo_radius=qm.GeoRadius(center=point, radius=1000.0)),
+        qm.FieldCondition(key="loc", geo_bounding_box=qm.GeoBoundingBox(top_left=point, bottom_right=other)),
+        qm.FieldCondition(key="loc", geo_polygon=qm.GeoPolygon(exterior=ring, interiors=[ring])),
+        qm.FieldCondition(key="loc", geo_polygon=qm.GeoPolygon(exterior=ring)),
+        qm.FieldCondition(key="tags", values_count=qm.ValuesCount(gt=1, lte=3))])
+    assert client_filter(to_filter(raw)) == raw
+    compiled = edge_compile._filter(to_filter(raw))
+    assert compiled is not None and len(compiled.must) == 5
 
 
 def test_client_compiles_to_qdrant_client_calls():
@@ -136,3 +150,8 @@ def test_a_tenant_key_is_a_tenant_keyword_index_on_servers():
     assert kwargs["field_schema"] == qm.KeywordIndexParams(type=qm.KeywordIndexType.KEYWORD, is_tenant=True)
     assert edge_compile.COMPILE[requests.IndexPayload](requests.IndexPayload("metadata.tenant", "tenant"))[0] \
         == "create_field_index"
+
+
+def test_a_geo_payload_index_on_servers():
+    geo = client_compile.COMPILE[requests.IndexPayload]("c", requests.IndexPayload("metadata.loc", "geo"))[1]
+    assert geo["field_schema"] == qm.PayloadSchemaType.GEO

@@ -55,8 +55,8 @@ def test_engine_level_scroll_pages_errors_and_optimize():
     with pytest.raises(EngineError, match="does not exist"):
         engine.run("nope", Count())
     geo = qm.Filter(must=[qm.FieldCondition(key="loc", geo_radius=qm.GeoRadius(
-        center=qm.GeoPoint(lon=0, lat=0), radius=1.0))])
-    with pytest.raises(FilterError, match="geo"):  # refused where a raw filter is read
+        center=qm.GeoPoint(lon=0, lat=0), radius=-1.0))])
+    with pytest.raises(FilterError, match="meters >= 0"):  # malformed: refused where a raw filter is read
         engine.run("c", Count(to_filter(geo)))
     assert engine.run("c", Optimize()) is None
     assert engine.run("c", Count()) == 600

@@ -18,16 +18,23 @@ from ..conftest import scroll_all
 SCHEMA = Schema((VectorField("dense", "dense", 2), VectorField("sparse", "sparse", None, modifier="idf")))
 PAYLOADS = {
     "a": {"s": "red", "n": 1, "flag": True, "when": "2024-03-05T00:00:00Z", "body": "the quick brown fox",
-          "e": None, "items": [{"k": 1, "v": "p"}, {"k": 2, "v": "q"}]},
+          "e": None, "items": [{"k": 1, "v": "p"}, {"k": 2, "v": "q"}],
+          "loc": {"lat": 52.52, "lon": 13.405}, "tags": ["x", "y", "z"]},  # Berlin
     "b": {"s": "blue", "n": 3, "flag": False, "when": "2023-11-30T12:00:00Z", "body": "a lazy dog",
-          "e": [], "items": [{"k": 1, "v": "q"}, {"k": 2, "v": "p"}]},
+          "e": [], "items": [{"k": 1, "v": "q"}, {"k": 2, "v": "p"}],
+          "loc": {"lat": 48.8566, "lon": 2.3522}, "tags": "solo"},  # Paris
     "c": {"s": "red", "n": 4.5, "flag": 1, "when": "2025-01-01T00:00:00Z", "body": "brown bread",
-          "e": "full", "items": []},
+          "e": "full", "items": [],
+          "loc": [{"lat": 35.68, "lon": 139.69}, {"lat": 64.1466, "lon": -21.9426}], "tags": []},  # Tokyo, Reykjavik
     "d": {"s": "green", "n": 2.0, "when": "2024-07-01T10:00:00Z", "body": "green fields"},
 }
 SPARSE = {"a", "c"}  # the points holding the sparse vector
 NAMES = {point_id(name): name for name in PAYLOADS}
 RED = tree.Match("s", "red")
+P = tree.GeoPoint  # (lon, lat)
+BERLIN, REYKJAVIK = P(13.405, 52.52), P(-21.9426, 64.1466)
+SQUARE = (P(0, 45), P(15, 45), P(15, 55), P(0, 55), P(0, 45))  # Berlin and Paris
+AROUND_PARIS = (P(1, 48), P(4, 48), P(4, 50), P(1, 50), P(1, 48))
 
 # (tree, the points it selects), a case per node kind and per rule the compilers keep
 CASES = [
@@ -59,6 +66,22 @@ CASES = [
     (tree.Filter(min_should=tree.MinShould((RED, tree.Match("s", "green"), tree.Range("n", lte=2)), 2)), {"a", "d"}),
     (tree.Filter(must=(tree.IsEmpty("e"),), must_not=(tree.IsEmpty("e"),)), set()),  # nothing: the empty $in
     (tree.Filter(), set(PAYLOADS)),
+    # geo: payload points {"lat", "lon"}; a list of points matches when one of them does
+    (tree.Filter(must=(tree.GeoRadius("loc", BERLIN, 1_000_000),)), {"a", "b"}),  # Paris: 878 km
+    (tree.Filter(must=(tree.GeoRadius("loc", BERLIN, 500_000),)), {"a"}),
+    (tree.Filter(must=(tree.GeoRadius("loc", REYKJAVIK, 10_000),)), {"c"}),
+    (tree.Filter(must_not=(tree.GeoRadius("loc", BERLIN, 500_000),)), {"b", "c", "d"}),
+    (tree.Filter(must=(tree.GeoBoundingBox("loc", P(0, 55), P(15, 45)),)), {"a", "b"}),
+    (tree.Filter(must=(tree.GeoBoundingBox("loc", P(130, 40), P(-170, 30)),)), {"c"}),  # across the antimeridian
+    (tree.Filter(must=(tree.GeoPolygon("loc", SQUARE),)), {"a", "b"}),
+    (tree.Filter(must=(tree.GeoPolygon("loc", SQUARE, (AROUND_PARIS,)),)), {"a"}),  # Paris in the hole
+    # values_count: a list's length, 1 for a single value, 0 for [], null or a missing key
+    (tree.Filter(must=(tree.ValuesCount("tags", gte=2),)), {"a"}),
+    (tree.Filter(must=(tree.ValuesCount("tags", gte=1, lte=1),)), {"b"}),
+    (tree.Filter(must=(tree.ValuesCount("tags", lt=2),)), {"b", "c", "d"}),
+    (tree.Filter(must=(tree.ValuesCount("tags", lte=0),)), {"c", "d"}),
+    (tree.Filter(must=(tree.ValuesCount("loc", gt=1),)), {"c"}),
+    (tree.Filter(must=(tree.ValuesCount("e", lt=1),)), {"a", "b", "d"}),
     # a raw FieldCondition's is_empty / is_null flags, read as the nodes (false: must_not)
     (to_filter(qm.Filter(must=[qm.FieldCondition(key="e", is_empty=False)]), ""), {"c"}),
     (to_filter(qm.Filter(must=[qm.FieldCondition(key="e", is_null=False)]), ""), {"b", "c", "d"}),

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from qdrant_client import models as qm
@@ -176,9 +177,6 @@ def test_a_raw_filter_reads_every_node_the_tree_has():
 
 
 @pytest.mark.parametrize("condition, words", [
-    (qm.FieldCondition(key="loc", geo_radius=qm.GeoRadius(center=qm.GeoPoint(lon=0, lat=0), radius=1.0)),
-     "geo_radius on 'loc'"),
-    (qm.FieldCondition(key="tags", values_count=qm.ValuesCount(gte=2)), "values_count on 'tags'"),
     (qm.FieldCondition(key="t", match=qm.MatchPhrase(phrase="a b")), "MatchPhrase match ('t')"),
     (qm.FieldCondition(key="t"), "sets no condition"),
 ])
@@ -191,3 +189,101 @@ def test_iso_strings_become_datetimes():
     f = to_filter({"when": {"$gt": "2024-03-05T00:00:01Z", "$lte": "2025-01-01"}})
     assert f.must == (tree.DatetimeRange("metadata.when", gt=dt.datetime(2024, 3, 5, 0, 0, 1, tzinfo=dt.UTC)),
                       tree.DatetimeRange("metadata.when", lte=dt.datetime(2025, 1, 1)))
+
+
+P = tree.GeoPoint  # (lon, lat)
+SQUARE = (P(0, 45), P(15, 45), P(15, 55), P(0, 55), P(0, 45))
+HOLE = (P(1, 48), P(4, 48), P(4, 50), P(1, 50), P(1, 48))
+
+
+def line(points):
+    return qm.GeoLineString(points=[qm.GeoPoint(lon=p.lon, lat=p.lat) for p in points])
+
+
+def test_a_raw_filter_reads_geo_conditions_and_values_count():
+    top_left, bottom_right = qm.GeoPoint(lon=0, lat=55), qm.GeoPoint(lon=15, lat=45)
+    raw = qm.Filter(must=[
+        qm.FieldCondition(key="loc", geo_radius=qm.GeoRadius(center=qm.GeoPoint(lon=13.4, lat=52.5), radius=1000)),
+        qm.FieldCondition(key="loc", geo_bounding_box=qm.GeoBoundingBox(top_left=top_left, bottom_right=bottom_right)),
+        qm.FieldCondition(key="loc", geo_polygon=qm.GeoPolygon(exterior=line(SQUARE), interiors=[line(HOLE)])),
+        qm.FieldCondition(key="loc", geo_polygon=qm.GeoPolygon(exterior=line(SQUARE))),
+        qm.FieldCondition(key="tags", values_count=qm.ValuesCount(gt=1, lte=3)),
+        qm.FieldCondition(key="t", values_count=qm.ValuesCount(gte=1), is_null=False)])  # parts: all of them
+    assert to_filter(raw) == tree.Filter(must=(
+        tree.GeoRadius("loc", P(13.4, 52.5), 1000), tree.GeoBoundingBox("loc", P(0, 55), P(15, 45)),
+        tree.GeoPolygon("loc", SQUARE, (HOLE,)), tree.GeoPolygon("loc", SQUARE),
+        tree.ValuesCount("tags", gt=1, lte=3),
+        tree.Filter(must=(tree.ValuesCount("t", gte=1), tree.Filter(must_not=(tree.IsNull("t"),))))))
+
+
+def test_count_and_geo_operators_in_filter_dicts():
+    berlin = {"lat": 52.5, "lon": 13.4}
+    f = to_filter({"tags": {"$count": 2}, "n": {"$count": {"$gt": 0, "$lte": 3}},
+                   "loc": {"$geo_radius": {**berlin, "meters": 500}}, "at": {"$geo_box": {
+                       "top_left": {"lat": 55, "lon": 0}, "bottom_right": {"lat": 45, "lon": 15}}}})
+    assert f.must == (tree.ValuesCount("metadata.tags", gte=2, lte=2), tree.ValuesCount("metadata.n", gt=0, lte=3),
+                      tree.GeoRadius("metadata.loc", P(13.4, 52.5), 500),
+                      tree.GeoBoundingBox("metadata.at", P(0, 55), P(15, 45)))
+    ring = [{"lat": p.lat, "lon": p.lon} for p in SQUARE]
+    hole = [{"lat": p.lat, "lon": p.lon} for p in HOLE]
+    assert to_filter({"loc": {"$geo_polygon": {"exterior": ring, "interiors": [hole]}}}).must == (
+        tree.GeoPolygon("metadata.loc", SQUARE, (HOLE,)),)
+    assert to_filter({"$not": {"loc": {"$geo_polygon": {"exterior": ring}}}}).must_not == (
+        tree.Filter(must=(tree.GeoPolygon("metadata.loc", SQUARE),)),)
+
+
+def raw_polygon(exterior, interiors=None):
+    return qm.Filter(must=[qm.FieldCondition(key="loc", geo_polygon=qm.GeoPolygon(
+        exterior=line(exterior), interiors=interiors and [line(r) for r in interiors]))])
+
+
+def raw_radius(lat, lon, radius):
+    return qm.Filter(must=[qm.FieldCondition(key="loc", geo_radius=qm.GeoRadius(
+        center=qm.GeoPoint(lon=lon, lat=lat), radius=radius))])
+
+
+OPEN = (P(0, 45), P(15, 45), P(15, 55), P(0, 55))
+TRIANGLE = (P(0, 45), P(15, 45), P(0, 45))
+# malformed geo / count input: refused when the tree is built, before any engine (local mode
+# would answer it silently), by a raw Filter and a filter dict alike
+MALFORMED = [
+    (raw_polygon(TRIANGLE), "exterior ring on 'loc' has 3 point(s); a ring needs at least 4"),
+    (raw_polygon(OPEN), "exterior ring on 'loc' is not closed"),
+    (raw_polygon(SQUARE, [OPEN]), "interior ring on 'loc' is not closed"),
+    (raw_radius(0, 0, -1), "geo radius on 'loc' must be a number of meters >= 0, got -1"),
+    (raw_radius(91, 0, 10), "lat must be a number in [-90, 90], got 91.0"),
+    (raw_radius(0, -180.5, 10), "lon must be a number in [-180, 180], got -180.5"),
+    (qm.Filter(must=[qm.FieldCondition(key="loc", geo_bounding_box=qm.GeoBoundingBox(
+        top_left=qm.GeoPoint(lon=0, lat=45), bottom_right=qm.GeoPoint(lon=15, lat=55)))]),
+     "top_left (lat 45.0) south of its bottom_right (lat 55.0)"),
+    (qm.Filter(must=[qm.FieldCondition(key="tags", values_count=qm.ValuesCount(gte=-1))]),
+     "values count on 'tags' takes bounds (gt, gte, lt, lte) that are integers >= 0"),
+    (qm.Filter(must=[qm.FieldCondition(key="tags", values_count=qm.ValuesCount())]), "at least one"),
+    ({"loc": {"$geo_polygon": {"exterior": [{"lat": p.lat, "lon": p.lon} for p in OPEN]}}}, "is not closed"),
+    ({"loc": {"$geo_polygon": {"exterior": [{"lat": 0, "lon": 0}] * 3}}}, "3 point(s)"),
+    ({"loc": {"$geo_radius": {"lat": 0, "lon": 0, "meters": -5}}}, "meters >= 0, got -5"),
+    ({"loc": {"$geo_radius": {"lat": -90.5, "lon": 0, "meters": 5}}}, "lat must be a number in [-90, 90]"),
+    ({"loc": {"$geo_radius": {"lat": "north", "lon": 0, "meters": 5}}}, "got 'north'"),
+    ({"loc": {"$geo_radius": {"lat": 0, "lon": 0}}}, "$geo_radius takes {'lat': 52.5, 'lon': 13.4, 'meters'"),
+    ({"loc": {"$geo_box": {"top_left": {"lat": 1}, "bottom_right": {"lat": 0, "lon": 0}}}}, "$geo_box takes"),
+    ({"loc": {"$geo_polygon": [{"lat": 0, "lon": 0}]}}, "$geo_polygon takes {'exterior'"),
+    ({"loc": {"$geo_polygon": {"exterior": [], "interiors": "none"}}}, "$geo_polygon takes"),
+    ({"tags": {"$count": "two"}}, "$count takes an integer or bounds"),
+    ({"tags": {"$count": {"$eq": 2}}}, "$count takes an integer or bounds"),
+    ({"tags": {"$count": -2}}, "integers >= 0"),
+]
+
+
+@pytest.mark.parametrize("spec, words", MALFORMED)
+def test_malformed_geo_and_counts_are_refused_naming_the_problem(spec, words):
+    with pytest.raises(FilterError, match=re.escape(words)):
+        to_filter(spec)
+
+
+def test_the_tree_checks_itself_whoever_builds_it():
+    with pytest.raises(FilterError, match="not closed"):
+        tree.GeoPolygon("loc", SQUARE[:-1] + (P(1, 45),))
+    with pytest.raises(FilterError, match="lat must be"):
+        P(0, float("nan"))
+    with pytest.raises(FilterError, match="integers >= 0"):
+        tree.ValuesCount("tags", lt=True)

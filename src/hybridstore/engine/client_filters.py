@@ -45,4 +45,22 @@ def _condition(c: tree.Condition) -> models.Condition:
         return models.HasVectorCondition(has_vector=c.name)
     if isinstance(c, tree.Nested):
         return models.NestedCondition(nested=models.Nested(key=c.key, filter=client_filter(c.filter)))
+    if isinstance(c, tree.GeoRadius):
+        return models.FieldCondition(key=c.key, geo_radius=models.GeoRadius(center=_point(c.center), radius=c.meters))
+    if isinstance(c, tree.GeoBoundingBox):
+        return models.FieldCondition(key=c.key, geo_bounding_box=models.GeoBoundingBox(
+            top_left=_point(c.top_left), bottom_right=_point(c.bottom_right)))
+    if isinstance(c, tree.GeoPolygon):
+        return models.FieldCondition(key=c.key, geo_polygon=models.GeoPolygon(
+            exterior=_ring(c.exterior), interiors=[_ring(r) for r in c.interiors] or None))
+    if isinstance(c, tree.ValuesCount):
+        return models.FieldCondition(key=c.key, values_count=models.ValuesCount(gt=c.gt, gte=c.gte, lt=c.lt, lte=c.lte))
     raise TypeError(f"not a filter_tree node: {c!r}")
+
+
+def _point(p: tree.GeoPoint) -> models.GeoPoint:
+    return models.GeoPoint(lon=p.lon, lat=p.lat)
+
+
+def _ring(points: tuple[tree.GeoPoint, ...]) -> models.GeoLineString:
+    return models.GeoLineString(points=[_point(p) for p in points])

@@ -182,7 +182,7 @@ def _filter(f: Filter | None) -> edge.Filter | None:
 
 
 _SCHEMA_TYPES = {"keyword": "Keyword", "integer": "Integer", "float": "Float", "bool": "Bool",
-                 "datetime": "Datetime", "text": "Text", "uuid": "Uuid"}
+                 "datetime": "Datetime", "text": "Text", "uuid": "Uuid", "geo": "Geo"}
 
 
 def _index_payload(request: IndexPayload) -> Op:

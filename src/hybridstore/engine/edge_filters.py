@@ -48,7 +48,25 @@ def _condition(c: tree.Condition) -> edge.ConditionType:
         return edge.HasVectorCondition(c.name)
     if isinstance(c, tree.Nested):
         return edge.NestedCondition(c.key, edge_filter(c.filter))
+    if isinstance(c, tree.GeoRadius):
+        return edge.FieldCondition(c.key, geo_radius=edge.GeoRadius(_point(c.center), c.meters))
+    if isinstance(c, tree.GeoBoundingBox):
+        return edge.FieldCondition(c.key, geo_bounding_box=edge.GeoBoundingBox(_point(c.top_left),
+                                                                                _point(c.bottom_right)))
+    if isinstance(c, tree.GeoPolygon):
+        return edge.FieldCondition(c.key, geo_polygon=edge.GeoPolygon(
+            _ring(c.exterior), [_ring(r) for r in c.interiors] or None))
+    if isinstance(c, tree.ValuesCount):
+        return edge.FieldCondition(c.key, values_count=edge.ValuesCount(gt=c.gt, gte=c.gte, lt=c.lt, lte=c.lte))
     raise TypeError(f"not a filter_tree node: {c!r}")
+
+
+def _point(p: tree.GeoPoint) -> edge.GeoPoint:
+    return edge.GeoPoint(p.lon, p.lat)
+
+
+def _ring(points: tuple[tree.GeoPoint, ...]) -> list[edge.GeoPoint]:
+    return [_point(p) for p in points]
 
 
 def _iso(when: tree.When | None) -> str | None:

@@ -118,7 +118,7 @@ class ChangeVectors(Request):
 
 class IndexPayload(Request):
     field: str
-    kind: str  # keyword, integer, float, bool, datetime, text, uuid; "tenant": a tenant keyword
+    kind: str  # keyword, integer, float, bool, datetime, text, uuid, geo; "tenant": a tenant keyword
 
 
 class GetSchema(Request):

@@ -4,7 +4,8 @@
 
 Keys are metadata keys: dots reach into nested objects, a key holding dots itself is quoted
 ('"a.b"'), and other characters (spaces, colons...) need nothing. Field operators: $eq $ne $gt $gte
-$lt $lte $in $nin $contains $all $text $exists $is_empty. Logical: $and $or $not.
+$lt $lte $in $nin $contains $all $text $exists $is_empty $count $geo_radius $geo_box $geo_polygon
+(`SHAPES`). Logical: $and $or $not.
 A raw `qdrant_client.models.Filter` is read into the same tree (`raw_filters`). The tree
 (`filter_tree`) is plain data; each engine compiles it to its own objects.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from qdrant_client import models
 
@@ -23,6 +24,10 @@ from .filter_tree import (
     Condition,
     DatetimeRange,
     Filter,
+    GeoBoundingBox,
+    GeoPoint,
+    GeoPolygon,
+    GeoRadius,
     HasId,
     HasVector,
     IsEmpty,
@@ -31,12 +36,20 @@ from .filter_tree import (
     MatchAny,
     MatchText,
     Range,
+    ValuesCount,
 )
 from .layouts import DOC_ID
 from .raw_filters import to_tree
 
 FIELD_OPS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$contains", "$all",
-             "$text", "$exists", "$is_empty")
+             "$text", "$exists", "$is_empty", "$count", "$geo_radius", "$geo_box", "$geo_polygon")
+_POINT = "{'lat': 52.5, 'lon': 13.4}"
+SHAPES = {  # what the operators below take (points in degrees, in Qdrant's payload format)
+    "$count": "an integer or bounds, e.g. {'$gte': 2} (a list's length, 1 for one value)",
+    "$geo_radius": "{'lat': 52.5, 'lon': 13.4, 'meters': 1000}",
+    "$geo_box": f"{{'top_left': {_POINT}, 'bottom_right': {_POINT}}}",
+    "$geo_polygon": f"{{'exterior': [{_POINT}, ..., the first point again], 'interiors': [[...], ...]}}",
+}
 LOGICAL_OPS = ("$and", "$or", "$not")
 BOUNDS = ("gt", "gte", "lt", "lte")  # the order of a range's bounds
 
@@ -202,7 +215,42 @@ def _field(path: str, key: str, op: str, arg: object) -> Parts:
             raise FilterError(f"{key}: {op} takes true or false, got {arg!r}")
         empty = IsEmpty(path)
         return ([empty], []) if arg == (op == "$is_empty") else ([], [empty])
+    if op in SHAPES:
+        return [_shaped(path, key, op, arg)], []
     raise FilterError(f"{key}: unknown operator {op!r}; known: {', '.join(FIELD_OPS)}")
+
+
+def _shaped(path: str, key: str, op: str, arg: object) -> Condition:
+    """$count and the geo operators: a tree node, which checks its numbers itself."""
+    if op == "$count" and isinstance(arg, int) and not isinstance(arg, bool):
+        return ValuesCount(path, gte=arg, lte=arg)
+    if op == "$count" and isinstance(arg, dict) and arg and set(arg) <= {"$gt", "$gte", "$lt", "$lte"}:
+        return ValuesCount(path, **{str(bound)[1:]: n for bound, n in arg.items()})
+    if op == "$geo_radius" and _has(arg, "lat", "lon", "meters"):
+        return GeoRadius(path, _point(arg), arg["meters"])
+    if op == "$geo_box" and _has(arg, "top_left", "bottom_right") and all(_has(arg[c], "lat", "lon") for c in arg):
+        return GeoBoundingBox(path, _point(arg["top_left"]), _point(arg["bottom_right"]))
+    if op == "$geo_polygon" and _has(arg, "exterior", optional="interiors"):
+        interiors = arg.get("interiors", [])
+        if _points(arg["exterior"]) and isinstance(interiors, list) and all(_points(r) for r in interiors):
+            return GeoPolygon(path, _ring(arg["exterior"]), tuple(_ring(r) for r in interiors))
+    raise FilterError(f"{key}: {op} takes {SHAPES[op]}, got {arg!r}")
+
+
+def _has(arg: object, *keys: str, optional: str = "") -> TypeGuard[dict[str, Any]]:
+    return isinstance(arg, dict) and set(keys) <= set(arg) <= {*keys, optional}
+
+
+def _points(ring: object) -> TypeGuard[list[dict[str, Any]]]:
+    return isinstance(ring, list) and all(_has(p, "lat", "lon") for p in ring)
+
+
+def _point(p: dict[str, Any]) -> GeoPoint:
+    return GeoPoint(p["lon"], p["lat"])
+
+
+def _ring(points: list[dict[str, Any]]) -> tuple[GeoPoint, ...]:
+    return tuple(_point(p) for p in points)
 
 
 def _empty_list(path: str, op: str) -> Parts:

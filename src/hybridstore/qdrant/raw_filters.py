@@ -10,8 +10,6 @@ from qdrant_client import models
 from ..errors import FilterError
 from . import filter_tree as tree
 
-UNSUPPORTED_FIELD_PARTS = ("geo_bounding_box", "geo_radius", "geo_polygon", "values_count")
-
 
 def to_tree(f: models.Filter) -> tree.Filter:
     ms = f.min_should
@@ -48,10 +46,6 @@ def _condition(c: models.Condition) -> tree.Condition:
 
 def _field(c: models.FieldCondition) -> tree.Condition:
     """Each part a condition of its own (Qdrant requires all of them)."""
-    unsupported = [name for name in UNSUPPORTED_FIELD_PARTS if getattr(c, name) is not None]
-    if unsupported:
-        raise FilterError(f"hybridstore filters do not support geo / values_count conditions "
-                          f"({', '.join(unsupported)} on {c.key!r}); filter on other payload keys")
     parts: list[tree.Condition] = []
     if c.match is not None:
         parts.append(_match(c.key, c.match))
@@ -59,12 +53,34 @@ def _field(c: models.FieldCondition) -> tree.Condition:
         parts.append(tree.DatetimeRange(c.key, c.range.gt, c.range.gte, c.range.lt, c.range.lte))
     elif c.range is not None:
         parts.append(tree.Range(c.key, c.range.gt, c.range.gte, c.range.lt, c.range.lte))
+    parts.extend(_geo(c))
+    if (n := c.values_count) is not None:
+        parts.append(tree.ValuesCount(c.key, n.gt, n.gte, n.lt, n.lte))
     for flag, node in ((c.is_empty, tree.IsEmpty(c.key)), (c.is_null, tree.IsNull(c.key))):
         if flag is not None:
             parts.append(node if flag else tree.Filter(must_not=(node,)))
     if not parts:
-        raise FilterError(f"a FieldCondition on {c.key!r} sets no condition: give it a match or a range")
+        raise FilterError(f"a FieldCondition on {c.key!r} sets no condition: give it a match, a range, a geo area or a values_count")
     return parts[0] if len(parts) == 1 else tree.Filter(must=tuple(parts))
+
+
+def _geo(c: models.FieldCondition) -> list[tree.Condition]:
+    parts: list[tree.Condition] = []
+    if (r := c.geo_radius) is not None:
+        parts.append(tree.GeoRadius(c.key, _point(r.center), r.radius))
+    if (b := c.geo_bounding_box) is not None:
+        parts.append(tree.GeoBoundingBox(c.key, _point(b.top_left), _point(b.bottom_right)))
+    if (p := c.geo_polygon) is not None:
+        parts.append(tree.GeoPolygon(c.key, _ring(p.exterior), tuple(_ring(i) for i in p.interiors or ())))
+    return parts
+
+
+def _point(p: models.GeoPoint) -> tree.GeoPoint:
+    return tree.GeoPoint(p.lon, p.lat)
+
+
+def _ring(line: models.GeoLineString) -> tuple[tree.GeoPoint, ...]:
+    return tuple(_point(p) for p in line.points)
 
 
 def _match(key: str, m: models.Match) -> tree.Condition:
