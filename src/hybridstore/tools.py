@@ -39,7 +39,7 @@ class SearchArgs(BaseModel):
     filter: str | dict[str, Any] | None = Field(
         None, description='A metadata filter (JSON), e.g. {"year": {"$gte": 2020}} or '
         '{"$or": [{"topic": "a"}, {"topic": "b"}]}; operators: $eq $ne $gt $gte $lt $lte $in $nin '
-        "$contains $all $text $exists $is_empty $and $or $not.")
+        "$contains $all $text $exists $is_empty $count $geo_radius $geo_box $geo_polygon $and $or $not.")
 
 
 def description(index: HybridIndex, about: str | None = None) -> str:
