@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from qdrant_client import models as qm
 
-from hybridstore import HybridIndex, InvalidInputError, Models, Record, SchemaMismatchError
+from hybridstore import HybridIndex, InvalidInputError, Models, SchemaMismatchError
 from hybridstore.engine.requests import GetSchema
 
 from .conftest import LATE
@@ -27,7 +27,7 @@ def test_adding_a_late_interaction_model_fills_its_vector_in_place(tmp_path, rec
         assert has(idx, "late") == 8 and idx.count() == 8
         assert idx.get([r.id for r in records]) == records  # payloads untouched
         hits = idx.search("someone playing guitar", 2, rerank=True)
-        assert [h.record.id for h in hits][0].startswith("guitar")
+        assert hits[0].record.id.startswith("guitar")
         idx.add(records)  # the stored hashes now match these models: nothing to embed
         assert idx.stats == {"embedded": 0, "unchanged": 8, "payload_only": 0}
         assert idx.reembed() == {"dense": 0, "sparse": 0, "late": 0}  # done is done
@@ -63,9 +63,9 @@ def test_replacing_the_dense_model_under_a_new_name(tmp_path, records):
         new.drop_vector("dense")
         assert {f.name for f in new.engine.run("swap", GetSchema()).fields} == {"dense-v2", "sparse"}
         assert new.count() == 8
-    with HybridIndex("swap", Models(), path=str(tmp_path)) as old:
-        with pytest.raises(SchemaMismatchError, match="'dense'.*is missing"):
-            old.search("bank")
+    with HybridIndex("swap", Models(), path=str(tmp_path)) as old, \
+            pytest.raises(SchemaMismatchError, match="'dense'.*is missing"):
+        old.search("bank")
 
 
 def test_a_vector_with_other_settings_cannot_be_refilled(records):

@@ -4,8 +4,14 @@
 import pytest
 from qdrant_client import models as qm
 
-from hybridstore import (ConfigurationError, HybridIndex, InvalidInputError, MissingVectorsError, Models,
-                         Record)
+from hybridstore import (
+    ConfigurationError,
+    HybridIndex,
+    InvalidInputError,
+    MissingVectorsError,
+    Models,
+    Record,
+)
 from hybridstore.engine.requests import GetSchema, SetSignature
 
 from .conftest import LATE
@@ -136,7 +142,8 @@ def test_the_adapters_stay_confined(tmp_path):
     from llama_index.core.schema import TextNode
 
     from hybridstore.langchain import HybridVectorStore as LangChainStore
-    from hybridstore.llama_index import HybridEmbedding, HybridVectorStore as LlamaIndexStore
+    from hybridstore.llama_index import HybridEmbedding
+    from hybridstore.llama_index import HybridVectorStore as LlamaIndexStore
 
     lc_acme = LangChainStore("lc", tenant="acme", tenant_key="tenant")
     lc_acme.add_texts(["Risotto rice for acme."], ids=["a"])
@@ -167,7 +174,7 @@ def test_the_unscoped_index_finds_every_tenants_ids_and_never_deletes_nothing_si
         index.delete(["r1"])
     with pytest.raises(InvalidInputError, match=r"index.tenant\('acme'\).add"):
         index.add([Record("r1", "written past the view", {"tenant": "acme"})])
-    assert index.count() == 6 and [r.text for r in acme.get(["r1"])][0].endswith("(acme)")
+    assert index.count() == 6 and acme.get(["r1"])[0].text.endswith("(acme)")
     assert len(acme.search("written past the view rice", 10)) == 3  # one r1 in acme's view
     acme.delete(["r1"])  # an administrator deletes one tenant's record through its view
     assert tenants_of(index.get(["r1"])) == {"globex"} and globex.count() == 3
@@ -182,9 +189,9 @@ def test_the_tenant_key_is_recorded_with_the_collection(tmp_path):
     folder = str(tmp_path)
     with HybridIndex("shared", Models(), path=folder, tenant_key="tenant") as idx:
         idx.tenant("acme").add(records("acme"))
-    with HybridIndex("shared", Models(), path=folder, tenant_key="org") as other:
-        with pytest.raises(ConfigurationError, match="by the metadata key 'tenant', not 'org'.*tenant_key='tenant'"):
-            other.count()
+    with HybridIndex("shared", Models(), path=folder, tenant_key="org") as other, \
+            pytest.raises(ConfigurationError, match="by the metadata key 'tenant', not 'org'.*tenant_key='tenant'"):
+        other.count()
     with HybridIndex("shared", Models(), path=folder) as admin:  # no key given: the collection's
         assert [(r.id, r.metadata["tenant"]) for r in admin.get(["r1"])] == [("r1", "acme")]
         with pytest.raises(InvalidInputError, match="index.tenant"):

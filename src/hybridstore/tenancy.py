@@ -3,29 +3,47 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from abc import abstractmethod
+from typing import Self, TypeVar
 
 from . import collection
 from .collection import Collection
-from .settings import check_tenant
+from .inference import Models
+from .settings import Settings, check_tenant
+from .steps import Steps
+
+T = TypeVar("T")
 
 
 class Tenancy:
     """The tenant methods of `HybridIndex` (see docs/reliability.md, "Tenants")."""
 
     _col: Collection
-    _drive: Any
-    _adrive: Any
+    collection: str
+    settings: Settings
 
-    def tenant(self, name: str) -> Any:
+    @property
+    @abstractmethod
+    def models(self) -> Models: ...
+
+    @abstractmethod
+    def _drive(self, steps: Steps[T]) -> T: ...
+
+    @abstractmethod
+    async def _adrive(self, steps: Steps[T]) -> T: ...
+
+    def tenant(self, name: str) -> Self:
         """A view confined to one tenant (needs ``tenant_key=``): its records carry
         ``metadata[tenant_key] = name``, its ids are its own, and every request gets the
         tenant's condition outside whatever the caller passes."""
         view = copy.copy(self)
-        view._col = Collection(self.collection, self.models, self.settings, check_tenant(name, self.settings))
+        view._col = Collection.of(self.collection, self.models, self.settings, check_tenant(name, self.settings))
         return view
 
-    tenant_name = property(lambda self: self._col.tenant, doc="the view's tenant (None: all)")
+    @property
+    def tenant_name(self) -> str | None:
+        """The view's tenant (None: all)."""
+        return self._col.tenant
 
     def drop_tenant(self) -> None:
         """Delete every record of this view's tenant."""
@@ -41,4 +59,3 @@ class Tenancy:
 
     async def apromote(self, *, finish: bool = False) -> None:
         await self._adrive(collection.promote(self._col, finish))
-

@@ -11,7 +11,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
 from ..errors import ConfigurationError, InvalidInputError
-from ..closing import ClosesIndex, store_index
+from ..closing import ClosesIndex
+from ..stores import store_index
 from ..index import HybridIndex
 from ..inference import Models
 from ..inference.external import ExternalDense

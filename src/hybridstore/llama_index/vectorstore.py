@@ -17,7 +17,8 @@ from llama_index.core.vector_stores.types import (
 )
 
 from ..errors import ConfigurationError, SchemaMismatchError
-from ..closing import ClosesIndex, store_index
+from ..closing import ClosesIndex
+from ..stores import store_index
 from ..index import HybridIndex
 from ..inference import Embedder, Models
 from ..settings import Settings

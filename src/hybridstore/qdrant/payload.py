@@ -194,7 +194,7 @@ def is_utf8(text: str) -> bool:
     return True
 
 
-def check_dense(vectors: Sequence[Sequence[float]], count: int, size: int | None) -> int:
+def check_dense(vectors: Sequence[Sequence[float] | None], count: int, size: int | None) -> int:
     """Caller-supplied dense vectors: one per record, one size, finite numbers."""
     if len(vectors) != count:
         raise InvalidInputError(f"got {len(vectors)} dense vectors for {count} records")
