@@ -24,11 +24,9 @@ from .engine.requests import (
     Count,
     Create,
     CreateShardKey,
-    Delete,
     Drop,
     GetSchema,
     IndexPayload,
-    MoveTenant,
     Optimize,
     Route,
     SetSignature,
@@ -400,37 +398,6 @@ def count(col: Collection, filter: object) -> Steps[int]:
         return 0
     n = yield from ask(Count(flt))
     return n
-
-
-def drop_tenant(col: Collection) -> Steps[None]:
-    """Delete every record of the view's tenant."""
-    if col.tenant is None:
-        raise InvalidInputError("drop_tenant() is for a tenant's view: index.tenant('name').drop_tenant()")
-    there = yield from exists(col)
-    if there:
-        yield Delete(col.tenant_filter())
-        if col.settings.tenant_shards == "tiered":  # copies left in the shared shard by a promote
-            yield Delete(col.tenant_filter(), shard=Route(SHARED_SHARD))
-
-
-def promote(col: Collection, finish: bool) -> Steps[None]:
-    """tenant_shards="tiered": move the view's tenant from the shared shard to its own shard
-    key. The server copies its points in the background and routes its requests to the new
-    shard once it is active; then `finish` deletes the copies left in the shared shard."""
-    if col.settings.tenant_shards != "tiered" or col.tenant is None:
-        raise InvalidInputError("promote() is for a tenant's view of a collection made with "
-                                "tenant_shards='tiered': index.tenant('name').promote()")
-    yield Ensure(False)
-    keys = yield from ask(ShardKeys())
-    promoted = col.tenant in keys
-    if finish and not promoted:
-        raise InvalidInputError(f"tenant {col.tenant!r} has no shard of its own: promote() it first, "
-                                "and promote(finish=True) once Qdrant reports that shard active")
-    if finish:
-        yield Delete(col.tenant_filter(), shard=Route(SHARED_SHARD))
-    elif not promoted:
-        yield CreateShardKey(col.tenant, partial=True)
-        yield MoveTenant(col.tenant_filter(), SHARED_SHARD, col.tenant)
 
 
 def info(col: Collection, storage: Mapping[str, object]) -> Steps[dict[str, Any]]:
