@@ -18,14 +18,17 @@ the graphs every 20,000 points), the longest stall of the Python process (a tick
 largest gap) during ingest and during the final optimize, the latency of a search issued 0.5 s
 into that optimize (or the EngineBusyError it got after busy_wait), peak RSS per phase (a sampler process
 reads /proc), disk size, reopen time (pages evicted first), dense / sparse / hybrid / filtered
-hybrid p50 and p95 through `search` (dense query vector given; BM25's included), and recall@10 of
-dense, hybrid and filtered against the same searches run exactly (full scan, originals).
+hybrid p50 and p95 through `search` at k=10, hybrid at k=100 too (dense query vector given;
+BM25's included), and recall@10 of dense, hybrid and filtered against the same searches run
+exactly (full scan, originals, in this process). `--worker on,off`: each size with Qdrant
+Edge's shards in its worker process (the default) and in the caller's (as before the worker).
 `--late N`: N passages with 32-token late-interaction multivectors on disk (random unit tokens:
 the rerank's cost depends on shapes; the pack's ColBERT is untrained), rerank p50 cold and warm.
 
 Usage: python benchmarks/real_vectors.py (once), then
   python benchmarks/scale.py [--sizes 100000,300000,1000000] [--settings default,large] [--late 100000]
                              [--memory-limit 8]  (GB: each run inside a memory cgroup that size, as root)
+                             [--worker on,off]  (the shards in a worker process, and in this one, side by side)
 writes benchmarks/results/scale.json.
 """
 
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import itertools
 import json
 import resource
@@ -48,7 +52,7 @@ from typing import Iterator
 import numpy as np
 import real_vectors
 from memlimit import MemoryLimit, join
-from procs import time_engine
+from procs import cpu, time_engine
 from sizing import disk_bytes, evict
 
 HERE = Path(__file__).resolve().parent
@@ -174,10 +178,14 @@ def check(corpus: Corpus, sample: int = 2000) -> dict:
 
 # -- measuring ---------------------------------------------------------------------------------
 class Ticker:
-    """The longest gap between ticks of a Python thread: how long the process stalled."""
+    """The longest gap between ticks of a Python thread: how long the process stalled; and the
+    longest garbage collection (it stops every thread too: a stall that is not the engine's)."""
 
     def __init__(self) -> None:
         self.gaps: list[tuple[float, float]] = []  # (end time, gap)
+        self.collections: list[tuple[float, float]] = []  # (end time, seconds)
+        self._collecting = 0.0
+        gc.callbacks.append(self._gc)
         self.running = True
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -190,9 +198,17 @@ class Ticker:
             self.gaps.append((now, now - last))
             last = now
 
-    def longest(self, start: float, end: float) -> float:
-        """The longest gap overlapping [start, end] (perf_counter times)."""
-        return max((g for t, g in list(self.gaps) if t >= start and t - g <= end), default=0.0)
+    def _gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._collecting = time.perf_counter()
+        else:
+            now = time.perf_counter()
+            self.collections.append((now, now - self._collecting))
+
+    def longest(self, start: float, end: float, gaps: list[tuple[float, float]] | None = None) -> float:
+        """The longest gap (or collection) overlapping [start, end] (perf_counter times)."""
+        gaps = self.gaps if gaps is None else gaps
+        return max((g for t, g in list(gaps) if t >= start and t - g <= end), default=0.0)
 
 
 SAMPLE = """
@@ -264,8 +280,10 @@ def percentiles(took: list[float]) -> dict:
     return {"p50_ms": 1000 * float(np.median(took)), "p95_ms": 1000 * float(np.percentile(took, 95))}
 
 
-def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int | None, docs: int | None) -> dict:
+def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int | None, docs: int | None,
+        worker: bool = True) -> dict:
     from hybridstore import HybridIndex, Models
+    from hybridstore.engine import EdgeEngine
 
     storage = SETTINGS[setting]
     work = Path(tempfile.mkdtemp(prefix=f"scale-{n}-{setting}-"))
@@ -274,8 +292,9 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
     corpus = Corpus(docs)
     models = Models()  # the pack's defaults; the dense vectors are given
 
-    def open_index() -> HybridIndex:
-        return HybridIndex("scale", models, path=str(work / "db"), storage=storage, optimize_threshold=threshold,
+    def open_index(in_worker: bool = worker) -> HybridIndex:  # worker=False: the shards in this process
+        return HybridIndex("scale", models, engine=EdgeEngine(path=str(work / "db"), worker=in_worker),
+                           storage=storage, optimize_threshold=threshold,
                            payload_indexes={"year": "integer"})  # what a filtered collection at scale needs
 
     index = open_index()
@@ -308,6 +327,7 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
     optimize_stall = ticker.longest(a, a + optimize_s)
     sampler.phase("optimize", t0)
     index.close()
+    index.engine.close()
     say(f"reopen (optimize took {optimize_s:.0f} s)")
     disk = disk_bytes(work / "db")
     evict(work / "db")
@@ -323,21 +343,25 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
     say("queries")
     t0 = time.time()
     modes = {"dense": {"mode": "dense"}, "sparse": {"mode": "sparse"}, "hybrid": {}, "filtered hybrid": {"filter": FILTER}}
-    result = {"points": n, "setting": setting, "optimize_threshold": threshold, "storage": index.info()["storage_settings"],
+    result = {"points": n, "setting": setting, "worker process": worker, "optimize_threshold": threshold, "storage": index.info()["storage_settings"],
               "segments": index.engine.info("scale")["segments"]}
     found: dict[str, list] = {}
     engine_ms = time_engine(index)  # the engine call alone: no BM25 query, plan or records
-    for label, options in modes.items():
+    for label, options in {**modes, "hybrid k=100": {}}.items():
+        k = 100 if label.endswith("k=100") else 10
         took, found[label] = [], []
         engine_ms.clear()
         for text, q in zip(texts, vecs):
             a = time.perf_counter()
-            hits = index.search(text, 10, dense_vector=q, **options)
+            hits = index.search(text, k, dense_vector=q, **options)
             took.append(time.perf_counter() - a)
             found[label].append({h.record.id for h in hits})
         result[label] = {**percentiles(took), "engine p50_ms": float(np.median(engine_ms))}
     sampler.phase("queries", t0)
+    index.close()
+    index.engine.close()
     say("exact searches")
+    index = open_index(in_worker=False)  # exactly() patches the binding in this process
     with exactly():
         for label, options in modes.items():
             if label == "sparse":  # a sparse search is exact already
@@ -346,13 +370,15 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
                       for i in range(min(recall_queries, queries))]
             result[label]["recall@10 vs exact"] = float(np.mean(shares))
     index.close()
+    index.engine.close()
     ticker.running = False
     peaks = sampler.peaks()
     shutil.rmtree(work)
     result.update({
         "ingest": {"points_per_s (add)": n / add_s, "points_per_s (wall, passages made too)": n / ingest_wall,
                    "add_s": add_s, "making passages_s": made_s, "longest stall_s": max(stalls),
-                   "adds stalled over 1 s": sum(s > 1 for s in stalls)},
+                   "adds stalled over 1 s": sum(s > 1 for s in stalls),
+                   "longest garbage collection_s": ticker.longest(start, start + ingest_wall, ticker.collections)},
         "optimize": {"seconds": optimize_s, "longest stall_s": optimize_stall, "search issued during it": during},
         "peak_rss_mb": {**peaks, "whole run (ru_maxrss)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024},
         "disk_mb": disk / 2**20, "disk_bytes_per_point": disk / n, "reopen_s": reopen_s, "first search_s": first_s})
@@ -381,7 +407,7 @@ def late(n: int, queries: int, tokens: int = 32) -> dict:
     from hybridstore.qdrant.payload import Point, SparseVec
     from hybridstore.qdrant.query import SearchRequest, build_plan, resolve
     from hybridstore.qdrant.schema import build_schema
-    from hybridstore.storage import Storage
+    from hybridstore.qdrant.storage import Storage
 
     work = Path(tempfile.mkdtemp(prefix="scale-late-"))
     storage = Storage(late_on_disk=True)
@@ -455,14 +481,16 @@ def run(args: list[str], memory_limit_gb: float = 0) -> dict:
 
 def main(sizes: tuple[int, ...] = (100_000, 300_000, 1_000_000), settings: tuple[str, ...] = ("default",),
          queries: int = 300, recall_queries: int = 100, threshold: int | None = 20_000, late_points: int = 0,
-         docs: int | None = None, out: Path = HERE / "results" / "scale.json", memory_limit_gb: float = 0) -> dict:
+         docs: int | None = None, out: Path = HERE / "results" / "scale.json", memory_limit_gb: float = 0,
+         workers: tuple[str, ...] = ("on",)) -> dict:
     common = ["--queries", str(queries), "--recall-queries", str(recall_queries),
               "--threshold", str(threshold or 0), *(["--docs", str(docs)] if docs else [])]
-    result: dict = {"vectors": check(Corpus(docs)), "runs": []}
+    result: dict = {"machine": cpu(), "vectors": check(Corpus(docs)), "runs": []}
     print(json.dumps(result["vectors"]), flush=True)
     for n in sizes:
         for s in settings:
-            result["runs"].append(run(["--one", str(n), "--setting", s, *common], memory_limit_gb))
+            for w in workers:  # "off": the shards in the caller's process (as before the worker), side by side
+                result["runs"].append(run(["--one", str(n), "--setting", s, "--worker-mode", w, *common], memory_limit_gb))
     if late_points:
         result["late"] = run(["--late-one", str(late_points), "--queries", str(queries)], memory_limit_gb)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -482,14 +510,18 @@ if __name__ == "__main__":
     p.add_argument("--out", type=Path, default=HERE / "results" / "scale.json")
     p.add_argument("--memory-limit", type=float, default=0,
                    help="GB: run each size inside a memory cgroup of this size (own memory + page cache; root)")
+    p.add_argument("--worker", default="on", help="on, off or on,off: Qdrant Edge's shards in a worker process "
+                   "(the default) or in this one (before the worker)")
     p.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--worker-mode", default="on", help=argparse.SUPPRESS)
     p.add_argument("--setting", default="default", help=argparse.SUPPRESS)
     p.add_argument("--late-one", type=int, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.one:
-        print(json.dumps(one(a.one, a.setting, a.queries, a.recall_queries, a.threshold or None, a.docs)))
+        print(json.dumps(one(a.one, a.setting, a.queries, a.recall_queries, a.threshold or None, a.docs,
+                             a.worker_mode == "on")))
     elif a.late_one:
         print(json.dumps(late(a.late_one, a.queries)))
     else:
         main(tuple(int(n) for n in a.sizes.split(",")), tuple(a.settings.split(",")), a.queries, a.recall_queries,
-             a.threshold or None, a.late, a.docs, a.out, a.memory_limit)
+             a.threshold or None, a.late, a.docs, a.out, a.memory_limit, tuple(a.worker.split(",")))

@@ -98,7 +98,7 @@ def one(name: str, n: int, terms: int, text: int, late_tokens: int, queries: int
 
     from hybridstore.engine.edge_config import config
     from hybridstore.qdrant.schema import Schema, VectorField
-    from hybridstore.storage import Storage
+    from hybridstore.qdrant.storage import Storage
 
     storage = Storage.of(SETTINGS[name] if isinstance(SETTINGS[name], str) else dict(SETTINGS[name]))
     fields = [VectorField("dense", "dense", DIM), VectorField("sparse", "sparse", None, modifier="idf")]

@@ -68,18 +68,24 @@ def test_records_without_a_vector_hash_are_embedded_again(counted, records):
     assert idx.stats == {"embedded": 8, "unchanged": 0, "payload_only": 0} and counted.embedded == 16
 
 
+def test_dense_of_none_for_every_record_lets_the_model_embed_them(counted, records):
+    """dense= with None for each record (None: the dense model embeds it) on a new collection:
+    no size is known from the caller, and every record is embedded (this raised a TypeError)."""
+    idx = HybridIndex("nones", counted)
+    idx.add(records, dense=[None] * len(records))
+    assert counted.embedded == len(records) and idx.count() == len(records)
+
+
 def test_model_change_re_embeds(records):
     """The content hash covers the models: records written under other models are embedded
     again. Swapping the models of an open index checks them against the collection first:
     BM42 vectors may not join a collection whose sparse vectors BM25 wrote."""
-    from hybridstore.ingest import content_hashes
-
     idx = HybridIndex("inc2", Models())
     idx.add(records)
     bm42 = Models(sparse="Qdrant/bm42-all-minilm-l6-v2-attentions")  # same schema, new model
-    before = content_hashes(idx._col, records)
+    before = payload.content_hashes(idx._col.layout, idx._col.models, records)
     idx.models = bm42
-    assert all(a != b for a, b in zip(before, content_hashes(idx._col, records)))
+    assert all(a != b for a, b in zip(before, payload.content_hashes(idx._col.layout, idx._col.models, records)))
     with pytest.raises(SchemaMismatchError, match="'sparse' was written by 'Qdrant/bm25'"):
         idx.add(records)
     assert idx.count() == 8

@@ -34,12 +34,12 @@ if TYPE_CHECKING:
     from .index import HybridIndex
     from .inference import ModelSpec, Models
     from .settings import Settings
-    from .storage import Storage
+    from .qdrant.storage import Storage
 
 __version__ = "0.1.0"
 
 _LAZY = {"HybridIndex": ".index", "Models": ".inference", "ModelSpec": ".inference",
-         "Settings": ".settings", "Storage": ".storage"}
+         "Settings": ".settings", "Storage": ".qdrant.storage"}
 
 
 def __getattr__(name: str) -> Any:

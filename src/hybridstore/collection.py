@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
-from qdrant_client import models as qmodels
-
 from . import rules
 from .engine.requests import (
     Changes,
@@ -39,14 +37,12 @@ from .inference.images import ImageEmbedder
 from .qdrant import filters, payload
 from .qdrant import query as qplan
 from .qdrant import signature as sig
-from .qdrant.layouts import CanonicalLayout, LlamaIndexLayout, get_layout
+from .qdrant.filter_tree import Filter
+from .qdrant.layouts import Layout, get_layout
 from .qdrant.schema import DEFAULT_NAMES, Schema, VectorField
+from .qdrant.storage import Storage, effective
 from .settings import SHARED_SHARD, Settings
 from .steps import Ensure, Steps, ask_work
-from .storage import Storage, effective
-
-Filter = qmodels.Filter  # what requests filter by (`qdrant.filters` builds them)
-Layout = CanonicalLayout | LlamaIndexLayout
 
 
 @dataclass

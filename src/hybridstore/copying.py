@@ -25,9 +25,9 @@ from .errors import CollectionNotFoundError, ConfigurationError, EngineError, Hy
 from .qdrant import filters
 from .qdrant.payload import Point, SparseVec
 from .qdrant.schema import Schema, differences
+from .qdrant.storage import Storage
 from .settings import Settings
 from .steps import Steps
-from .storage import Storage
 
 T = TypeVar("T")
 Pair = tuple[Context, Steps[Any]]

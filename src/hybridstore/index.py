@@ -12,11 +12,12 @@ from typing import Any, TypeVar
 
 from . import collection, copying, ingest, reembed, search
 from .closing import Closes
-from .collection import Collection, Layout
+from .collection import Collection
 from .driver import Context, Locks, adrive, drive
 from .engine import Engine
 from .engine.folder import opened_at
 from .inference import Models, check_models
+from .qdrant.layouts import Layout
 from .records import Hit, Record
 from .selection import Selection
 from .settings import Settings, check_collection_name

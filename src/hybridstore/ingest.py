@@ -53,7 +53,7 @@ def add(col: Collection, records: Iterable[Record], dense: Dense | None,
             yield from collection.sign(col)
             _unscoped(col, chunk)
             ids.extend(r.id for r in chunk)
-            hashes = content_hashes(col, chunk, vecs)
+            hashes = payload.content_hashes(col.layout, col.models, chunk, vecs)
             stored: list[Found] = []
             if skip_unchanged:
                 stored = yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])), len(chunk))
@@ -104,18 +104,6 @@ def _owned(col: Collection, found: list[Found]) -> None:
             f"collection {col.name!r} keeps tenants apart (tenant_key={key!r}) and each tenant's "
             f"ids are its own: these ids name records of {len(owners)} tenant(s), and nothing was deleted. "
             f"Say whose: {views} (index.tenant(name).drop_tenant() deletes all of one tenant's)")
-
-
-def content_hashes(col: Collection, records: Sequence[Record], dense: Dense | None = None) -> list[dict[str, str]]:
-    """Each record's hashes under these models, as payload keys: of everything stored, and
-    of what its vectors depend on (text, models, caller vectors)."""
-    signatures, layout = {True: col.models.signature(), False: col.models.signature(image=False)}, col.layout
-    out = []
-    for i, r in enumerate(records):
-        own, signature = dense[i] if dense is not None else None, signatures[r.image is not None]
-        out.append({layout.hash_key: payload.content_hash(r, signature, own),
-                    layout.vector_hash_key: payload.vector_hash(r, signature, own)})
-    return out
 
 
 def _write(col: Collection, points: list[payload.Point], done: set[str]) -> Steps[Handle]:

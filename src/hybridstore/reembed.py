@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import collection, rules
-from .collection import Collection, Filter
+from .collection import Collection
 from .engine.requests import (
     ChangeVectors,
     Count,
@@ -23,11 +23,11 @@ from .engine.requests import (
     scroll,
 )
 from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
-from .ingest import content_hashes
 from .qdrant import payload
+from .qdrant.filter_tree import Filter
 from .qdrant.schema import Schema, VectorField, differences, missing
+from .qdrant.storage import Storage, effective
 from .steps import Ensure, Steps, ask_work
-from .storage import Storage, effective
 
 
 def reembed(col: Collection, batch_size: int, progress: Callable[[str, int], None] | None) -> Steps[dict[str, int]]:
@@ -133,7 +133,7 @@ class Refill:
             vectors = col.image_model().embed_images([r.image for r in records])
         else:
             vectors = col.models.embed_documents([r.text for r in records], [kind])[kind]
-        hashes = content_hashes(col, records)  # the models changed: so does the content hash
+        hashes = payload.content_hashes(col.layout, col.models, records)  # new models: new hashes
         self.filled += len(records)
         return [payload.Point(f.id, {self.field.name: payload.plain_vector(kind, v)}, h)
                 for f, v, h in zip(fresh, vectors, hashes, strict=True)]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import collection
-from .collection import Collection, Filter
+from .collection import Collection
 from .engine.requests import Found, Query, QueryBatch, ask, scroll
 from .errors import (
     CollectionNotFoundError,
@@ -17,9 +17,10 @@ from .errors import (
     InvalidInputError,
     SchemaMismatchError,
 )
-from .inference.images import check_image
+from .image_sources import check_image
 from .qdrant import groups, payload
 from .qdrant import query as qplan
+from .qdrant.filter_tree import Filter
 from .records import Hit, Record
 from .selection import Selection, selector
 from .steps import Ensure, Steps, ask_work

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .collection import Collection, Filter
+from .collection import Collection
 from .errors import InvalidInputError
 from .qdrant import filters
+from .qdrant.filter_tree import Filter
 from .qdrant.layouts import ID
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
+from .engine import Engine, open_engine
 from .errors import ConfigurationError
-from .storage import Storage
+from .qdrant.storage import Storage
 
 TENANT_SHARDS = ("dedicated", "tiered")
 SHARED_SHARD = "hybridstore-shared"  # the shard key of tenants without their own
@@ -81,8 +83,6 @@ class Settings(metaclass=_Checked):
     replicas: int | None = None
 
     def __post_init__(self) -> None:
-        from .engine import Engine
-
         given = [n for n, v in {"location": self.location, "path": self.path, "url": self.url,
                                 "client": self.client,
                                 "engine": self.engine if isinstance(self.engine, Engine) else None}.items()
@@ -125,14 +125,12 @@ class Settings(metaclass=_Checked):
                 raise ConfigurationError(f"{name}={value!r}: use a positive integer, or None")
 
     @classmethod
-    def of(cls, settings: "Settings | None" = None, **options: Any) -> "Settings":
+    def of(cls, settings: Settings | None = None, **options: Any) -> Settings:
         """`settings` with `options` on top (keywords of this class; an unknown one is refused)."""
         given = {k: v for k, v in options.items() if v is not None or k in ("optimize_threshold", "busy_wait")}
         return dataclasses.replace(settings, **given) if settings else cls(**given)
 
-    def open_engine(self) -> Any:
-        from .engine import open_engine
-
+    def open_engine(self) -> Engine:
         engine = open_engine(self)
         kind = engine.describe()["engine"]
         why = None

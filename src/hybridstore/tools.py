@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Iterator, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from .errors import HybridStoreError, InvalidInputError
+from .qdrant import query as qplan
 from .records import Hit
 
 SAMPLE = 50  # stored records read to learn the metadata keys when no payload index names them
@@ -49,8 +50,6 @@ def description(index: Any, about: str | None = None) -> str:
 
 def modes(index: Any) -> list[str]:
     """The search modes this index's models serve, the default first."""
-    from .qdrant import query as qplan
-
     available = set(index.models.kinds())
     served = []
     for mode in (None, *qplan.MODES):

@@ -109,7 +109,8 @@ def test_sizing_benchmark_smoke(tmp_path):
 
 def test_scale_benchmark_smoke(tmp_path):
     env = {**os.environ, "HYBRIDSTORE_BENCH_CACHE": str(tmp_path / "cache")}
-    out = subprocess.run([sys.executable, str(BENCH / "scale.py"), "--sizes", "1500,3000", "--settings", "default,large",
+    out = subprocess.run([sys.executable, str(BENCH / "scale.py"), "--sizes", "2000", "--settings", "default,large",
+                          "--worker", "on,off",
                           "--docs", "40", "--queries", "20", "--recall-queries", "10", "--threshold", "1000",
                           "--late", "1000", "--out", str(tmp_path / "scale.json")], cwd=BENCH, env=env,
                          capture_output=True, text=True, timeout=900)
@@ -117,8 +118,9 @@ def test_scale_benchmark_smoke(tmp_path):
     result = json.loads((tmp_path / "scale.json").read_text())
     assert 0.8 < result["vectors"]["cosine mean of the made vector to MiniLM's"] <= 1.0
     runs = result["runs"]
-    assert [(r["points"], r["setting"]) for r in runs] == [(n, s) for n in (1500, 3000) for s in ("default", "large")]
-    assert [r["storage"]["quantize"] for r in runs] == [None, "int8", None, "int8"]
+    assert [(r["points"], r["setting"], r["worker process"]) for r in runs] == [
+        (2000, s, w) for s in ("default", "large") for w in (True, False)]
+    assert [r["storage"]["quantize"] for r in runs] == [None, None, "int8", "int8"]
     for r in runs:
         assert r["ingest"]["points_per_s (add)"] > 0 and r["reopen_s"] > 0 and r["disk_bytes_per_point"] > 384
         assert r["peak_rss_mb"]["ingest"]["RssAnon"] > 0 and r["peak_rss_mb"]["queries"]["VmRSS"] > 0

@@ -9,6 +9,8 @@ from qdrant_client import models as qm
 from hybridstore import EngineError, FilterError
 from hybridstore.engine import client_compile, edge_compile, requests
 from hybridstore.engine.client import ClientEngine
+from hybridstore.engine.client_filters import client_filter
+from hybridstore.qdrant.filters import to_filter
 from hybridstore.qdrant.payload import Point, SparseVec
 from hybridstore.qdrant.query import HNSW_EF, SearchRequest, build_plan, resolve
 from hybridstore.qdrant.schema import VectorField, build_schema
@@ -61,15 +63,31 @@ def test_edge_compiles_plans_writes_and_vector_changes():
         edge_compile.COMPILE[requests.Query](requests.Query(plan(), "doc_id", 2))
 
 
-def test_edge_translates_filters_and_refuses_what_it_cannot():
-    flt = qm.Filter(must=[qm.FieldCondition(key="metadata.flag", match=qm.MatchValue(value=True))],
-                    must_not=[qm.HasVectorCondition(has_vector="late")])
-    translated = edge_compile._filter(flt)
-    assert translated is not None and edge_compile._filter(None) is None
-    geo = qm.Filter(must=[qm.FieldCondition(key="loc", geo_radius=qm.GeoRadius(
-        center=qm.GeoPoint(lon=0, lat=0), radius=1.0))])
-    with pytest.raises(FilterError, match="geo"):
-        edge_compile._filter(geo)
+def test_both_engines_compile_the_filter_tree():
+    """The tree reaches each engine whole (the top filter and every prefetch); each engine's
+    compiler alone reads it (edge_filters, client_filters), and the client's models are the
+    ones a raw qdrant-client filter would have written."""
+    flt = to_filter({"flag": True, "n": {"$in": [1, 2]}, "when": {"$lt": "2025-01-01"}, "x": None})
+    assert edge_compile._filter(None) is None and client_compile._filter(None) is None
+    compiled = edge_compile._request(plan(mode="hybrid", rerank=False, flt=flt))
+    assert compiled.filter is not None and all(p.filter is not None for p in compiled.prefetches)
+    kwargs = client_compile.COMPILE[requests.Query]("c", requests.Query(plan(mode="hybrid", rerank=False, flt=flt)))[1]
+    client = client_filter(flt)
+    assert kwargs["query_filter"] == client and all(p.filter == client for p in kwargs["prefetch"])
+    assert client.must[0] == qm.FieldCondition(key="metadata.flag", match=qm.MatchValue(value=True))
+    assert client.must[1].should == [qm.FieldCondition(key="metadata.n", match=qm.MatchAny(any=[1, 2])),
+                                     qm.FieldCondition(key="metadata.n", range=qm.Range(gte=1, lte=1)),
+                                     qm.FieldCondition(key="metadata.n", range=qm.Range(gte=2, lte=2))]
+    assert isinstance(client.must[2].range, qm.DatetimeRange)
+    assert client.must[3] == qm.IsNullCondition(is_null=qm.PayloadField(key="metadata.x"))
+    for request in (requests.Count(flt), requests.ScrollPage(flt), requests.Delete(flt)):
+        _, kwargs, _ = client_compile.COMPILE[type(request)]("c", request)
+        assert client in [kwargs.get("count_filter"), kwargs.get("scroll_filter"),
+                          getattr(kwargs.get("points_selector"), "filter", None)]
+        assert edge_compile.COMPILE[type(request)](request)[0] in ("count", "scroll", "delete")
+    with pytest.raises(FilterError, match="geo"):  # what the tree has no node for: refused before any engine
+        to_filter(qm.Filter(must=[qm.FieldCondition(key="loc", geo_radius=qm.GeoRadius(
+            center=qm.GeoPoint(lon=0, lat=0), radius=1.0))]))
 
 
 def test_client_compiles_to_qdrant_client_calls():

@@ -9,6 +9,8 @@ from qdrant_client import models as qm
 from hybridstore import EngineError, FilterError, HybridIndex, Record
 from hybridstore.engine import EdgeEngine
 from hybridstore.engine.requests import Count, Create, GetSchema, Optimize, Write
+from hybridstore.qdrant.filter_tree import Filter, Range
+from hybridstore.qdrant.filters import to_filter
 from hybridstore.qdrant.payload import Point
 from hybridstore.qdrant.schema import Schema, VectorField
 
@@ -46,7 +48,7 @@ def test_engine_level_scroll_pages_errors_and_optimize():
     assert len(scroll_all(engine, "c")) == 600  # more than one page
     assert len(scroll_all(engine, "c", None, 300)) == 300
     assert all(isinstance(f.id, str) for f in scroll_all(engine, "c", None, 5))
-    flt = qm.Filter(must=[qm.FieldCondition(key="i", range=qm.Range(lt=10))])
+    flt = Filter(must=(Range("i", lt=10),))
     assert engine.run("c", Count(flt)) == 10 and engine.run("c", Count()) == 600
     with pytest.raises(EngineError, match="dimension"):
         engine.run("c", Write([Point(point_id("bad"), {"dense": [1.0, 2.0, 3.0]}, {})]))
@@ -54,8 +56,8 @@ def test_engine_level_scroll_pages_errors_and_optimize():
         engine.run("nope", Count())
     geo = qm.Filter(must=[qm.FieldCondition(key="loc", geo_radius=qm.GeoRadius(
         center=qm.GeoPoint(lon=0, lat=0), radius=1.0))])
-    with pytest.raises(FilterError, match="geo"):
-        engine.run("c", Count(geo))
+    with pytest.raises(FilterError, match="geo"):  # refused where a raw filter is read
+        engine.run("c", Count(to_filter(geo)))
     assert engine.run("c", Optimize()) is None
     assert engine.run("c", Count()) == 600
     engine.close()

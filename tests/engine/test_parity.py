@@ -7,8 +7,12 @@ from qdrant_client import models as qm
 
 from hybridstore import HybridIndex, Record
 from hybridstore.engine import EdgeEngine
+from hybridstore.engine.client import ClientEngine
+from hybridstore.engine.requests import Count
 
 from ..conftest import FILTER_CASES, TEXTS
+from .test_edge_filters import CASES as TREE_CASES
+from .test_edge_filters import fill, selected
 
 
 def ids(hits):
@@ -107,3 +111,19 @@ def test_boolean_and_date_filters(models):
         same_ranking(hits, client.search("note", 10, mode="dense", rerank=False, filter=flt))
     edge.close()
     client.close()
+
+
+@pytest.fixture(scope="module")
+def engines():
+    """The filter trees' points (test_edge_filters) in both engines, with no models."""
+    edge, local = fill(EdgeEngine(location=":memory:")), fill(ClientEngine())
+    yield edge, local
+    edge.close()
+    local.close()
+
+
+@pytest.mark.parametrize("flt, expected", TREE_CASES)
+def test_filter_trees_select_alike(engines, flt, expected):
+    edge, local = engines
+    assert selected(edge, flt) == selected(local, flt) == expected
+    assert edge.run("c", Count(flt)) == local.run("c", Count(flt)) == len(expected)

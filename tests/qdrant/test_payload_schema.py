@@ -79,6 +79,9 @@ def test_dense_vector_checks():
         payload.check_dense([[1.0], [1.0, 2.0]], 2, None)
     with pytest.raises(InvalidInputError, match="NaN or inf"):
         payload.check_dense([[math.inf]], 1, None)
+    # None: the dense model embeds that record; with none given the size is the collection's, or unknown
+    assert payload.check_dense([None, [1.0, 2.0]], 2, None) == 2
+    assert payload.check_dense([None], 1, 3) == 3 and payload.check_dense([None], 1, None) is None
 
 
 def test_schema_differences_say_what_differs():

@@ -15,6 +15,7 @@ from hybridstore.engine import client_compile
 from hybridstore.engine.requests import Count, Delete, Query, QueryBatch, Route, ScrollPage, Write
 from hybridstore.errors import ConfigurationError, InvalidInputError
 from hybridstore.qdrant import payload
+from hybridstore.qdrant.filter_tree import Filter
 from hybridstore.qdrant.query import Nearest, QueryPlan
 from hybridstore.settings import SHARED_SHARD
 
@@ -166,7 +167,7 @@ def test_every_routed_request_compiles_with_its_shard_key():
     plan = QueryPlan(Nearest("dense", "dense", [0.1, 0.2], 3), 3)
     ops = {type(r).__name__: client_compile.COMPILE[type(r)]("c", r) for r in [
         Write([point], shard=route), Count(None, shard=route), ScrollPage(None, shard=route),
-        Delete(qm.Filter(), shard=route), Query(plan, shard=route), QueryBatch([plan], shard=route)]}
+        Delete(Filter(), shard=route), Query(plan, shard=route), QueryBatch([plan], shard=route)]}
     for name in ("Write", "Count", "ScrollPage", "Delete", "Query"):
         assert ops[name][1]["shard_key_selector"] == want, name
     assert ops["QueryBatch"][1]["requests"][0].shard_key == want

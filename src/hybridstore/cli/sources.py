@@ -181,7 +181,7 @@ def _image(path: Path, inputs: Inputs) -> None:
     """One record: the image (read again by the model when embedded), no text. A file that is
     not a readable image is a problem here (the core's check), not an error half-way through."""
     from ..errors import InvalidInputError
-    from ..inference.images import check_image
+    from ..image_sources import check_image
 
     if not inputs.first_time(path):
         return

@@ -10,7 +10,9 @@ talks to an engine only through `Engine.run` / `arun` and the requests of `engin
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Protocol
+
+from qdrant_client import AsyncQdrantClient, QdrantClient
 
 from ..errors import ConfigurationError
 from . import requests
@@ -26,8 +28,35 @@ ENV_VAR = "HYBRIDSTORE_ENGINE"
 __all__ = ["ClientEngine", "EdgeEngine", "Engine", "Found", "open_engine", "requests"]
 
 
-def open_engine(settings: Any) -> Engine:
-    """The engine `settings` (a `hybridstore.settings.Settings`) name."""
+class EngineSettings(Protocol):
+    """What opens an engine: where the storage is and how to reach it (`hybridstore.Settings`)."""
+
+    @property
+    def engine(self) -> Engine | str | None: ...
+    @property
+    def location(self) -> str | None: ...
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def api_key(self) -> str | None: ...
+    @property
+    def client(self) -> QdrantClient | None: ...
+    @property
+    def async_client(self) -> AsyncQdrantClient | None: ...
+    @property
+    def timeout(self) -> int | None: ...
+    @property
+    def retries(self) -> int: ...
+    @property
+    def backoff(self) -> float: ...
+    @property
+    def busy_wait(self) -> float | None: ...
+
+
+def open_engine(settings: EngineSettings) -> Engine:
+    """The engine `settings` name."""
     engine = settings.engine
     if isinstance(engine, Engine):
         return engine
@@ -38,7 +67,7 @@ def open_engine(settings: Any) -> Engine:
         return ClientEngine(url=settings.url, api_key=settings.api_key, client=settings.client,
                             async_client=settings.async_client, timeout=settings.timeout,
                             retries=settings.retries, backoff=settings.backoff)
-    name = embedded_kind(settings)
+    name = embedded_kind(settings.path, engine)
     if name not in EMBEDDED:
         raise ConfigurationError(f"engine {name!r} is unknown; use one of {', '.join(EMBEDDED)} "
                                  "or an Engine instance")
@@ -48,16 +77,18 @@ def open_engine(settings: Any) -> Engine:
     return ClientEngine(location=settings.location, path=settings.path)
 
 
-def embedded_kind(settings: Any) -> Any:
-    """The embedded engine `settings` name: theirs, else the one that wrote their folder, else
+def embedded_kind(path: str | None, engine: str | None) -> str:
+    """The embedded engine named: `engine`, else the one that wrote the folder `path`, else
     $HYBRIDSTORE_ENGINE, else edge."""
-    wrote = written_by(settings.path) if settings.path and settings.engine is None else []
-    return settings.engine or (wrote[0] if len(wrote) == 1 else None) or os.environ.get(ENV_VAR) or "edge"
+    wrote = written_by(path) if path and engine is None else []
+    return engine or (wrote[0] if len(wrote) == 1 else None) or os.environ.get(ENV_VAR) or "edge"
 
 
-def held_engine(settings: Any) -> Engine | None:
+def held_engine(settings: EngineSettings) -> Engine | None:
     """The engine of this process that holds the folder of `settings` (``path=``) open, if any:
     one index, store or copy shares it instead of failing on the folder's lock."""
-    if settings.path is None or isinstance(settings.engine, Engine):
+    engine = settings.engine
+    if settings.path is None or isinstance(engine, Engine):
         return None
-    return holding_engine(settings.path, embedded_kind(settings))  # type: ignore[return-value]
+    held = holding_engine(settings.path, embedded_kind(settings.path, engine))
+    return held if isinstance(held, Engine) else None  # a folder's lock is held for an engine

@@ -23,7 +23,7 @@ from qdrant_client import AsyncQdrantClient, QdrantClient
 from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from ..errors import ConfigurationError, EngineError
+from ..errors import ConfigurationError, EngineError, HybridStoreError
 from .base import Engine
 from .client_compile import COMPILE, Op, exists, info
 from .folder import FolderLock, check_layout, locked_error, written_by
@@ -31,6 +31,9 @@ from .changes import Ledger
 from .requests import ChangeVectors, Changes, GetSchema, IndexPayload, Optimize, Request
 
 _BACKEND_ERRORS = (UnexpectedResponse, ResponseHandlingException, ResourceExhaustedResponse)
+# local mode is the engine itself: its refusals (a collection that exists, a vector's size, a
+# closed client) are these, and are engine errors as Qdrant Edge's are
+_LOCAL_ERRORS = (ValueError, RuntimeError, KeyError)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 NOT_RETRIED = frozenset({"create_collection"})
 MAX_WAIT = 5.0  # seconds, the longest pause between two tries
@@ -156,6 +159,10 @@ class ClientEngine(Engine):
                     return parse(getattr(self._connect(), name)(**kwargs))
             except _BACKEND_ERRORS as e:
                 time.sleep(self._retry_delay(name, e, attempt))
+            except _LOCAL_ERRORS as e:
+                if not self.local or isinstance(e, HybridStoreError):
+                    raise
+                raise EngineError(f"qdrant {name} failed: {e}") from e
 
     async def _asend(self, op: Op) -> Any:
         name, kwargs, parse = op

@@ -3,19 +3,40 @@ request)` gives (client method, keyword arguments, parser of the answer)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 from qdrant_client import models
 
+from ..errors import EngineError
+from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema, VectorField
 from ..qdrant.signature import KEY as SIGNATURE_KEY
-from ..storage import Storage, quantization_name
-from .requests import (ChangeVectors, Count, Create, CreateShardKey, Delete, Drop, Found, IndexPayload,
-                       MoveTenant, Query, QueryBatch, Request, ScrollPage, SetPayloads, SetSignature, ShardKeys,
-                       Write)
+from ..qdrant.storage import Storage, quantization_name
+from .client_filters import client_filter
+from .requests import (
+    ChangeVectors,
+    Count,
+    Create,
+    CreateShardKey,
+    Delete,
+    Drop,
+    Found,
+    IndexPayload,
+    MoveTenant,
+    Query,
+    QueryBatch,
+    Request,
+    ScrollPage,
+    SetPayloads,
+    SetSignature,
+    ShardKeys,
+    Write,
+)
 
 Op = tuple[str, dict[str, Any], Callable[[Any], Any]]
 
@@ -42,9 +63,15 @@ def _int8(on: str | None) -> Any:
         type=models.ScalarType.INT8, always_ram=True)) if on == "int8" else None
 
 
+def _size(field: VectorField) -> int:
+    assert field.size is not None  # dense and late-interaction fields have a size
+    return field.size
+
+
 def _create(collection: str, request: Create) -> Op:
     schema, st = request.schema, request.storage
-    dense, sparse = {}, {}
+    dense: dict[str, models.VectorParams] = {}
+    sparse: dict[str, models.SparseVectorParams] = {}
     for f in schema.fields:
         if f.kind == "sparse":
             modifier = models.Modifier.IDF if f.modifier == "idf" else None
@@ -52,7 +79,7 @@ def _create(collection: str, request: Create) -> Op:
                 modifier=modifier, index=models.SparseIndexParams(on_disk=True) if st.on_disk else None)
         elif f.kind == "late_interaction":
             dense[f.name] = models.VectorParams(
-                size=f.size, distance=models.Distance.COSINE,
+                size=_size(f), distance=models.Distance.COSINE,
                 multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
                 hnsw_config=models.HnswConfigDiff(m=0), on_disk=st.late_on_disk or None,
                 quantization_config=_int8(st.late_quantize),
@@ -62,14 +89,14 @@ def _create(collection: str, request: Create) -> Op:
             hnsw = models.HnswConfigDiff(m=st.hnsw_m, ef_construct=st.hnsw_ef_construct) \
                 if (st.hnsw_m, st.hnsw_ef_construct) != (None, None) else None
             dense[f.name] = models.VectorParams(
-                size=f.size, distance=models.Distance.COSINE, on_disk=st.on_disk or None,
+                size=_size(f), distance=models.Distance.COSINE, on_disk=st.on_disk or None,
                 quantization_config=_int8(st.quantize), hnsw_config=hnsw,
                 datatype=models.Datatype.FLOAT16 if st.float16 else None)
-    if "" in dense:  # the unnamed default vector (langchain-qdrant's layout) stands alone
-        dense = dense[""]
+    # the unnamed default vector (langchain-qdrant's layout) stands alone
+    vectors = dense.get("", dense)
     metadata = {SIGNATURE_KEY: dict(schema.signature)} if schema.signature is not None else None
     sharding = models.ShardingMethod.CUSTOM if request.sharded else None
-    return "create_collection", {"collection_name": collection, "vectors_config": dense,
+    return "create_collection", {"collection_name": collection, "vectors_config": vectors,
                                  "sparse_vectors_config": sparse, "metadata": metadata,
                                  "sharding_method": sharding, "shard_number": request.shards,
                                  "replication_factor": request.replicas,
@@ -85,8 +112,8 @@ def _schema_of(info: models.CollectionInfo) -> Schema:
             continue
         kind = "late_interaction" if p.multivector_config is not None else "dense"
         fields.append(VectorField(name, kind, p.size, str(p.distance.value).lower()))
-    for name, p in (params.sparse_vectors or {}).items():
-        modifier = "idf" if p.modifier == models.Modifier.IDF else None
+    for name, sp in (params.sparse_vectors or {}).items():
+        modifier = "idf" if sp.modifier == models.Modifier.IDF else None
         fields.append(VectorField(name, "sparse", None, "cosine", modifier))
     return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY), _storage_of(info.config))
 
@@ -103,7 +130,7 @@ def _storage_of(config: models.CollectionConfig) -> Storage:
     def quantized(p: Any) -> str | None:
         own = p.quantization_config if p is not None else None
         chosen = own if own is not None else config.quantization_config
-        return quantization_name(chosen.model_dump(mode="json") if hasattr(chosen, "model_dump") else chosen) \
+        return quantization_name(chosen.model_dump(mode="json") if isinstance(chosen, BaseModel) else chosen) \
             if p is not None else None
 
     dense, late = first(False), first(True)
@@ -141,6 +168,8 @@ def _change_vectors(collection: str, request: ChangeVectors) -> Op | list[Op]:
     if request.drop is not None:
         return "delete_vector_name", {"collection_name": collection, "vector_name": request.drop}, _ignore
     field, st = request.add, request.storage
+    if field is None:
+        raise EngineError("ChangeVectors takes a field to add or a name to drop")
     if field.kind == "sparse":
         config: Any = models.SparseVectorNameConfig(sparse=models.SparseVectorConfig(
             modifier=models.Modifier.IDF if field.modifier == "idf" else None))
@@ -148,8 +177,8 @@ def _change_vectors(collection: str, request: ChangeVectors) -> Op | list[Op]:
         multi = models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM) \
             if field.kind == "late_interaction" else None
         config = models.DenseVectorNameConfig(dense=models.DenseVectorConfig(
-            size=field.size, distance=models.Distance.COSINE, multivector_config=multi,
-            datatype=models.Datatype.FLOAT16 if st.float16 else None))
+            size=_size(field), distance=models.Distance.COSINE, multivector_config=multi,
+            datatype=models.VectorStorageDatatype.FLOAT16 if st.float16 else None))
     create = "create_vector_name", {"collection_name": collection, "vector_name": field.name,
                                     "vector_name_config": config}, _ignore
     # creating takes no storage settings: they follow as a change of the collection's
@@ -186,7 +215,7 @@ def _stage(stage: Stage, filter: models.Filter | None) -> dict[str, Any]:
         if stage.method == "dbsf":
             query: Any = models.FusionQuery(fusion=models.Fusion.DBSF)
         else:
-            query = models.RrfQuery(rrf=models.Rrf(k=stage.rrf_k, weights=stage.weights and list(stage.weights)))
+            query = models.RrfQuery(rrf=models.Rrf(k=stage.rrf_k, weights=list(stage.weights) if stage.weights else None))
         return {"query": query, "prefetch": [_prefetch(s, filter) for s in stage.sources],
                 "limit": stage.limit}
     query = _vector(stage.vector)
@@ -203,18 +232,24 @@ def _stage(stage: Stage, filter: models.Filter | None) -> dict[str, Any]:
     return out
 
 
+def _filter(f: Filter | None) -> models.Filter | None:
+    return None if f is None else client_filter(f)
+
+
 def _prefetch(stage: Stage, filter: models.Filter | None) -> models.Prefetch:
     return models.Prefetch(filter=filter, **_stage(stage, filter))
 
 
 def _request(plan: QueryPlan, shard: Any) -> dict[str, Any]:
-    return {**_stage(plan.root, plan.filter), "limit": plan.limit, "shard_key": shard,
+    flt = _filter(plan.filter)
+    return {**_stage(plan.root, flt), "filter": flt, "limit": plan.limit, "shard_key": shard,
             "score_threshold": plan.score_threshold, "with_vector": False,
             "with_payload": models.PayloadSelectorExclude(exclude=list(plan.omit)) if plan.omit else True}
 
 
 def _top(kwargs: dict[str, Any]) -> dict[str, Any]:
     """query_points' own names for the top stage's keywords."""
+    kwargs["query_filter"] = kwargs.pop("filter")
     kwargs["with_vectors"] = kwargs.pop("with_vector")
     kwargs["shard_key_selector"] = kwargs.pop("shard_key")
     if "params" in kwargs:
@@ -229,22 +264,22 @@ def _found(points: Sequence[models.ScoredPoint]) -> list[Found]:
 def _query(collection: str, request: Query) -> Op:
     plan = request.plan
     if request.group_by is not None:
-        return "query_points_groups", {"collection_name": collection, "query_filter": plan.filter,
+        return "query_points_groups", {"collection_name": collection,
                                        "group_by": request.group_by, "group_size": request.group_size,
                                        **_top(_request(plan, _shard(request)))}, \
             lambda r: [f for g in r.groups for f in _found(g.hits)]
-    return "query_points", {"collection_name": collection, "query_filter": plan.filter,
-                            **_top(_request(plan, _shard(request)))}, lambda r: _found(r.points)
+    return "query_points", {"collection_name": collection, **_top(_request(plan, _shard(request)))}, \
+        lambda r: _found(r.points)
 
 
 def _query_batch(collection: str, request: QueryBatch) -> Op:
-    requests = [models.QueryRequest(filter=p.filter, **_request(p, _shard(request))) for p in request.plans]
+    requests = [models.QueryRequest(**_request(p, _shard(request))) for p in request.plans]
     return "query_batch_points", {"collection_name": collection, "requests": requests}, \
         lambda rs: [_found(r.points) for r in rs]
 
 
 def _scroll_page(collection: str, request: ScrollPage) -> Op:
-    return "scroll", {"collection_name": collection, "scroll_filter": request.filter,
+    return "scroll", {"collection_name": collection, "scroll_filter": _filter(request.filter),
                       "limit": request.limit, "offset": request.offset, "with_payload": True,
                       "with_vectors": request.with_vectors, "shard_key_selector": _shard(request)}, \
         lambda r: ([Found(str(p.id), p.payload or {}, vectors=_plain(p.vector) if request.with_vectors else None)
@@ -260,11 +295,11 @@ def _plain(vectors: Any) -> dict[str, Any]:
 
 def _delete(collection: str, request: Delete) -> Op:
     return "delete", {"collection_name": collection, "wait": True, "shard_key_selector": _shard(request),
-                      "points_selector": models.FilterSelector(filter=request.filter)}, _ignore
+                      "points_selector": models.FilterSelector(filter=client_filter(request.filter))}, _ignore
 
 
 def _count(collection: str, request: Count) -> Op:
-    return "count", {"collection_name": collection, "count_filter": request.filter, "exact": True,
+    return "count", {"collection_name": collection, "count_filter": _filter(request.filter), "exact": True,
                      "shard_key_selector": _shard(request)}, \
         lambda r: int(r.count)
 
@@ -288,7 +323,7 @@ def _create_shard_key(collection: str, request: CreateShardKey) -> Op:
 
 
 def _move_tenant(collection: str, request: MoveTenant) -> Op:
-    move = models.ReplicatePoints(filter=request.filter, from_shard_key=request.source,
+    move = models.ReplicatePoints(filter=client_filter(request.filter), from_shard_key=request.source,
                                   to_shard_key=request.target)
     return "cluster_collection_update", {"collection_name": collection, "cluster_operation":
                                          models.ReplicatePointsOperation(replicate_points=move)}, _ignore
@@ -306,7 +341,7 @@ def info(collection: str) -> Op:
     return "get_collection", {"collection_name": collection}, _schema_of
 
 
-COMPILE: dict[type, Callable[[str, Any], Op]] = {
+COMPILE: dict[type, Callable[[str, Any], Op | list[Op]]] = {
     Create: _create, Drop: _drop, SetSignature: _set_signature, ChangeVectors: _change_vectors,
     IndexPayload: _index_payload, Write: _write, SetPayloads: _set_payloads, Delete: _delete,
     Count: _count,

@@ -3,19 +3,29 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import qdrant_edge as edge
-from qdrant_client import models
 
-from ..errors import EngineError, FilterError
+from ..errors import EngineError
+from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point, SparseVec
-from ..qdrant.query import Fuse, QueryPlan, Stage
-from .requests import (ChangeVectors, Count, Delete, Found, IndexPayload, Optimize, Query, QueryBatch,
-                       ScrollPage, SetPayloads, Write)
+from ..qdrant.query import RRF_DEFAULT_K, Fuse, QueryPlan, Stage
+from .edge_filters import edge_filter
+from .requests import (
+    ChangeVectors,
+    Count,
+    Delete,
+    Found,
+    IndexPayload,
+    Optimize,
+    Query,
+    QueryBatch,
+    ScrollPage,
+    SetPayloads,
+    Write,
+)
 
 Op = tuple[str, Callable[[Any], Any]]  # (name for errors, call on the shard)
 
@@ -50,6 +60,8 @@ def change_vectors(request: ChangeVectors) -> Op:
         dropped = edge.UpdateOperation.delete_vector_name(request.drop)
         return "drop_vector", lambda shard: shard.update(dropped)
     field = request.add
+    if field is None:
+        raise EngineError("ChangeVectors takes a field to add or a name to drop")
     half = edge.VectorStorageDatatype.Float16 if request.storage.float16 and field.kind != "sparse" else None
     if field.kind == "sparse":
         op = edge.UpdateOperation.create_sparse_vector(
@@ -57,6 +69,7 @@ def change_vectors(request: ChangeVectors) -> Op:
     else:
         multi = edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim) \
             if field.kind == "late_interaction" else None
+        assert field.size is not None  # dense and late-interaction fields have a size
         op = edge.UpdateOperation.create_dense_vector(field.name, field.size, edge.Distance.Cosine,
                                                       multivector_config=multi, datatype=half)
     return "add_vector", lambda shard: shard.update(op)
@@ -75,13 +88,13 @@ def _update_vectors(points: Sequence[Point]) -> Op:
     return "update_vectors", call
 
 
-def _stage(stage: Stage, filter: Any) -> dict[str, Any]:
+def _stage(stage: Stage, filter: edge.Filter | None) -> dict[str, Any]:
     """Keyword arguments of a Prefetch / QueryRequest for one stage of the plan."""
     if isinstance(stage, Fuse):
         if stage.method == "dbsf":
             query: Any = edge.Fusion.Dbsf()
         else:
-            query = edge.Fusion.Rrf(k=stage.rrf_k, weights=list(stage.weights) if stage.weights else None)
+            query = edge.Fusion.Rrf(k=stage.rrf_k or RRF_DEFAULT_K, weights=list(stage.weights) if stage.weights else None)
         return {"query": query, "prefetches": [_prefetch(s, filter) for s in stage.sources],
                 "limit": stage.limit}
     vector = _vector(stage.vector)
@@ -100,7 +113,7 @@ def _stage(stage: Stage, filter: Any) -> dict[str, Any]:
     return out
 
 
-def _prefetch(stage: Stage, filter: Any) -> Any:
+def _prefetch(stage: Stage, filter: edge.Filter | None) -> edge.Prefetch:
     return edge.Prefetch(filter=filter, **_stage(stage, filter))
 
 
@@ -148,7 +161,7 @@ def _plain(vectors: Any) -> dict[str, Any]:
 
 
 def _delete(request: Delete) -> Op:
-    op = edge.UpdateOperation.delete_points_by_filter(_filter(request.filter))
+    op = edge.UpdateOperation.delete_points_by_filter(edge_filter(request.filter))
     return "delete", lambda shard: shard.update(op)
 
 
@@ -164,76 +177,8 @@ def _optimize(request: Optimize) -> Op:
     return "optimize", call
 
 
-# -- qdrant-client filters -> edge filters ---------------------------------------------------------
-def _filter(f: models.Filter | None) -> Any:
-    if f is None:
-        return None
-    min_should = None
-    if f.min_should is not None:
-        min_should = edge.MinShould(_conditions(f.min_should.conditions), f.min_should.min_count)
-    return edge.Filter(must=_conditions(f.must), should=_conditions(f.should),
-                       must_not=_conditions(f.must_not), min_should=min_should)
-
-
-def _conditions(items: Any) -> list | None:
-    if items is None:
-        return None
-    return [_condition(c) for c in (items if isinstance(items, list) else [items])]
-
-
-def _condition(c: Any) -> Any:
-    if isinstance(c, models.Filter):
-        return _filter(c)
-    if isinstance(c, models.FieldCondition):
-        if c.geo_bounding_box or c.geo_radius or c.geo_polygon or c.values_count:
-            raise FilterError(f"the edge engine does not translate geo / values_count conditions ({c.key})")
-        return edge.FieldCondition(c.key, match=_match(c.match), range=_range(c.range),
-                                   is_empty=c.is_empty, is_null=c.is_null)
-    if isinstance(c, models.IsEmptyCondition):
-        return edge.IsEmptyCondition(c.is_empty.key)
-    if isinstance(c, models.IsNullCondition):
-        return edge.IsNullCondition(c.is_null.key)
-    if isinstance(c, models.HasIdCondition):
-        return edge.HasIdCondition(set(c.has_id))
-    if isinstance(c, models.HasVectorCondition):
-        return edge.HasVectorCondition(c.has_vector)
-    if isinstance(c, models.NestedCondition):
-        return edge.NestedCondition(c.nested.key, _filter(c.nested.filter))
-    raise FilterError(f"the edge engine cannot translate a {type(c).__name__} filter condition")
-
-
-def _match_value(value: Any) -> Any:
-    """edge reads a Python bool as the integer 1 (which matches no stored bool) and numpy's
-    bool as a bool, unless numpy still lets its bool pass as an integer (numpy 1.x and early
-    2.x, with a DeprecationWarning): made an error here, the binding reads it as a bool."""
-    if not isinstance(value, bool):
-        return edge.MatchValue(value)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("error", "In future, it will be an error for 'np.bool", DeprecationWarning)
-        return edge.MatchValue(np.bool_(value))
-
-
-def _match(m: Any) -> Any:
-    if m is None:
-        return None
-    if isinstance(m, models.MatchValue):
-        return _match_value(m.value)
-    if isinstance(m, models.MatchAny):
-        return edge.MatchAny(list(m.any))
-    if isinstance(m, models.MatchExcept):
-        return edge.MatchExcept(list(m.except_))
-    if isinstance(m, models.MatchText):
-        return edge.MatchText(m.text)
-    raise FilterError(f"the edge engine cannot translate a {type(m).__name__} match")
-
-
-def _range(r: Any) -> Any:
-    if r is None:
-        return None
-    bounds = {k: getattr(r, k) for k in ("gt", "gte", "lt", "lte")}
-    if isinstance(r, models.DatetimeRange):
-        return edge.RangeDateTime(**{k: v and v.isoformat() for k, v in bounds.items()})
-    return edge.RangeFloat(**bounds)
+def _filter(f: Filter | None) -> edge.Filter | None:
+    return None if f is None else edge_filter(f)
 
 
 _SCHEMA_TYPES = {"keyword": "Keyword", "integer": "Integer", "float": "Float", "bool": "Bool",

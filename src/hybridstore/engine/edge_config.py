@@ -10,7 +10,7 @@ import qdrant_edge as edge
 
 from ..errors import ConfigurationError
 from ..qdrant.schema import Schema, VectorField
-from ..storage import Storage, quantization_name
+from ..qdrant.storage import Storage, quantization_name
 
 
 def _int8(on: str | None) -> Any:

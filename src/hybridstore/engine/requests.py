@@ -41,12 +41,11 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from qdrant_client import models
-
+from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point
 from ..qdrant.query import QueryPlan
 from ..qdrant.schema import Schema, VectorField
-from ..storage import Storage
+from ..qdrant.storage import Storage
 
 PAGE = 256  # points per scroll page
 R = TypeVar("R")
@@ -156,17 +155,17 @@ class SetPayloads(Request[None]):
 
 @dataclass(frozen=True)
 class Delete(Request[None]):
-    filter: models.Filter
+    filter: Filter
 
 
 @dataclass(frozen=True)
 class Count(Request[int]):
-    filter: models.Filter | None = None
+    filter: Filter | None = None
 
 
 @dataclass(frozen=True)
 class ScrollPage(Request[tuple[list[Found], object]]):
-    filter: models.Filter | None = None
+    filter: Filter | None = None
     limit: int = PAGE
     offset: object = None  # where the page starts: the last page's next offset
     with_vectors: bool = False
@@ -197,7 +196,7 @@ class CreateShardKey(Request[None]):
 
 @dataclass(frozen=True)
 class MoveTenant(Request[None]):
-    filter: models.Filter
+    filter: Filter
     source: str
     target: str
 
@@ -211,7 +210,7 @@ def ask(request: Request[R]) -> Generator[Request[R], Any, R]:
     return result
 
 
-def scroll(filter: models.Filter | None, limit: int | None) -> Generator[Request[tuple[list[Found], object]], Any, list[Found]]:
+def scroll(filter: Filter | None, limit: int | None) -> Generator[Request[tuple[list[Found], object]], Any, list[Found]]:
     """Steps: every stored point matching `filter` (at most `limit`), a page per request."""
     found: list[Found] = []
     offset: object = None

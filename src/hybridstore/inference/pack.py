@@ -51,7 +51,7 @@ def load_pack(root: str | os.PathLike, given_as: str = "pack=") -> Pack:
     try:
         data = json.loads(manifest.read_text())
         entries = {name: _entry(root, name, raw) for name, raw in data["models"].items()}
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:  # AttributeError: "models" not a mapping
         raise ConfigurationError(f"model pack manifest {manifest} is malformed: {e}") from e
     return Pack(root, entries, dict(data.get("defaults", {})))
 

@@ -68,7 +68,7 @@ def quantized(folder: Path, model_file: str, name: str) -> Path:
 
 def _quantize(source: Path, target: Path, name: str) -> None:
     try:
-        import onnx
+        import onnx  # optional: the int8 extra
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as e:
         raise ConfigurationError("quantize='int8' needs the onnx package: pip install "

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import ConfigurationError
+from .quantize import check
 
 KINDS = ("dense", "sparse", "late_interaction", "image")
 
@@ -41,8 +42,6 @@ class ModelSpec:
             )
         object.__setattr__(self, "options", dict(self.options))
         if self.options.get("quantize") is not None:
-            from .quantize import check
-
             check(self.kind, self.name, self.options["quantize"])
 
     def load_options(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from llama_index.core.vector_stores.types import (
 
 from ..errors import InvalidInputError
 from ..records import Record
+from .images import node_image
 
 OPERATORS = {
     FilterOperator.EQ: "$eq", FilterOperator.NE: "$ne", FilterOperator.GT: "$gt",
@@ -38,8 +39,6 @@ _IMAGE_FIELDS = ("image", "image_resource")
 def to_record(node: BaseNode, images: bool = False) -> Record:
     """`images`: the store has an image model, so an ImageNode's image is embedded (else the
     node is stored as text, as before)."""
-    from .images import node_image
-
     image = node_image(node) if images else None
     # Defaults are left out: every search result carries this dict, and its size is search time.
     dump = node.model_dump(mode="json", exclude_defaults=True)

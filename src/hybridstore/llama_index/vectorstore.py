@@ -24,7 +24,7 @@ from ..inference import Embedder, Models
 from ..settings import Settings
 from ..records import Hit
 from .convert import search_args, to_filter, to_node, to_record
-from ..inference.images import source
+from ..image_sources import source
 from .images import check_image_embeddings
 
 

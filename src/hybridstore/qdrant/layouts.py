@@ -10,9 +10,11 @@ llama_index (llama-index-vector-stores-qdrant's layout):
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import ConfigurationError
+from ..image_sources import source
 from ..records import Record
 
 CONTENT, METADATA, DOC_ID, ID, NODE = "page_content", "metadata", "doc_id", "id", "node"
@@ -33,7 +35,7 @@ class CanonicalLayout:
             payload[NODE] = record.extras
         return {**payload, **image_keys(self, record)}
 
-    def to_record(self, payload: Mapping[str, Any], pid: Any) -> Record:
+    def to_record(self, payload: Mapping[str, Any], pid: object) -> Record:
         return Record(id=str(payload.get(ID, pid)), text=payload.get(CONTENT, ""),
                       metadata=payload.get(METADATA) or {}, doc_id=payload.get(DOC_ID),
                       extras=payload.get(NODE), image=payload.get(self.image_key))
@@ -62,7 +64,7 @@ class LlamaIndexLayout:
                 "_node_type": (record.extras or {}).get("class_name", "TextNode"),
                 "document_id": ref, "doc_id": ref, "ref_doc_id": ref, **image_keys(self, record)}
 
-    def to_record(self, payload: Mapping[str, Any], pid: Any) -> Record:
+    def to_record(self, payload: Mapping[str, Any], pid: object) -> Record:
         node = json.loads(payload.get("_node_content") or "{}")
         ref = payload.get("doc_id")
         metadata = node.get("metadata")
@@ -74,12 +76,10 @@ class LlamaIndexLayout:
                       image=payload.get(self.image_key))
 
 
-def image_keys(layout: Any, record: Record) -> dict[str, Any]:
+def image_keys(layout: Layout, record: Record) -> dict[str, Any]:
     """The image's source, and whether the record is an image alone (no text vectors)."""
     if record.image is None:
         return {}
-    from ..inference.images import source
-
     keys: dict[str, Any] = {layout.image_key: source(record.image)}
     if not record.text.strip():
         keys[layout.image_only_key] = True
@@ -87,10 +87,11 @@ def image_keys(layout: Any, record: Record) -> dict[str, Any]:
 
 
 CANONICAL = CanonicalLayout()
-LAYOUTS = {"canonical": CANONICAL, "llama_index": LlamaIndexLayout()}
+Layout = CanonicalLayout | LlamaIndexLayout
+LAYOUTS: dict[str, Layout] = {"canonical": CANONICAL, "llama_index": LlamaIndexLayout()}
 
 
-def get_layout(name: str) -> CanonicalLayout | LlamaIndexLayout:
+def get_layout(name: str) -> Layout:
     try:
         return LAYOUTS[name]
     except (KeyError, TypeError):  # TypeError: not a name at all (a list, a dict)

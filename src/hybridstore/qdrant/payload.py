@@ -1,4 +1,4 @@
-"""Records -> points (payload layouts live in `layouts`), id mapping, input checks."""
+"""Records -> points (payload layouts live in `layouts`), id mapping, content hashes, input checks."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import hashlib
 import json
 import math
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from .. import image_sources
 from ..errors import InvalidInputError
 from ..records import Record
-from .layouts import CANONICAL
+from .layouts import CANONICAL, Layout
 
 NAMESPACE = uuid.UUID("6f1d6c1e-6a6b-5c55-9b8e-3f7e0d1c2b4a")
 
@@ -58,7 +60,8 @@ def plain_vector(kind: str, vector: Any) -> Any:
 
 def to_points(
     records: Sequence[Record], vectors: Mapping[str, Sequence[Any]], names: Mapping[str, str],
-    layout: Any = CANONICAL, hashes: Sequence[Mapping[str, str]] | None = None, pid: Any = point_id,
+    layout: Layout = CANONICAL, hashes: Sequence[Mapping[str, str]] | None = None,
+    pid: Callable[[str], str] = point_id,
 ) -> list[Point]:
     points = [
         Point(pid(r.id),
@@ -90,14 +93,31 @@ def vector_hash(record: Record, signature: str, dense: Any = None) -> str:
     return digest.hexdigest()
 
 
+class Signed(Protocol):
+    """What makes the vectors (`inference.Models`): a signature, with or without the image model."""
+
+    def signature(self, image: bool = True) -> str: ...
+
+
+def content_hashes(layout: Layout, models: Signed, records: Sequence[Record],
+                   dense: Sequence[Any] | None = None) -> list[dict[str, str]]:
+    """Each record's hashes under these models, as payload keys: of everything stored, and
+    of what its vectors depend on (text, models, caller vectors)."""
+    signatures = {True: models.signature(), False: models.signature(image=False)}
+    out = []
+    for i, r in enumerate(records):
+        own, signature = dense[i] if dense is not None else None, signatures[r.image is not None]
+        out.append({layout.hash_key: content_hash(r, signature, own),
+                    layout.vector_hash_key: vector_hash(r, signature, own)})
+    return out
+
+
 def _image(record: Record, source: bool = False) -> list[str]:
     """An image's content digest (its vector's input), and with `source` where it is kept;
     nothing for records without one."""
     if record.image is None:
         return []
-    from ..inference import images
-
-    return [images.digest(record.image), *([images.source(record.image)] if source else [])]
+    return [image_sources.digest(record.image), *([image_sources.source(record.image)] if source else [])]
 
 
 def validate_records(records: Sequence[Record]) -> None:
@@ -117,9 +137,7 @@ def validate_records(records: Sequence[Record]) -> None:
                 f"record {r.id!r}: text is not valid Unicode (a lone surrogate); fix its encoding"
             )
         if r.image is not None:
-            from ..inference.images import check_image
-
-            check_image(f"record {r.id!r}", r.image)
+            image_sources.check_image(f"record {r.id!r}", r.image)
         elif not r.text.strip():
             raise InvalidInputError(
                 f"record {r.id!r}: text is empty; empty texts cannot be embedded or retrieved, "
@@ -194,12 +212,13 @@ def is_utf8(text: str) -> bool:
     return True
 
 
-def check_dense(vectors: Sequence[Sequence[float] | None], count: int, size: int | None) -> int:
-    """Caller-supplied dense vectors: one per record, one size, finite numbers."""
+def check_dense(vectors: Sequence[Sequence[float] | None], count: int, size: int | None) -> int | None:
+    """Caller-supplied dense vectors: one per record, one size, finite numbers; their size (None:
+    the dense model embeds every record, and no size is known yet)."""
     if len(vectors) != count:
         raise InvalidInputError(f"got {len(vectors)} dense vectors for {count} records")
-    vectors = [v for v in vectors if v is not None]  # None: the dense model embeds it
-    sizes = {len(v) for v in vectors}
+    given = [v for v in vectors if v is not None]  # None: the dense model embeds it
+    sizes = {len(v) for v in given}
     if len(sizes) > 1:
         raise InvalidInputError(f"dense vectors have mixed sizes {sorted(sizes)}")
     got = sizes.pop() if sizes else size
@@ -207,6 +226,6 @@ def check_dense(vectors: Sequence[Sequence[float] | None], count: int, size: int
         raise InvalidInputError(
             f"dense vectors have size {got}, the collection's dense vector has size {size}"
         )
-    if vectors and not np.isfinite(np.asarray(vectors, dtype=float)).all():
+    if given and not np.isfinite(np.asarray(given, dtype=float)).all():
         raise InvalidInputError("dense vectors contain NaN or inf")
-    return int(got)
+    return None if got is None else int(got)

@@ -12,12 +12,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Mapping, Sequence, Union
-
-from qdrant_client import models
+from typing import Any
 
 from ..errors import InvalidInputError
+from .filter_tree import Filter
 
 MODES = ("dense", "sparse", "hybrid", "image", "multimodal")
 TEXT_KINDS = ("dense", "sparse")
@@ -36,7 +36,7 @@ class Nearest:
     using: str
     vector: Any
     limit: int
-    source: "Stage | None" = None
+    source: Stage | None = None
     mmr_diversity: float | None = None
     mmr_candidates: int | None = None
     hnsw_ef: int | None = None  # set on searches of the whole collection (no source)
@@ -49,21 +49,21 @@ class Nearest:
 
 @dataclass(frozen=True)
 class Fuse:
-    sources: tuple["Stage", ...]
+    sources: tuple[Stage, ...]
     method: str
     limit: int
     rrf_k: int | None = None
     weights: tuple[float, ...] | None = None
 
 
-Stage = Union[Nearest, Fuse]
+Stage = Nearest | Fuse
 
 
 @dataclass(frozen=True)
 class QueryPlan:
     root: Stage
     limit: int
-    filter: models.Filter | None = None
+    filter: Filter | None = None
     score_threshold: float | None = None
     omit: tuple[str, ...] = ()  # payload keys hits never read (the layout's hashes)
 
@@ -159,8 +159,9 @@ def _fused(req: SearchRequest, mode: str, available: set[str]) -> tuple[str, ...
 
 def query_kinds(req: SearchRequest) -> list[str]:
     """Which query embeddings a resolved request needs."""
-    kinds = list(req.fuse) if req.mode == "multimodal" else \
-        {"dense": ["dense"], "sparse": ["sparse"], "hybrid": ["dense", "sparse"], "image": ["image"]}[req.mode]
+    mode = _resolved(req.mode)
+    kinds = list(req.fuse or ()) if mode == "multimodal" else \
+        {"dense": ["dense"], "sparse": ["sparse"], "hybrid": ["dense", "sparse"], "image": ["image"]}[mode]
     if req.rerank:
         kinds.append("late_interaction")
     if req.mmr is not None and "dense" not in kinds:
@@ -172,7 +173,7 @@ def build_plan(
     req: SearchRequest,
     vectors: Mapping[str, Any],
     names: Mapping[str, str],
-    filter: models.Filter | None = None,
+    filter: Filter | None = None,
     storage: Any = None,
     omit: tuple[str, ...] = (),
 ) -> QueryPlan:
@@ -196,7 +197,7 @@ def _tuned(stage: Stage, storage: Any) -> Stage:
 
 
 def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, str],
-          filter: models.Filter | None) -> QueryPlan:
+          filter: Filter | None) -> QueryPlan:
     last_stage = not req.rerank and req.mmr is None
     depth = req.k if last_stage else req.candidates()
     if req.mode in ("hybrid", "multimodal"):
@@ -204,7 +205,7 @@ def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, st
         limits = {"dense": req.dense_limit or pool, "sparse": req.sparse_limit or pool, "image": pool}
         root: Stage = Fuse(
             tuple(Nearest(k, names[k], vectors[k], limits[k]) for k in req.fuse or TEXT_KINDS),
-            req.fusion, depth, (req.rrf_k or RRF_DEFAULT_K) if req.fusion == "rrf" else None,
+            _resolved(req.fusion), depth, (req.rrf_k or RRF_DEFAULT_K) if req.fusion == "rrf" else None,
             tuple(req.weights) if req.weights else None,
         )
     elif req.mode == "dense" and req.mmr is not None:
@@ -213,7 +214,8 @@ def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, st
             req.k, filter, req.score_threshold,
         )
     else:
-        root = Nearest(req.mode, names[req.mode], vectors[req.mode], depth)
+        mode = _resolved(req.mode)
+        root = Nearest(mode, names[mode], vectors[mode], depth)
     if req.rerank:
         late = "late_interaction"
         root = Nearest(late, names[late], vectors[late], req.k, root)
@@ -224,8 +226,15 @@ def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, st
 
 def _mmr(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, str],
          source: Stage | None) -> Nearest:
+    assert req.mmr is not None  # called for MMR searches only
     return Nearest("dense", names["dense"], vectors["dense"], req.k, source, 1.0 - req.mmr,
                    req.candidates())
+
+
+def _resolved(value: str | None) -> str:
+    """A field `resolve` fills (mode, fusion)."""
+    assert value is not None, "resolve() the request first"
+    return value
 
 
 def relevance(plan: QueryPlan, score: float) -> float:
@@ -281,7 +290,7 @@ def _need(missing: set[str], what: str, available: set[str]) -> None:
         have = ", ".join(sorted(available)) or "nothing"
         raise InvalidInputError(
             f"{what} needs a {' and '.join(sorted(missing))} model, but this index has {have}; "
-            f"configure Models({sorted(missing)[0]}=...) or choose another mode"
+            f"configure Models({min(missing)}=...) or choose another mode"
         )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigurationError
+from .storage import Storage
 
 DEFAULT_NAMES = {"dense": "dense", "sparse": "sparse", "late_interaction": "late", "image": "image"}
 OPTIONAL = ("image",)  # kinds a point may lack by nature: a record without an image has no image vector
@@ -37,7 +39,7 @@ class Schema:
 
     fields: tuple[VectorField, ...]
     signature: Mapping[str, Any] | None = field(default=None, compare=False)
-    storage: Any = field(default=None, compare=False)  # a `Storage`, where the engine tells
+    storage: Storage | None = field(default=None, compare=False)  # where the engine tells
 
     def by_kind(self, kind: str) -> VectorField | None:
         return next((f for f in self.fields if f.kind == kind), None)

@@ -14,7 +14,8 @@ A collection of tenants also records its ``"tenant_key"`` (see `collection.tenan
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 VERSION = 1
 KEY = "hybridstore"  # the collection metadata key (qdrant-client engines)

@@ -15,10 +15,10 @@ from hybridstore import HybridIndex, Models, Record
 from hybridstore.engine import client_compile, edge_compile, edge_config
 from hybridstore.errors import ConfigurationError
 from hybridstore.qdrant.query import Nearest, SearchRequest, build_plan, resolve
-from hybridstore.storage import PRESETS, Storage
+from hybridstore.qdrant.storage import PRESETS, Storage
 
-from .conftest import LATE
-from .reliability.fake_qdrant import FakeQdrant
+from ..conftest import LATE
+from ..reliability.fake_qdrant import FakeQdrant
 
 LARGE = PRESETS["large"]
 DIM = 384

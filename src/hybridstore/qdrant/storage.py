@@ -9,10 +9,14 @@ originals), so opening it later needs no storage= at all. See docs/scaling.md fo
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
+
+if TYPE_CHECKING:  # schema imports this module (a schema holds its storage): no circle at run time
+    from .schema import Schema
 
 QUANTIZE = ("int8",)
 READ_ONLY = ("binary", "product", "other")  # quantizations other tools make: read back, never made
@@ -62,7 +66,7 @@ class Storage:
             raise ConfigurationError(f"Storage.oversampling={self.oversampling!r}: use a number from 1 to 16")
 
     @classmethod
-    def of(cls, value: "Storage | str | Mapping[str, Any] | None") -> "Storage | None":
+    def of(cls, value: Storage | str | Mapping[str, Any] | None) -> Storage | None:
         """A Storage from itself, a preset's name or a dict of its fields; None stays None."""
         if value is None or isinstance(value, Storage):
             return value
@@ -79,7 +83,7 @@ class Storage:
             return cls(**value)
         raise ConfigurationError(f"storage={value!r}: give a Storage, a preset name ({sorted(PRESETS)}) or a dict")
 
-    def check_asked(self) -> "Storage":
+    def check_asked(self) -> Storage:
         """Refuses what hybridstore only reads back (other tools' quantizations)."""
         for name in ("quantize", "late_quantize"):
             if getattr(self, name) in READ_ONLY:
@@ -103,7 +107,7 @@ class Storage:
     def is_default(self) -> bool:
         return self.stored() == Storage().stored()
 
-    def differences(self, found: "Storage", kinds: Any = tuple(OF_KIND)) -> list[str]:
+    def differences(self, found: Storage, kinds: Collection[str] = tuple(OF_KIND)) -> list[str]:
         """The stored settings asked for (those not left at their defaults) that `found` does
         not have, of those a collection with vectors of `kinds` can tell. Defaults are the
         engine's choice: a server, and edge after its first optimize, keep payloads on disk."""
@@ -113,12 +117,12 @@ class Storage:
                 if n not in unknown and mine[n] != default[n] and mine[n] != theirs[n]]
 
 
-def effective(collection: str, asked: Storage | None, schema: Any) -> Storage:
+def effective(collection: str, asked: Storage | None, schema: Schema | None) -> Storage:
     """What a collection's searches follow: its stored settings (as the engine reports them in
     its `schema`; else those asked) with the search ones asked. Asking an existing collection
     for stored settings it does not have is refused: they are fixed when it is created."""
     found = schema.storage if schema is not None else None
-    if found is not None and asked is not None:
+    if schema is not None and found is not None and asked is not None:
         diffs = asked.differences(found, {f.kind for f in schema.fields})
         if diffs:
             raise ConfigurationError(
@@ -129,7 +133,7 @@ def effective(collection: str, asked: Storage | None, schema: Any) -> Storage:
     return dataclasses.replace(base, hnsw_ef=asked.hnsw_ef, oversampling=asked.oversampling) if asked else base
 
 
-def quantization_name(config: Any) -> str | None:
+def quantization_name(config: object) -> str | None:
     """A quantization config as the engine reports it (JSON-like dict) -> Storage's name."""
     if not config or not isinstance(config, dict):
         return None  # absent, or "Disabled"
