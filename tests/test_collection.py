@@ -35,17 +35,17 @@ def test_optimize_threshold_and_results_unchanged():
     idx = HybridIndex("opt", Models(), engine=EdgeEngine(location=":memory:"), optimize_threshold=50)
     records = corpus()
     idx.add(records[:40])
-    assert idx._col.written == 40  # below the threshold: not optimized yet
+    assert idx._col.state.written == 40  # below the threshold: not optimized yet
     before = [h.record.id for h in idx.search("guitars", 10, mode="dense")]
     idx.add(records[40:])
-    assert idx._col.written == 0  # the threshold was crossed: optimized
+    assert idx._col.state.written == 0  # the threshold was crossed: optimized
     assert [h.record.id for h in idx.search("guitars", 10, mode="dense", filter={"year": {"$lt": 2040}})][:5] \
         == before[:5]
     manual = HybridIndex("manual", Models(), optimize_threshold=None)
     manual.add(records)
-    assert manual._col.written == 60
+    assert manual._col.state.written == 60
     manual.optimize()
-    assert manual._col.written == 0 and manual.count() == 60
+    assert manual._col.state.written == 0 and manual.count() == 60
 
 
 def test_automatic_builds_wait_for_the_collection_to_double_up_to_ten_thresholds():
@@ -54,17 +54,17 @@ def test_automatic_builds_wait_for_the_collection_to_double_up_to_ten_thresholds
     records = corpus(200)
     doubling = HybridIndex("grow", Models(), engine=EdgeEngine(location=":memory:"), optimize_threshold=20)
     doubling.add(records[:60])
-    assert doubling._col.written == 0  # 60 new points, none before: built
+    assert doubling._col.state.written == 0  # 60 new points, none before: built
     doubling.add(records[60:110])
-    assert doubling._col.written == 50  # fewer new points than the 60 built: waits
+    assert doubling._col.state.written == 50  # fewer new points than the 60 built: waits
     doubling.add(records[110:120])
-    assert doubling._col.written == 0  # as many as before: built
+    assert doubling._col.state.written == 0  # as many as before: built
     capped = HybridIndex("cap", Models(), engine=EdgeEngine(location=":memory:"), optimize_threshold=5)
     capped.add(records[:60])
     capped.add(records[60:109])
-    assert capped._col.written == 49  # under ten thresholds (50) of new points: waits
+    assert capped._col.state.written == 49  # under ten thresholds (50) of new points: waits
     capped.add(records[109:110])
-    assert capped._col.written == 0 and capped.count() == 110
+    assert capped._col.state.written == 0 and capped.count() == 110
 
 
 async def test_concurrent_async_callers_are_safe():

@@ -8,19 +8,18 @@ import threading
 import pytest
 
 from hybridstore import EngineError
-from hybridstore.driver import Start, Wait, Work, adrive, drive
+from hybridstore.driver import Context, adrive, drive
 from hybridstore.engine import EdgeEngine
 from hybridstore.engine.requests import Count, Create, Write
 from hybridstore.qdrant.payload import Point, point_id
 from hybridstore.qdrant.schema import build_schema
+from hybridstore.steps import Start, Wait, Work
 
 
-class Index:
+def Index():
     """What a driver needs of an index: an engine, a collection name and what it knows of the
     collection (None: no tenant's shard key to route to)."""
-
-    def __init__(self) -> None:
-        self.engine, self.collection, self._col = EdgeEngine(), "c", None
+    return Context(EdgeEngine(), "c")
 
 
 def points(n, start=0):

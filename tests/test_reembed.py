@@ -63,9 +63,9 @@ def test_replacing_the_dense_model_under_a_new_name(tmp_path, records):
         new.drop_vector("dense")
         assert {f.name for f in new.engine.run("swap", GetSchema()).fields} == {"dense-v2", "sparse"}
         assert new.count() == 8
-    with HybridIndex("swap", Models(), path=str(tmp_path)) as old:
-        with pytest.raises(SchemaMismatchError, match="'dense'.*is missing"):
-            old.search("bank")
+    with HybridIndex("swap", Models(), path=str(tmp_path)) as old, \
+            pytest.raises(SchemaMismatchError, match="'dense'.*is missing"):
+        old.search("bank")
 
 
 def test_a_vector_with_other_settings_cannot_be_refilled(records):

@@ -189,9 +189,9 @@ def test_the_tenant_key_is_recorded_with_the_collection(tmp_path):
     folder = str(tmp_path)
     with HybridIndex("shared", Models(), path=folder, tenant_key="tenant") as idx:
         idx.tenant("acme").add(records("acme"))
-    with HybridIndex("shared", Models(), path=folder, tenant_key="org") as other:
-        with pytest.raises(ConfigurationError, match="by the metadata key 'tenant', not 'org'.*tenant_key='tenant'"):
-            other.count()
+    with HybridIndex("shared", Models(), path=folder, tenant_key="org") as other, \
+            pytest.raises(ConfigurationError, match="by the metadata key 'tenant', not 'org'.*tenant_key='tenant'"):
+        other.count()
     with HybridIndex("shared", Models(), path=folder) as admin:  # no key given: the collection's
         assert [(r.id, r.metadata["tenant"]) for r in admin.get(["r1"])] == [("r1", "acme")]
         with pytest.raises(InvalidInputError, match="index.tenant"):

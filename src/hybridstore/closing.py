@@ -1,68 +1,52 @@
-"""Open and close like a file, for the index and the adapters' stores; the index a store
-works on."""
+"""Open and close like a file, for the index and the adapters' stores."""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
-from .engine import held_engine
-from .errors import ConfigurationError
+from abc import abstractmethod
+from typing import Protocol, Self
 
 
-def store_index(index: Any, collection_name: str | None, default_name: str, models: Any,
-                settings: Any, tenant: str | None, options: dict[str, Any], **also: Any) -> Any:
-    """An adapter store's index: `index` when given (shared, e.g. with the other framework's
-    store in this process), else a new one named `collection_name` (None: `default_name`).
-    An index brings its own models, storage and name, so those given beside it (`also`: the
-    adapter's own, e.g. embedding=) are refused rather than ignored."""
-    from .index import HybridIndex
-    from .settings import Settings
+class Closes:
+    """Open and close like a file: ``with`` and ``async with`` call ``close()`` / ``aclose()``."""
 
-    if index is None:
-        index = HybridIndex(collection_name or default_name, models, settings=sharing(Settings.of(settings, **options)))
-    else:
-        named = {"models": models, "settings": settings, **also}
-        given = [name for name, value in named.items() if value is not None]
-        if given or options:
-            raise ConfigurationError(
-                f"index= brings its own models and storage; {', '.join(given + sorted(options))} "
-                "given beside it would be ignored: leave them out, or open a new index without index=")
-        if collection_name not in (None, index.collection):
-            raise ConfigurationError(
-                f"collection {collection_name!r} given with index= of collection {index.collection!r}: "
-                "leave the name out, or open that collection without index=")
-    return index.tenant(tenant) if tenant is not None else index
+    @abstractmethod
+    def close(self) -> None: ...
 
+    @abstractmethod
+    async def aclose(self) -> None: ...
 
-def sharing(settings: Any) -> Any:
-    """`settings` on the engine of this process that holds their folder, where one does: a
-    store built while an earlier one holds the folder (a notebook cell run again, ``from_texts``,
-    LlamaIndex's ``from_documents``, two tenants' stores) shares its engine, as with ``index=``."""
-    engine = held_engine(settings)
-    return settings if engine is None else dataclasses.replace(settings, path=None, engine=engine)
-
-
-class ClosesIndex:
-    """Open and close like a file: ``close()`` / ``aclose()``, ``with`` and ``async with``
-    close the `HybridIndex` (the adapters' stores: the one they hold as ``self.index``)."""
-
-    def close(self) -> None:
-        """Close the index and release its storage (an on-disk folder's lock)."""
-        self.index.close()  # type: ignore[attr-defined]
-
-    async def aclose(self) -> None:
-        """`close`, and a server's async client too."""
-        await self.index.aclose()  # type: ignore[attr-defined]
-
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HoldsIndex(Protocol):
+    @property
+    def index(self) -> Closable: ...
+
+
+class ClosesIndex(Closes):
+    """The adapters' stores: ``close()`` / ``aclose()`` (and ``with``) close the `HybridIndex`
+    they hold as ``self.index``."""
+
+    def close(self: HoldsIndex) -> None:
+        """Close the index and release its storage (an on-disk folder's lock)."""
+        self.index.close()
+
+    async def aclose(self: HoldsIndex) -> None:
+        """`close`, and a server's async client too."""
+        await self.index.aclose()

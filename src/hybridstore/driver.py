@@ -1,73 +1,77 @@
-"""Each I/O operation is written once, as steps: a generator that yields what it needs and is
-sent back the result. `drive` runs steps synchronously and `adrive` on an event loop; they are
-the only difference between a method and its async twin.
+"""Runs steps (see `steps`): `drive` in this thread, `adrive` on an event loop; they are the only
+difference between a method and its async twin. Both work on a `Context`: the engine, the
+collection's name, what the index knows of it, and the locks `Ensure` takes.
 
-What steps yield:
+- an engine request is run by the engine (`run` / `arun`), through `route`: in a tenant's view
+  of a collection sharded by tenant it goes to the tenant's shard key (one place, so no
+  operation can forget it);
+- `Work` runs inline, or in a worker thread on an event loop;
+- `Ensure` runs `collection.ensure` as steps of its own, once per index, under the index's
+  lock for threads or for tasks (one creator; the others wait and find it ready);
+- `Start` runs requests in one writer thread (a task on a loop). The driver waits for every
+  started job before it returns or raises: no write is left running behind an error.
 
-- an engine request (`engine.requests`): run by the engine (`run` / `arun`);
-- `Work(fn, *args)`: CPU work (embedding): inline, or in a worker thread on an event loop, so
-  that the loop is never blocked by a model;
-- `Ensure(create, dense_size)`: the collection checked (and created), once per index, under
-  the index's lock for threads or for tasks;
-- `Start(requests, after)`: engine requests run in the background, in order (`after(i)` once
-  the i-th is done); sent back a handle that `Wait(handle)` waits for. The driver waits for
-  every started job before it returns or raises: no write is left running behind an error.
-
-Every request goes through `route`: in a tenant's view of a collection sharded by tenant, it
-is sent to the tenant's shard key (one place, so no operation can forget it).
-
-An exception raised by a step's work is thrown back into the steps at the yield.
+An exception raised by a step's work is thrown back into the steps at the yield (`Pump`, also
+the pump of `copying`, whose steps span two indexes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from dataclasses import replace
-from typing import Any, Callable, Generator, Iterator, Sequence
+import threading
+import weakref
+from collections.abc import Awaitable, Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, TypeVar
 
-from .engine.requests import Write
+from . import collection
+from .collection import Collection
+from .engine import Engine
+from .engine.requests import Request, Write
 from .errors import InvalidInputError
+from .steps import Ensure, Start, Step, Steps, Wait, Work
 
-Steps = Generator[Any, Any, Any]
-
-
-@dataclass(frozen=True)
-class Work:
-    fn: Callable[..., Any]
-    args: tuple
-
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        object.__setattr__(self, "fn", fn)
-        object.__setattr__(self, "args", args)
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class Ensure:
-    create: bool
-    dense_size: int | None = None
+@dataclass
+class Locks:
+    """An index's ensure locks: one for threads, one per event loop (an asyncio.Lock serves
+    one loop). Shared by the index's tenant views."""
 
+    thread: threading.RLock = field(default_factory=threading.RLock)
+    loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = \
+        field(default_factory=weakref.WeakKeyDictionary)
 
-def _nothing(i: int) -> None:
-    return None
+    def loop(self) -> asyncio.Lock:
+        with self.thread:
+            return self.loops.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 @dataclass(frozen=True)
-class Start:
-    requests: Sequence[Any]
-    after: Callable[[int], None] = _nothing
+class Context:
+    """What steps run on: an engine, the collection's name, and what the index knows of the
+    collection (None: nothing to route or ensure, e.g. steps run on a bare engine)."""
+
+    engine: Engine
+    name: str
+    col: Collection | None = None
+    locks: Locks = field(default_factory=Locks)
+
+    def known(self) -> Collection:
+        """The collection (steps that check or copy one need it)."""
+        if self.col is None:
+            raise TypeError("these steps need a context with a collection")
+        return self.col
 
 
-@dataclass(frozen=True)
-class Wait:
-    handle: Any
-
-
-def route(index: Any, request: Any) -> Any:
-    """`request` as sent from `index`: to its tenant's shard key where it has one to go to."""
-    col = index._col
+def route(ctx: Context, request: Request[R]) -> Request[R]:
+    """`request` as sent from `ctx`: to its tenant's shard key where it has one to go to."""
+    col = ctx.col
     if col is None:
         return request
     if col.route is not None and request.shard is None:
@@ -78,78 +82,127 @@ def route(index: Any, request: Any) -> Any:
     return request
 
 
-def drive(index: Any, steps: Steps) -> Any:
+def drive(ctx: Context, steps: Steps[T]) -> T:
     """Run `steps` in this thread; background jobs run in one writer thread."""
-    pool: ThreadPoolExecutor | None = None
-
-    def background(step: Start) -> Future:
-        nonlocal pool
-        pool = pool or ThreadPoolExecutor(1, thread_name_prefix="hybridstore-write")
-        return pool.submit(_run_all, index, step)
-
-    def execute(step: Any) -> Any:
-        if isinstance(step, Work):
-            return step.fn(*step.args)
-        if isinstance(step, Ensure):
-            return index._ensure(step.create, step.dense_size)
-        if isinstance(step, Start):
-            return background(step)
-        if isinstance(step, Wait):
-            return step.handle.result()
-        return index.engine.run(index.collection, route(index, step))
-
-    pump = _Pump(steps)
+    sync = _Sync(ctx)
     try:
-        while pump.advance():
-            with pump.catch():
-                pump.value = execute(pump.step)
-        return pump.value
+        return sync.run(steps)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+        sync.close()
 
 
-async def adrive(index: Any, steps: Steps) -> Any:
+async def adrive(ctx: Context, steps: Steps[T]) -> T:
     """Run `steps` on the event loop: engine calls awaited, work in worker threads."""
-    started: list[asyncio.Task] = []
-
-    async def execute(step: Any) -> Any:
-        if isinstance(step, Work):
-            return await asyncio.to_thread(step.fn, *step.args)
-        if isinstance(step, Ensure):
-            return await index._aensure(step.create, step.dense_size)
-        if isinstance(step, Start):
-            started.append(asyncio.create_task(_arun_all(index, step)))
-            return started[-1]
-        if isinstance(step, Wait):
-            return await step.handle
-        return await index.engine.arun(index.collection, route(index, step))
-
-    pump = _Pump(steps)
+    loop = _Async(ctx)
     try:
-        while pump.advance():
-            with pump.catch():
-                pump.value = await execute(pump.step)
-        return pump.value
+        return await loop.run(steps)
     finally:
-        pending = [t for t in started if not t.done()]
+        await loop.close()
+
+
+class _Sync:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.pool: ThreadPoolExecutor | None = None  # the writer thread, once a Start needs one
+
+    def run(self, steps: Steps[T]) -> T:
+        return Pump(steps).run(self.execute)
+
+    def execute(self, step: Step) -> object:
+        if isinstance(step, Work):
+            return step.call()
+        if isinstance(step, Ensure):
+            col = self.ctx.known()
+            if not col.ready(step.create):
+                with self.ctx.locks.thread:
+                    self.run(collection.ensure(col, step.create, step.dense_size))
+            return None
+        if isinstance(step, Start):
+            self.pool = self.pool or ThreadPoolExecutor(1, thread_name_prefix="hybridstore-write")
+            return self.pool.submit(self.run_all, step)
+        if isinstance(step, Wait):
+            step.handle.result()  # a job's value is None; its error is raised here
+            return None
+        return self.ctx.engine.run(self.ctx.name, route(self.ctx, step))
+
+    def run_all(self, job: Start) -> None:
+        for i, request in enumerate(job.requests):
+            self.ctx.engine.run(self.ctx.name, route(self.ctx, request))
+            job.after(i)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
+class _Async:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.started: list[asyncio.Task[None]] = []
+
+    async def run(self, steps: Steps[T]) -> T:
+        return await Pump(steps).arun(self.execute)
+
+    async def execute(self, step: Step) -> object:
+        if isinstance(step, Work):
+            return await asyncio.to_thread(step.call)
+        if isinstance(step, Ensure):
+            col = self.ctx.known()
+            if not col.ready(step.create):
+                async with self.ctx.locks.loop():
+                    await self.run(collection.ensure(col, step.create, step.dense_size))
+            return None
+        if isinstance(step, Start):
+            self.started.append(asyncio.create_task(self.run_all(step)))
+            return self.started[-1]
+        if isinstance(step, Wait):
+            handle = step.handle
+            job: asyncio.Future[None] = handle if isinstance(handle, asyncio.Future) else asyncio.wrap_future(handle)
+            await job  # a job's value is None; its error is raised here
+            return None
+        return await self.ctx.engine.arun(self.ctx.name, route(self.ctx, step))
+
+    async def run_all(self, job: Start) -> None:
+        for i, request in enumerate(job.requests):
+            await self.ctx.engine.arun(self.ctx.name, route(self.ctx, request))
+            job.after(i)
+
+    async def close(self) -> None:
+        pending = [t for t in self.started if not t.done()]
         if pending:
             await asyncio.wait(pending)
 
 
-class _Pump:
-    """Moves steps along: `advance` sends the last value (or throws the last error) and holds
-    the next step; False once the steps return, their value in `value`."""
+class Pump(Generic[S, T]):
+    """Moves steps along: each step is carried out by `execute`, and its value sent back in;
+    any exception it raises is thrown back into the steps at the yield, which re-raise what
+    they do not handle. Returns what the steps return."""
 
-    def __init__(self, steps: Steps) -> None:
-        self.steps, self.step, self.value = steps, None, None
-        self.error: BaseException | None = None
+    step: S
+    result: T
+
+    def __init__(self, steps: Generator[S, Any, T]) -> None:
+        self.steps = steps
+        self.value: object = None
+        self.error: Exception | None = None
+
+    def run(self, execute: Callable[[S], object]) -> T:
+        while self.advance():
+            with self.catch():
+                self.value = execute(self.step)
+        return self.result
+
+    async def arun(self, execute: Callable[[S], Awaitable[object]]) -> T:
+        while self.advance():
+            with self.catch():
+                self.value = await execute(self.step)
+        return self.result
 
     def advance(self) -> bool:
         try:
             self.step = self.steps.throw(self.error) if self.error else self.steps.send(self.value)
         except StopIteration as stop:
-            self.value = stop.value
+            self.result = stop.value
             return False
         self.value = self.error = None
         return True
@@ -158,17 +211,5 @@ class _Pump:
     def catch(self) -> Iterator[None]:
         try:
             yield
-        except Exception as e:  # handed to the steps, which re-raise what they do not handle
+        except Exception as e:  # noqa: BLE001 - thrown back into the steps, which re-raise what they do not handle
             self.error = e
-
-
-def _run_all(index: Any, job: Start) -> None:
-    for i, request in enumerate(job.requests):
-        index.engine.run(index.collection, route(index, request))
-        job.after(i)
-
-
-async def _arun_all(index: Any, job: Start) -> None:
-    for i, request in enumerate(job.requests):
-        await index.engine.arun(index.collection, route(index, request))
-        job.after(i)

@@ -7,24 +7,27 @@ Async runs model inference in a worker thread so it never blocks the event loop.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import weakref
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from . import collection, copying, ingest, reembed, search
+from .closing import Closes
 from .collection import Collection
-from .driver import Steps, adrive, drive
+from .driver import Context, Locks, adrive, drive
 from .engine import Engine
 from .engine.folder import opened_at
 from .inference import Models, check_models
+from .qdrant.layouts import Layout
 from .records import Hit, Record
-from .closing import ClosesIndex
+from .selection import Selection
 from .settings import Settings, check_collection_name
+from .steps import Steps
 from .tenancy import Tenancy
 
+T = TypeVar("T")
 
-class HybridIndex(ClosesIndex, Tenancy):
+
+class HybridIndex(Closes, Tenancy):
     """Dense, sparse and late-interaction vectors of one Qdrant collection.
 
     Storage and indexing options are those of `hybridstore.Settings` (``location``, ``path``,
@@ -39,9 +42,8 @@ class HybridIndex(ClosesIndex, Tenancy):
         self.collection = check_collection_name(collection)
         models = check_models(models) if models is not None else Models()
         self.engine: Engine = self.settings.open_engine()
-        self._col = Collection(collection, models, self.settings)
-        self._ensure_lock = threading.RLock()
-        self._loop_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._col = Collection.of(collection, models, self.settings)
+        self._locks = Locks()  # shared by the tenant views
         if self.engine.folder is not None:  # named in the error a second open of the folder gets
             self.engine.folder.owner = f"HybridIndex({collection!r}) opened at {opened_at()}"
 
@@ -55,19 +57,22 @@ class HybridIndex(ClosesIndex, Tenancy):
     @models.setter
     def models(self, models: Models) -> None:
         """Other models: checked against the collection at the next call."""
-        self._col.models, self._col.schema = models, None
+        self._col = self._col.with_models(models)
 
     @property
     def names(self) -> dict[str, str]:
         """Named vector per kind (``dense``, ``sparse``, ``late`` unless ``vector_names``)."""
         return self._col.names
 
-    layout = property(lambda self: self._col.layout, doc="where text, metadata and ids sit in the payload")
+    @property
+    def layout(self) -> Layout:
+        """Where text, metadata and ids sit in the payload."""
+        return self._col.layout
 
     @property
     def stats(self) -> dict[str, int]:
         """What the last add embedded and what it skipped as unchanged."""
-        return self._col.stats
+        return self._col.state.stats
 
     # -- writing -----------------------------------------------------------------------------
     def add(self, records: Iterable[Record], *, dense: Sequence[Sequence[float] | None] | None = None,
@@ -88,15 +93,15 @@ class HybridIndex(ClosesIndex, Tenancy):
                    skip_unchanged: bool = True) -> list[str]:
         return await self._adrive(ingest.add(self._col, records, dense, progress, skip_unchanged))
 
-    def delete(self, ids: Sequence[str] | None = None, *, filter: Any = None,
+    def delete(self, ids: Sequence[str] | None = None, *, filter: object = None,
                doc_id: str | Sequence[str] | None = None) -> None:
         """Delete by ids, by filter, by source document, or by all of them at once (AND).
         Ids that are not stored are not an error."""
-        self._drive(ingest.delete(self._col, ids, filter, doc_id))
+        self._drive(ingest.delete(self._col, Selection(ids, filter, doc_id)))
 
-    async def adelete(self, ids: Sequence[str] | None = None, *, filter: Any = None,
+    async def adelete(self, ids: Sequence[str] | None = None, *, filter: object = None,
                       doc_id: str | Sequence[str] | None = None) -> None:
-        await self._adrive(ingest.delete(self._col, ids, filter, doc_id))
+        await self._adrive(ingest.delete(self._col, Selection(ids, filter, doc_id)))
 
     def reembed(self, *, batch_size: int = 256,
                 progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
@@ -133,15 +138,17 @@ class HybridIndex(ClosesIndex, Tenancy):
     async def aopen(self) -> None:
         await self._adrive(collection.reopen(self._col, False))
 
-    def copy_to(self, target: "HybridIndex", *, batch: int = 256, verify: int = 32, resume: bool = True,
+    def copy_to(self, target: HybridIndex, *, batch: int = 256, verify: int = 32, resume: bool = True,
                 progress: Callable[[int], None] | None = None) -> dict[str, int]:
         """Copy this collection into `target`'s (any engine, see `copying`): vectors, payloads and
         model signature, nothing embedded; resumable, verified. {points, copied, skipped, verified}."""
-        return copying.copy(self, target, batch, verify, resume, progress)
+        target.engine = copying.folder_engine(target.engine, target.settings)
+        return copying.copy(self._context(), target._context(), batch, verify, resume, progress)
 
-    async def acopy_to(self, target: "HybridIndex", *, batch: int = 256, verify: int = 32, resume: bool = True,
+    async def acopy_to(self, target: HybridIndex, *, batch: int = 256, verify: int = 32, resume: bool = True,
                        progress: Callable[[int], None] | None = None) -> dict[str, int]:
-        return await copying.acopy(self, target, batch, verify, resume, progress)
+        target.engine = copying.folder_engine(target.engine, target.settings)
+        return await copying.acopy(self._context(), target._context(), batch, verify, resume, progress)
 
     def optimize(self) -> None:
         """Build the vector (HNSW) indexes now (also after every ``optimize_threshold`` points
@@ -164,7 +171,7 @@ class HybridIndex(ClosesIndex, Tenancy):
         return self._drive(collection.info(self._col, self.engine.describe()))
 
     # -- reading -----------------------------------------------------------------------------
-    def search(self, query: str, k: int = 10, *, filter: Any = None,
+    def search(self, query: str, k: int = 10, *, filter: object = None,
                ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
                dense_vector: Sequence[float] | None = None, missing_ok: bool = False,
                **options: Any) -> list[Hit]:
@@ -176,40 +183,40 @@ class HybridIndex(ClosesIndex, Tenancy):
         ``dense_vector`` is a ready query vector. Points lacking a vector the search uses make
         it raise `MissingVectorsError` instead of leaving them out. ``missing_ok``: no hits,
         instead of `CollectionNotFoundError`, while nothing has been written."""
-        return self._drive(search.search(self._col, query, k, filter, ids, doc_id, dense_vector,
-                                         options, self.engine.groups, missing_ok))
+        return self._drive(search.search(self._col, search.Search(
+            query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups)))
 
-    async def asearch(self, query: str, k: int = 10, *, filter: Any = None,
+    async def asearch(self, query: str, k: int = 10, *, filter: object = None,
                       ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
                       dense_vector: Sequence[float] | None = None, missing_ok: bool = False,
                       **options: Any) -> list[Hit]:
-        return await self._adrive(search.search(self._col, query, k, filter, ids, doc_id,
-                                                dense_vector, options, self.engine.groups, missing_ok))
+        return await self._adrive(search.search(self._col, search.Search(
+            query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups)))
 
-    def search_batch(self, queries: Sequence[str], k: int = 10, *, filter: Any = None,
+    def search_batch(self, queries: Sequence[str], k: int = 10, *, filter: object = None,
                      **options: Any) -> list[list[Hit]]:
         """`search` for many queries at once: one embedding batch per model and one batch
         request to the engine. Takes the options of `search` (not grouping)."""
         return self._drive(search.search_batch(self._col, queries, k, filter, options))
 
-    async def asearch_batch(self, queries: Sequence[str], k: int = 10, *, filter: Any = None,
+    async def asearch_batch(self, queries: Sequence[str], k: int = 10, *, filter: object = None,
                             **options: Any) -> list[list[Hit]]:
         return await self._adrive(search.search_batch(self._col, queries, k, filter, options))
 
-    def get(self, ids: Sequence[str] | None = None, *, filter: Any = None,
+    def get(self, ids: Sequence[str] | None = None, *, filter: object = None,
             doc_id: str | Sequence[str] | None = None, limit: int | None = None) -> list[Record]:
         """Stored records: for `ids` in that order (ids not stored are left out), or all
         records matching `filter` / `doc_id` (up to `limit`)."""
-        return self._drive(search.get(self._col, ids, filter, doc_id, limit))
+        return self._drive(search.get(self._col, Selection(ids, filter, doc_id), limit))
 
-    async def aget(self, ids: Sequence[str] | None = None, *, filter: Any = None,
+    async def aget(self, ids: Sequence[str] | None = None, *, filter: object = None,
                    doc_id: str | Sequence[str] | None = None, limit: int | None = None) -> list[Record]:
-        return await self._adrive(search.get(self._col, ids, filter, doc_id, limit))
+        return await self._adrive(search.get(self._col, Selection(ids, filter, doc_id), limit))
 
-    def count(self, filter: Any = None) -> int:  # in a tenant's view: the tenant's records
+    def count(self, filter: object = None) -> int:  # in a tenant's view: the tenant's records
         return self._drive(collection.count(self._col, filter))
 
-    async def acount(self, filter: Any = None) -> int:
+    async def acount(self, filter: object = None) -> int:
         return await self._adrive(collection.count(self._col, filter))
 
     def close(self) -> None:
@@ -220,26 +227,12 @@ class HybridIndex(ClosesIndex, Tenancy):
         """`close`, and a server's async client too."""
         await self.engine.aclose()
 
-    # -- the drivers, and the collection checked once per index ------------------------------
-    def _drive(self, steps: Steps) -> Any:
-        return drive(self, steps)
+    # -- the drivers --------------------------------------------------------------------------
+    def _context(self) -> Context:
+        return Context(self.engine, self.collection, self._col, self._locks)
 
-    async def _adrive(self, steps: Steps) -> Any:
-        return await adrive(self, steps)
+    def _drive(self, steps: Steps[T]) -> T:
+        return drive(self._context(), steps)
 
-    def _ensure(self, create: bool, dense_size: int | None = None) -> None:
-        if not self._col.ready(create):
-            with self._ensure_lock:  # one creator; the others wait and find it ready
-                drive(self, collection.ensure(self._col, create, dense_size))
-
-    async def _aensure(self, create: bool, dense_size: int | None = None) -> None:
-        if not self._col.ready(create):
-            async with self._loop_lock():
-                await adrive(self, collection.ensure(self._col, create, dense_size))
-
-    def _loop_lock(self) -> asyncio.Lock:
-        """The ensure lock of the running event loop (an asyncio.Lock serves one loop)."""
-        loop = asyncio.get_running_loop()
-        with self._ensure_lock:
-            return self._loop_locks.setdefault(loop, asyncio.Lock())
-
+    async def _adrive(self, steps: Steps[T]) -> T:
+        return await adrive(self._context(), steps)

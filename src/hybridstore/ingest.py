@@ -4,30 +4,42 @@ Steps for `driver` (one code path for `add` and `aadd`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from . import collection, rules
 from .collection import Collection
-from .driver import Ensure, Start, Steps, Wait, Work
 from .engine.requests import Delete, Found, SetPayloads, Write, scroll
 from .errors import EngineError, InvalidInputError, StorageLockedError, WriteError
 from .qdrant import filters, payload
-from .qdrant.layouts import ID
 from .records import Record
+from .selection import Selection, deleted
+from .steps import Ensure, Handle, Steps, Wait, ask_work, start
 
 EMBED_CHUNK = 256  # records embedded and written per step: bounds memory (ColBERT vectors are large)
 REQUEST_NUMBERS = 4_000_000  # vector numbers per engine write (a ColBERT document has ~100k)
+Dense = Sequence[Sequence[float] | None]  # the caller's dense vectors, one per record (None: embed it)
+Chunk = tuple[list[Record], Dense | None]  # records embedded and written together, their caller vectors
 
 
-def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
-        progress: Callable[[int], None] | None, skip_unchanged: bool) -> Steps:
+class Embed(NamedTuple):
+    """Records to embed and write, with their caller vectors and hashes."""
+    records: list[Record]
+    dense: Dense | None
+    hashes: list[dict[str, str]]
+
+
+def add(col: Collection, records: Iterable[Record], dense: Dense | None,
+        progress: Callable[[int], None] | None, skip_unchanged: bool) -> Steps[list[str]]:
     batches, size = _batches(_stamped(col, records), dense)
-    stats, ids, done = {"embedded": 0, "unchanged": 0, "payload_only": 0}, [], set()
-    pending = None
+    stats = {"embedded": 0, "unchanged": 0, "payload_only": 0}
+    ids: list[str] = []
+    done: set[str] = set()
+    pending: Handle | None = None
     if isinstance(records, Sequence):  # all of a list, before anything is written
         _check_images(col, records)
     try:
@@ -42,16 +54,17 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
             _unscoped(col, chunk)
             ids.extend(r.id for r in chunk)
             hashes = payload.content_hashes(col.layout, col.models, chunk, vecs)
-            stored = (yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])),
-                                        len(chunk))) if skip_unchanged else []
+            stored: list[Found] = []
+            if skip_unchanged:
+                stored = yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])), len(chunk))
             embed, relabel = _changed(col, chunk, vecs, hashes, stored, stats, done)
             if relabel:  # only what the vectors do not depend on changed: no embedding
                 yield SetPayloads(relabel)
                 done.update(p.id for p in relabel)
-            points = yield Work(_points, col, *embed)
+            points = yield from ask_work(_points, col, embed.records, embed.dense, embed.hashes)
             if pending is not None:
                 yield Wait(pending)
-            pending = yield _write(col, points, done)
+            pending = yield from _write(col, points, done)
             if progress:
                 progress(len(chunk))
         if pending is not None:
@@ -60,77 +73,49 @@ def add(col: Collection, records: Iterable[Record], dense: Sequence | None,
         raise
     except EngineError as e:
         raise _partial(col, records, ids, done, e) from e
-    col.stats = stats
+    col.state.added(stats)
     yield from collection.after_writes(col, stats["embedded"])
     return ids
 
 
-def delete(col: Collection, ids: Any, filter: Any, doc_id: Any) -> Steps:
+def delete(col: Collection, where: Selection) -> Steps[None]:
     there = yield from collection.exists(col)  # first: it tells whether ids are per tenant
-    flt = selector(col, ids, filter, doc_id, needed=True)
+    flt = deleted(col, where)
     if not there:
         return
-    if ids is not None and col.spans_tenants:
-        _owned(col, ids, (yield from scroll(flt, None)))
+    if where.ids is not None and col.spans_tenants:
+        found = yield from scroll(flt, None)
+        _owned(col, found)
     yield Delete(flt)
 
 
-def _owned(col: Collection, ids: Any, found: list[Found]) -> None:
+def _owned(col: Collection, found: list[Found]) -> None:
     """The unscoped index deletes by id only records of no tenant: whose record an id names
     is for the caller to say (two tenants may use one id), through the tenant's view."""
     owners: dict[str, list[str]] = {}
+    key = col.state.tenant_key
     for f in found:
         record = col.layout.to_record(f.payload, f.id)
-        if col.tenant_key in record.metadata:
-            owners.setdefault(str(record.metadata[col.tenant_key]), []).append(record.id)
+        if key in record.metadata:
+            owners.setdefault(str(record.metadata[key]), []).append(record.id)
     if owners:
         views = "; ".join(f"index.tenant({t!r}).delete({sorted(set(i))!r})" for t, i in sorted(owners.items()))
         raise InvalidInputError(
-            f"collection {col.name!r} keeps tenants apart (tenant_key={col.tenant_key!r}) and each tenant's "
+            f"collection {col.name!r} keeps tenants apart (tenant_key={key!r}) and each tenant's "
             f"ids are its own: these ids name records of {len(owners)} tenant(s), and nothing was deleted. "
             f"Say whose: {views} (index.tenant(name).drop_tenant() deletes all of one tenant's)")
 
 
-def selector(col: Collection, ids: Any, filter: Any, doc_id: Any, needed: bool = False) -> Any:
-    """ids AND filter AND doc_id, as one Qdrant filter."""
-    if needed and ids is None and filter is None and doc_id is None:
-        raise InvalidInputError("delete() needs ids=, filter= or doc_id= (use drop() to delete all)")
-    doc_ids = [doc_id] if isinstance(doc_id, str) else doc_id
-    if doc_ids is not None and (not doc_ids or not all(isinstance(d, str) for d in doc_ids)):
-        raise InvalidInputError(f"doc_id must be a string or a list of strings, got {doc_id!r}")
-    has_id = _id_filter(col, ids) if ids is not None else None
-    return col.confine(filters.and_filters(has_id, filters.to_filter(filter, col.layout.metadata_prefix),
-                                           filters.doc_id_filter(list(doc_ids)) if doc_ids else None))
-
-
-def _id_filter(col: Collection, ids: Any) -> Any:
-    """The points of these record ids: in a tenant's view its own; on the unscoped index of
-    a collection of tenants, every tenant's (by the id each point stores) and those of no tenant."""
-    pids = point_ids(col, ids)
-    if not col.spans_tenants or not pids:
-        return filters.has_ids(pids)
-    if col.layout.name != "canonical":
-        raise InvalidInputError(
-            f"collection {col.name!r} keeps tenants apart (tenant_key={col.tenant_key!r}) and each tenant's "
-            "ids are its own; the unscoped index cannot look ids up in the llama_index layout: use "
-            "index.tenant(name).get(ids) / .delete(ids), or get(filter={...}) to find records")
-    return filters.any_of(filters.has_ids(pids), filters.field_in(ID, list(ids)))
-
-
-def point_ids(col: Collection, ids: Any) -> list[str]:
-    if isinstance(ids, str) or not all(isinstance(i, str) and i for i in ids):
-        raise InvalidInputError(f"ids must be a list of non-empty strings, got {ids!r}")
-    return [col.pid(i) for i in ids]
-
-
-def _write(col: Collection, points: list[payload.Point], done: set[str]) -> Start:
+def _write(col: Collection, points: list[payload.Point], done: set[str]) -> Steps[Handle]:
+    """Steps: the points written in the background, in requests of bounded size."""
     slices = requests(points, col.settings.upsert_batch)
 
     def after(i: int) -> None:
         a, b = slices[i]
         done.update(p.id for p in points[a:b])
 
-    return Start([Write(points[a:b]) for a, b in slices], after)
+    handle = yield from start([Write(points[a:b]) for a, b in slices], after)
+    return handle
 
 
 def _partial(col: Collection, records: Iterable[Record], ids: list[str], done: set[str],
@@ -155,30 +140,31 @@ def _stamped(col: Collection, records: Iterable[Record]) -> Iterable[Record]:
     return list(stamped) if isinstance(records, Sequence) else stamped
 
 
-def _unscoped(col: Collection, records: Any) -> None:
+def _unscoped(col: Collection, records: Iterable[object]) -> None:
     """The unscoped index of a collection of tenants writes no record for a tenant: a
     tenant's ids are its own, so its records are written through its view."""
+    key = col.state.tenant_key
     if not col.spans_tenants:
         return
     for r in records:
-        if isinstance(r, Record) and isinstance(r.metadata, dict) and col.tenant_key in r.metadata:
+        if isinstance(r, Record) and isinstance(r.metadata, dict) and key in r.metadata:
             raise InvalidInputError(
-                f"record {r.id!r}: metadata[{col.tenant_key!r}] names the tenant {r.metadata[col.tenant_key]!r}, "
+                f"record {r.id!r}: metadata[{key!r}] names the tenant {r.metadata[key]!r}, "
                 f"whose ids are its own: write it through the tenant's view, "
-                f"index.tenant({r.metadata[col.tenant_key]!r}).add(...); nothing was written")
+                f"index.tenant({r.metadata[key]!r}).add(...); nothing was written")
 
 
-def _stamp(col: Collection, record: Any) -> Any:
-    key = col.tenant_key
+def _stamp(col: Collection, record: Record) -> Record:
+    key, tenant = col.view()
     if not isinstance(record, Record) or not isinstance(record.metadata, dict):
         return record  # validate_records names the problem
-    if record.metadata.get(key, col.tenant) != col.tenant:
+    if record.metadata.get(key, tenant) != tenant:
         raise InvalidInputError(f"record {record.id!r}: metadata[{key!r}] names the tenant "
-                                f"{record.metadata[key]!r}, but this view writes for {col.tenant!r}")
-    return replace(record, metadata={**record.metadata, key: col.tenant})
+                                f"{record.metadata[key]!r}, but this view writes for {tenant!r}")
+    return replace(record, metadata={**record.metadata, key: tenant})
 
 
-def _batches(records: Iterable[Record], dense: Any) -> tuple[Iterator[tuple[list, Any]], int | None]:
+def _batches(records: Iterable[Record], dense: Dense | None) -> tuple[Iterator[Chunk], int | None]:
     """Chunks of (records, dense vectors) to embed and write, and the caller dense size."""
     if isinstance(records, (str, Record)):
         raise InvalidInputError("add() takes an iterable of Records, not a single item")
@@ -186,14 +172,14 @@ def _batches(records: Iterable[Record], dense: Any) -> tuple[Iterator[tuple[list
         if dense is not None:
             raise InvalidInputError("dense= needs the records as a list, one vector each")
         return _stream(iter(records)), None
-    records = list(records)
-    payload.validate_records(records)
-    size = payload.check_dense(dense, len(records), None) if dense is not None else None
-    return ((records[a:b], dense[a:b] if dense is not None else None)
-            for a, b in _chunks(len(records), EMBED_CHUNK)), size
+    listed = list(records)
+    payload.validate_records(listed)
+    size = payload.check_dense(dense, len(listed), None) if dense is not None else None
+    return ((listed[a:b], dense[a:b] if dense is not None else None)
+            for a, b in _chunks(len(listed), EMBED_CHUNK)), size
 
 
-def _stream(records: Iterator[Record]) -> Iterator[tuple[list[Record], None]]:
+def _stream(records: Iterator[Record]) -> Iterator[Chunk]:
     """Validated chunks of an iterable; ids must stay unique across the whole stream."""
     seen: set[str] = set()
     while chunk := list(islice(records, EMBED_CHUNK)):
@@ -206,7 +192,7 @@ def _stream(records: Iterator[Record]) -> Iterator[tuple[list[Record], None]]:
         yield chunk, None
 
 
-def _check_writes(col: Collection, dense: Any) -> None:
+def _check_writes(col: Collection, dense: Dense | None) -> None:
     """Before the first write: caller vectors fit, and every vector gets filled."""
     field, models = col.schema.by_kind("dense"), col.models
     if dense is not None and any(v is None for v in dense) and models.dense is None:
@@ -223,7 +209,7 @@ def _check_writes(col: Collection, dense: Any) -> None:
     rules.unfilled(col.name, col.schema, produced)
 
 
-def _check_images(col: Collection, records: list[Record]) -> None:
+def _check_images(col: Collection, records: Sequence[Record]) -> None:
     """Images need an image model to embed them."""
     pictured = next((r for r in records if r.image is not None), None)
     if pictured is not None and col.models.image is None:
@@ -231,15 +217,17 @@ def _check_images(col: Collection, records: list[Record]) -> None:
                                 "model to embed it; configure Models(image=...) or leave the image out")
 
 
-def _changed(col: Collection, records: list[Record], dense: Any, hashes: list[dict[str, str]],
-             stored: list[Found], stats: dict[str, int], done: set[str]) -> tuple[tuple, list[payload.Point]]:
+def _changed(col: Collection, records: list[Record], dense: Dense | None, hashes: list[dict[str, str]],
+             stored: list[Found], stats: dict[str, int], done: set[str]) -> tuple[Embed, list[payload.Point]]:
     """Records to embed (and write), and the new payloads of those whose vectors stay as
     stored; records stored as they are now are left out."""
     # While some points lack a vector (known from the last count), a stored hash cannot tell
     # whether this point is one of them: embed it again rather than skip it.
-    was = {} if any(n > 0 for n in col.lacking.values()) else {f.id: f.payload for f in stored}
+    was = {} if any(n > 0 for n in col.state.lacking.values()) else {f.id: f.payload for f in stored}
     same, vectors = col.layout.hash_key, col.layout.vector_hash_key
-    keep, relabel, unchanged = [], [], 0
+    keep: list[int] = []
+    relabel: list[payload.Point] = []
+    unchanged = 0
     for i, r in enumerate(records):
         old, pid = was.get(col.pid(r.id)) or {}, col.pid(r.id)
         if old.get(same) is not None and old.get(same) == hashes[i][same]:
@@ -252,12 +240,12 @@ def _changed(col: Collection, records: list[Record], dense: Any, hashes: list[di
     stats["embedded"] += len(keep)
     stats["unchanged"] += unchanged
     stats["payload_only"] += len(relabel)
-    embed = ([records[i] for i in keep], [dense[i] for i in keep] if dense is not None else None,
-             [hashes[i] for i in keep])
+    embed = Embed([records[i] for i in keep], [dense[i] for i in keep] if dense is not None else None,
+                  [hashes[i] for i in keep])
     return embed, relabel
 
 
-def _points(col: Collection, records: list[Record], dense: Any,
+def _points(col: Collection, records: list[Record], dense: Dense | None,
             hashes: list[dict[str, str]] | None = None) -> list[payload.Point]:
     """Embed with every model; caller dense vectors win, None entries get the model's. A
     record's image goes to the image model; a record with an image and no text gets no text
@@ -270,22 +258,22 @@ def _points(col: Collection, records: list[Record], dense: Any,
     vectors = {k: _spread(vs, texts, len(records))
                for k, vs in models.embed_documents([records[i].text for i in texts], kinds).items()}
     if dense is not None:
-        dense = list(dense)
-        missing = [i for i, v in enumerate(dense) if v is None and i in set(texts)]
-        if missing:
+        given: list[object] = list(dense)
+        missing = [i for i, v in enumerate(given) if v is None and i in set(texts)]
+        if missing and models.dense is not None:  # (else refused by _check_writes)
             own = models.dense.embed_documents([records[i].text for i in missing])
             for i, v in zip(missing, own, strict=True):
-                dense[i] = v
-        vectors["dense"] = dense
+                given[i] = v
+        vectors["dense"] = given
     images = [i for i, r in enumerate(records) if r.image is not None]
     if models.image is not None:
         vectors["image"] = _spread(models.image.embed_images([records[i].image for i in images]), images, len(records))
     return payload.to_points(records, vectors, col.names, col.layout, hashes, col.pid)
 
 
-def _spread(vectors: list, positions: list[int], n: int) -> list:
+def _spread(vectors: Sequence[object], positions: list[int], n: int) -> list[object]:
     """Vectors made for some positions, as a list of `n` with None elsewhere."""
-    out: list = [None] * n
+    out: list[object] = [None] * n
     for i, v in zip(positions, vectors, strict=True):
         out[i] = v
     return out
@@ -294,15 +282,16 @@ def _spread(vectors: list, positions: list[int], n: int) -> list:
 def requests(points: Sequence[payload.Point], size: int) -> list[tuple[int, int]]:
     """Slices of at most `size` points and about REQUEST_NUMBERS vector numbers each (one
     point at least): an engine holds a whole request, and ColBERT points are large."""
-    slices, start, numbers = [], 0, 0
+    slices: list[tuple[int, int]] = []
+    first, numbers = 0, 0
     for i, point in enumerate(points):
         n = sum(len(v.indices) if isinstance(v, payload.SparseVec) else
                 v.size if isinstance(v, np.ndarray) else len(v) for v in point.vectors.values())
-        if i > start and (i - start >= size or numbers + n > REQUEST_NUMBERS):
-            slices.append((start, i))
-            start, numbers = i, 0
+        if i > first and (i - first >= size or numbers + n > REQUEST_NUMBERS):
+            slices.append((first, i))
+            first, numbers = i, 0
         numbers += n
-    return slices + [(start, len(points))] if start < len(points) else slices
+    return slices + [(first, len(points))] if first < len(points) else slices
 
 
 def _some(ids: list[str], shown: int = 5) -> str:

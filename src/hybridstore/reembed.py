@@ -7,49 +7,68 @@ filter), so a run that stops part-way continues where it stopped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from . import collection, rules
 from .collection import Collection
-from .driver import Ensure, Steps, Work
-from .engine.requests import ChangeVectors, Count, Found, GetSchema, SetSignature, Write, scroll
+from .engine.requests import (
+    ChangeVectors,
+    Count,
+    Found,
+    GetSchema,
+    SetSignature,
+    Write,
+    ask,
+    scroll,
+)
 from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
 from .qdrant import payload
+from .qdrant.filter_tree import Filter
 from .qdrant.schema import Schema, VectorField, differences, missing
 from .qdrant.storage import Storage, effective
+from .steps import Ensure, Steps, ask_work
 
 
-def reembed(col: Collection, batch_size: int, progress: Callable[[str, int], None] | None) -> Steps:
-    found = yield GetSchema()
-    want, fields, storage = yield Work(_plan, col, found)
+def reembed(col: Collection, batch_size: int, progress: Callable[[str, int], None] | None) -> Steps[dict[str, int]]:
+    found = yield from ask(GetSchema())
+    want, fields, storage = yield from ask_work(_plan, col, found)
     for field in fields:
         yield ChangeVectors(add=field, storage=storage[field.name])
-    col.schema = None
+    col.state.invalidate()
     yield Ensure(False)
     yield from collection.sign(col)
     filled = {}
     for field in want.fields:
-        refill = Refill(field, batch_size)
-        while (fresh := refill.take((yield from scroll(col.confine(refill.lacking(col)), batch_size)))) is not None:
-            if fresh:
-                yield Write((yield Work(refill.points, col, fresh)), merge=True)
-                if progress:
-                    progress(field.name, len(fresh))
-        filled[field.name] = refill.filled
-        col.lacking[field.name] = yield Count(col.confine(collection.lacking_filter(col, col.schema, field)))
+        filled[field.name] = yield from _refill(col, Refill(field, batch_size), progress)
+        n = yield from ask(Count(col.confine(collection.lacking_filter(col, col.schema, field))))
+        col.state.counted(field.name, n)
     return filled
 
 
-def drop_vector(col: Collection, name: str) -> Steps:
+def _refill(col: Collection, refill: Refill, progress: Callable[[str, int], None] | None) -> Steps[int]:
+    """One vector's pass, a page at a time until no point lacks it; how many were filled."""
+    while True:
+        page = yield from scroll(col.confine(refill.lacking(col)), refill.batch_size)
+        fresh = refill.take(page)
+        if fresh is None:
+            return refill.filled
+        if fresh:
+            points = yield from ask_work(refill.points, col, fresh)
+            yield Write(points, merge=True)
+            if progress:
+                progress(refill.field.name, len(fresh))
+
+
+def drop_vector(col: Collection, name: str) -> Steps[None]:
     if name in {col.names[k] for k in col.models.kinds()}:
         raise InvalidInputError(f"vector {name!r} is used by this index's models; drop it from an "
                                 "index whose models no longer use it")
-    stored = yield GetSchema()
+    stored = yield from ask(GetSchema())
     yield ChangeVectors(drop=name)
     if stored is not None and stored.signature is not None:
         yield SetSignature(rules.with_vectors(stored.signature, {}, (name,)))
-    col.schema = None
+    col.state.invalidate()
 
 
 def new_fields(collection: str, expected: Schema, found: Schema) -> list[VectorField]:
@@ -92,7 +111,7 @@ class Refill:
         self.stuck: set[str] = set()  # sent once, still without the vector (e.g. empty sparse)
         self.filled = 0
 
-    def lacking(self, col: Collection) -> object:
+    def lacking(self, col: Collection) -> Filter:
         return collection.lacking_filter(col, col.schema, self.field, sorted(self.stuck))
 
     def take(self, found: list[Found]) -> list[Found] | None:
@@ -111,7 +130,7 @@ class Refill:
             readable = [i for i, r in enumerate(records) if Path(str(r.image)).is_file()]
             self.stuck.update(fresh[i].id for i in set(range(len(fresh))) - set(readable))
             fresh, records = [fresh[i] for i in readable], [records[i] for i in readable]
-            vectors = col.models.image.embed_images([r.image for r in records])
+            vectors = col.image_model().embed_images([r.image for r in records])
         else:
             vectors = col.models.embed_documents([r.text for r in records], [kind])[kind]
         hashes = payload.content_hashes(col.layout, col.models, records)  # new models: new hashes

@@ -4,64 +4,88 @@ reads (get). Steps for `driver` (one code path for each method and its async twi
 from __future__ import annotations
 
 import warnings
-from dataclasses import replace
-from typing import Any, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from . import collection
 from .collection import Collection
-from .driver import Ensure, Steps, Work
-from .engine.requests import Found, Query, QueryBatch, scroll
-from .errors import CollectionNotFoundError, EmptyQueryWarning, InvalidInputError, SchemaMismatchError
+from .engine.requests import Found, Query, QueryBatch, ask, scroll
+from .errors import (
+    CollectionNotFoundError,
+    EmptyQueryWarning,
+    InvalidInputError,
+    SchemaMismatchError,
+)
 from .image_sources import check_image
-from .ingest import selector
 from .qdrant import groups, payload
 from .qdrant import query as qplan
-from .records import Hit
+from .qdrant.filter_tree import Filter
+from .records import Hit, Record
+from .selection import Selection, selector
+from .steps import Ensure, Steps, ask_work
 
 OPTIONS = tuple(qplan.SearchRequest.__dataclass_fields__)
+Vectors = dict[str, Any]  # a query's plain vector per kind (`payload.plain_vector`)
 
 
-def search(col: Collection, text: Any, k: Any, filter: Any, ids: Any, doc_id: Any,
-           dense_vector: Any, options: dict, native_groups: bool, missing_ok: bool = False) -> Steps:
-    req = check(col, text, k, dense_vector, options)
+@dataclass(frozen=True)
+class Search:
+    """One `search` call, as the facade received it."""
+
+    text: str
+    k: int = 10
+    where: Selection = field(default_factory=Selection)
+    dense_vector: Sequence[float] | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # the caller's search options, checked
+    missing_ok: bool = False  # no hits, instead of CollectionNotFoundError, while nothing is written
+    native_groups: bool = True  # the engine groups (`Engine.groups`)
+
+
+def search(col: Collection, call: Search) -> Steps[list[Hit]]:
+    req = check(col, call.text, call.k, call.dense_vector, call.options)
     try:
         yield Ensure(False)
     except CollectionNotFoundError:
-        if missing_ok:  # nothing written yet: no hits
+        if call.missing_ok:  # nothing written yet: no hits
             return []
         raise
-    flt = selector(col, ids, filter, doc_id)  # after Ensure: it tells whether ids are per tenant
+    flt = selector(col, call.where)  # after Ensure: it tells whether ids are per tenant
     yield from collection.complete(col, req)
-    vectors = (yield Work(query_vectors, col, [text], req, dense_vector))[0]
+    vectors = yield from ask_work(query_vectors, col, [call.text], req, call.dense_vector)
     if req.group_by:
-        found = yield from _grouped(col, req, vectors, flt, native_groups)
+        found = yield from _grouped(col, req, vectors[0], flt, call.native_groups)
     else:
-        plan = _plan(col, req, vectors, flt)
-        found = hits(col, plan, (yield Query(plan)))
+        plan = _plan(col, req, vectors[0], flt)
+        points = yield from ask(Query(plan))
+        found = hits(col, plan, points)
     yield from collection.verify(col, req)  # nothing left out since the last count
     return found
 
 
-def search_batch(col: Collection, texts: Any, k: Any, filter: Any, options: dict) -> Steps:
+def search_batch(col: Collection, texts: Sequence[str], k: int, filter: object,
+                 options: dict[str, Any]) -> Steps[list[list[Hit]]]:
     if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
         raise InvalidInputError("search_batch() takes a non-empty list of query strings")
     if options.get("group_by") or options.get("image") is not None or options.get("image_vector") is not None:
         raise InvalidInputError("search_batch() takes text queries and does not group; call "
                                 "search(group_by=...) or search(image=...)")
-    req = [check(col, t, k, None, options) for t in texts][0]
-    flt = selector(col, None, filter, None)
+    reqs = [check(col, t, k, None, options) for t in texts]  # every text checked
+    req = reqs[0]
+    flt = selector(col, Selection(filter=filter))
     yield Ensure(False)
     yield from collection.complete(col, req)
-    plans = [_plan(col, req, v, flt)
-             for v in (yield Work(query_vectors, col, texts, req, None))]
-    found = yield QueryBatch(plans)
+    vectors = yield from ask_work(query_vectors, col, texts, req, None)
+    plans = [_plan(col, req, v, flt) for v in vectors]
+    found = yield from ask(QueryBatch(plans))
     yield from collection.verify(col, req)
     return [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
 
 
-def get(col: Collection, ids: Any, filter: Any, doc_id: Any, limit: int | None) -> Steps:
+def get(col: Collection, where: Selection, limit: int | None) -> Steps[list[Record]]:
     there = yield from collection.exists(col)  # first: it tells whether ids are per tenant
-    flt = selector(col, ids, filter, doc_id)
+    flt = selector(col, where)
+    ids = where.ids
     if ids is not None and not ids or not there:
         return []
     found = yield from scroll(flt, limit)
@@ -74,7 +98,8 @@ def get(col: Collection, ids: Any, filter: Any, doc_id: Any, limit: int | None) 
     return [by_point[p] for p in dict.fromkeys(col.pid(i) for i in ids) if p in by_point]
 
 
-def check(col: Collection, text: Any, k: Any, dense_vector: Any, options: dict) -> qplan.SearchRequest:
+def check(col: Collection, text: str, k: int, dense_vector: Sequence[float] | None,
+          options: dict[str, Any]) -> qplan.SearchRequest:
     unknown = set(options) - set(OPTIONS)
     if unknown:
         raise InvalidInputError(f"unknown search option(s) {sorted(unknown)}; known: {', '.join(OPTIONS[1:])}")
@@ -92,19 +117,19 @@ def check(col: Collection, text: Any, k: Any, dense_vector: Any, options: dict) 
         if req.image is not None:
             check_image("the query", image)
         else:
-            field = col.schema.by_kind("image") if col.schema is not None else None
-            payload.check_dense([image], 1, field.size if field else None)
+            stored = col.state.schema.by_kind("image") if col.state.schema is not None else None
+            payload.check_dense([image], 1, stored.size if stored else None)
         if not text.strip() and set(qplan.query_kinds(req)) - {"image"}:
             raise InvalidInputError(f"mode {req.mode!r} also searches text vectors, and the query "
                                     "text is empty: give a text, or use mode='image'")
     if dense_vector is not None:
-        field = col.schema.by_kind("dense") if col.schema is not None else None
-        payload.check_dense([dense_vector], 1, field.size if field else None)
+        stored = col.state.schema.by_kind("dense") if col.state.schema is not None else None
+        payload.check_dense([dense_vector], 1, stored.size if stored else None)
     return req
 
 
 def query_vectors(col: Collection, texts: Sequence[str], req: qplan.SearchRequest,
-                  dense_vector: Any) -> list[dict[str, Any]]:
+                  dense_vector: Sequence[float] | None) -> list[Vectors]:
     """Plain query vectors per text, one embedding batch per model."""
     kinds = qplan.query_kinds(req)
     missing = [k for k in kinds if col.schema.by_name(col.names[k]) is None]
@@ -114,7 +139,7 @@ def query_vectors(col: Collection, texts: Sequence[str], req: qplan.SearchReques
            and not (k == "image" and (req.image is not None or req.image_vector is not None))]
     by_kind = col.models.embed_queries(texts, own)
     if req.image is not None:  # image to image: through the image tower
-        by_kind["image"] = col.models.image.embed_images([req.image]) * len(texts)
+        by_kind["image"] = col.image_model().embed_images([req.image]) * len(texts)
     elif req.image_vector is not None:
         by_kind["image"] = [list(req.image_vector)] * len(texts)
     if dense_vector is not None:
@@ -125,20 +150,21 @@ def query_vectors(col: Collection, texts: Sequence[str], req: qplan.SearchReques
 
 
 def _no_keywords(col: Collection, req: qplan.SearchRequest, texts: Sequence[str],
-                 vectors: list[dict]) -> None:
+                 vectors: list[Vectors]) -> None:
     """A query of stop-words alone has an empty sparse vector: it matches nothing by keyword,
     which is said rather than left as a silently empty (or dense-only) result."""
     empty = [t for t, v in zip(texts, vectors) if "sparse" in v and not v["sparse"].indices]
-    if not empty:
+    sparse = col.models.sparse
+    if not empty or sparse is None:
         return
     alone = "finds nothing" if req.mode == "sparse" else "adds nothing: the other vectors rank alone"
     warnings.warn(EmptyQueryWarning(
         f"{len(empty)} quer{'y' if len(empty) == 1 else 'ies'} (e.g. {empty[0][:60]!r}) gave sparse model "
-        f"{col.models.sparse.spec.name!r} no term (only stop-words or punctuation): its keyword search "
+        f"{sparse.spec.name!r} no term (only stop-words or punctuation): its keyword search "
         f"{alone}. Add content words, or use mode='dense'"), stacklevel=2)
 
 
-def _plan(col: Collection, req: qplan.SearchRequest, vectors: dict, flt: Any) -> qplan.QueryPlan:
+def _plan(col: Collection, req: qplan.SearchRequest, vectors: Vectors, flt: Filter | None) -> qplan.QueryPlan:
     """A hit reads text, metadata and ids: the two hashes (half the payload a SciFact hit
     would carry back) stay in the engine."""
     return qplan.build_plan(req, vectors, col.names, flt, col.storage,
@@ -151,22 +177,25 @@ def hits(col: Collection, plan: qplan.QueryPlan, found: list[Found]) -> list[Hit
             for f in found]
 
 
-def _grouped(col: Collection, req: qplan.SearchRequest, vectors: dict, flt: Any,
-             native: bool) -> Steps:
+def _grouped(col: Collection, req: qplan.SearchRequest, vectors: Vectors, flt: Filter | None,
+             native: bool) -> Steps[list[Hit]]:
     """At most `group_size` hits per group: native where the engine groups, else oversample
     and group here (doubling the depth until `k` groups are complete)."""
     def plan(limit: int) -> qplan.QueryPlan:
         return _plan(col, replace(req, k=limit, group_by=None), vectors, flt)
 
+    group_by = req.group_by
+    assert group_by is not None, "a grouped search names its key"
     if native:
         first = plan(req.k)
-        path = groups.key_path(req.group_by, col.layout.metadata_prefix)
-        return hits(col, first, (yield Query(first, path, req.group_size)))
+        path = groups.key_path(group_by, col.layout.metadata_prefix)
+        found = yield from ask(Query(first, path, req.group_size))
+        return hits(col, first, found)
     limit = req.k * req.group_size * 2
     while True:
         deeper = plan(limit)
-        found = yield Query(deeper)
-        picked, enough = groups.pick(hits(col, deeper, found), req.group_by, req.k, req.group_size)
+        found = yield from ask(Query(deeper))
+        picked, enough = groups.pick(hits(col, deeper, found), group_by, req.k, req.group_size)
         if enough or len(found) < limit:
             return picked
         limit *= 2

@@ -24,7 +24,6 @@ EDGE_WORKER = ("edge_worker's zygote runs edge's shards, edge starts the worker:
                "`EdgeShards` has a module of its own")
 RETRIEVER = ("the retriever's pydantic field names the store class, the store's as_retriever "
              "returns a retriever: a circle")
-CLOSING = "closing <-> index: being broken in issue 30 (the core's part)"
 
 # (module, what it imports inside a function) -> why the import stays there
 DEFERRED = {
@@ -35,8 +34,6 @@ DEFERRED = {
     ("hybridstore.engine.edge", "hybridstore.engine.edge_worker"): EDGE_WORKER,
     ("hybridstore.engine.edge_worker", "hybridstore.engine.edge"): EDGE_WORKER,
     ("hybridstore.langchain.vectorstore", "hybridstore.langchain.retriever"): RETRIEVER,
-    ("hybridstore.closing", "hybridstore.index"): CLOSING,
-    ("hybridstore.closing", "hybridstore.settings"): CLOSING,
     ("hybridstore.cli", "importlib"): CHEAP,
     ("hybridstore.cli", "importlib.import_module"): START_UP,
     ("hybridstore.cli", "hybridstore.errors"): CHEAP,
@@ -71,7 +68,6 @@ DEFERRED = {
 CIRCLES = {
     frozenset({"hybridstore.engine.edge", "hybridstore.engine.edge_worker"}): EDGE_WORKER,
     frozenset({"hybridstore.langchain.vectorstore", "hybridstore.langchain.retriever"}): RETRIEVER,
-    frozenset({"hybridstore.closing", "hybridstore.index"}): CLOSING,
 }
 
 

@@ -92,7 +92,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
     where = opening.place(args, existing=True)
     source = HybridIndex(args.collection, chosen,
                          settings=replace(opening.settings(args, **where), storage=None))
-    copying.require_source(source)  # before the target's folder or collection is made
+    copying.require_source(source.engine, source.collection)  # before the target's folder or collection is made
     same_folder = args.to_path is not None and not (args.url or args.location) \
         and os.path.realpath(args.to_path) == os.path.realpath(args.path)
     where = {"url": args.to_url, "api_key": args.to_api_key} if args.to_url \

@@ -1,8 +1,10 @@
 """Engine requests: what the core asks of an engine, engine-neutral and free of I/O.
 
-An engine compiles each request to its own call and runs it (`Engine.run`). Rules every engine
-shares live here once: the page size of scrolls (the core pages, engines return one page), the
-`Found` result, and `scroll`, the steps that page through a filter.
+An engine compiles each request to its own call and runs it (`Engine.run`). Each request is a
+frozen dataclass whose type parameter is its result (`Count(Request[int])`); a step asks for it
+with `n = yield from ask(Count())`. Rules every engine shares live here once: the page size of
+scrolls (the core pages, engines return one page), the `Found` result, and `scroll`, the steps
+that page through a filter.
 
     request                               result
     GetSchema()                           Schema (with its stored signature) or None
@@ -35,10 +37,9 @@ for a tenant's view of a collection sharded by tenant; engines without shards ne
 
 from __future__ import annotations
 
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generator, Sequence
-
-from typing_extensions import dataclass_transform
+from typing import Any, Generic, TypeVar
 
 from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point
@@ -47,6 +48,7 @@ from ..qdrant.schema import Schema, VectorField
 from ..qdrant.storage import Storage
 
 PAGE = 256  # points per scroll page
+R = TypeVar("R")
 
 
 class Found:
@@ -71,7 +73,7 @@ class Found:
     def __str__(self) -> str:
         return self.id
 
-    def __reduce__(self) -> tuple:  # from edge's worker process: the id as a string
+    def __reduce__(self) -> tuple[type[Found], tuple[str, dict[str, Any], float, dict[str, Any] | None]]:  # from edge's worker process: the id as a string
         return Found, (self.id, self.payload, self.score, self.vectors)
 
     def __repr__(self) -> str:
@@ -85,117 +87,136 @@ class Route:
     fallback: str | None = None
 
 
-@dataclass_transform(frozen_default=True)
 @dataclass(frozen=True)
-class Request:
-    """Base of the requests: each subclass is a frozen dataclass of its fields."""
+class Request(Generic[R]):
+    """Base of the requests: a frozen dataclass whose type parameter is what the engine
+    returns for it (`Count` is a `Request[int]`: `n = yield from ask(Count())` is an int)."""
 
     shard: Route | None = field(default=None, kw_only=True)
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        dataclass(frozen=True)(cls)
 
-
-# Ordered so that no two runs of declarations look alike (the `duplicates` tool reads shapes).
-class QueryBatch(Request):
-    plans: Sequence[QueryPlan]
-
-
-class SetSignature(Request):
-    signature: dict[str, Any]
-
-
-class Optimize(Request):
+@dataclass(frozen=True)
+class GetSchema(Request[Schema | None]):
     pass
 
 
-class ChangeVectors(Request):
-    add: VectorField | None = None  # a new named vector, stored as `storage` says for its kind
-    drop: str | None = None  # a named vector to delete from every point
-    storage: Storage = Storage()
-
-
-class IndexPayload(Request):
-    field: str
-    kind: str  # keyword, integer, float, bool, datetime, text, uuid, geo; "tenant": a tenant keyword
-
-
-class GetSchema(Request):
+@dataclass(frozen=True)
+class Changes(Request[int | None]):
     pass
 
 
-class Drop(Request):
-    pass
-
-
-class Delete(Request):
-    filter: Filter
-
-
-class Write(Request):
-    points: Sequence[Point]
-    merge: bool = False  # True: set these vectors of existing points, merge their payload keys
-
-
-class SetPayloads(Request):
-    points: Sequence[Point]  # ids and whole new payloads (their vectors are not read)
-
-
-class Create(Request):
+@dataclass(frozen=True)
+class Create(Request[None]):
     schema: Schema
     sharded: bool = False  # custom sharding (shard keys), for tenants
-    storage: Storage = Storage()
+    storage: Storage = field(default_factory=Storage)
     shards: int | None = None  # a server's shard_number and replication_factor
     replicas: int | None = None
 
 
-class ShardKeys(Request):
+@dataclass(frozen=True)
+class Drop(Request[None]):
     pass
 
 
-class MoveTenant(Request):
+@dataclass(frozen=True)
+class SetSignature(Request[None]):
+    signature: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChangeVectors(Request[None]):
+    add: VectorField | None = None  # a new named vector, stored as `storage` says for its kind
+    drop: str | None = None  # a named vector to delete from every point
+    storage: Storage = field(default_factory=Storage)
+
+
+@dataclass(frozen=True)
+class IndexPayload(Request[None]):
+    field: str
+    kind: str  # keyword, integer, float, bool, datetime, text, uuid, geo; "tenant": a tenant keyword
+
+
+@dataclass(frozen=True)
+class Optimize(Request[None]):
+    pass
+
+
+@dataclass(frozen=True)
+class Write(Request[None]):
+    points: Sequence[Point]
+    merge: bool = False  # True: set these vectors of existing points, merge their payload keys
+
+
+@dataclass(frozen=True)
+class SetPayloads(Request[None]):
+    points: Sequence[Point]  # ids and whole new payloads (their vectors are not read)
+
+
+@dataclass(frozen=True)
+class Delete(Request[None]):
     filter: Filter
-    source: str
-    target: str
 
 
-class CreateShardKey(Request):
-    key: str
-    partial: bool = False
-
-
-class Count(Request):
+@dataclass(frozen=True)
+class Count(Request[int]):
     filter: Filter | None = None
 
 
-class ScrollPage(Request):
+@dataclass(frozen=True)
+class ScrollPage(Request[tuple[list[Found], object]]):
     filter: Filter | None = None
     limit: int = PAGE
-    offset: Any = None
+    offset: object = None  # where the page starts: the last page's next offset
     with_vectors: bool = False
 
 
-class Query(Request):
+@dataclass(frozen=True)
+class Query(Request[list[Found]]):
     plan: QueryPlan
     group_by: str | None = None  # a payload path: the best `plan.limit` groups, flattened
     group_size: int = 1  # (only where the engine `groups`)
 
 
-class Changes(Request):
+@dataclass(frozen=True)
+class QueryBatch(Request[list[list[Found]]]):
+    plans: Sequence[QueryPlan]
+
+
+@dataclass(frozen=True)
+class ShardKeys(Request[list[str]]):
     pass
+
+
+@dataclass(frozen=True)
+class CreateShardKey(Request[None]):
+    key: str
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class MoveTenant(Request[None]):
+    filter: Filter
+    source: str
+    target: str
 
 
 SERVER_ONLY = (ShardKeys, CreateShardKey, MoveTenant)  # shard keys: a Qdrant server's (custom sharding)
 
 
-def scroll(filter: Filter | None, limit: int | None) -> Generator[ScrollPage, Any, list[Found]]:
+def ask(request: Request[R]) -> Generator[Request[R], Any, R]:
+    """Steps: `request`, run by the engine; its result, typed as the request says."""
+    result: R = yield request
+    return result
+
+
+def scroll(filter: Filter | None, limit: int | None) -> Generator[Request[tuple[list[Found], object]], Any, list[Found]]:
     """Steps: every stored point matching `filter` (at most `limit`), a page per request."""
     found: list[Found] = []
-    offset = None
+    offset: object = None
     while True:
         size = PAGE if limit is None else min(PAGE, limit - len(found))
-        page, offset = yield ScrollPage(filter, size, offset)
+        page, offset = yield from ask(ScrollPage(filter, size, offset))
         found.extend(page)
         if offset is None or (limit is not None and len(found) >= limit):
             return found

@@ -12,8 +12,9 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
-from ..closing import ClosesIndex, store_index
+from ..closing import ClosesIndex
 from ..errors import ConfigurationError, InvalidInputError
+from ..stores import store_index
 from ..index import HybridIndex
 from ..inference import Models
 from ..inference.external import ExternalDense

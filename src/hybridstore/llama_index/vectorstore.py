@@ -17,9 +17,10 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryResult,
 )
 
-from ..closing import ClosesIndex, store_index
+from ..closing import ClosesIndex
 from ..engine import Engine
 from ..errors import ConfigurationError, SchemaMismatchError
+from ..stores import store_index
 from ..index import HybridIndex
 from ..inference import Embedder, Models
 from ..image_sources import source
