@@ -33,8 +33,8 @@ from .records import Hit, Record
 if TYPE_CHECKING:
     from .index import HybridIndex
     from .inference import Models, ModelSpec
-    from .settings import Settings
     from .qdrant.storage import Storage
+    from .settings import Settings
 
 __version__ = "0.1.0"
 

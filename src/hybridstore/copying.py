@@ -20,7 +20,7 @@ import numpy as np
 from . import collection
 from .driver import Context, Pump, adrive, drive
 from .engine import Engine, held_engine
-from .engine.requests import PAGE, Create, Drop, Found, GetSchema, ScrollPage, Write, ask
+from .engine.requests import PAGE, Create, Drop, Found, GetSchema, Offset, ScrollPage, Write, ask
 from .errors import CollectionNotFoundError, ConfigurationError, EngineError, HybridStoreError
 from .qdrant import filters
 from .qdrant.payload import Point, SparseVec
@@ -85,7 +85,7 @@ def _copy(source: Context, target: Context, batch: int, verify: int, resume: boo
     copied = skipped = seen = 0
     sample: list[str] = []
     pick = random.Random(0)
-    offset: object = None
+    offset: Offset = None
     while True:
         page, offset = yield from on(source, ask(ScrollPage(None, batch, offset, with_vectors=True)))
         ids = [_pid(f.id) for f in page]

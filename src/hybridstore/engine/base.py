@@ -22,10 +22,10 @@ class Engine(ABC):
     ledger: Any = None  # `changes.Ledger`, on an engine every writer of its storage goes through
 
     @abstractmethod
-    def run(self, collection: str, request: Request) -> Any:
+    def run(self, collection: str, request: Request[Any]) -> Any:
         """Run one request against `collection` (see `engine.requests` for the results)."""
 
-    async def arun(self, collection: str, request: Request) -> Any:
+    async def arun(self, collection: str, request: Request[Any]) -> Any:
         """`run` without blocking the event loop (by default: in a worker thread)."""
         if type(request) is Changes:  # no I/O: no thread
             return self.changes(collection)

@@ -35,7 +35,7 @@ class Ledger:
     def count(self, collection: str) -> int:
         return self.counts.get(collection, 0)
 
-    def run(self, collection: str, request: Request, run: Callable[[str, Request], Any]) -> Any:
+    def run(self, collection: str, request: Request[Any], run: Callable[[str, Request[Any]], Any]) -> Any:
         """`run(collection, request)`, noted."""
         try:
             result = run(collection, request)
@@ -45,7 +45,7 @@ class Ledger:
         self.note(collection, request)
         return result
 
-    def note(self, collection: str, request: Request, failed: bool = False) -> None:
+    def note(self, collection: str, request: Request[Any], failed: bool = False) -> None:
         """After `request` ran (or failed, part-way perhaps): count it if it may leave a
         point lacking a vector."""
         if isinstance(request, RESHAPE):

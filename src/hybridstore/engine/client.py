@@ -82,20 +82,20 @@ class ClientEngine(Engine):
         if client is None and url is None:  # local mode of its own: every writer comes through here
             self.ledger = Ledger(lambda c: self.run(c, GetSchema()))
 
-    def run(self, collection: str, request: Request) -> Any:
+    def run(self, collection: str, request: Request[Any]) -> Any:
         if self.ledger is None:
             return self._run(collection, request)
         with self._lock:
             return self.ledger.run(collection, request, self._run)
 
-    def _run(self, collection: str, request: Request) -> Any:
+    def _run(self, collection: str, request: Request[Any]) -> Any:
         if type(request) is Changes:
             return self.changes(collection)
         if type(request) is GetSchema:
             return self._send(info(collection)) if self._send(exists(collection)) else None
         return self._last([self._send(op) for op in self._compile(collection, request)])
 
-    async def arun(self, collection: str, request: Request) -> Any:
+    async def arun(self, collection: str, request: Request[Any]) -> Any:
         if type(request) is Changes:  # no I/O: no thread
             return self.changes(collection)
         if self._async is None:  # local mode, or a caller's client without an async twin
@@ -127,7 +127,7 @@ class ClientEngine(Engine):
     def __repr__(self) -> str:
         return f"ClientEngine(local={self.local})"
 
-    def _compile(self, collection: str, request: Request) -> list[Op]:
+    def _compile(self, collection: str, request: Request[Any]) -> list[Op]:
         """The calls for a request; none where the engine has nothing to do: the server
         indexes by itself, and local mode has no payload indexes (it only warns), no storage
         settings to give a vector added later (`Settings` refuses any but the defaults) and no

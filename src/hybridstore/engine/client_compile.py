@@ -45,7 +45,7 @@ def _ignore(_: Any) -> None:
     return None
 
 
-def _shard(request: Request) -> Any:
+def _shard(request: Request[Any]) -> Any:
     """The shard key selector of a routed request: the tenant's key, else the shared one."""
     route = request.shard
     if route is None or route.fallback is None:

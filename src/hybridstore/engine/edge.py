@@ -58,7 +58,7 @@ BUSY_WAIT = 30.0  # seconds; Settings(busy_wait=) sets it
 class Shards(Protocol):
     """Where the shards of a folder are: `EdgeShards` here, or `WorkerShards` in a worker."""
 
-    def run(self, collection: str, request: Request) -> Any: ...
+    def run(self, collection: str, request: Request[Any]) -> Any: ...
 
     def info(self, collection: str) -> dict[str, Any]: ...
 
@@ -91,7 +91,7 @@ class EdgeEngine(Engine):
         # every writer goes through this engine: it counts the changes (`changes`), under its lock
         self.ledger = Ledger(lambda c: self._shards.run(c, GetSchema()))
 
-    def run(self, collection: str, request: Request) -> Any:
+    def run(self, collection: str, request: Request[Any]) -> Any:
         if type(request) is Changes:  # no I/O: the count kept here
             return self.changes(collection)
         self._acquire(request)
@@ -144,7 +144,7 @@ class EdgeEngine(Engine):
         if self.folder is not None:
             self.folder.require()
 
-    def _acquire(self, request: Request) -> None:
+    def _acquire(self, request: Request[Any]) -> None:
         """The engine's turn; a search that waited `busy_wait` while a build runs is refused."""
         if self.busy_wait is None or not isinstance(request, SEARCHES):
             self._lock.acquire()
@@ -167,11 +167,11 @@ class EdgeShards:
         self.root = root
         self._shards: dict[str, edge.EdgeShard] = {}
         # each takes its own request type: Any here, as a table cannot say which
-        self._on_folder: dict[type[Request], Callable[[str, Any], object]] = {
+        self._on_folder: dict[type[Request[Any]], Callable[[str, Any], object]] = {
             GetSchema: self._schema, Create: self._create, Drop: self._drop,
             SetSignature: self._set_signature, ChangeVectors: self._change_vectors}
 
-    def run(self, collection: str, request: Request) -> Any:
+    def run(self, collection: str, request: Request[Any]) -> Any:
         handler = self._on_folder.get(type(request))
         if handler is not None:
             return handler(collection, request)

@@ -45,7 +45,7 @@ CLOSE_WAIT = 60.0  # seconds a collected engine waits for its worker to close th
 ZYGOTE_WAIT = 10.0  # seconds the caller waits at exit for its zygote to end
 
 # what the caller sends (an `EdgeShards` method and its arguments) and what it gets back
-Message = tuple[Literal["run"], str, Request] | tuple[Literal["info"], str] | tuple[Literal["close"]]
+Message = tuple[Literal["run"], str, Request[Any]] | tuple[Literal["info"], str] | tuple[Literal["close"]]
 Reply = tuple[bool, Any]  # (True, result) or (False, the exception raised)
 
 
@@ -63,7 +63,7 @@ class WorkerShards:
         self._pending = False  # a reply not read (the caller was interrupted): read it first
         self._stop: Callable[[], object] | None = None
 
-    def run(self, collection: str, request: Request) -> Any:
+    def run(self, collection: str, request: Request[Any]) -> Any:
         return self._call(("run", collection, request))
 
     def info(self, collection: str) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point
@@ -48,6 +49,7 @@ from ..qdrant.schema import Schema, VectorField
 from ..qdrant.storage import Storage
 
 PAGE = 256  # points per scroll page
+Offset = int | str | UUID | None  # where a scroll page starts, as the engine gave it
 R = TypeVar("R")
 
 
@@ -164,10 +166,10 @@ class Count(Request[int]):
 
 
 @dataclass(frozen=True)
-class ScrollPage(Request[tuple[list[Found], object]]):
+class ScrollPage(Request[tuple[list[Found], "Offset"]]):
     filter: Filter | None = None
     limit: int = PAGE
-    offset: object = None  # where the page starts: the last page's next offset
+    offset: Offset = None  # where the page starts: the last page's next offset
     with_vectors: bool = False
 
 
@@ -210,10 +212,10 @@ def ask(request: Request[R]) -> Generator[Request[R], Any, R]:
     return result
 
 
-def scroll(filter: Filter | None, limit: int | None) -> Generator[Request[tuple[list[Found], object]], Any, list[Found]]:
+def scroll(filter: Filter | None, limit: int | None) -> Generator[Request[tuple[list[Found], Offset]], Any, list[Found]]:
     """Steps: every stored point matching `filter` (at most `limit`), a page per request."""
     found: list[Found] = []
-    offset: object = None
+    offset: Offset = None
     while True:
         size = PAGE if limit is None else min(PAGE, limit - len(found))
         page, offset = yield from ask(ScrollPage(filter, size, offset))

@@ -14,12 +14,12 @@ from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
 from ..closing import ClosesIndex
 from ..errors import ConfigurationError, InvalidInputError
-from ..stores import store_index
 from ..index import HybridIndex
 from ..inference import Models
 from ..inference.external import ExternalDense
 from ..records import Hit, Record
 from ..settings import Settings
+from ..stores import store_index
 from .embeddings import HybridEmbeddings
 from .images import by_image, image_filter, image_records, shown, with_image
 

@@ -20,13 +20,13 @@ from llama_index.core.vector_stores.types import (
 from ..closing import ClosesIndex
 from ..engine import Engine
 from ..errors import ConfigurationError, SchemaMismatchError
-from ..stores import store_index
+from ..image_sources import source
 from ..index import HybridIndex
 from ..inference import Embedder, Models
-from ..image_sources import source
 from ..inference.external import External
 from ..records import Hit, Record
 from ..settings import Settings
+from ..stores import store_index
 from .convert import search_args, to_filter, to_node, to_record
 from .images import check_image_embeddings
 
