@@ -12,6 +12,7 @@ from qdrant_client import models as qm
 
 from hybridstore.engine import ClientEngine, EdgeEngine
 from hybridstore.engine.requests import PAGE, Create, Found, ScrollPage, Write
+from hybridstore.qdrant import filters
 from hybridstore.qdrant.payload import Point, SparseVec, point_id
 from hybridstore.qdrant.schema import Schema, VectorField
 
@@ -41,7 +42,7 @@ def test_scroll_pages_up_to_its_limit_with_no_point_twice(engine, limit, count):
 
 
 def test_scroll_follows_its_filter_across_pages(engine):
-    even = qm.Filter(must=[qm.FieldCondition(key="even", match=qm.MatchValue(value=True))])
+    even = filters.to_filter(qm.Filter(must=[qm.FieldCondition(key="even", match=qm.MatchValue(value=True))]))
     found = scroll_all(engine, "c", even)
     assert sorted(int(f.payload["id"]) for f in found) == list(range(0, N, 2))
 
