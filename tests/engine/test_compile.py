@@ -28,7 +28,7 @@ def plan(k=5, flt=None, **options):
 
 
 def test_every_request_type_compiles_on_both_engines():
-    from hybridstore.engine.edge import EdgeShards
+    from hybridstore.engine.edge_shards import EdgeShards
 
     on_folder = set(EdgeShards("unused")._on_folder)
     server_only = set(requests.SERVER_ONLY)

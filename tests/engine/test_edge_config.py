@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 import qdrant_edge as edge
-from hybridstore.storage import PRESETS, Storage
 
 from hybridstore.engine import EdgeEngine
 from hybridstore.engine.edge_config import config, storage_of, with_vector
 from hybridstore.engine.requests import ChangeVectors, Create
 from hybridstore.errors import ConfigurationError
 from hybridstore.qdrant.schema import Schema, VectorField
+from hybridstore.qdrant.storage import PRESETS, Storage
 
 DENSE = VectorField("dense", "dense", 4)
 SPARSE = VectorField("sparse", "sparse", None, modifier="idf")

@@ -20,10 +20,6 @@ START_UP = "the command line's start-up: each command imports what it needs (cli
 CHEAP = ("the CLI's habit of importing inside commands, though the module is cheap or already "
          "loaded: it could move to the top")
 LAZY = "public names load on first use: `import hybridstore` loads no model or engine"
-EDGE_WORKER = ("edge_worker's zygote runs edge's shards, edge starts the worker: a circle until "
-               "`EdgeShards` has a module of its own")
-RETRIEVER = ("the retriever's pydantic field names the store class, the store's as_retriever "
-             "returns a retriever: a circle")
 
 # (module, what it imports inside a function) -> why the import stays there
 DEFERRED = {
@@ -31,9 +27,6 @@ DEFERRED = {
     ("hybridstore.inference.quantize", "onnx"): OPTIONAL,
     ("hybridstore.inference.quantize", "onnxruntime.quantization"): OPTIONAL,
     ("hybridstore.cli.mcp", "mcp.server.mcpserver"): OPTIONAL,
-    ("hybridstore.engine.edge", "hybridstore.engine.edge_worker"): EDGE_WORKER,
-    ("hybridstore.engine.edge_worker", "hybridstore.engine.edge"): EDGE_WORKER,
-    ("hybridstore.langchain.vectorstore", "hybridstore.langchain.retriever"): RETRIEVER,
     ("hybridstore.cli", "importlib"): CHEAP,
     ("hybridstore.cli", "importlib.import_module"): START_UP,
     ("hybridstore.cli", "hybridstore.errors"): CHEAP,
@@ -51,6 +44,7 @@ DEFERRED = {
     ("hybridstore.cli.commands", "hybridstore.cli.ingest"): START_UP,
     ("hybridstore.cli.commands", "hybridstore.copying"): START_UP,
     ("hybridstore.cli.commands", "hybridstore.index"): START_UP,
+    ("hybridstore.cli.commands", "hybridstore.inference"): START_UP,
     ("hybridstore.cli.commands", "hybridstore.inference.batching"): START_UP,
     ("hybridstore.cli.commands", "hybridstore.settings"): START_UP,
     ("hybridstore.cli.evaluate", "hashlib"): CHEAP,
@@ -59,15 +53,12 @@ DEFERRED = {
     ("hybridstore.cli.evaluate", "hybridstore.errors"): CHEAP,
     ("hybridstore.cli.evaluate", "tqdm"): START_UP,
     ("hybridstore.cli.mcp", "uuid"): CHEAP,
-    ("hybridstore.cli.mcp", "hybridstore.records"): CHEAP,
     ("hybridstore.cli.sources", "hybridstore.errors"): CHEAP,
     ("hybridstore.cli.sources", "hybridstore.image_sources"): START_UP,
     ("hybridstore.cli.sources", "hybridstore.qdrant.payload"): START_UP,
 }
 # circles kept for now, each named above with its reason
 CIRCLES = {
-    frozenset({"hybridstore.engine.edge", "hybridstore.engine.edge_worker"}): EDGE_WORKER,
-    frozenset({"hybridstore.langchain.vectorstore", "hybridstore.langchain.retriever"}): RETRIEVER,
 }
 
 

@@ -28,13 +28,11 @@ import threading
 import weakref
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from ..errors import EngineError
+from .edge_shards import EdgeShards
 from .requests import Request
-
-if TYPE_CHECKING:
-    from .edge import EdgeShards
 
 # qdrant-client imports fastembed when it can, and onnxruntime starts a thread on import: a
 # process that forks must have one thread, and the workers embed nothing
@@ -155,7 +153,6 @@ def _zygote() -> _Zygote:
 def _zygote_main(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
-    from .edge import EdgeShards  # imported once, before any fork
 
     sock = socket.socket(fileno=fd)
     me = os.getpid()

@@ -19,7 +19,8 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.vectorstores import VectorStoreRetriever
 from pydantic import ConfigDict, Field
 
-from .vectorstore import HybridVectorStore
+if TYPE_CHECKING:  # the store imports this module; it completes these models once defined
+    from .vectorstore import HybridVectorStore
 
 # The mixin's `super().batch` is the retriever's (a mixin at run time, a retriever to mypy).
 if TYPE_CHECKING:

@@ -22,6 +22,7 @@ from ..settings import Settings
 from ..stores import store_index
 from .embeddings import HybridEmbeddings
 from .images import by_image, image_filter, image_records, shown, with_image
+from .retriever import HybridRetriever, HybridStoreRetriever
 
 
 class HybridVectorStore(ClosesIndex, VectorStore):
@@ -170,8 +171,6 @@ class HybridVectorStore(ClosesIndex, VectorStore):
 
     def as_retriever(self, **kwargs: Any) -> VectorStoreRetriever:
         """LangChain's VectorStoreRetriever whose `batch` / `abatch` use one batch search."""
-        from .retriever import HybridStoreRetriever
-
         tags = kwargs.pop("tags", None) or [*self._get_retriever_tags()]
         return HybridStoreRetriever(vectorstore=self, tags=tags, **kwargs)
 
@@ -325,3 +324,8 @@ def _by_vector(options: dict[str, Any]) -> dict[str, Any]:
 
 def _mmr(fetch_k: int, lambda_mult: float, options: dict[str, Any]) -> dict[str, Any]:
     return {"rerank": False, **options, "mmr": lambda_mult, "fetch_k": fetch_k}
+
+
+# the retrievers name this class in their fields: complete them now that it exists
+HybridStoreRetriever.model_rebuild(_types_namespace={"HybridVectorStore": HybridVectorStore})
+HybridRetriever.model_rebuild(_types_namespace={"HybridVectorStore": HybridVectorStore})
