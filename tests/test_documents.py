@@ -36,6 +36,11 @@ def test_pdf_records_name_their_page_and_keep_their_ids(tmp_path):
     assert [r.id for r in pdf_records(f, chunk_size=200, overlap=20)] == [r.id for r in records]
 
 
+def test_a_word_hyphenated_at_a_line_end_is_whole_again(tmp_path):
+    page = read_pdf(pdf([["The declara-", "tions of the module."]])).pages[0]
+    assert page.text == "The declarations of the module."  # PDFium marked the joint with U+FFFE
+
+
 def test_a_pdf_without_a_title_has_no_title_key(tmp_path):
     f = tmp_path / "plain.pdf"
     f.write_bytes(pdf([["Only text."]]))

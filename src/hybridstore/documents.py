@@ -85,8 +85,10 @@ def _page_text(pdf: pypdfium2.PdfDocument, number: int) -> str:
     finally:
         textpage.close()
         page.close()
-    # PDFium ends lines with \r\n and marks a hyphen at a line break with \x02
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "-").replace("\x00", "")
+    # PDFium ends lines with \r\n and joins a word hyphenated at a line end, marking the joint
+    # with U+FFFE (\x02 in older builds): the word whole is what a search looks for
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return re.sub(r"[\ufffe\x02]\n?", "", text)
 
 
 def pdf_records(path: str | os.PathLike[str], chunk_size: int = 1200, overlap: int = 150,
