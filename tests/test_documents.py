@@ -1,5 +1,7 @@
 """hybridstore.documents: PDF pages and HTML visible text, read from files the tests write."""
 
+from pathlib import Path
+
 import pytest
 
 from hybridstore.documents import DocumentError, html_records, pdf_records, read_html, read_pdf
@@ -10,7 +12,7 @@ PAGES = [["Chapter one is about rivers.", "They run to the sea."], None,
          ["Chapter three: volcanoes (and ash)."]]
 
 
-def test_a_pdf_reads_as_its_pages_with_its_title(tmp_path):
+def test_a_pdf_reads_as_its_pages_with_its_title(tmp_path: Path) -> None:
     f = tmp_path / "book.pdf"
     f.write_bytes(pdf(PAGES, title="A Book"))
     text = read_pdf(f)
@@ -21,7 +23,7 @@ def test_a_pdf_reads_as_its_pages_with_its_title(tmp_path):
     assert read_pdf(f.read_bytes()) == text
 
 
-def test_pdf_records_name_their_page_and_keep_their_ids(tmp_path):
+def test_pdf_records_name_their_page_and_keep_their_ids(tmp_path: Path) -> None:
     f = tmp_path / "book.pdf"
     f.write_bytes(pdf(PAGES + [["word " * 100]], title="A Book"))
     link = tmp_path / "link.pdf"
@@ -36,12 +38,12 @@ def test_pdf_records_name_their_page_and_keep_their_ids(tmp_path):
     assert [r.id for r in pdf_records(f, chunk_size=200, overlap=20)] == [r.id for r in records]
 
 
-def test_a_word_hyphenated_at_a_line_end_is_whole_again(tmp_path):
+def test_a_word_hyphenated_at_a_line_end_is_whole_again(tmp_path: Path) -> None:
     page = read_pdf(pdf([["The declara-", "tions of the module."]])).pages[0]
     assert page.text == "The declarations of the module."  # PDFium marked the joint with U+FFFE
 
 
-def test_a_pdf_without_a_title_has_no_title_key(tmp_path):
+def test_a_pdf_without_a_title_has_no_title_key(tmp_path: Path) -> None:
     f = tmp_path / "plain.pdf"
     f.write_bytes(pdf([["Only text."]]))
     assert read_pdf(f).title is None
@@ -54,7 +56,7 @@ def test_a_pdf_without_a_title_has_no_title_key(tmp_path):
     (b"plain text, not a PDF", "not a PDF, or damaged"),
     (pdf([None, None]), "no text on any of its 2 page(s): scanned or image-only pages need OCR"),
 ])
-def test_pdfs_that_give_no_text_are_refused_with_the_reason(tmp_path, data, reason):
+def test_pdfs_that_give_no_text_are_refused_with_the_reason(tmp_path: Path, data: bytes, reason: str) -> None:
     f = tmp_path / "bad.pdf"
     f.write_bytes(data)
     with pytest.raises(DocumentError, match=reason.replace("(", r"\(").replace(")", r"\)")):
@@ -62,7 +64,7 @@ def test_pdfs_that_give_no_text_are_refused_with_the_reason(tmp_path, data, reas
     assert isinstance(DocumentError("x"), ValueError)  # an InvalidInputError
 
 
-def test_html_keeps_visible_text_and_title_drops_scripts_styles_comments():
+def test_html_keeps_visible_text_and_title_drops_scripts_styles_comments() -> None:
     html = read_html(
         "<!DOCTYPE html><html><head><title> Rivers &amp; Seas </title><meta charset='utf-8'>"
         "<style>p { color: red }</style><script>var hidden = 1;</script></head>"
@@ -74,12 +76,12 @@ def test_html_keeps_visible_text_and_title_drops_scripts_styles_comments():
                          "line\nbreak\n\na\nb")  # <pre> keeps its lines
 
 
-def test_html_without_closing_head_or_title_keeps_its_body():
+def test_html_without_closing_head_or_title_keeps_its_body() -> None:
     html = read_html("<html><head><meta charset=utf-8><body><p>Body text.</p>")
     assert html == type(html)(None, "Body text.")
 
 
-def test_html_records_are_chunked_like_text_with_the_title(tmp_path):
+def test_html_records_are_chunked_like_text_with_the_title(tmp_path: Path) -> None:
     f = tmp_path / "page.html"
     f.write_text("<title>Page</title><p>First paragraph.</p><p>Second one.</p>", encoding="utf-8")
     records = html_records(f)

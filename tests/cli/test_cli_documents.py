@@ -2,6 +2,10 @@
 `source` and `page`, bad PDFs reported and skipped, re-runs, --sync and delete as for text."""
 
 import json
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from ..pdfs import broken, pdf
 from .test_cli import holds, run
@@ -12,13 +16,13 @@ BOOK = [["Rivers carry water from the mountains to the sea.", "Deltas form where
         ["Cats sleep most of the day and hunt at night."]]
 
 
-def hits(capsys, store, query, k=3):
+def hits(capsys: pytest.CaptureFixture[str], store: list[str], query: str, k: int = 3) -> list[Any]:
     code, out, _ = run(capsys, *store, "search", query, "-k", str(k), "--json")
     assert code == 0
     return [json.loads(line) for line in out.splitlines()]
 
 
-def test_a_phrase_from_page_2_finds_page_2_and_bad_pdfs_are_reported(tmp_path, capsys):
+def test_a_phrase_from_page_2_finds_page_2_and_bad_pdfs_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "docs"
     d.mkdir()
     (d / "book.pdf").write_bytes(pdf(BOOK, title="Nature Notes"))
@@ -52,7 +56,7 @@ def test_a_phrase_from_page_2_finds_page_2_and_bad_pdfs_are_reported(tmp_path, c
     assert code == 0 and "3 unchanged" in out and holds(out) == 4
 
 
-def test_a_pdf_that_changes_loses_stale_pages_and_sync_and_delete_work(tmp_path, capsys):
+def test_a_pdf_that_changes_loses_stale_pages_and_sync_and_delete_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "docs"
     d.mkdir()
     f = d / "book.pdf"
@@ -75,7 +79,7 @@ def test_a_pdf_that_changes_loses_stale_pages_and_sync_and_delete_work(tmp_path,
     assert code == 0 and "deleted 3 records" in out
 
 
-def test_a_pdf_or_html_named_explicitly_reads_and_another_type_is_refused(tmp_path, capsys):
+def test_a_pdf_or_html_named_explicitly_reads_and_another_type_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "one.pdf"
     f.write_bytes(pdf([["One page about rivers."]]))
     other = tmp_path / "table.csv"
