@@ -70,7 +70,8 @@ def test_html_keeps_visible_text_and_title_drops_scripts_styles_comments() -> No
         "<style>p { color: red }</style><script>var hidden = 1;</script></head>"
         "<body><h1>Rivers</h1><!-- a note --><p>Rivers&nbsp;run to the sea &lt;always&gt;.\n"
         "  Caf&eacute; &#233;</p><script type='module'>alert('x')</script>"
-        "<ul><li>one</li><li>two</li></ul>line<br>break<pre>a\n  b</pre></body></html>")
+        "<ul><li>one</li><li>two</li></ul>line<br>break<pre>a\n  b</pre>"
+        "<svg><title>Icon tooltip</title><path d='M0 0'/></svg></body></html>")
     assert html.title == "Rivers & Seas"
     assert html.text == ("Rivers\n\nRivers run to the sea <always>. Café é\n\none\n\ntwo\n\n"
                          "line\nbreak\n\na\nb")  # <pre> keeps its lines

@@ -156,8 +156,10 @@ class _Visible(HTMLParser):
         self._pre = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
+        if tag == "title" and not self.title:
             self._in_title = True
+        elif tag == "title":  # another one: an SVG image's tooltip, not shown
+            self._hidden.append(tag)
         elif tag == "body" and "head" in self._hidden:  # a <head> left open ends here
             self._hidden.clear()
         elif tag in _HIDDEN:
@@ -171,7 +173,7 @@ class _Visible(HTMLParser):
             self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
+        if tag == "title" and self._in_title:
             self._in_title = False
         elif tag in self._hidden:  # also closes what was left open inside it
             del self._hidden[len(self._hidden) - 1 - self._hidden[::-1].index(tag):]
