@@ -24,4 +24,4 @@ def test_requires_python_is_the_floor_the_compat_run_tests():
 def test_every_declared_dependency_has_a_floor():
     names = [name for name, _, _ in requirements()]
     assert {"qdrant-client", "qdrant-edge-py", "fastembed", "numpy", "pydantic", "langchain-core",
-            "llama-index-core", "mcp"} <= set(names)
+            "llama-index-core", "mcp", "pypdfium2"} <= set(names)

@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 
     s = sub.add_parser("ingest", formatter_class=_Help,
-                       help="index files: .txt/.md/.rst, .jsonl, folders, BEIR folders (images with --image)",
+                       help="index files: .txt/.md/.rst, .pdf, .html, .jsonl, folders, BEIR folders (images with --image)",
                        description="Index files. Re-running converges: unchanged records are not "
                        "embedded again, a changed file's old chunks are replaced, and --sync removes "
                        "the records of files gone from the folders. Exit 1 if any input was skipped.")

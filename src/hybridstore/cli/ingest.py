@@ -57,8 +57,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               f"{removed} stale removed; collection "
               f"{index.collection!r} now holds {index.count()}")
     if inputs.ignored:
-        print(f"{len(inputs.ignored)} file(s) in the folders were left alone (not .txt, .md, .rst "
-              f"or .jsonl{'' if args.image else ', or images without --image MODEL'}):", file=sys.stderr)
+        print(f"{len(inputs.ignored)} file(s) in the folders were left alone (not .txt, .md, .rst, "
+              f".jsonl, .pdf or .html{'' if args.image else ', or images without --image MODEL'}):", file=sys.stderr)
         for f in inputs.ignored[:report.SHOWN]:
             print(f"  {f}", file=sys.stderr)
         if len(inputs.ignored) > report.SHOWN:

@@ -1,5 +1,6 @@
-"""Files -> records for `ingest`: .txt/.md/.rst chunked, .jsonl rows, BEIR folders, and image
-files (one record each, its image and no text) when an image model is configured.
+"""Files -> records for `ingest`: .txt/.md/.rst chunked, .pdf pages and .html/.htm visible text
+chunked (hybridstore.documents reads them), .jsonl rows, BEIR folders, and image files (one
+record each, its image and no text) when an image model is configured.
 
 Every input problem (undecodable or malformed files, bad JSONL lines, empty documents,
 duplicate ids, files that vanish) becomes a `Problem` naming the file (and line), and the
@@ -7,7 +8,7 @@ input is skipped; nothing here raises for bad data.
 
 Ids: a file's document id is its absolute path with symlinks resolved, so it is the same
 however the path is typed (``notes``, ``./notes``, ``/home/me/notes``); a chunk's id is
-``<document id>#<n>``; an image's ``<document id>#image``; a JSONL row keeps its ``id`` (else
+``<document id>#<n>`` (a PDF page's ``<document id>#p<page>.<n>``); an image's ``<document id>#image``; a JSONL row keeps its ``id`` (else
 ``<document id>:<line>``). Every
 record names its file in ``metadata["source"]`` (LangChain's convention), or in
 ``metadata["source_file"]`` when a JSONL row brings its own ``source``.
@@ -23,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import beir
-from ..chunking import chunk_text
+from ..documents import DocumentError, chunk_records, pdf_records, read_html
 from ..records import Record
 from .decoding import decode
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst"}
+HTML_SUFFIXES = {".html", ".htm"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 SOURCE_KEYS = ("source_file", "source")  # where a record's file is named, first match wins
 VIA_KEY = "source_via"  # the path in an ingested folder a file was read through (a symlink)
@@ -92,8 +94,10 @@ def read(paths: list[str], chunk_size: int, overlap: int, encoding: str, images:
                 _jsonl(f, inputs, beir=True)
             elif home is not None and not explicit:
                 inputs.ignored.append(f"{f} (BEIR queries or judgements, read by eval)")
-            elif f.suffix.lower() in TEXT_SUFFIXES:
+            elif f.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES:
                 _text(f, inputs, chunk_size, overlap, encoding)
+            elif f.suffix.lower() == ".pdf":
+                _pdf(f, inputs, chunk_size, overlap)
             elif f.suffix.lower() == ".jsonl":
                 _jsonl(f, inputs, encoding=encoding)
             elif f.suffix.lower() in IMAGE_SUFFIXES and images:
@@ -101,7 +105,7 @@ def read(paths: list[str], chunk_size: int, overlap: int, encoding: str, images:
             elif explicit and f.suffix.lower() in IMAGE_SUFFIXES:
                 inputs.problems.append(Problem(str(f), "an image: pass --image MODEL to index images; skipped"))
             elif explicit:
-                inputs.problems.append(Problem(str(f), "not a .txt, .md, .rst or .jsonl file; skipped"))
+                inputs.problems.append(Problem(str(f), "not a .txt, .md, .rst, .jsonl, .pdf or .html file; skipped"))
             else:
                 inputs.ignored.append(str(f))
             if not explicit:
@@ -145,20 +149,30 @@ def _files(root: Path) -> Iterator[tuple[Path, bool]]:
                 yield Path(folder) / name, False
 
 
-def _decode(path: Path, encoding: str, inputs: Inputs) -> str | None:
+def _bytes(path: Path, inputs: Inputs) -> bytes | None:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         inputs.problems.append(Problem(str(path), "vanished before it was read; skipped"))
-        return None
     except OSError as e:
         inputs.problems.append(Problem(str(path), f"cannot be read ({e.strerror}); skipped"))
+    return None
+
+
+def _unreadable(path: Path, inputs: Inputs, problem: str) -> None:
+    """Its content is unknown now: what an earlier run stored of it goes."""
+    inputs.unread.add(doc_id(path))
+    inputs.problems.append(Problem(str(path), f"{problem}; skipped (anything an earlier run stored "
+                                              "from it is removed: its content is unknown now)"))
+
+
+def _decode(path: Path, encoding: str, inputs: Inputs) -> str | None:
+    data = _bytes(path, inputs)
+    if data is None:
         return None
     text, problem = decode(data, encoding)
-    if problem:  # its content is unknown now: what an earlier run stored of it goes
-        inputs.unread.add(doc_id(path))
-        inputs.problems.append(Problem(str(path), f"{problem}; skipped (anything an earlier run stored "
-                                                  "from it is removed: its content is unknown now)"))
+    if problem:
+        _unreadable(path, inputs, problem)
     return text
 
 
@@ -169,13 +183,37 @@ def _text(path: Path, inputs: Inputs, size: int, overlap: int, encoding: str) ->
     if text is None:
         return
     doc = doc_id(path)
-    chunks = chunk_text(text, size, overlap)
-    if not chunks:
+    if path.suffix.lower() in HTML_SUFFIXES:
+        html = read_html(text)
+        records = chunk_records(doc, html.text, size, overlap, html.title)
+    else:
+        records = chunk_records(doc, text, size, overlap)
+    if not records:
         inputs.empty += 1
         inputs.problems.append(Problem(str(path), EMPTY))
-    for i, chunk in enumerate(chunks):
-        inputs.add(Record(f"{doc}#{i}", chunk, {"source": doc, "chunk": i}, doc_id=doc), f"{path}#{i}")
-    inputs.files.add(doc)
+    _add_all(records, path, inputs)
+
+
+def _add_all(records: list[Record], path: Path, inputs: Inputs) -> None:
+    for r in records:
+        inputs.add(r, f"{path}#{r.id.rsplit('#', 1)[1]}")
+    inputs.files.add(doc_id(path))
+
+
+def _pdf(path: Path, inputs: Inputs, size: int, overlap: int) -> None:
+    """Each page's text chunked; an encrypted or damaged PDF, or one without text, is skipped
+    (and what an earlier run stored of it removed)."""
+    if not inputs.first_time(path):
+        return
+    data = _bytes(path, inputs)
+    if data is None:
+        return
+    try:
+        records = pdf_records(path, size, overlap, data=data)
+    except DocumentError as e:
+        _unreadable(path, inputs, str(e))
+        return
+    _add_all(records, path, inputs)
 
 
 def _image(path: Path, inputs: Inputs) -> None:

@@ -1,0 +1,188 @@
+"""PDF and HTML files as text: a PDF's pages (PDFium's text layer, through pypdfium2) and its
+title; an HTML file's visible text and its <title> (the standard library's parser).
+
+`pdf_records` and `html_records` cut them into records as `hybridstore ingest` cuts text files:
+a page's text is chunked on its own, so every record names its page. Ids follow the CLI's text
+files: the document id is the file's absolute path with symlinks resolved, a chunk's id
+``<document id>#<n>`` (HTML) or ``<document id>#p<page>.<n>`` (PDF, the page 1-based).
+Metadata: ``source`` (the document id), ``page`` (PDF: the physical page, 1-based, not its
+printed label), ``chunk``, and ``title`` where the file has one.
+
+pypdfium2 also renders pages to images (a later slice indexes pages as images with it). PDFium
+is not thread-safe: read PDFs from one thread at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pypdfium2  # type: ignore[import-untyped]  # the package ships no type information
+
+from .chunking import chunk_text
+from .errors import InvalidInputError
+from .records import Record
+
+# PDFium's load errors (fpdfview.h FPDF_ERR_*) and what each means to a user.
+_LOAD_ERRORS = {
+    2: "cannot be opened",
+    3: "not a PDF, or damaged",
+    4: "encrypted: it needs a password",
+    5: "encrypted with a security scheme PDFium does not support",
+}
+
+
+class DocumentError(InvalidInputError):
+    """A file that cannot give text as its type says: encrypted, damaged, no text layer."""
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int  # 1-based, the physical page
+    text: str
+
+
+@dataclass(frozen=True)
+class PdfText:
+    title: str | None
+    pages: list[Page]
+
+
+@dataclass(frozen=True)
+class HtmlText:
+    title: str | None
+    text: str
+
+
+def read_pdf(source: str | os.PathLike[str] | bytes, password: str | None = None) -> PdfText:
+    """Every page's text (empty for a page without a text layer: blank, or a scanned image) and
+    the document's title. Raises DocumentError naming why a PDF cannot be read."""
+    try:
+        pdf = pypdfium2.PdfDocument(source if isinstance(source, bytes) else os.fspath(source),
+                                    password=password)
+    except pypdfium2.PdfiumError as e:
+        code = getattr(e, "err_code", None)
+        reason = _LOAD_ERRORS.get(code) if isinstance(code, int) else None
+        raise DocumentError(reason or f"not a readable PDF ({e})") from e
+    try:
+        title = _clean(str(pdf.get_metadata_value("Title") or "")) or None
+        return PdfText(title, [Page(n, _page_text(pdf, n)) for n in range(1, len(pdf) + 1)])
+    finally:
+        pdf.close()
+
+
+def _page_text(pdf: pypdfium2.PdfDocument, number: int) -> str:
+    try:
+        page = pdf[number - 1]
+        textpage = page.get_textpage()
+    except pypdfium2.PdfiumError as e:
+        raise DocumentError(f"page {number} cannot be read ({e})") from e
+    try:
+        text = str(textpage.get_text_range())
+    finally:
+        textpage.close()
+        page.close()
+    # PDFium ends lines with \r\n and joins a word hyphenated at a line end, marking the joint
+    # with U+FFFE (\x02 in older builds): the word whole is what a search looks for
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return re.sub(r"[\ufffe\x02]\n?", "", text)
+
+
+def pdf_records(path: str | os.PathLike[str], chunk_size: int = 1200, overlap: int = 150,
+                password: str | None = None, data: bytes | None = None) -> list[Record]:
+    """Records of a PDF's pages, chunked per page. `data`: the file's bytes, if already read.
+    Raises DocumentError when the PDF cannot be read or no page has text (scanned: it needs OCR)."""
+    doc = os.path.realpath(path)
+    pdf = read_pdf(data if data is not None else doc, password)
+    records = [r for page in pdf.pages
+               for r in chunk_records(doc, page.text, chunk_size, overlap, pdf.title, page.number)]
+    if not records:
+        raise DocumentError(f"no text on any of its {len(pdf.pages)} page(s): scanned or "
+                            "image-only pages need OCR first" if pdf.pages else "no pages")
+    return records
+
+
+def html_records(path: str | os.PathLike[str], chunk_size: int = 1200, overlap: int = 150,
+                 encoding: str = "utf-8") -> list[Record]:
+    """Records of an HTML file's visible text, chunked as a text file."""
+    doc = os.path.realpath(path)
+    html = read_html(Path(doc).read_text(encoding=encoding))
+    return chunk_records(doc, html.text, chunk_size, overlap, html.title)
+
+
+def chunk_records(doc: str, text: str, chunk_size: int, overlap: int, title: str | None = None,
+                  page: int | None = None) -> list[Record]:
+    """`text` of document `doc` (a page of it, when `page` is given) cut into records."""
+    base: dict[str, object] = {"source": doc}
+    if page is not None:
+        base["page"] = page
+    if title:
+        base["title"] = title
+    prefix = f"{doc}#" if page is None else f"{doc}#p{page}."
+    return [Record(f"{prefix}{i}", chunk, {**base, "chunk": i}, doc_id=doc)
+            for i, chunk in enumerate(chunk_text(text, chunk_size, overlap))]
+
+
+def read_html(markup: str) -> HtmlText:
+    """The visible text (paragraphs apart by a blank line, entities decoded; scripts, styles and
+    comments dropped) and the <title>."""
+    parser = _Visible()
+    parser.feed(markup)
+    parser.close()
+    text = re.sub(r"[ \t]*\n[ \t]*", "\n", "".join(parser.parts))
+    return HtmlText(_clean(" ".join(parser.title)) or None, re.sub(r"\n{3,}", "\n\n", text).strip())
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+_HIDDEN = {"script", "style", "noscript", "template", "head"}
+_BLOCKS = {"p", "div", "section", "article", "aside", "header", "footer", "nav", "main", "h1",
+           "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr",
+           "blockquote", "pre", "figure", "figcaption", "form", "fieldset", "hr", "address"}
+
+
+class _Visible(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self._hidden: list[str] = []  # open hidden elements (their text is not shown)
+        self._in_title = False
+        self._pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title" and not self.title:
+            self._in_title = True
+        elif tag == "title":  # another one: an SVG image's tooltip, not shown
+            self._hidden.append(tag)
+        elif tag == "body" and "head" in self._hidden:  # a <head> left open ends here
+            self._hidden.clear()
+        elif tag in _HIDDEN:
+            self._hidden.append(tag)
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+            self._pre += tag == "pre"
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title" and self._in_title:
+            self._in_title = False
+        elif tag in self._hidden:  # also closes what was left open inside it
+            del self._hidden[len(self._hidden) - 1 - self._hidden[::-1].index(tag):]
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+            self._pre -= tag == "pre" and self._pre > 0
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._hidden:
+            self.parts.append(data if self._pre else re.sub(r"\s+", " ", data))

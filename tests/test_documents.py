@@ -1,0 +1,91 @@
+"""hybridstore.documents: PDF pages and HTML visible text, read from files the tests write."""
+
+from pathlib import Path
+
+import pytest
+
+from hybridstore.documents import DocumentError, html_records, pdf_records, read_html, read_pdf
+
+from .pdfs import broken, pdf
+
+PAGES = [["Chapter one is about rivers.", "They run to the sea."], None,
+         ["Chapter three: volcanoes (and ash)."]]
+
+
+def test_a_pdf_reads_as_its_pages_with_its_title(tmp_path: Path) -> None:
+    f = tmp_path / "book.pdf"
+    f.write_bytes(pdf(PAGES, title="A Book"))
+    text = read_pdf(f)
+    assert text.title == "A Book"
+    assert [(p.number, p.text) for p in text.pages] == [
+        (1, "Chapter one is about rivers.\nThey run to the sea."), (2, ""),
+        (3, "Chapter three: volcanoes (and ash).")]
+    assert read_pdf(f.read_bytes()) == text
+
+
+def test_pdf_records_name_their_page_and_keep_their_ids(tmp_path: Path) -> None:
+    f = tmp_path / "book.pdf"
+    f.write_bytes(pdf(PAGES + [["word " * 100]], title="A Book"))
+    link = tmp_path / "link.pdf"
+    link.symlink_to(f)
+    records = pdf_records(link, chunk_size=200, overlap=20)
+    doc = str(f.resolve())
+    assert [r.id for r in records] == [f"{doc}#p1.0", f"{doc}#p3.0", f"{doc}#p4.0", f"{doc}#p4.1",
+                                       f"{doc}#p4.2"]
+    assert records[1].metadata == {"source": doc, "page": 3, "chunk": 0, "title": "A Book"}
+    assert records[1].text == "Chapter three: volcanoes (and ash)." and records[1].doc_id == doc
+    assert records[3].metadata["page"] == 4 and records[3].metadata["chunk"] == 1
+    assert [r.id for r in pdf_records(f, chunk_size=200, overlap=20)] == [r.id for r in records]
+
+
+def test_a_word_hyphenated_at_a_line_end_is_whole_again(tmp_path: Path) -> None:
+    page = read_pdf(pdf([["The declara-", "tions of the module."]])).pages[0]
+    assert page.text == "The declarations of the module."  # PDFium marked the joint with U+FFFE
+
+
+def test_a_pdf_without_a_title_has_no_title_key(tmp_path: Path) -> None:
+    f = tmp_path / "plain.pdf"
+    f.write_bytes(pdf([["Only text."]]))
+    assert read_pdf(f).title is None
+    assert pdf_records(f)[0].metadata == {"source": str(f.resolve()), "page": 1, "chunk": 0}
+
+
+@pytest.mark.parametrize("data, reason", [
+    (pdf([["secret"]], encrypted=True), "encrypted: it needs a password"),
+    (broken(), "not a PDF, or damaged"),
+    (b"plain text, not a PDF", "not a PDF, or damaged"),
+    (pdf([None, None]), "no text on any of its 2 page(s): scanned or image-only pages need OCR"),
+])
+def test_pdfs_that_give_no_text_are_refused_with_the_reason(tmp_path: Path, data: bytes, reason: str) -> None:
+    f = tmp_path / "bad.pdf"
+    f.write_bytes(data)
+    with pytest.raises(DocumentError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        pdf_records(f)
+    assert isinstance(DocumentError("x"), ValueError)  # an InvalidInputError
+
+
+def test_html_keeps_visible_text_and_title_drops_scripts_styles_comments() -> None:
+    html = read_html(
+        "<!DOCTYPE html><html><head><title> Rivers &amp; Seas </title><meta charset='utf-8'>"
+        "<style>p { color: red }</style><script>var hidden = 1;</script></head>"
+        "<body><h1>Rivers</h1><!-- a note --><p>Rivers&nbsp;run to the sea &lt;always&gt;.\n"
+        "  Caf&eacute; &#233;</p><script type='module'>alert('x')</script>"
+        "<ul><li>one</li><li>two</li></ul>line<br>break<pre>a\n  b</pre>"
+        "<svg><title>Icon tooltip</title><path d='M0 0'/></svg></body></html>")
+    assert html.title == "Rivers & Seas"
+    assert html.text == ("Rivers\n\nRivers run to the sea <always>. Café é\n\none\n\ntwo\n\n"
+                         "line\nbreak\n\na\nb")  # <pre> keeps its lines
+
+
+def test_html_without_closing_head_or_title_keeps_its_body() -> None:
+    html = read_html("<html><head><meta charset=utf-8><body><p>Body text.</p>")
+    assert html == type(html)(None, "Body text.")
+
+
+def test_html_records_are_chunked_like_text_with_the_title(tmp_path: Path) -> None:
+    f = tmp_path / "page.html"
+    f.write_text("<title>Page</title><p>First paragraph.</p><p>Second one.</p>", encoding="utf-8")
+    records = html_records(f)
+    doc = str(f.resolve())
+    assert [(r.id, r.text, r.metadata) for r in records] == [
+        (f"{doc}#0", "First paragraph.\n\nSecond one.", {"source": doc, "title": "Page", "chunk": 0})]
