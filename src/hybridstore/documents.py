@@ -50,6 +50,10 @@ class PdfText:
     title: str | None
     pages: list[Page]
 
+    def textless(self) -> list[int]:
+        """Pages without text: blank, or scanned (an image, which needs OCR to be searched)."""
+        return [p.number for p in self.pages if not p.text.strip()]
+
 
 @dataclass(frozen=True)
 class HtmlText:
@@ -96,7 +100,11 @@ def pdf_records(path: str | os.PathLike[str], chunk_size: int = 1200, overlap: i
     """Records of a PDF's pages, chunked per page. `data`: the file's bytes, if already read.
     Raises DocumentError when the PDF cannot be read or no page has text (scanned: it needs OCR)."""
     doc = os.path.realpath(path)
-    pdf = read_pdf(data if data is not None else doc, password)
+    return page_records(doc, read_pdf(data if data is not None else doc, password), chunk_size, overlap)
+
+
+def page_records(doc: str, pdf: PdfText, chunk_size: int = 1200, overlap: int = 150) -> list[Record]:
+    """Records of a PDF read already (`read_pdf`), document id `doc`; see `pdf_records`."""
     records = [r for page in pdf.pages
                for r in chunk_records(doc, page.text, chunk_size, overlap, pdf.title, page.number)]
     if not records:

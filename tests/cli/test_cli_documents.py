@@ -41,6 +41,8 @@ def test_a_phrase_from_page_2_finds_page_2_and_bad_pdfs_are_reported(tmp_path: P
     assert "no text on any of its 1 page(s): scanned or image-only" in lines["scan.pdf"]
     assert "3 input(s) skipped" in err
     assert "1 file(s) in the folders were left alone (not .txt, .md, .rst, .jsonl, .pdf or .html" in err
+    assert "1 PDF(s) have pages without text, left out (blank, or scanned: OCR them" in err
+    assert f"{d / 'book.pdf'}: page 3" in err  # said, though not a problem (blank pages are common)
 
     book = str((d / "book.pdf").resolve())
     top = hits(capsys, store, "magma rises through the vent of a volcano")[0]
@@ -52,8 +54,8 @@ def test_a_phrase_from_page_2_finds_page_2_and_bad_pdfs_are_reported(tmp_path: P
     code, out, _ = run(capsys, *store, "search", "cats", "-k", "3", "--filter", '{"page": 4}')
     assert code == 0 and f"{book}#p4.0" in out and "#p2.0" not in out
 
-    code, out, _ = run(capsys, *store, "ingest", str(d / "book.pdf"))  # the same ids again
-    assert code == 0 and "3 unchanged" in out and holds(out) == 4
+    code, out, err = run(capsys, *store, "ingest", str(d / "book.pdf"))  # the same ids again
+    assert code == 0 and "3 unchanged" in out and holds(out) == 4 and "book.pdf: page 3" in err
 
 
 def test_a_pdf_that_changes_loses_stale_pages_and_sync_and_delete_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -56,15 +56,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               f"{stats['unchanged']} unchanged, {stats['payload_only']} with new metadata only; "
               f"{removed} stale removed; collection "
               f"{index.collection!r} now holds {index.count()}")
-    if inputs.ignored:
-        print(f"{len(inputs.ignored)} file(s) in the folders were left alone (not .txt, .md, .rst, "
-              f".jsonl, .pdf or .html{'' if args.image else ', or images without --image MODEL'}):", file=sys.stderr)
-        for f in inputs.ignored[:report.SHOWN]:
-            print(f"  {f}", file=sys.stderr)
-        if len(inputs.ignored) > report.SHOWN:
-            print(f"  ... and {len(inputs.ignored) - report.SHOWN} more", file=sys.stderr)
+    _listed(inputs.ignored, "file(s) in the folders were left alone (not .txt, .md, .rst, .jsonl, .pdf or "
+            f".html{'' if args.image else ', or images without --image MODEL'})")
+    _listed(inputs.textless, "PDF(s) have pages without text, left out (blank, or scanned: OCR them to "
+            "search their text)")
     report.problems(inputs.problems, args.report)
     return 1 if inputs.problems else 0
+
+
+def _listed(items: list[str], what: str) -> None:
+    """A notice on stderr (not a problem: the exit status stays 0), the first items one a line."""
+    if not items:
+        return
+    print(f"{len(items)} {what}:", file=sys.stderr)
+    for f in items[:report.SHOWN]:
+        print(f"  {f}", file=sys.stderr)
+    if len(items) > report.SHOWN:
+        print(f"  ... and {len(items) - report.SHOWN} more", file=sys.stderr)
 
 
 def _strict(inputs: Inputs, report_file: str | None) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import beir
-from ..documents import DocumentError, chunk_records, pdf_records, read_html
+from ..documents import DocumentError, chunk_records, page_records, read_html, read_pdf
 from ..records import Record
 from .decoding import decode
 
@@ -53,6 +53,7 @@ class Inputs:
     files: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # files in folders not read, and why
+    textless: list[str] = field(default_factory=list)  # PDFs' pages without text, left out
     empty: int = 0  # empty documents skipped (also listed as problems)
     unread: set[str] = field(default_factory=set)  # files that no longer decode: their records go
     _seen: dict[str, str] = field(default_factory=dict)  # record id -> where it was read
@@ -209,10 +210,13 @@ def _pdf(path: Path, inputs: Inputs, size: int, overlap: int) -> None:
     if data is None:
         return
     try:
-        records = pdf_records(path, size, overlap, data=data)
+        pdf = read_pdf(data)
+        records = page_records(doc_id(path), pdf, size, overlap)
     except DocumentError as e:
         _unreadable(path, inputs, str(e))
         return
+    if pdf.textless():  # not an error (blank pages are common), but never left out unsaid
+        inputs.textless.append(f"{path}: page {', '.join(map(str, pdf.textless()))}")
     _add_all(records, path, inputs)
 
 
