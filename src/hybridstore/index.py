@@ -174,7 +174,7 @@ class HybridIndex(Closes, Tenancy):
     def search(self, query: str, k: int = 10, *, filter: object = None,
                ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
                dense_vector: Sequence[float] | None = None, missing_ok: bool = False,
-               **options: Any) -> list[Hit]:
+               explain: bool = False, **options: Any) -> list[Hit]:
         """Best `k` records for `query`, best first. Options: ``mode`` ("dense", "sparse",
         "hybrid"; default: the strongest the models allow), ``rerank`` (default on with a late
         model), ``fusion`` ("dbsf" default, "rrf"), ``weights``, ``rrf_k``, ``mmr`` (lambda),
@@ -182,16 +182,17 @@ class HybridIndex(Closes, Tenancy):
         ``group_by`` / ``group_size``. ``filter``, ``ids``, ``doc_id`` restrict the search;
         ``dense_vector`` is a ready query vector. Points lacking a vector the search uses make
         it raise `MissingVectorsError` instead of leaving them out. ``missing_ok``: no hits,
-        instead of `CollectionNotFoundError`, while nothing has been written."""
+        instead of `CollectionNotFoundError`, while nothing has been written. ``explain``: each
+        hit carries its `hybridstore.explain.Explanation` (docs/explain.md)."""
         return self._drive(search.search(self._col, search.Search(
-            query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups)))
+            query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups, explain)))
 
     async def asearch(self, query: str, k: int = 10, *, filter: object = None,
                       ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
                       dense_vector: Sequence[float] | None = None, missing_ok: bool = False,
-                      **options: Any) -> list[Hit]:
+                      explain: bool = False, **options: Any) -> list[Hit]:
         return await self._adrive(search.search(self._col, search.Search(
-            query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups)))
+            query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups, explain)))
 
     def search_batch(self, queries: Sequence[str], k: int = 10, *, filter: object = None,
                      **options: Any) -> list[list[Hit]]:

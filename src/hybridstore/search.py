@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import collection
+from . import collection, explain
 from .collection import Collection
 from .engine.requests import Found, Query, QueryBatch, ask, scroll
 from .errors import (
@@ -40,10 +40,13 @@ class Search:
     options: dict[str, Any] = field(default_factory=dict)  # the caller's search options, checked
     missing_ok: bool = False  # no hits, instead of CollectionNotFoundError, while nothing is written
     native_groups: bool = True  # the engine groups (`Engine.groups`)
+    explain: bool = False  # each hit with its `explain.Explanation` (`hybridstore.explain`)
 
 
 def search(col: Collection, call: Search) -> Steps[list[Hit]]:
     req = check(col, call.text, call.k, call.dense_vector, call.options)
+    if call.explain:
+        explain.check(req)
     try:
         yield Ensure(False)
     except CollectionNotFoundError:
@@ -59,6 +62,8 @@ def search(col: Collection, call: Search) -> Steps[list[Hit]]:
         plan = _plan(col, req, vectors[0], flt)
         points = yield from ask(Query(plan))
         found = hits(col, plan, points)
+        if call.explain:
+            found = yield from explain.attach(col, call.text, plan, points, found)
     yield from collection.verify(col, req)  # nothing left out since the last count
     return found
 
