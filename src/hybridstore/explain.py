@@ -170,9 +170,10 @@ def _only(plan: qplan.QueryPlan, ids: Sequence[str]) -> Filter | None:
 
 
 def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int, tuple[str, bool]] | None = None,
-            ) -> Steps[list[Explanation]]:
-    """Steps: an `Explanation` per hit of `found` (the search's result for `plan`). `names`: sparse
-    indices -> (term, is an expansion), for the query's terms that can be named."""
+                 first: int = 1) -> Steps[list[Explanation]]:
+    """Steps: an `Explanation` per hit of `found` (the search's result for `plan`, ranked from
+    `first`). `names`: sparse indices -> (term, is an expansion), for the query's terms that can
+    be named."""
     st = stages(plan)
     ranked = yield from ask(QueryBatch([_branch_plan(plan, b, b.limit, plan.filter) for b in st.branches]))
     ids = [f.id for f in found]
@@ -188,7 +189,7 @@ def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int,
         before = {f.id: r for r, f in enumerate(fused, 1)}
     parts = fused_parts(st.fuse, ranked) if st.fuse else {}
     out = []
-    for rank, f in enumerate(found, 1):
+    for rank, f in enumerate(found, first):
         shares = parts.get(f.id, [0.0] * len(st.branches)) if st.fuse else [None] * len(st.branches)
         branches = tuple(_branch(b, ranked[i], scores[i].get(f.id), f.id, shares[i], terms[i].get(f.id, ()))
                          for i, b in enumerate(st.branches))
@@ -296,12 +297,12 @@ def check(req: qplan.SearchRequest) -> None:
 def attach(col: Collection, text: str, plan: qplan.QueryPlan, points: Sequence[Found],
            hits: Sequence[Hit]) -> Steps[list[Hit]]:
     """Steps: `hits` (the search's, from `points`), each with its explanation."""
-    names = _names(col, text, plan)
+    names = term_names_of(col, text, plan)
     found = yield from explanations(plan, points, names)
     return [replace(h, explanation=e) for h, e in zip(hits, found, strict=True)]
 
 
-def _names(col: Collection, text: str, plan: qplan.QueryPlan) -> dict[int, tuple[str, bool]]:
+def term_names_of(col: Collection, text: str, plan: qplan.QueryPlan) -> dict[int, tuple[str, bool]]:
     sparse = col.models.sparse
     vec = next((b.vector for b in stages(plan).branches if b.kind == "sparse"), None)
     if sparse is None or not isinstance(vec, SparseVec):

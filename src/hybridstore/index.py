@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from . import collection, copying, ingest, reembed, search
+from . import collection, copying, ingest, reembed, search, whynot
 from .closing import Closes
 from .collection import Collection
 from .driver import Context, Locks, adrive, drive
@@ -23,6 +23,7 @@ from .selection import Selection
 from .settings import Settings, check_collection_name
 from .steps import Steps
 from .tenancy import Tenancy
+from .whynot import WhyNot
 
 T = TypeVar("T")
 
@@ -193,6 +194,20 @@ class HybridIndex(Closes, Tenancy):
                       explain: bool = False, **options: Any) -> list[Hit]:
         return await self._adrive(search.search(self._col, search.Search(
             query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups, explain)))
+
+    def why_not(self, query: str, id: str, k: int = 10, *, filter: object = None,
+                ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
+                dense_vector: Sequence[float] | None = None, **options: Any) -> WhyNot:
+        """Where record `id` stands for `query` (the options of `search`), and the first reason
+        it is not in the top `k` (docs/explain.md)."""
+        return self._drive(whynot.why_not(self._col, search.Search(
+            query, k, Selection(ids, filter, doc_id), dense_vector, options), id))
+
+    async def awhy_not(self, query: str, id: str, k: int = 10, *, filter: object = None,
+                       ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
+                       dense_vector: Sequence[float] | None = None, **options: Any) -> WhyNot:
+        return await self._adrive(whynot.why_not(self._col, search.Search(
+            query, k, Selection(ids, filter, doc_id), dense_vector, options), id))
 
     def search_batch(self, queries: Sequence[str], k: int = 10, *, filter: object = None,
                      **options: Any) -> list[list[Hit]]:
