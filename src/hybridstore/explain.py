@@ -24,11 +24,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .engine.requests import Count, Found, Query, QueryBatch, ask
+from .errors import InvalidInputError
 from .qdrant import filters
 from .qdrant import query as qplan
 from .qdrant.filter_tree import Filter, HasId, HasVector
 from .qdrant.payload import SparseVec
-from .errors import InvalidInputError
 from .steps import Steps
 
 if TYPE_CHECKING:
