@@ -174,3 +174,10 @@ def test_explain_asks_a_server_only_what_it_takes(models, records):
         assert any("/points/query/batch" in path for _, path, _ in fake.bodies)
         assert idx.why_not("guitar", "volcano", 3, filter={"topic": "music"}).reason.startswith("filtered out")
         idx.close()
+
+
+def test_search_batch_explains_each_query_as_search_does(index):
+    batch = index.search_batch(QUERIES, 3, explain=True, fusion="dbsf")
+    assert [[h.explanation for h in hits] for hits in batch] == \
+        [[h.explanation for h in index.search(q, 3, explain=True, fusion="dbsf")] for q in QUERIES]
+    assert all(h.explanation is None for h in index.search_batch(QUERIES, 3)[0])

@@ -210,14 +210,14 @@ class HybridIndex(Closes, Tenancy):
             query, k, Selection(ids, filter, doc_id), dense_vector, options), id))
 
     def search_batch(self, queries: Sequence[str], k: int = 10, *, filter: object = None,
-                     **options: Any) -> list[list[Hit]]:
+                     explain: bool = False, **options: Any) -> list[list[Hit]]:
         """`search` for many queries at once: one embedding batch per model and one batch
         request to the engine. Takes the options of `search` (not grouping)."""
-        return self._drive(search.search_batch(self._col, queries, k, filter, options))
+        return self._drive(search.search_batch(self._col, queries, k, filter, options, explain))
 
     async def asearch_batch(self, queries: Sequence[str], k: int = 10, *, filter: object = None,
-                            **options: Any) -> list[list[Hit]]:
-        return await self._adrive(search.search_batch(self._col, queries, k, filter, options))
+                            explain: bool = False, **options: Any) -> list[list[Hit]]:
+        return await self._adrive(search.search_batch(self._col, queries, k, filter, options, explain))
 
     def get(self, ids: Sequence[str] | None = None, *, filter: object = None,
             doc_id: str | Sequence[str] | None = None, limit: int | None = None) -> list[Record]:

@@ -69,7 +69,7 @@ def search(col: Collection, call: Search) -> Steps[list[Hit]]:
 
 
 def search_batch(col: Collection, texts: Sequence[str], k: int, filter: object,
-                 options: dict[str, Any]) -> Steps[list[list[Hit]]]:
+                 options: dict[str, Any], explain_hits: bool = False) -> Steps[list[list[Hit]]]:
     if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
         raise InvalidInputError("search_batch() takes a non-empty list of query strings")
     if options.get("group_by") or options.get("image") is not None or options.get("image_vector") is not None:
@@ -77,14 +77,20 @@ def search_batch(col: Collection, texts: Sequence[str], k: int, filter: object,
                                 "search(group_by=...) or search(image=...)")
     reqs = [check(col, t, k, None, options) for t in texts]  # every text checked
     req = reqs[0]
+    if explain_hits:
+        explain.check(req)
     flt = selector(col, Selection(filter=filter))
     yield Ensure(False)
     yield from collection.complete(col, req)
     vectors = yield from ask_work(query_vectors, col, texts, req, None)
     plans = [_plan(col, req, v, flt) for v in vectors]
     found = yield from ask(QueryBatch(plans))
+    out = [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
+    if explain_hits:  # each query's explanations, asked after the batch
+        for i, (text, plan) in enumerate(zip(texts, plans, strict=True)):
+            out[i] = yield from explain.attach(col, text, plan, found[i], out[i])
     yield from collection.verify(col, req)
-    return [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
+    return out
 
 
 def get(col: Collection, where: Selection, limit: int | None) -> Steps[list[Record]]:
