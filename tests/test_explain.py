@@ -147,7 +147,10 @@ def test_why_not_filtered_out_names_the_condition(index):
 
 def test_why_not_below_the_cut_off_and_fused_below(index):
     w = index.why_not("guitar music on the street", "volcano", 2, mode="dense", rerank=False, oversample=1)
-    assert w.rank is None and "not a candidate" in w.reason and "below the branch's limit" in w.reason
+    assert w.rank is None and "not a candidate" in w.reason and "below the branch's limit 2" in w.reason
+    dense = index.search("guitar music on the street", 8, mode="dense", rerank=False)
+    assert w.branch_ranks == (1 + [h.record.id for h in dense].index("volcano"),)
+    assert f"rank {w.branch_ranks[0]}," in w.reason
     w = index.why_not("guitar music on the street", "piano", 2, mode="hybrid", fusion="rrf", rerank=False)
     assert w.reason.startswith("fused below the k-th hit") and "gap" in w.reason
     assert w.explanation is not None and w.explanation.fusion.rank > 2
@@ -177,7 +180,12 @@ def test_explain_asks_a_server_only_what_it_takes(models, records):
 
 
 def test_search_batch_explains_each_query_as_search_does(index):
+    def stands(hits):  # ranks exactly, scores as far as float32 goes (local mode's batch rounds its own way)
+        return [(e.rank, [(b.rank, b.absent) for b in e.branches], e.fusion.rank, e.rerank.rank_before,
+                 [round(b.score or 0, 4) for b in e.branches], round(e.score, 3))
+                for e in (h.explanation for h in hits)]
+
     batch = index.search_batch(QUERIES, 3, explain=True, fusion="dbsf")
-    assert [[h.explanation for h in hits] for hits in batch] == \
-        [[h.explanation for h in index.search(q, 3, explain=True, fusion="dbsf")] for q in QUERIES]
+    assert [stands(hits) for hits in batch] == [stands(index.search(q, 3, explain=True, fusion="dbsf"))
+                                                 for q in QUERIES]
     assert all(h.explanation is None for h in index.search_batch(QUERIES, 3)[0])

@@ -14,12 +14,17 @@ from .selection import selector
 from .steps import Ensure, Steps, ask_work
 
 
+DEEPEST = 10_000  # how deep a branch's ranking is read for a record's rank
+
+
 @dataclass(frozen=True)
 class WhyNot:
     id: str
     rank: int | None  # 1-based in the top k; None: not there
     reason: str | None  # the first reason it is not in the top k (None: it is)
-    explanation: explain.Explanation | None  # its stages, as a hit's, ranked among every candidate of
+    branch_ranks: tuple[int | None, ...] = ()  # its rank in each branch's whole ranking (None: no
+                                               # score there, or deeper than DEEPEST)
+    explanation: explain.Explanation | None = None  # its stages, as a hit's, ranked among every candidate of
                                              # the last stage (rank 0: not one); None: in the top k,
                                              # filtered out, or not stored
 
@@ -37,14 +42,14 @@ def why_not(col: collection.Collection, call: search.Search, record_id: str) -> 
     ranked = [f.id for f in points]
     if pid in ranked:
         rank = ranked.index(pid) + 1
-        return WhyNot(record_id, rank, None, None)
+        return WhyNot(record_id, rank, None)
     stored = yield from ask(Count(col.confine(Filter(must=(HasId((pid,)),)))))
     if not stored:
-        return WhyNot(record_id, None, f"no record has id {record_id!r}", None)
+        return WhyNot(record_id, None, f"no record has id {record_id!r}")
     if flt is not None:
         failing = yield from _failing(flt, pid)
         if failing is not None:
-            return WhyNot(record_id, None, failing, None)
+            return WhyNot(record_id, None, failing)
     # its stages, as if it were the hit after the k-th: the plan with a limit deep enough
     deep = yield from ask(Query(_deeper(plan)))
     at = next((r for r, f in enumerate(deep, 1) if f.id == pid), 0)
@@ -52,7 +57,8 @@ def why_not(col: collection.Collection, call: search.Search, record_id: str) -> 
     names = explain.term_names_of(col, call.text, plan)
     found = yield from explain.explanations(plan, mine or [_stand_in(pid)], names, at)
     ex = found[0]
-    return WhyNot(record_id, None, _reason(plan, ex, points, mine), ex)
+    ranks = yield from _branch_ranks(plan, ex, pid)
+    return WhyNot(record_id, None, _reason(plan, ex, points, mine, ranks), ranks, ex)
 
 
 def _stand_in(pid: str) -> Found:
@@ -65,6 +71,21 @@ def _deeper(plan: qplan.QueryPlan) -> qplan.QueryPlan:
     depth = st.fuse.limit if st.fuse else st.branches[0].limit
     depth = max(depth, sum(b.limit for b in st.branches))
     return replace(plan, root=replace(plan.root, limit=depth), limit=depth, score_threshold=None)
+
+
+def _branch_ranks(plan: qplan.QueryPlan, ex: explain.Explanation, pid: str) -> Steps[tuple[int | None, ...]]:
+    """Where the record ranks in each branch, past the branch's limit too: the points scoring
+    at least its score, asked of the branch (up to DEEPEST)."""
+    ranks: list[int | None] = []
+    for stage, b in zip(explain.stages(plan).branches, ex.branches, strict=True):
+        if b.rank is not None or b.score is None:
+            ranks.append(b.rank)
+            continue
+        floor = b.score - 1e-6 * (1 + abs(b.score))  # its own score may round below itself (local mode)
+        above = yield from ask(Query(qplan.QueryPlan(replace(stage, limit=DEEPEST), DEEPEST, plan.filter,
+                                                     floor, plan.omit)))
+        ranks.append(next((r for r, f in enumerate(above, 1) if f.id == pid), None))
+    return tuple(ranks)
 
 
 def _failing(flt: Filter, pid: str) -> Steps[str | None]:
@@ -84,13 +105,12 @@ def _named(cond: Condition) -> str:
     return repr(cond)
 
 
-def _reason(plan: qplan.QueryPlan, ex: explain.Explanation, top: list[Found],
-            mine: list[Found]) -> str:
+def _reason(plan: qplan.QueryPlan, ex: explain.Explanation, top: list[Found], mine: list[Found],
+            ranks: tuple[int | None, ...]) -> str:
     st = explain.stages(plan)
     if not any(b.rank for b in ex.branches):
-        parts = [f"{b.kind}: {b.absent}" + (f" (score {b.score:.6g})" if b.score is not None else "")
-                 for b in ex.branches]
-        return "not a candidate of any branch: " + "; ".join(parts)
+        return "not a candidate of any branch: " + "; ".join(
+            _absent(b, r) for b, r in zip(ex.branches, ranks, strict=True))
     kth = top[-1].score if top else None
     if not mine:
         return "not among the fused candidates"
@@ -101,3 +121,10 @@ def _reason(plan: qplan.QueryPlan, ex: explain.Explanation, top: list[Found],
     if kth is None:
         return f"{stage} with score {score:.6g}, but no hit was returned"
     return f"{stage} below the k-th hit: score {score:.6g} < {kth:.6g} (gap {kth - score:.6g})"
+
+
+def _absent(b: explain.Branch, rank: int | None) -> str:
+    if b.score is None:
+        return f"{b.kind}: {b.absent}"
+    where = f"rank {rank}" if rank is not None else f"rank > {DEEPEST}"
+    return f"{b.kind}: {b.absent} {b.limit} ({where}, score {b.score:.6g})"
