@@ -189,3 +189,8 @@ def test_search_batch_explains_each_query_as_search_does(index):
     assert [stands(hits) for hits in batch] == [stands(index.search(q, 3, explain=True, fusion="dbsf"))
                                                  for q in QUERIES]
     assert all(h.explanation is None for h in index.search_batch(QUERIES, 3)[0])
+
+
+def test_why_not_names_the_failing_condition_of_an_and(index):
+    w = index.why_not("guitar", "guitar-1", 3, filter={"topic": "music", "year": {"$gte": 2020}}, rerank=False)
+    assert w.reason.startswith("filtered out: it fails Range(") and "year" in w.reason

@@ -8,7 +8,7 @@ of the engine on its own, with the search's filter and the stage's own limit:
 - hits that are not among a branch's candidates are scored by that branch alone (a query
   confined to their ids), and a hit with no score there lacks the vector (or, sparse, shares no
   term with the query);
-- the fusion is recomputed here exactly as Qdrant computes it (`rrf_part`, `dbsf_parts`); the
+- the fusion is recomputed here exactly as Qdrant computes it (`rrf_part`, `dbsf_part`); the
   fused stage is asked too when a rerank follows, for each hit's rank before the rerank;
 - sparse branches: one query per query term, confined to the hits, gives each term's weight
   as the engine scores it (the stored weight, times the term's IDF where the vector has Qdrant's
@@ -120,8 +120,7 @@ class Stages:
 def stages(plan: qplan.QueryPlan) -> Stages:
     root, rerank = plan.root, None
     if isinstance(root, qplan.Nearest) and root.source is not None:
-        if root.mmr_diversity is not None:
-            raise NotImplementedError("mmr")  # refused by the caller before a plan is built
+        assert root.mmr_diversity is None, "MMR is refused before a plan is built (`check`)"
         rerank, root = root, root.source
     if isinstance(root, qplan.Fuse):
         return Stages(tuple(s for s in root.sources if isinstance(s, qplan.Nearest)), root, rerank)

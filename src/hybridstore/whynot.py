@@ -13,7 +13,6 @@ from .qdrant.filter_tree import Condition, Filter, HasId
 from .selection import selector
 from .steps import Ensure, Steps, ask_work
 
-
 DEEPEST = 10_000  # how deep a branch's ranking is read for a record's rank
 
 
@@ -94,15 +93,23 @@ def _failing(flt: Filter, pid: str) -> Steps[str | None]:
     kept = yield from ask(Count(filters.and_filters(flt, only)))
     if kept:
         return None
-    for cond in flt.must:
+    for cond in _conditions(flt):
         alone = yield from ask(Count(Filter(must=(cond, only))))
         if not alone:
-            return f"filtered out: it fails {_named(cond)}"
+            return f"filtered out: it fails {cond!r}"
     return "filtered out: the filter excludes it"
 
 
-def _named(cond: Condition) -> str:
-    return repr(cond)
+def _conditions(flt: Filter) -> list[Condition]:
+    """The conditions a record must meet each, through nested ANDs (the user's filter, the
+    tenant's, ids, doc_id); a filter with should / must_not counts as one condition."""
+    out: list[Condition] = []
+    for cond in flt.must:
+        if isinstance(cond, Filter) and not cond.should and not cond.must_not and cond.min_should is None:
+            out.extend(_conditions(cond))
+        else:
+            out.append(cond)
+    return out
 
 
 def _reason(plan: qplan.QueryPlan, ex: explain.Explanation, top: list[Found], mine: list[Found],
