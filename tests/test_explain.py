@@ -194,3 +194,20 @@ def test_search_batch_explains_each_query_as_search_does(index):
 def test_why_not_names_the_failing_condition_of_an_and(index):
     w = index.why_not("guitar", "guitar-1", 3, filter={"topic": "music", "year": {"$gte": 2020}}, rerank=False)
     assert w.reason.startswith("filtered out: it fails Range(") and "year" in w.reason
+
+
+@pytest.mark.parametrize("sparse", ["prithivida/Splade_PP_en_v1", "Qdrant/bm42-all-minilm-l6-v2-attentions"])
+def test_sparse_terms_are_named_by_the_model(records, sparse):
+    """SPLADE's terms by its vocabulary (its expansions marked), BM42's by hashing the query's
+    words; each term's contribution sums to the branch's raw score."""
+    from hybridstore import HybridIndex, Models
+
+    idx = HybridIndex("terms", Models(sparse=sparse), location=":memory:")
+    idx.add(records)
+    hit = idx.search("guitar music on the street", 1, explain=True, mode="sparse")[0]
+    branch = hit.explanation.branches[0]
+    assert close(sum(t.contribution for t in branch.terms), branch.score) and close(branch.score, hit.score)
+    tokens = {t.token for t in branch.terms}
+    assert {"guitar", "street"} <= tokens and None not in tokens
+    assert any(t.expansion for t in branch.terms) == sparse.startswith("prithivida")
+    idx.close()

@@ -272,18 +272,25 @@ def relevance_rule(plan: qplan.QueryPlan) -> str:
 
 def term_names(model: Any, text: str, indices: Sequence[int]) -> dict[int, tuple[str, bool]]:
     """Sparse indices of `text`'s query vector -> (term, an expansion?), where the fastembed model
-    allows: BM25 hashes its stemmed tokens (named by hashing the query's own tokens), SPLADE
-    indexes its tokenizer's vocabulary. Other models' terms stay unnamed."""
+    allows: BM25 and BM42 hash the query's own (stemmed) words, so a word is named where its
+    hash is the index; SPLADE indexes its tokenizer's vocabulary. Other models' terms stay
+    unnamed (and so do these models' if fastembed's internals change: no name is guessed)."""
     inner = getattr(model, "model", model)
-    if hasattr(inner, "compute_token_id") and hasattr(inner, "_stem") and hasattr(inner, "tokenizer") \
-            and hasattr(inner.tokenizer, "tokenize") and type(inner).__name__ == "Bm25":
-        stems = inner._stem(inner.tokenizer.tokenize(text))
-        return {inner.compute_token_id(s): (s, False) for s in stems}
-    tok = getattr(inner, "tokenizer", None)
-    if tok is not None and hasattr(tok, "id_to_token") and "splade" in type(inner).__name__.lower():
-        own = set(tok.encode(text).ids)
-        return {i: (str(tok.id_to_token(i)), i not in own) for i in indices}
-    return {}
+    kind = type(inner).__name__
+    if kind == "Bm25" and all(hasattr(inner, a) for a in ("tokenizer", "_stem", "compute_token_id")):
+        hashed: dict[int, str] = {inner.compute_token_id(w): w for w in inner._stem(inner.tokenizer.tokenize(text))}
+    elif kind == "Bm42" and all(hasattr(inner, a) for a in (
+            "_ensure_tokenizer", "_reconstruct_bpe", "_filter_pair_tokens", "_stem_pair_tokens", "_query_rehash")):
+        inner._ensure_tokenizer()
+        pairs = inner._reconstruct_bpe(enumerate(inner.tokenizer.encode(text).tokens))
+        hashed = {i: w for w, _ in inner._stem_pair_tokens(inner._filter_pair_tokens(pairs))
+                  for i in inner._query_rehash([w])}
+    elif kind == "SpladePP" and hasattr(getattr(inner, "tokenizer", None), "id_to_token"):
+        own = set(inner.tokenizer.encode(text).ids)
+        return {i: (str(inner.tokenizer.id_to_token(i)), i not in own) for i in indices}
+    else:
+        return {}
+    return {i: (hashed[i], False) for i in indices if i in hashed}
 
 
 def check(req: qplan.SearchRequest) -> None:
