@@ -211,3 +211,11 @@ def test_sparse_terms_are_named_by_the_model(records, sparse):
     assert {"guitar", "street"} <= tokens and None not in tokens
     assert any(t.expansion for t in branch.terms) == sparse.startswith("prithivida")
     idx.close()
+
+
+async def test_why_not_reranked_below_the_k_th_hit(index):
+    q = "guitar music on the street"
+    hits = index.search(q, 3, rerank=True)
+    w = await index.awhy_not(q, hits[2].record.id, 2, rerank=True)
+    assert w.reason.startswith("reranked below the k-th hit") and "gap" in w.reason
+    assert w.explanation.rerank.rank == 3 and w.explanation.rerank.rank_before == w.explanation.fusion.rank
