@@ -219,3 +219,19 @@ async def test_why_not_reranked_below_the_k_th_hit(index):
     w = await index.awhy_not(q, hits[2].record.id, 2, rerank=True)
     assert w.reason.startswith("reranked below the k-th hit") and "gap" in w.reason
     assert w.explanation.rerank.rank == 3 and w.explanation.rerank.rank_before == w.explanation.fusion.rank
+
+
+def test_a_tenants_view_explains_its_own_records(models, records):
+    from hybridstore import HybridIndex
+
+    idx = HybridIndex("tenants", models, location=":memory:", tenant_key="tenant")
+    acme, beta = idx.tenant("acme"), idx.tenant("beta")
+    acme.add(records)
+    beta.add(records[:3])
+    hits = beta.search("guitar street", 3, explain=True, fusion="rrf", rerank=False)
+    assert [h.explanation.fusion.rank for h in hits] == [1, 2, 3]
+    assert all(close(h.explanation.fusion.score, h.score) for h in hits)
+    assert all(b.limit == 12 for h in hits for b in h.explanation.branches)
+    assert beta.why_not("guitar street", "volcano", 3).reason == "no record has id 'volcano'"
+    assert acme.why_not("guitar street", "volcano", 3, fusion="rrf", rerank=False).reason.startswith("fused below")
+    idx.close()
