@@ -37,6 +37,7 @@ def why_not(col: collection.Collection, call: search.Search, record_id: str) -> 
     vectors = yield from ask_work(search.query_vectors, col, [call.text], req, call.dense_vector)
     plan = search._plan(col, req, vectors[0], flt)
     points = yield from ask(Query(plan))
+    yield from collection.verify(col, req)  # as a search: no point left out lacking a vector
     pid = col.pid(record_id)
     ranked = [f.id for f in points]
     if pid in ranked:
