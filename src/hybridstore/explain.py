@@ -178,13 +178,11 @@ def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int,
     ids = [f.id for f in found]
     scores = yield from _scores(plan, st.branches, ranked, ids)
     terms = yield from _terms(plan, st.branches, ids, names or {})
-    before: dict[str, int] = {}
-    fused: list[Found] = []
-    if st.rerank is not None:  # ranks before the rerank: the fused stage's, else the branch's
-        source = st.rerank.source
-        assert source is not None
-        fused = ranked[0] if st.fuse is None else \
-            (yield from ask(Query(_branch_plan(plan, source, st.fuse.limit, plan.filter))))
+    before: dict[str, int] = {}  # ranks before the rerank: the fused stage's, else the branch's
+    if st.rerank is not None:
+        fused = ranked[0]
+        if st.fuse is not None:
+            fused = yield from ask(Query(_branch_plan(plan, st.fuse, st.fuse.limit, plan.filter)))
         before = {f.id: r for r, f in enumerate(fused, 1)}
     parts = fused_parts(st.fuse, ranked) if st.fuse else {}
     out = []
