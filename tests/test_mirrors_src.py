@@ -24,6 +24,7 @@ TESTED_IN = {
     "qdrant/filter_tree.py": ["qdrant/test_filters.py", "engine/test_edge_filters.py"],
     "qdrant/raw_filters.py": ["qdrant/test_filters.py"],
     "tenancy.py": ["test_tenants.py", "reliability/test_tenant_isolation.py"],
+    "whynot.py": ["test_explain.py"],
     "selection.py": ["test_index.py", "test_tenants.py"],
     "steps.py": ["test_driver.py"],
     "stores.py": ["test_no_silent_wrong_answers.py", "langchain/test_vectorstore.py", "llama_index/test_pipelines.py"],

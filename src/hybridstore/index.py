@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from . import collection, copying, ingest, reembed, search
+from . import collection, copying, ingest, reembed, search, whynot
 from .closing import Closes
 from .collection import Collection
 from .driver import Context, Locks, adrive, drive
@@ -23,6 +23,7 @@ from .selection import Selection
 from .settings import Settings, check_collection_name
 from .steps import Steps
 from .tenancy import Tenancy
+from .whynot import WhyNot
 
 T = TypeVar("T")
 
@@ -174,7 +175,7 @@ class HybridIndex(Closes, Tenancy):
     def search(self, query: str, k: int = 10, *, filter: object = None,
                ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
                dense_vector: Sequence[float] | None = None, missing_ok: bool = False,
-               **options: Any) -> list[Hit]:
+               explain: bool = False, **options: Any) -> list[Hit]:
         """Best `k` records for `query`, best first. Options: ``mode`` ("dense", "sparse",
         "hybrid"; default: the strongest the models allow), ``rerank`` (default on with a late
         model), ``fusion`` ("dbsf" default, "rrf"), ``weights``, ``rrf_k``, ``mmr`` (lambda),
@@ -182,26 +183,41 @@ class HybridIndex(Closes, Tenancy):
         ``group_by`` / ``group_size``. ``filter``, ``ids``, ``doc_id`` restrict the search;
         ``dense_vector`` is a ready query vector. Points lacking a vector the search uses make
         it raise `MissingVectorsError` instead of leaving them out. ``missing_ok``: no hits,
-        instead of `CollectionNotFoundError`, while nothing has been written."""
+        instead of `CollectionNotFoundError`, while nothing has been written. ``explain``: each
+        hit carries its `hybridstore.explain.Explanation` (docs/explain.md)."""
         return self._drive(search.search(self._col, search.Search(
-            query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups)))
+            query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups, explain)))
 
     async def asearch(self, query: str, k: int = 10, *, filter: object = None,
                       ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
                       dense_vector: Sequence[float] | None = None, missing_ok: bool = False,
-                      **options: Any) -> list[Hit]:
+                      explain: bool = False, **options: Any) -> list[Hit]:
         return await self._adrive(search.search(self._col, search.Search(
-            query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups)))
+            query, k, Selection(ids, filter, doc_id), dense_vector, options, missing_ok, self.engine.groups, explain)))
+
+    def why_not(self, query: str, id: str, k: int = 10, *, filter: object = None,
+                ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
+                dense_vector: Sequence[float] | None = None, **options: Any) -> WhyNot:
+        """Where record `id` stands for `query` (the options of `search`), and the first reason
+        it is not in the top `k` (docs/explain.md)."""
+        return self._drive(whynot.why_not(self._col, search.Search(
+            query, k, Selection(ids, filter, doc_id), dense_vector, options), id))
+
+    async def awhy_not(self, query: str, id: str, k: int = 10, *, filter: object = None,
+                       ids: Sequence[str] | None = None, doc_id: str | Sequence[str] | None = None,
+                       dense_vector: Sequence[float] | None = None, **options: Any) -> WhyNot:
+        return await self._adrive(whynot.why_not(self._col, search.Search(
+            query, k, Selection(ids, filter, doc_id), dense_vector, options), id))
 
     def search_batch(self, queries: Sequence[str], k: int = 10, *, filter: object = None,
-                     **options: Any) -> list[list[Hit]]:
+                     explain: bool = False, **options: Any) -> list[list[Hit]]:
         """`search` for many queries at once: one embedding batch per model and one batch
         request to the engine. Takes the options of `search` (not grouping)."""
-        return self._drive(search.search_batch(self._col, queries, k, filter, options))
+        return self._drive(search.search_batch(self._col, queries, k, filter, options, explain))
 
     async def asearch_batch(self, queries: Sequence[str], k: int = 10, *, filter: object = None,
-                            **options: Any) -> list[list[Hit]]:
-        return await self._adrive(search.search_batch(self._col, queries, k, filter, options))
+                            explain: bool = False, **options: Any) -> list[list[Hit]]:
+        return await self._adrive(search.search_batch(self._col, queries, k, filter, options, explain))
 
     def get(self, ids: Sequence[str] | None = None, *, filter: object = None,
             doc_id: str | Sequence[str] | None = None, limit: int | None = None) -> list[Record]:

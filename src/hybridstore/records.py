@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 
 @dataclass
@@ -32,3 +35,4 @@ class Hit:
     record: Record
     score: float
     relevance: float = 0.0
+    explanation: Explanation | None = None  # search(explain=True): how it ranked (`hybridstore.explain`)

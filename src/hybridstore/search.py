@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import collection
+from . import collection, explain
 from .collection import Collection
 from .engine.requests import Found, Query, QueryBatch, ask, scroll
 from .errors import (
@@ -40,10 +40,13 @@ class Search:
     options: dict[str, Any] = field(default_factory=dict)  # the caller's search options, checked
     missing_ok: bool = False  # no hits, instead of CollectionNotFoundError, while nothing is written
     native_groups: bool = True  # the engine groups (`Engine.groups`)
+    explain: bool = False  # each hit with its `explain.Explanation` (`hybridstore.explain`)
 
 
 def search(col: Collection, call: Search) -> Steps[list[Hit]]:
     req = check(col, call.text, call.k, call.dense_vector, call.options)
+    if call.explain:
+        explain.check(req)
     try:
         yield Ensure(False)
     except CollectionNotFoundError:
@@ -59,12 +62,14 @@ def search(col: Collection, call: Search) -> Steps[list[Hit]]:
         plan = _plan(col, req, vectors[0], flt)
         points = yield from ask(Query(plan))
         found = hits(col, plan, points)
+        if call.explain:
+            found = yield from explain.attach(col, call.text, plan, points, found)
     yield from collection.verify(col, req)  # nothing left out since the last count
     return found
 
 
 def search_batch(col: Collection, texts: Sequence[str], k: int, filter: object,
-                 options: dict[str, Any]) -> Steps[list[list[Hit]]]:
+                 options: dict[str, Any], explain_hits: bool = False) -> Steps[list[list[Hit]]]:
     if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
         raise InvalidInputError("search_batch() takes a non-empty list of query strings")
     if options.get("group_by") or options.get("image") is not None or options.get("image_vector") is not None:
@@ -72,14 +77,20 @@ def search_batch(col: Collection, texts: Sequence[str], k: int, filter: object,
                                 "search(group_by=...) or search(image=...)")
     reqs = [check(col, t, k, None, options) for t in texts]  # every text checked
     req = reqs[0]
+    if explain_hits:
+        explain.check(req)
     flt = selector(col, Selection(filter=filter))
     yield Ensure(False)
     yield from collection.complete(col, req)
     vectors = yield from ask_work(query_vectors, col, texts, req, None)
     plans = [_plan(col, req, v, flt) for v in vectors]
     found = yield from ask(QueryBatch(plans))
+    out = [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
+    if explain_hits:  # each query's explanations, asked after the batch
+        for i, (text, plan) in enumerate(zip(texts, plans, strict=True)):
+            out[i] = yield from explain.attach(col, text, plan, found[i], out[i])
     yield from collection.verify(col, req)
-    return [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
+    return out
 
 
 def get(col: Collection, where: Selection, limit: int | None) -> Steps[list[Record]]:

@@ -1,0 +1,314 @@
+"""Explained search results: `search(..., explain=True)` gives each hit an `Explanation`.
+
+The search's own plan (`qdrant.query`) is taken apart into its stages, and each stage is asked
+of the engine on its own, with the search's filter and the stage's own limit:
+
+- each branch (a `Nearest` of the whole collection: dense, sparse, image) as a plain query: its
+  candidates, their raw scores and ranks (1 = best);
+- hits that are not among a branch's candidates are scored by that branch alone (a query
+  confined to their ids), and a hit with no score there lacks the vector (or, sparse, shares no
+  term with the query);
+- the fusion is recomputed here exactly as Qdrant computes it (`rrf_part`, `dbsf_part`); the
+  fused stage is asked too when a rerank follows, for each hit's rank before the rerank;
+- sparse branches: one query per query term, confined to the hits, gives each term's weight
+  as the engine scores it (the stored weight, times the term's IDF where the vector has Qdrant's
+  IDF modifier); a term's contribution is that weight times the query's weight.
+
+Nothing here runs unless asked: `explain=False` (the default) searches exactly as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from .engine.requests import Count, Found, Query, QueryBatch, ask
+from .errors import InvalidInputError
+from .qdrant import filters
+from .qdrant import query as qplan
+from .qdrant.filter_tree import Filter, HasId, HasVector
+from .qdrant.payload import SparseVec
+from .steps import Steps
+
+if TYPE_CHECKING:
+    from .collection import Collection
+    from .records import Hit
+
+
+@dataclass(frozen=True)
+class Term:
+    """A query term of a sparse branch that the record holds."""
+
+    index: int  # the sparse vector's index
+    token: str | None  # the term, where the model's index maps back to one; None: it cannot be named
+    query_weight: float
+    stored_weight: float  # as the engine scores it: the record's weight (x IDF under the IDF modifier)
+    contribution: float  # query_weight * stored_weight; they sum to the branch's raw score
+    expansion: bool = False  # SPLADE: a term the model added, not a token of the query
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One searched vector (a prefetch of a fused search, or the only search)."""
+
+    kind: str  # dense, sparse, image
+    vector: str  # the named vector searched
+    limit: int  # how many candidates the branch gives (k * oversample, or dense_limit / sparse_limit)
+    score: float | None  # the raw score (cosine, dot product); None: lacks the vector / no term in common
+    rank: int | None  # 1-based among the branch's candidates; None: not a candidate
+    absent: str | None = None  # why not a candidate: "below the branch's limit", "lacks the vector",
+                                # "no query term in common"
+    contribution: float | None = None  # its share of the fused score (None: no fusion)
+    terms: tuple[Term, ...] = ()  # sparse branches: the matched query terms, best first
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """DBSF's scaling of one branch: (score - low) / (high - low), low/high = mean -/+ 3 std
+    (sample std over the branch's candidates); 0.5 for a single candidate or equal scores."""
+
+    mean: float
+    std: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Fusion:
+    method: str  # "rrf" or "dbsf"
+    rrf_k: int | None  # RRF: part = 1 / (rank / weight + rrf_k - 1), rank from 1 (0 for weight 0)
+    weights: tuple[float, ...] | None  # RRF weights, in branch order (None: all 1)
+    normalizations: tuple[Normalization | None, ...]  # DBSF, per branch (None: no candidates)
+    score: float  # the sum of the branches' contributions
+    rank: int  # 1-based among the fused candidates
+
+
+@dataclass(frozen=True)
+class Rerank:
+    vector: str  # the late-interaction vector (MaxSim)
+    score: float
+    rank_before: int  # among the reranked candidates, by the stage before
+    rank: int  # after the rerank
+
+    @property
+    def change(self) -> int:
+        """Places gained (negative: lost)."""
+        return self.rank_before - self.rank
+
+
+@dataclass(frozen=True)
+class Explanation:
+    rank: int  # 1-based in the results
+    score: float  # the engine's score: the rerank's, else the fusion's, else the branch's
+    relevance: float  # 0..1, see `relevance_rule`
+    relevance_rule: str  # how `relevance` follows from `score` (`qdrant.query.relevance`)
+    branches: tuple[Branch, ...]
+    fusion: Fusion | None = None
+    rerank: Rerank | None = None
+
+
+@dataclass(frozen=True)
+class Stages:
+    """A plan taken apart: its branches, the fusion (if any) and the rerank (if any)."""
+
+    branches: tuple[qplan.Nearest, ...]
+    fuse: qplan.Fuse | None
+    rerank: qplan.Nearest | None
+
+
+def stages(plan: qplan.QueryPlan) -> Stages:
+    root, rerank = plan.root, None
+    if isinstance(root, qplan.Nearest) and root.source is not None:
+        assert root.mmr_diversity is None, "MMR is refused before a plan is built (`check`)"
+        rerank, root = root, root.source
+    if isinstance(root, qplan.Fuse):
+        return Stages(tuple(s for s in root.sources if isinstance(s, qplan.Nearest)), root, rerank)
+    assert isinstance(root, qplan.Nearest)
+    return Stages((root,), None, rerank)
+
+
+def rrf_part(rank: int, weight: float, k: int) -> float:
+    """Qdrant's RRF share of one branch for a candidate at `rank` (1-based)."""
+    return 0.0 if weight <= 0 else 1.0 / (rank / weight + k - 1.0)
+
+
+def normalization(scores: Sequence[float]) -> Normalization | None:
+    if not scores:
+        return None
+    mean = sum(scores) / len(scores)
+    var = sum((s - mean) ** 2 for s in scores) / (len(scores) - 1) if len(scores) > 1 else 0.0
+    std = var ** 0.5
+    return Normalization(mean, std, mean - 3 * std, mean + 3 * std)
+
+
+def dbsf_part(score: float, norm: Normalization) -> float:
+    return 0.5 if norm.high == norm.low else (score - norm.low) / (norm.high - norm.low)
+
+
+def fused_parts(fuse: qplan.Fuse, ranked: Sequence[Sequence[Found]]) -> dict[str, list[float]]:
+    """Each candidate's share from each branch (0 where it is not a candidate), as the engine fuses."""
+    parts: dict[str, list[float]] = {}
+    weights = fuse.weights or (1.0,) * len(fuse.sources)
+    norms = [normalization([f.score for f in found]) for found in ranked]
+    for b, found in enumerate(ranked):
+        for rank, f in enumerate(found, 1):
+            share = parts.setdefault(f.id, [0.0] * len(ranked))
+            norm = norms[b]
+            share[b] = rrf_part(rank, weights[b], fuse.rrf_k or qplan.RRF_DEFAULT_K) \
+                if fuse.method == "rrf" else dbsf_part(f.score, norm) if norm else 0.0
+    return parts
+
+
+def _branch_plan(plan: qplan.QueryPlan, stage: qplan.Stage, limit: int, flt: Filter | None) -> qplan.QueryPlan:
+    return qplan.QueryPlan(stage, limit, flt, None, plan.omit)
+
+
+def _only(plan: qplan.QueryPlan, ids: Sequence[str]) -> Filter | None:
+    return filters.and_filters(plan.filter, Filter(must=(HasId(tuple(ids)),)))
+
+
+def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int, tuple[str, bool]] | None = None,
+                 first: int = 1) -> Steps[list[Explanation]]:
+    """Steps: an `Explanation` per hit of `found` (the search's result for `plan`, ranked from
+    `first`). `names`: sparse indices -> (term, is an expansion), for the query's terms that can
+    be named."""
+    st = stages(plan)
+    ranked = yield from ask(QueryBatch([_branch_plan(plan, b, b.limit, plan.filter) for b in st.branches]))
+    ids = [f.id for f in found]
+    scores = yield from _scores(plan, st.branches, ranked, ids)
+    terms = yield from _terms(plan, st.branches, ids, names or {})
+    before: dict[str, int] = {}  # ranks before the rerank: the fused stage's, else the branch's
+    if st.rerank is not None:
+        fused = ranked[0]
+        if st.fuse is not None:
+            fused = yield from ask(Query(_branch_plan(plan, st.fuse, st.fuse.limit, plan.filter)))
+        before = {f.id: r for r, f in enumerate(fused, 1)}
+    parts = fused_parts(st.fuse, ranked) if st.fuse else {}
+    out = []
+    for rank, f in enumerate(found, first):
+        shares = parts.get(f.id, [0.0] * len(st.branches)) if st.fuse else [None] * len(st.branches)
+        branches = tuple(_branch(b, ranked[i], scores[i].get(f.id), f.id, shares[i], terms[i].get(f.id, ()))
+                         for i, b in enumerate(st.branches))
+        fusion = None
+        if st.fuse is not None:
+            fused_rank = before.get(f.id, rank) if st.rerank else rank
+            fusion = Fusion(st.fuse.method, st.fuse.rrf_k, st.fuse.weights,
+                            tuple(normalization([c.score for c in r]) if st.fuse.method == "dbsf" else None
+                                  for r in ranked),
+                            sum(parts.get(f.id, ())), fused_rank)
+        rerank = None if st.rerank is None else Rerank(st.rerank.using, f.score, before.get(f.id, 0), rank)
+        out.append(Explanation(rank, f.score, qplan.relevance(plan, f.score), relevance_rule(plan),
+                               branches, fusion, rerank))
+    return out
+
+
+def _branch(stage: qplan.Nearest, candidates: Sequence[Found], scored: tuple[float | None, str | None] | None,
+            pid: str, contribution: float | None, terms: tuple[Term, ...]) -> Branch:
+    rank = next((r for r, c in enumerate(candidates, 1) if c.id == pid), None)
+    if rank is not None:
+        return Branch(stage.kind, stage.using, stage.limit, candidates[rank - 1].score, rank, None, contribution, terms)
+    score, absent = scored if scored is not None else (None, "lacks the vector")
+    return Branch(stage.kind, stage.using, stage.limit, score, None, absent, contribution, terms)
+
+
+def _scores(plan: qplan.QueryPlan, branches: Sequence[qplan.Nearest], ranked: Sequence[Sequence[Found]],
+            ids: Sequence[str]) -> Steps[list[dict[str, tuple[float | None, str | None]]]]:
+    """Per branch: the raw score of each id that is not its candidate, and why it is not."""
+    out: list[dict[str, tuple[float | None, str | None]]] = []
+    for b, found in zip(branches, ranked, strict=True):
+        there = {f.id for f in found}
+        missing = [i for i in ids if i not in there]
+        got: dict[str, tuple[float | None, str | None]] = {}
+        if missing:
+            alone = yield from ask(Query(_branch_plan(plan, replace(b, limit=len(missing)), len(missing),
+                                                      _only(plan, missing))))
+            got = {f.id: (f.score, "below the branch's limit") for f in alone}
+            for i in missing:
+                if i not in got:
+                    held = yield from ask(Count(Filter(must=(HasId((i,)), HasVector(b.using)))))
+                    got[i] = (None, "no query term in common" if held else "lacks the vector")
+        out.append(got)
+    return out
+
+
+def _terms(plan: qplan.QueryPlan, branches: Sequence[qplan.Nearest], ids: Sequence[str],
+           names: dict[int, tuple[str, bool]]) -> Steps[list[dict[str, tuple[Term, ...]]]]:
+    """Per sparse branch: each id's matched query terms (one engine query per query term)."""
+    out: list[dict[str, tuple[Term, ...]]] = []
+    for b in branches:
+        got: dict[str, list[Term]] = {}
+        vec = b.vector
+        if b.kind == "sparse" and ids and isinstance(vec, SparseVec) and vec.indices:
+            plans = [_branch_plan(plan, replace(b, vector=SparseVec([i], [1.0]), limit=len(ids)), len(ids),
+                                  _only(plan, ids)) for i in vec.indices]
+            found = yield from ask(QueryBatch(plans))
+            for index, weight, hits in zip(vec.indices, vec.values, found, strict=True):
+                token, expansion = names.get(index, (None, False))
+                for f in hits:
+                    if f.score:
+                        got.setdefault(f.id, []).append(Term(index, token, weight, f.score, weight * f.score, expansion))
+        out.append({i: tuple(sorted(t, key=lambda t: -t.contribution)) for i, t in got.items()})
+    return out
+
+
+def relevance_rule(plan: qplan.QueryPlan) -> str:
+    root = plan.root
+    if isinstance(root, qplan.Fuse):
+        if root.method == "dbsf":
+            return f"dbsf: score / {len(root.sources)} (the number of branches), within 0..1"
+        k = root.rrf_k or qplan.RRF_DEFAULT_K
+        weights = root.weights or (1.0,) * len(root.sources)
+        best = sum(rrf_part(1, w, k) for w in weights)
+        return f"rrf: score / {best:.6g} (the score of rank 1 in every branch)"
+    if root.kind == "sparse":
+        return "sparse dot product: score / (1 + score)"
+    if root.kind == "late_interaction":
+        return f"late interaction MaxSim: (1 + score / {max(len(root.vector), 1)} query tokens) / 2"
+    return "cosine: (1 + score) / 2"
+
+
+def term_names(model: Any, text: str, indices: Sequence[int]) -> dict[int, tuple[str, bool]]:
+    """Sparse indices of `text`'s query vector -> (term, an expansion?), where the fastembed model
+    allows: BM25 and BM42 hash the query's own (stemmed) words, so a word is named where its
+    hash is the index; SPLADE indexes its tokenizer's vocabulary. Other models' terms stay
+    unnamed (and so do these models' if fastembed's internals change: no name is guessed)."""
+    inner = getattr(model, "model", model)
+    kind = type(inner).__name__
+    if kind == "Bm25" and all(hasattr(inner, a) for a in ("tokenizer", "_stem", "compute_token_id")):
+        hashed: dict[int, str] = {inner.compute_token_id(w): w for w in inner._stem(inner.tokenizer.tokenize(text))}
+    elif kind == "Bm42" and all(hasattr(inner, a) for a in (
+            "_ensure_tokenizer", "_reconstruct_bpe", "_filter_pair_tokens", "_stem_pair_tokens", "_query_rehash")):
+        inner._ensure_tokenizer()
+        pairs = inner._reconstruct_bpe(enumerate(inner.tokenizer.encode(text).tokens))
+        hashed = {i: w for w, _ in inner._stem_pair_tokens(inner._filter_pair_tokens(pairs))
+                  for i in inner._query_rehash([w])}
+    elif kind == "SpladePP" and hasattr(getattr(inner, "tokenizer", None), "id_to_token"):
+        own = set(inner.tokenizer.encode(text).ids)
+        return {i: (str(inner.tokenizer.id_to_token(i)), i not in own) for i in indices}
+    else:
+        return {}
+    return {i: (hashed[i], False) for i in indices if i in hashed}
+
+
+def check(req: qplan.SearchRequest) -> None:
+    """What this slice explains: every plan but MMR and grouping."""
+    if req.group_by is not None or req.mmr is not None:
+        raise InvalidInputError("explain=True explains ranked searches; it does not cover group_by= or "
+                                "mmr= yet: drop one or the other")
+
+
+def attach(col: Collection, text: str, plan: qplan.QueryPlan, points: Sequence[Found],
+           hits: Sequence[Hit]) -> Steps[list[Hit]]:
+    """Steps: `hits` (the search's, from `points`), each with its explanation."""
+    names = term_names_of(col, text, plan)
+    found = yield from explanations(plan, points, names)
+    return [replace(h, explanation=e) for h, e in zip(hits, found, strict=True)]
+
+
+def term_names_of(col: Collection, text: str, plan: qplan.QueryPlan) -> dict[int, tuple[str, bool]]:
+    sparse = col.models.sparse
+    vec = next((b.vector for b in stages(plan).branches if b.kind == "sparse"), None)
+    if sparse is None or not isinstance(vec, SparseVec):
+        return {}
+    return term_names(sparse.model, text, vec.indices)

@@ -1,0 +1,138 @@
+"""`index.why_not(query, id, **search options)`: where one record stands for one query, at each
+stage of the search's plan, and the first reason it is not in the top k."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from . import collection, explain, search
+from .engine.requests import Count, Found, Query, ask
+from .qdrant import filters
+from .qdrant import query as qplan
+from .qdrant.filter_tree import Condition, Filter, HasId
+from .selection import selector
+from .steps import Ensure, Steps, ask_work
+
+DEEPEST = 10_000  # how deep a branch's ranking is read for a record's rank
+
+
+@dataclass(frozen=True)
+class WhyNot:
+    id: str
+    rank: int | None  # 1-based in the top k; None: not there
+    reason: str | None  # the first reason it is not in the top k (None: it is)
+    branch_ranks: tuple[int | None, ...] = ()  # its rank in each branch's whole ranking (None: no
+                                               # score there, or deeper than DEEPEST)
+    explanation: explain.Explanation | None = None  # its stages, as a hit's, ranked among every candidate of
+                                             # the last stage (rank 0: not one); None: in the top k,
+                                             # filtered out, or not stored
+
+
+def why_not(col: collection.Collection, call: search.Search, record_id: str) -> Steps[WhyNot]:
+    req = search.check(col, call.text, call.k, call.dense_vector, call.options)
+    explain.check(req)
+    yield Ensure(False)
+    flt = selector(col, call.where)
+    yield from collection.complete(col, req)
+    vectors = yield from ask_work(search.query_vectors, col, [call.text], req, call.dense_vector)
+    plan = search._plan(col, req, vectors[0], flt)
+    points = yield from ask(Query(plan))
+    yield from collection.verify(col, req)  # as a search: no point left out lacking a vector
+    pid = col.pid(record_id)
+    ranked = [f.id for f in points]
+    if pid in ranked:
+        rank = ranked.index(pid) + 1
+        return WhyNot(record_id, rank, None)
+    stored = yield from ask(Count(col.confine(Filter(must=(HasId((pid,)),)))))
+    if not stored:
+        return WhyNot(record_id, None, f"no record has id {record_id!r}")
+    if flt is not None:
+        failing = yield from _failing(flt, pid)
+        if failing is not None:
+            return WhyNot(record_id, None, failing)
+    # its stages, as if it were the hit after the k-th: the plan with a limit deep enough
+    deep = yield from ask(Query(_deeper(plan)))
+    at = next((r for r, f in enumerate(deep, 1) if f.id == pid), 0)
+    mine = deep[at - 1:at] if at else []
+    names = explain.term_names_of(col, call.text, plan)
+    found = yield from explain.explanations(plan, mine or [_stand_in(pid)], names, at)
+    ex = found[0]
+    ranks = yield from _branch_ranks(plan, ex, pid)
+    return WhyNot(record_id, None, _reason(plan, ex, points, mine, ranks), ranks, ex)
+
+
+def _stand_in(pid: str) -> Found:
+    return Found(pid, {}, 0.0)
+
+
+def _deeper(plan: qplan.QueryPlan) -> qplan.QueryPlan:
+    """The same plan, giving every candidate of its last stage."""
+    st = explain.stages(plan)
+    depth = st.fuse.limit if st.fuse else st.branches[0].limit
+    depth = max(depth, sum(b.limit for b in st.branches))
+    return replace(plan, root=replace(plan.root, limit=depth), limit=depth, score_threshold=None)
+
+
+def _branch_ranks(plan: qplan.QueryPlan, ex: explain.Explanation, pid: str) -> Steps[tuple[int | None, ...]]:
+    """Where the record ranks in each branch, past the branch's limit too: the points scoring
+    at least its score, asked of the branch (up to DEEPEST)."""
+    ranks: list[int | None] = []
+    for stage, b in zip(explain.stages(plan).branches, ex.branches, strict=True):
+        if b.rank is not None or b.score is None:
+            ranks.append(b.rank)
+            continue
+        floor = b.score - 1e-6 * (1 + abs(b.score))  # its own score may round below itself (local mode)
+        above = yield from ask(Query(qplan.QueryPlan(replace(stage, limit=DEEPEST), DEEPEST, plan.filter,
+                                                     floor, plan.omit)))
+        ranks.append(next((r for r, f in enumerate(above, 1) if f.id == pid), None))
+    return tuple(ranks)
+
+
+def _failing(flt: Filter, pid: str) -> Steps[str | None]:
+    """The filter's first condition the record fails, named; None: the filter keeps it."""
+    only = Filter(must=(HasId((pid,)),))
+    kept = yield from ask(Count(filters.and_filters(flt, only)))
+    if kept:
+        return None
+    for cond in _conditions(flt):
+        alone = yield from ask(Count(Filter(must=(cond, only))))
+        if not alone:
+            return f"filtered out: it fails {cond!r}"
+    return "filtered out: the filter excludes it"
+
+
+def _conditions(flt: Filter) -> list[Condition]:
+    """The conditions a record must meet each, through nested ANDs (the user's filter, the
+    tenant's, ids, doc_id); a filter with should / must_not counts as one condition."""
+    out: list[Condition] = []
+    for cond in flt.must:
+        if isinstance(cond, Filter) and not cond.should and not cond.must_not and cond.min_should is None:
+            out.extend(_conditions(cond))
+        else:
+            out.append(cond)
+    return out
+
+
+def _reason(plan: qplan.QueryPlan, ex: explain.Explanation, top: list[Found], mine: list[Found],
+            ranks: tuple[int | None, ...]) -> str:
+    st = explain.stages(plan)
+    if not any(b.rank for b in ex.branches):
+        return "not a candidate of any branch: " + "; ".join(
+            _absent(b, r) for b, r in zip(ex.branches, ranks, strict=True))
+    kth = top[-1].score if top else None
+    if not mine:
+        return "not among the fused candidates"
+    score = mine[0].score
+    if plan.score_threshold is not None and score < plan.score_threshold:
+        return f"its score {score:.6g} is below score_threshold {plan.score_threshold}"
+    stage = "reranked" if st.rerank else "fused" if st.fuse else "scored"
+    if kth is None:
+        return f"{stage} with score {score:.6g}, but no hit was returned"
+    return f"{stage} below the k-th hit: score {score:.6g} < {kth:.6g} (gap {kth - score:.6g})"
+
+
+def _absent(b: explain.Branch, rank: int | None) -> str:
+    if b.score is None:
+        return f"{b.kind}: {b.absent}"
+    where = f"rank {rank}" if rank is not None else f"rank > {DEEPEST}"
+    return f"{b.kind}: {b.absent} {b.limit} ({where}, score {b.score:.6g})"
