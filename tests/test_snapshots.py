@@ -1,0 +1,183 @@
+"""Snapshots and restores (snapshots.py, snapshot_file.py): every record and vector back exactly,
+damaged files refused with nothing changed, snapshots taken during writes, across engines."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+import numpy as np
+import pytest
+from .conftest import LATE, TEXTS
+
+from hybridstore import HybridIndex, Models, Record
+from hybridstore.engine.requests import GetSchema, ScrollPage
+from hybridstore.qdrant.payload import point_id
+from hybridstore.errors import ConfigurationError, InvalidInputError, SchemaMismatchError
+
+ENGINE = os.environ.get("HYBRIDSTORE_ENGINE", "edge")
+OTHER = "local" if ENGINE == "edge" else "edge"
+
+
+def dump(index: HybridIndex) -> dict[str, tuple]:
+    """Every point: payload and vectors, in a form compared exactly ({} without a collection)."""
+    if index.engine.run(index.collection, GetSchema()) is None:
+        return {}
+    page, _ = index.engine.run(index.collection, ScrollPage(None, 10_000, None, with_vectors=True))
+    out = {}
+    for f in page:
+        vectors = {}
+        for name, v in (f.vectors or {}).items():
+            vectors[name] = sorted(zip(v.indices, v.values)) if hasattr(v, "indices") \
+                else np.asarray(v, dtype=np.float64).tolist()
+        out[f.id] = (f.payload, vectors)
+    return out
+
+
+@pytest.fixture
+def stored(tmp_path, models, records):
+    index = HybridIndex("docs", models, path=str(tmp_path / "data"))
+    index.add(records)
+    yield index
+    index.close()
+
+
+def _restore(index: HybridIndex, path, **options) -> dict[str, int]:
+    """Restore into `index`'s collection through its own engine (the folder is held by it)."""
+    return HybridIndex.restore(path, index.collection, engine=index.engine, **options)
+
+
+@pytest.mark.parametrize("damage", ["drop", "delete", "reingest"])
+def test_restore_brings_back_every_record_and_vector(stored, tmp_path, damage):
+    before = dump(stored)
+    assert stored.snapshot(tmp_path / "s.snap", batch=3) == {"points": 8, "bytes": os.path.getsize(tmp_path / "s.snap")}
+    if damage == "drop":
+        stored.drop()
+    elif damage == "delete":
+        stored.delete(["guitar-1", "cats"])
+    else:
+        stored.add([Record("piano", "wrong text entirely", {"topic": "oops"}), Record("new", "a stray record")])
+    assert dump(stored) != before
+    assert _restore(stored, tmp_path / "s.snap", replace=True) == {"points": 8}
+    assert dump(stored) == before
+    assert [h.record.id for h in stored.search("guitar on stage", 1)] == ["guitar-2"]
+
+
+def test_restore_refuses_a_collection_holding_points(stored, tmp_path):
+    stored.snapshot(tmp_path / "s.snap")
+    stored.delete(["cats"])
+    before = dump(stored)
+    with pytest.raises(ConfigurationError, match="replace=True"):
+        _restore(stored, tmp_path / "s.snap")
+    assert dump(stored) == before
+
+
+@pytest.mark.parametrize("harm", ["truncated", "tampered", "tampered manifest", "not a snapshot"])
+def test_a_damaged_file_is_refused_with_nothing_changed(stored, tmp_path, harm):
+    path = tmp_path / "s.snap"
+    stored.snapshot(path)
+    data = bytearray(path.read_bytes())
+    if harm == "truncated":
+        data = data[: len(data) * 2 // 3]
+    elif harm == "tampered":
+        at = data.index(b'"guitar') + 3
+        data[at] ^= 1  # one byte of a payload
+    elif harm == "tampered manifest":
+        data[data.index(b'"collection"') + 1] ^= 1
+    else:
+        data = b"id,text\n1,hello\n"
+    path.write_bytes(bytes(data))
+    stored.delete(["cats"])
+    before = dump(stored)
+    with pytest.raises(InvalidInputError, match="nothing restored"):
+        _restore(stored, path, replace=True)
+    assert dump(stored) == before
+
+
+def test_restores_across_engines_with_the_signature_intact(stored, tmp_path, models):
+    stored.snapshot(tmp_path / "s.snap")
+    before = dump(stored)
+    assert HybridIndex.restore(tmp_path / "s.snap", "back", path=str(tmp_path / "other"), engine=OTHER) == {"points": 8}
+    with HybridIndex("back", models, path=str(tmp_path / "other"), engine=OTHER) as there:
+        assert dump(there) == before
+        there.snapshot(tmp_path / "back.snap")  # and back to this engine
+        assert [h.record.id for h in there.search("guitar on stage", 1)] == ["guitar-2"]
+    other_sparse = Models(sparse="Qdrant/bm42-all-minilm-l6-v2-attentions", late_interaction=LATE)
+    with HybridIndex("again", other_sparse, path=str(tmp_path / "other"), engine=OTHER) as wrong:
+        HybridIndex.restore(tmp_path / "s.snap", "again", engine=wrong.engine)
+        with pytest.raises(SchemaMismatchError, match="sparse"):  # the file's signature: bm25 made them
+            wrong.search("guitar")
+    _restore(stored, tmp_path / "back.snap", replace=True)
+    assert dump(stored) == before
+
+
+def test_a_snapshot_during_writes_holds_whole_records(stored, tmp_path, models):
+    """A writer thread rewrites records between the snapshot's pages: each record restored is
+    one version, whole (its text, metadata and vectors agree)."""
+    page_read, wrote = threading.Event(), threading.Event()
+    done = threading.Event()
+    ids = sorted(TEXTS)
+
+    def writer() -> None:
+        version = 0
+        while not done.is_set():
+            if not page_read.wait(0.05):
+                continue
+            page_read.clear()
+            version += 1
+            stored.add([Record(rid, f"version {version} of {rid}", {"version": version}) for rid in ids])
+            stored.delete([ids[version % len(ids)]])
+            wrote.set()
+
+    def progress(n: int) -> None:
+        page_read.set()
+        assert wrote.wait(60), "the writer thread stopped"
+        wrote.clear()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        stored.snapshot(tmp_path / "s.snap", batch=2, progress=progress)
+    finally:
+        done.set()
+        thread.join()
+    HybridIndex.restore(tmp_path / "s.snap", "restored", path=str(tmp_path / "r"), engine=OTHER)
+    with HybridIndex("restored", models, path=str(tmp_path / "r"), engine=OTHER) as restored:
+        got = restored.get(filter={"version": {"$gte": 0}}) + restored.get(filter={"version": {"$exists": False}})
+        assert got
+        points = dump(restored)
+    assert len(got) == len(points) and {len(v) for _, v in points.values()} == {3}  # dense, sparse, late: every vector
+    dense = models.dense.embed_documents([r.text for r in got])
+    by_text = {r.text: np.asarray(d) / np.linalg.norm(d) for r, d in zip(got, dense)}
+    for r in got:
+        if "version" in r.metadata:
+            assert r.text == f"version {r.metadata['version']} of {r.id}"
+    for r in got:
+        _, vectors = points[point_id(r.id)]
+        assert np.allclose(vectors["dense"], by_text[r.text], atol=1e-4)  # the text's own vector
+
+
+def test_tenant_collections_keep_their_tenant_key(tmp_path, models):
+    with HybridIndex("t", models, path=str(tmp_path / "a"), tenant_key="tenant") as index:
+        index.tenant("acme").add([Record("1", "acme's guitar notes")])
+        index.tenant("beta").add([Record("1", "beta's guitar notes")])
+        index.snapshot(tmp_path / "t.snap")
+        with pytest.raises(ConfigurationError, match="tenant view"):
+            index.tenant("acme").snapshot(tmp_path / "x.snap")
+    HybridIndex.restore(tmp_path / "t.snap", "t", path=str(tmp_path / "b"), engine=OTHER)
+    with HybridIndex("t", models, path=str(tmp_path / "b"), engine=OTHER, tenant_key="tenant") as back:
+        assert back.engine.run("t", GetSchema()).signature["tenant_key"] == "tenant"
+        assert [h.record.text for h in back.tenant("acme").search("guitar")] == ["acme's guitar notes"]
+
+
+def test_async_twins(stored, tmp_path):
+    before = dump(stored)
+
+    async def go() -> dict[str, int]:
+        await stored.asnapshot(tmp_path / "s.snap")
+        stored.drop()
+        return await HybridIndex.arestore(tmp_path / "s.snap", stored.collection, engine=stored.engine)
+
+    assert asyncio.run(go()) == {"points": 8}
+    assert dump(stored) == before
