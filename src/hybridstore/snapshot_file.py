@@ -90,7 +90,7 @@ def _unvector(enc: Mapping[str, Any]) -> Any:
     a = _array(enc["f32"], "<f4") if "f32" in enc else _array(enc["f64"], "<f8")
     if "indices" in enc:
         return SparseVec(_array(enc["indices"], "<u4").tolist(), a.tolist())
-    return a.reshape(enc["rows"], -1).astype(np.float32) if "rows" in enc else a.tolist()
+    return a.reshape(enc["rows"], -1) if "rows" in enc else a.tolist()  # as read: float64 stays float64
 
 
 def _array(text: str, dtype: str) -> np.ndarray[Any, Any]:
