@@ -9,12 +9,13 @@ import threading
 
 import numpy as np
 import pytest
-from .conftest import LATE, TEXTS
 
 from hybridstore import HybridIndex, Models, Record
 from hybridstore.engine.requests import GetSchema, ScrollPage
-from hybridstore.qdrant.payload import point_id
 from hybridstore.errors import ConfigurationError, InvalidInputError, SchemaMismatchError
+from hybridstore.qdrant.payload import point_id
+
+from .conftest import LATE, TEXTS
 
 ENGINE = os.environ.get("HYBRIDSTORE_ENGINE", "edge")
 OTHER = "local" if ENGINE == "edge" else "edge"

@@ -20,7 +20,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Self, TypeVar
 
 import numpy as np
 
@@ -137,17 +137,15 @@ def check(path: str) -> Manifest:
     """The file's manifest, once the whole file is read and found whole: the magic line, the
     end line last, the points counted and the checksum, then the format and a signature.
     Refuses anything else, naming the file."""
-    lines = _Lines(path)
-    manifest = next(lines, b"")
-    points = 0
-    for line in lines:
-        if lines.ended:
-            if next(lines, None) is None:
-                _matches(lines, line, points)
-                found = _decoded(path, lambda: _manifest_of(manifest, path))
-                return Manifest(found.collection, found.schema, found.storage, found.engine, points)
-            break  # something after the end line
-        points += 1
+    with _Lines(path) as lines:
+        manifest = next(lines, b"")
+        for points, line in enumerate(lines):
+            if lines.ended:
+                if next(lines, None) is None:
+                    _matches(lines, line, points)
+                    found = _decoded(path, lambda: _manifest_of(manifest, path))
+                    return Manifest(found.collection, found.schema, found.storage, found.engine, points)
+                break  # something after the end line
     raise InvalidInputError(f"{path}: the snapshot is truncated (its end line is missing or not last): "
                             "nothing restored; use a complete copy of the file")
 
@@ -158,21 +156,26 @@ class _Lines:
 
     def __init__(self, path: str) -> None:
         self.path, self.digest, self.ended = path, hashlib.sha256(), False
-        with open(path, "rb") as fh:
-            first = fh.readline()
+        self.fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed on leaving `with`
+        first = self.fh.readline(len(MAGIC))
         if first != MAGIC:
+            self.fh.close()
             raise InvalidInputError(f"{path}: not a hybridstore snapshot (it does not start with "
                                     f"{MAGIC.strip().decode()}); nothing restored")
-        self.fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed when read to the end
-        self.digest.update(self.fh.readline())
+        self.digest.update(first)
 
     def __iter__(self) -> Iterator[bytes]:
         return self
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fh.close()
+
     def __next__(self) -> bytes:
         line = self.fh.readline()
         if not line:
-            self.fh.close()
             raise StopIteration
         self.ended = self.ended or line.startswith(END)
         if not self.ended:
@@ -200,22 +203,20 @@ def _decoded(path: str, parse: Callable[[], T]) -> T:
 def read(path: str, manifest: Manifest, size: int) -> Iterator[list[Point]]:
     """The file's points in pages of `size`, checked again as they are read (the file may have
     changed since `check`): a mismatch raises after the last page."""
-    lines = _Lines(path)
-    next(lines)  # the manifest
-    page: list[Point] = []
-    points = 0
-    for line in lines:
-        if lines.ended:
-            if page:
+    with _Lines(path) as lines:
+        next(lines)  # the manifest
+        page: list[Point] = []
+        for points, line in enumerate(lines):
+            if lines.ended:
+                if page:
+                    yield page
+                _matches(lines, line, points)
+                if points != manifest.points:
+                    raise InvalidInputError(f"{path}: the snapshot changed while it was restored; restore again")
+                return
+            doc = json.loads(line)
+            page.append(Point(_pid(doc["id"]), {k: _unvector(v) for k, v in doc["vectors"].items()}, doc["payload"]))
+            if len(page) == size:
                 yield page
-            _matches(lines, line, points)
-            if points != manifest.points:
-                raise InvalidInputError(f"{path}: the snapshot changed while it was restored; restore again")
-            return
-        doc = json.loads(line)
-        page.append(Point(_pid(doc["id"]), {k: _unvector(v) for k, v in doc["vectors"].items()}, doc["payload"]))
-        points += 1
-        if len(page) == size:
-            yield page
-            page = []
+                page = []
     raise InvalidInputError(f"{path}: the snapshot was cut short while it was restored; restore again")

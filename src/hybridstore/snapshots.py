@@ -17,12 +17,12 @@ other models is refused as on any open) and storage, then writes the points and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from contextlib import closing
 
 from .collection import Collection
 from .engine.requests import PAGE, Count, Create, Drop, GetSchema, Optimize, ScrollPage, Write, ask
 from .errors import CollectionNotFoundError, ConfigurationError, EngineError
-from .qdrant.payload import Point
 from .qdrant.storage import Storage
 from .snapshot_file import Manifest, Writer, check, read
 from .steps import Steps, ask_work
@@ -73,16 +73,16 @@ def restore(col: Collection, engine: str, path: str, replace: bool, batch: int =
     storage = st.storage or (Storage() if engine == "local" else manifest.storage)  # local mode has none
     yield from ask(Create(manifest.schema, storage=storage, shards=st.shards, replicas=st.replicas))
     col.state.invalidate()  # what the index knew of the collection is gone
-    pages: Iterator[list[Point]] = read(path, manifest, batch)
     written = 0
-    while True:
-        page = yield from ask_work(next, pages, None)
-        if page is None:
-            break
-        yield from ask(Write(page))
-        written += len(page)
-        if progress is not None:
-            progress(written)
+    with closing(read(path, manifest, batch)) as pages:  # the file closed after an error too
+        while True:
+            page = yield from ask_work(next, pages, None)
+            if page is None:
+                break
+            yield from ask(Write(page))
+            written += len(page)
+            if progress is not None:
+                progress(written)
     yield from ask(Optimize())
     have = yield from ask(Count())
     if have != manifest.points:
