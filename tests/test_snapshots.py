@@ -202,3 +202,28 @@ def test_async_twins(stored, tmp_path):
 
     assert asyncio.run(go()) == {"points": 8}
     assert same(dump(stored), before, ULP[ENGINE])
+
+
+def test_a_server_restores_the_file_and_snapshots_it_back(stored, tmp_path, models):
+    """A Qdrant server (the fake) takes the file through ordinary writes; its own snapshot
+    restores back into this engine."""
+    from .reliability.fake_qdrant import FakeQdrant
+
+    stored.snapshot(tmp_path / "s.snap")
+    before = dump(stored)
+    with FakeQdrant() as fake:
+        assert HybridIndex.restore(tmp_path / "s.snap", "docs", url=fake.url, timeout=5) == {"points": 8}
+        with HybridIndex("docs", models, url=fake.url, timeout=5) as server:
+            assert sorted(r.id for r in server.get(limit=100)) == sorted(TEXTS)
+            server.snapshot(tmp_path / "server.snap")
+    _restore(stored, tmp_path / "server.snap", replace=True)
+    assert same(dump(stored), before, ULP[ENGINE])
+
+
+def test_a_bad_file_makes_no_collection(tmp_path):
+    path = tmp_path / "bad.snap"
+    path.write_bytes(b"HYBRIDSTORE-SNAPSHOT\n{}\n")
+    with pytest.raises(InvalidInputError, match="truncated"):
+        HybridIndex.restore(path, "fresh", path=str(tmp_path / "d"))
+    with HybridIndex("fresh", Models(), path=str(tmp_path / "d")) as index:
+        assert index.engine.run("fresh", GetSchema()) is None
