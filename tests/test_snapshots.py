@@ -227,3 +227,33 @@ def test_a_bad_file_makes_no_collection(tmp_path):
         HybridIndex.restore(path, "fresh", path=str(tmp_path / "d"))
     with HybridIndex("fresh", Models(), path=str(tmp_path / "d")) as index:
         assert index.engine.run("fresh", GetSchema()) is None
+
+
+def resigned(path, edit) -> None:
+    """The snapshot at `path` with its manifest edited and its checksum made to match."""
+    import hashlib
+    import json
+
+    magic, manifest, *points, _ = path.read_bytes().splitlines(keepends=True)
+    manifest = json.dumps(edit(json.loads(manifest))).encode() + b"\n"
+    body = b"".join([magic, manifest, *points])
+    end = {"points": len(points), "sha256": hashlib.sha256(body).hexdigest()}
+    path.write_bytes(body + b"#end " + json.dumps(end).encode() + b"\n")
+
+
+@pytest.mark.parametrize(("edit", "refusal"), [
+    (lambda m: {**m, "format": 2}, r"s\.snap: snapshot format 2, this version of hybridstore reads format 1"),
+    (lambda m: {**m, "signature": {}}, r"s\.snap: the snapshot holds no model signature"),
+    (lambda m: {**m, "fields": [{"name": "dense"}]}, r"s\.snap: the snapshot is damaged \(TypeError"),
+])
+def test_a_whole_file_of_another_format_or_without_a_signature_is_refused(stored, tmp_path, edit, refusal):
+    path = tmp_path / "s.snap"
+    stored.snapshot(path)
+    resigned(path, lambda m: m)
+    _restore(stored, path, replace=True)  # the helper keeps a file whole
+    resigned(path, edit)
+    stored.delete(["cats"])
+    before = dump(stored)
+    with pytest.raises(InvalidInputError, match=refusal):
+        _restore(stored, path, replace=True)
+    assert dump(stored) == before

@@ -18,7 +18,7 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, Self, TypeVar
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from .copying import _pid
 from .engine.requests import Found
-from .errors import InvalidInputError
+from .errors import HybridStoreError, InvalidInputError
 from .qdrant.payload import Point, SparseVec
 from .qdrant.schema import Schema, VectorField
 from .qdrant.storage import Storage
@@ -195,12 +195,14 @@ def _decoded(path: str, parse: Callable[[], T]) -> T:
     matched: one written so by another tool)."""
     try:
         return parse()
+    except HybridStoreError:
+        raise  # refused by name already (a format version, no signature)
     except (ValueError, KeyError, TypeError) as e:  # JSON, UTF-8 or fields not as written
         raise InvalidInputError(f"{path}: the snapshot is damaged ({type(e).__name__}: {e}): nothing "
                                 "restored; use another copy") from None
 
 
-def read(path: str, manifest: Manifest, size: int) -> Iterator[list[Point]]:
+def read(path: str, manifest: Manifest, size: int) -> Generator[list[Point], None, None]:
     """The file's points in pages of `size`, checked again as they are read (the file may have
     changed since `check`): a mismatch raises after the last page."""
     with _Lines(path) as lines:
