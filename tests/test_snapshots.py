@@ -171,6 +171,7 @@ def test_a_snapshot_during_writes_holds_whole_records(stored, tmp_path, models):
     assert len(got) == len(points) and {len(v) for _, v in points.values()} == {3}  # dense, sparse, late: every vector
     dense = models.dense.embed_documents([r.text for r in got])
     by_text = {r.text: np.asarray(d) / np.linalg.norm(d) for r, d in zip(got, dense)}
+    assert len({r.metadata.get("version") for r in got}) > 1  # pages read between writes
     for r in got:
         if "version" in r.metadata:
             assert r.text == f"version {r.metadata['version']} of {r.id}"
