@@ -258,3 +258,14 @@ def test_a_whole_file_of_another_format_or_without_a_signature_is_refused(stored
     with pytest.raises(InvalidInputError, match=refusal):
         _restore(stored, path, replace=True)
     assert dump(stored) == before
+
+
+def test_a_collection_without_a_signature_is_refused_before_a_file_is_written(tmp_path, models):
+    from hybridstore.engine.requests import Create
+    from hybridstore.qdrant.schema import Schema, VectorField
+
+    with HybridIndex("foreign", models, path=str(tmp_path / "d")) as index:
+        index.engine.run("foreign", Create(Schema((VectorField("dense", "dense", 4),))))
+        with pytest.raises(ConfigurationError, match="no model signature"):
+            index.snapshot(tmp_path / "f.snap")
+    assert not list(tmp_path.glob("f.snap*"))

@@ -38,6 +38,9 @@ def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progres
     schema = yield from ask(GetSchema())
     if schema is None:
         raise CollectionNotFoundError(f"collection {col.name!r} does not exist: nothing to snapshot")
+    if not schema.signature:  # a restore needs it: refused now, not when the backup is needed
+        raise ConfigurationError(f"collection {col.name!r} has no model signature (another tool made it): "
+                                 "a snapshot could not be restored; copy it with copy_to instead")
     manifest = Manifest(col.name, schema, schema.storage or Storage(), engine)
     writer = yield from ask_work(Writer, path, manifest)
     try:
