@@ -18,6 +18,7 @@ TESTED_IN = {
     "chunking.py": ["test_chunking_beir.py"],
     "closing.py": ["test_no_silent_wrong_answers.py", "llama_index/test_pipelines.py"],
     "copying.py": ["test_copy.py"],
+    "snapshot_file.py": ["test_snapshots.py"],
     "image_sources.py": ["images/test_core.py", "images/test_odd_paths.py"],
     "engine/edge_shards.py": ["engine/test_edge.py", "engine/test_compile.py", "engine/test_build_stall.py"],
     "engine/client_filters.py": ["engine/test_compile.py", "engine/test_parity.py"],

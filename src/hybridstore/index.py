@@ -7,10 +7,11 @@ Async runs model inference in a worker thread so it never blocks the event loop.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from . import collection, copying, ingest, reembed, search, whynot
+from . import collection, copying, ingest, reembed, search, snapshots, whynot
 from .closing import Closes
 from .collection import Collection
 from .driver import Context, Locks, adrive, drive
@@ -151,6 +152,45 @@ class HybridIndex(Closes, Tenancy):
         target.engine = copying.folder_engine(target.engine, target.settings)
         return await copying.acopy(self._context(), target._context(), batch, verify, resume, progress)
 
+    def snapshot(self, path: str | os.PathLike[str], *, batch: int = 256,
+                 progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        """Write the whole collection (points with every vector and payload, its model signature
+        and storage) to one file at `path`, restorable on any engine (`restore`); taken while
+        writes continue, each record in it is whole (see `snapshots`). {points, bytes}."""
+        return self._drive(snapshots.snapshot(self._col, self._engine_kind(), os.fspath(path), batch, progress))
+
+    async def asnapshot(self, path: str | os.PathLike[str], *, batch: int = 256,
+                        progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        return await self._adrive(snapshots.snapshot(self._col, self._engine_kind(), os.fspath(path), batch, progress))
+
+    @classmethod
+    def restore(cls, path: str | os.PathLike[str], collection: str, /, *, replace: bool = False, batch: int = 256,
+                progress: Callable[[int], None] | None = None, settings: Settings | None = None,
+                **options: Any) -> dict[str, int]:
+        """Restore the snapshot at `path` as `collection` where ``settings`` / ``options`` say
+        (any engine: ``path=`` there is the index folder). The file is checked whole first; a collection holding points is refused
+        unless ``replace=True`` (dropped, then restored). Open it afterwards with the models it
+        was made with. {points}."""
+        index = cls(collection, Models(), settings=settings, **options)
+        try:
+            return index._drive(snapshots.restore(index._col, index._engine_kind(), os.fspath(path),
+                                                  replace, batch, progress))
+        finally:
+            if index.engine is not index.settings.engine:  # an Engine you passed stays open
+                index.close()
+
+    @classmethod
+    async def arestore(cls, path: str | os.PathLike[str], collection: str, /, *, replace: bool = False,
+                       batch: int = 256, progress: Callable[[int], None] | None = None,
+                       settings: Settings | None = None, **options: Any) -> dict[str, int]:
+        index = cls(collection, Models(), settings=settings, **options)
+        try:
+            return await index._adrive(snapshots.restore(index._col, index._engine_kind(), os.fspath(path),
+                                                         replace, batch, progress))
+        finally:
+            if index.engine is not index.settings.engine:
+                await index.aclose()
+
     def optimize(self) -> None:
         """Build the vector (HNSW) indexes now (also after every ``optimize_threshold`` points
         written; Qdrant Edge never indexes by itself). Searches are exact until then."""
@@ -244,6 +284,9 @@ class HybridIndex(Closes, Tenancy):
         await self.engine.aclose()
 
     # -- the drivers --------------------------------------------------------------------------
+    def _engine_kind(self) -> str:
+        return str(self.engine.describe()["engine"])
+
     def _context(self) -> Context:
         return Context(self.engine, self.collection, self._col, self._locks)
 

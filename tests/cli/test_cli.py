@@ -282,6 +282,23 @@ def test_copy_moves_the_collection_to_a_new_folder_with_large_storage(tmp_path, 
     assert not (tmp_path / "y").exists()  # refused before the target was made
 
 
+def test_snapshot_and_restore_commands(tmp_path, docs, capsys):
+    store = ["--path", str(tmp_path / "index"), "--collection", "docs"]
+    assert run(capsys, *store, "ingest", str(docs / "notes.jsonl"))[0] == 0
+    snap = str(tmp_path / "docs.snap")
+    code, out, _ = run(capsys, *store, "snapshot", snap)
+    assert code == 0 and '"points": 2' in out
+    assert run(capsys, *store, "delete", "--id", "n1")[0] == 0
+    code, _, err = run(capsys, *store, "restore", snap)
+    assert code == 2 and "holds 1 points" in err and "--replace" in err
+    code, out, _ = run(capsys, *store, "restore", snap, "--replace")
+    assert code == 0 and '"points": 2' in out
+    code, out, _ = run(capsys, *store, "search", "interest rates", "-k", "1", "--json")
+    assert code == 0 and json.loads(out)["id"] == "n1"
+    code, _, err = run(capsys, *store, "restore", str(tmp_path / "absent.snap"))
+    assert code == 2 and "no snapshot file" in err
+
+
 def test_truncation_is_one_note_per_model_with_totals(tmp_path, capsys):
     long = tmp_path / "long.jsonl"
     long.write_text("".join(json.dumps({"id": f"l{i}", "text": "word " * 700}) + "\n" for i in range(40)))

@@ -1,4 +1,4 @@
-"""`hybridstore` command line: ingest, search, delete, eval, reembed, copy, info, mcp, bench.
+"""`hybridstore` command line: ingest, search, delete, eval, reembed, copy, snapshot, restore, info, mcp, bench.
 
 Only argparse is imported up front, so that ``--help`` is instant; each command imports what
 it needs. Every error a user can cause ends in one line on stderr and exit status 2 (``--debug``
@@ -222,6 +222,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--verify", type=int, default=32, help="points compared on both sides at the end (0: counts only)")
     s.add_argument("--no-resume", action="store_true", help="rewrite pages the target has already (the source changed)")
     s.set_defaults(run=_run("commands", "cmd_copy"))
+
+    s = sub.add_parser("snapshot", formatter_class=_Help,
+                       help="write the collection (points, vectors, model signature, storage) to one file",
+                       description="Write the whole collection to FILE, restorable on any engine with "
+                       "hybridstore restore. Taken while writes continue, every record in it is whole. "
+                       "The file is replaced only once complete.")
+    s.add_argument("file", help="the snapshot file to write")
+    s.add_argument("--batch", type=int, default=256, help="points per page")
+    s.set_defaults(run=_run("commands", "cmd_snapshot"))
+
+    s = sub.add_parser("restore", formatter_class=_Help,
+                       help="restore a snapshot file as the collection (checked whole first)",
+                       description="Restore FILE as the collection at --path / --url / --location "
+                       "(--collection). The file is checked whole (format, checksum, signature) before "
+                       "anything changes; a collection holding points is refused unless --replace.")
+    s.add_argument("file", help="a file written by hybridstore snapshot")
+    s.add_argument("--replace", action="store_true",
+                   help="drop the collection first when it holds points (default: refuse)")
+    s.add_argument("--batch", type=int, default=256, help="points per write")
+    s.set_defaults(run=_run("commands", "cmd_restore"))
 
     s = sub.add_parser("info", formatter_class=_Help,
                        help="collection, vectors, stored and configured models, counts")

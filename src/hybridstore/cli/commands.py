@@ -1,4 +1,4 @@
-"""`hybridstore search | delete | reembed | copy | info | bench`."""
+"""`hybridstore search | delete | reembed | copy | snapshot | restore | info | bench`."""
 
 from __future__ import annotations
 
@@ -106,6 +106,31 @@ def cmd_copy(args: argparse.Namespace) -> int:
         bar.close()
         print(f"copied {json.dumps(done)} in {time.perf_counter() - start:.1f}s into collection "
               f"{target.collection!r} at {args.to_url or args.to_path}")
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    with opening.index(args, existing=True) as index, report.Progress("snapshot", "pt") as bar:
+        start = time.perf_counter()
+        done = index.snapshot(args.file, batch=args.batch, progress=lambda n: bar.update(n - bar.n))
+        bar.close()
+        print(f"wrote {json.dumps(done)} of collection {index.collection!r} to {args.file} in "
+              f"{time.perf_counter() - start:.1f}s")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from ..index import HybridIndex
+
+    if not os.path.isfile(args.file):
+        raise UsageError(f"no snapshot file {args.file}: check the path")
+    with report.Progress("restore", "pt") as bar:
+        start = time.perf_counter()
+        done = HybridIndex.restore(args.file, args.collection, replace=args.replace, batch=args.batch,
+                                   progress=lambda n: bar.update(n - bar.n), settings=opening.settings(args))
+        bar.close()
+    print(f"restored {json.dumps(done)} from {args.file} as collection {args.collection!r} in "
+          f"{time.perf_counter() - start:.1f}s")
     return 0
 
 

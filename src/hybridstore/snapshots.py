@@ -1,0 +1,107 @@
+"""Snapshots (backups) of a collection into one file, and restores from it, on any engine.
+
+The file (`snapshot_file`) is engine-neutral, written by scrolling every point with its
+vectors: a snapshot taken on Qdrant Edge restores into local mode or a server and back. (Edge's
+own shard snapshots restore into edge only; local mode has none.)
+
+Taken while writes continue, a snapshot is not one transaction: it reads the collection a page
+at a time. Each point is read whole (an upsert replaces a whole point), so every record in the
+file is complete, as one write left it; a write that lands during the snapshot is in the file
+if its point is read after the write, and a record deleted meanwhile may still be in it.
+
+A restore checks the whole file (format, checksum, signature) before it changes anything,
+refuses to overwrite a collection holding points unless asked (``replace``), creates the
+collection with the file's vectors, signature (hence the models that made them: an index with
+other models is refused as on any open) and storage, then writes the points and counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import closing
+
+from .collection import Collection
+from .engine.requests import PAGE, Count, Create, Drop, GetSchema, Optimize, ScrollPage, Write, ask
+from .errors import CollectionNotFoundError, ConfigurationError, EngineError
+from .qdrant.storage import Storage
+from .snapshot_file import Manifest, Writer, check, read
+from .steps import Steps, ask_work
+
+Progress = Callable[[int], None] | None
+
+
+def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progress: Progress = None) -> Steps[dict[str, int]]:
+    """Steps: every point of the collection into the file at `path` (replaced when complete).
+    {points, bytes}; ``progress(n)`` after each page."""
+    _whole(col, "snapshot")
+    _check_batch(batch)
+    schema = yield from ask(GetSchema())
+    if schema is None:
+        raise CollectionNotFoundError(f"collection {col.name!r} does not exist: nothing to snapshot")
+    if not schema.signature:  # a restore needs it: refused now, not when the backup is needed
+        raise ConfigurationError(f"collection {col.name!r} has no model signature (another tool made it): "
+                                 "a snapshot could not be restored; copy it with copy_to instead")
+    manifest = Manifest(col.name, schema, schema.storage or Storage(), engine)
+    writer = yield from ask_work(Writer, path, manifest)
+    try:
+        offset: object = None
+        while True:
+            page, offset = yield from ask(ScrollPage(None, batch, offset, with_vectors=True))
+            yield from ask_work(writer.write, page)
+            if progress is not None and page:
+                progress(writer.points)
+            if offset is None:
+                break
+        done = yield from ask_work(writer.finish)
+    finally:
+        writer.close()  # removes the partial file after an error
+    return done
+
+
+def restore(col: Collection, engine: str, path: str, replace: bool, batch: int = PAGE,
+            progress: Progress = None) -> Steps[dict[str, int]]:
+    """Steps: the file's collection restored as `col`'s collection. {points}."""
+    _whole(col, "restore")
+    _check_batch(batch)
+    manifest = yield from ask_work(check, path)  # the whole file, before anything changes
+    found = yield from ask(GetSchema())
+    if found is not None:
+        held = yield from ask(Count())
+        if held and not replace:
+            raise ConfigurationError(f"collection {col.name!r} holds {held} points: restore refuses to "
+                                     "overwrite it; pass replace=True (--replace) to drop it first, or "
+                                     "restore into another collection")
+        yield from ask(Drop())
+    st = col.settings
+    storage = st.storage or (Storage() if engine == "local" else manifest.storage)  # local mode has none
+    yield from ask(Create(manifest.schema, storage=storage, shards=st.shards, replicas=st.replicas))
+    col.state.invalidate()  # what the index knew of the collection is gone
+    written = 0
+    with closing(read(path, manifest, batch)) as pages:  # the file closed after an error too
+        while True:
+            page = yield from ask_work(next, pages, None)
+            if page is None:
+                break
+            yield from ask(Write(page))
+            written += len(page)
+            if progress is not None:
+                progress(written)
+    yield from ask(Optimize())
+    have = yield from ask(Count())
+    if have != manifest.points:
+        raise EngineError(f"restore of {path} into {col.name!r}: the file holds {manifest.points} points, "
+                          f"the collection {have} after writing them (were other writers at work?); "
+                          "restore again with replace=True")
+    return {"points": have}
+
+
+def _whole(col: Collection, what: str) -> None:
+    if col.tenant is not None:
+        raise ConfigurationError(f"{what} works on whole collections: call it on the index, not a tenant view")
+    if col.settings.tenant_shards:
+        raise ConfigurationError(f"{what} does not handle collections sharded by tenant (tenant_shards=) yet")
+
+
+def _check_batch(batch: int) -> None:
+    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 10_000:
+        raise ConfigurationError(f"batch={batch!r}: use 1 to 10000 points per page")
