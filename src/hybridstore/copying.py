@@ -23,7 +23,7 @@ from .engine import Engine, held_engine
 from .engine.requests import PAGE, Create, Drop, Found, GetSchema, Offset, ScrollPage, Write, ask
 from .errors import CollectionNotFoundError, ConfigurationError, EngineError, HybridStoreError
 from .qdrant import filters
-from .qdrant.payload import Point, SparseVec
+from .qdrant.payload import Point, SparseVec, stored_id
 from .qdrant.schema import Schema, differences
 from .qdrant.storage import Storage
 from .settings import Settings
@@ -88,7 +88,7 @@ def _copy(source: Context, target: Context, batch: int, verify: int, resume: boo
     offset: Offset = None
     while True:
         page, offset = yield from on(source, ask(ScrollPage(None, batch, offset, with_vectors=True)))
-        ids = [_pid(f.id) for f in page]
+        ids = [stored_id(f.id) for f in page]
         held = False
         if page and resume and found is not None:
             there = yield from _held(target, ids)
@@ -171,10 +171,6 @@ def _held(target: Context, ids: list[Any]) -> Copying[dict[str, dict[str, Any]]]
     return {f.id: f.payload for f in page}
 
 
-def _pid(found_id: str) -> Any:
-    return int(found_id) if found_id.isdigit() else found_id  # Qdrant ids: unsigned or UUID
-
-
 def _verify(source: Context, target: Context, sample: list[str], seen: int) -> Copying[None]:
     have = yield from on(target, collection.count(target.known(), None))
     want = yield from on(source, collection.count(source.known(), None))
@@ -188,7 +184,7 @@ def _verify(source: Context, target: Context, sample: list[str], seen: int) -> C
                           "written to, run it again when it is not (it resumes)")
     if not sample:
         return
-    ids = [_pid(i) for i in sample]
+    ids = [stored_id(i) for i in sample]
     page, _ = yield from on(target, ask(ScrollPage(filters.has_ids(ids), len(ids), with_vectors=True)))
     theirs = {f.id: f for f in page}
     tol = 2e-3 if target.known().storage.float16 else 1e-5

@@ -38,7 +38,7 @@ def add(col: Collection, records: Iterable[Record], dense: Dense | None,
     batches, size = _batches(_stamped(col, records), dense)
     stats = {"embedded": 0, "unchanged": 0, "payload_only": 0}
     ids: list[str] = []
-    done: set[str] = set()
+    done: set[str | int] = set()
     pending: Handle | None = None
     if isinstance(records, Sequence):  # all of a list, before anything is written
         _check_images(col, records)
@@ -106,7 +106,7 @@ def _owned(col: Collection, found: list[Found]) -> None:
             f"Say whose: {views} (index.tenant(name).drop_tenant() deletes all of one tenant's)")
 
 
-def _write(col: Collection, points: list[payload.Point], done: set[str]) -> Steps[Handle]:
+def _write(col: Collection, points: list[payload.Point], done: set[str | int]) -> Steps[Handle]:
     """Steps: the points written in the background, in requests of bounded size."""
     slices = requests(points, col.settings.upsert_batch)
 
@@ -118,7 +118,7 @@ def _write(col: Collection, points: list[payload.Point], done: set[str]) -> Step
     return handle
 
 
-def _partial(col: Collection, records: Iterable[Record], ids: list[str], done: set[str],
+def _partial(col: Collection, records: Iterable[Record], ids: list[str], done: set[str | int],
              e: Exception) -> WriteError:
     """An engine failure part-way through an add, saying which records are stored."""
     known = isinstance(records, Sequence)
@@ -218,7 +218,7 @@ def _check_images(col: Collection, records: Sequence[Record]) -> None:
 
 
 def _changed(col: Collection, records: list[Record], dense: Dense | None, hashes: list[dict[str, str]],
-             stored: list[Found], stats: dict[str, int], done: set[str]) -> tuple[Embed, list[payload.Point]]:
+             stored: list[Found], stats: dict[str, int], done: set[str | int]) -> tuple[Embed, list[payload.Point]]:
     """Records to embed (and write), and the new payloads of those whose vectors stay as
     stored; records stored as they are now are left out."""
     # While some points lack a vector (known from the last count), a stored hash cannot tell

@@ -24,10 +24,9 @@ from typing import IO, Any, Self, TypeVar
 
 import numpy as np
 
-from .copying import _pid
 from .engine.requests import Found
 from .errors import HybridStoreError, InvalidInputError
-from .qdrant.payload import Point, SparseVec
+from .qdrant.payload import Point, SparseVec, stored_id
 from .qdrant.schema import Schema, VectorField
 from .qdrant.storage import Storage
 
@@ -217,7 +216,7 @@ def read(path: str, manifest: Manifest, size: int) -> Generator[list[Point], Non
                     raise InvalidInputError(f"{path}: the snapshot changed while it was restored; restore again")
                 return
             doc = json.loads(line)
-            page.append(Point(_pid(doc["id"]), {k: _unvector(v) for k, v in doc["vectors"].items()}, doc["payload"]))
+            page.append(Point(stored_id(doc["id"]), {k: _unvector(v) for k, v in doc["vectors"].items()}, doc["payload"]))
             if len(page) == size:
                 yield page
                 page = []

@@ -21,7 +21,18 @@ from collections.abc import Callable
 from contextlib import closing
 
 from .collection import Collection
-from .engine.requests import PAGE, Count, Create, Drop, GetSchema, Optimize, ScrollPage, Write, ask
+from .engine.requests import (
+    PAGE,
+    Count,
+    Create,
+    Drop,
+    GetSchema,
+    Offset,
+    Optimize,
+    ScrollPage,
+    Write,
+    ask,
+)
 from .errors import CollectionNotFoundError, ConfigurationError, EngineError
 from .qdrant.storage import Storage
 from .snapshot_file import Manifest, Writer, check, read
@@ -44,7 +55,7 @@ def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progres
     manifest = Manifest(col.name, schema, schema.storage or Storage(), engine)
     writer = yield from ask_work(Writer, path, manifest)
     try:
-        offset: object = None
+        offset: Offset = None
         while True:
             page, offset = yield from ask(ScrollPage(None, batch, offset, with_vectors=True))
             yield from ask_work(writer.write, page)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, TypeGuard
 
 from qdrant_client import models
@@ -109,7 +109,7 @@ def field_equals(key: str, value: str) -> Filter:
     return Filter(must=(Match(key, value),))
 
 
-def has_ids(point_ids: list[str]) -> Filter:
+def has_ids(point_ids: Sequence[str | int]) -> Filter:
     return Filter(must=(HasId(tuple(point_ids)),))
 
 

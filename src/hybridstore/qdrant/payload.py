@@ -27,7 +27,7 @@ class SparseVec(NamedTuple):
 
 @dataclass
 class Point:
-    id: str
+    id: str | int  # a UUID string, or an unsigned integer (collections other tools wrote)
     vectors: dict[str, Any]
     payload: dict[str, Any]
 
@@ -38,6 +38,12 @@ def point_id(record_id: str) -> str:
         return str(uuid.UUID(record_id))
     except ValueError:
         return str(uuid.uuid5(NAMESPACE, record_id))
+
+
+def stored_id(found_id: str) -> int | str:
+    """A point id read back (a string) as the engine keeps it: Qdrant ids are unsigned
+    integers or UUIDs (a collection written by another tool may use integers)."""
+    return int(found_id) if found_id.isdigit() else found_id
 
 
 def tenant_point_id(tenant: str, record_id: str) -> str:
