@@ -51,7 +51,7 @@ def test_new_storage_takes_the_environment_else_edge(monkeypatch, env, kind):
         monkeypatch.delenv("HYBRIDSTORE_ENGINE", raising=False)
     else:
         monkeypatch.setenv("HYBRIDSTORE_ENGINE", env)
-    assert embedded_kind(Settings()) == kind
+    assert embedded_kind(None, None) == kind
     engine = open_engine(Settings())
     assert engine.describe()["engine"] == kind
     engine.close()
@@ -61,12 +61,12 @@ def test_new_storage_takes_the_environment_else_edge(monkeypatch, env, kind):
 def test_a_folder_opens_with_the_engine_that_wrote_it_whatever_the_default(tmp_path, monkeypatch, wrote):
     written(tmp_path, wrote)
     monkeypatch.setenv("HYBRIDSTORE_ENGINE", "local" if wrote == "edge" else "edge")
-    assert embedded_kind(Settings(path=str(tmp_path))) == wrote
+    assert embedded_kind(str(tmp_path), None) == wrote
     engine = open_engine(Settings(path=str(tmp_path)))
     assert engine.describe()["engine"] == wrote and engine.describe()["folder_written_by"] == [wrote]
     engine.close()
     other = "local" if wrote == "edge" else "edge"
-    assert embedded_kind(Settings(path=str(tmp_path), engine=other)) == other  # asked: asked (and refused)
+    assert embedded_kind(str(tmp_path), other) == other  # asked: asked (and refused)
     with pytest.raises(ConfigurationError, match=f"engine='{wrote}'"):
         open_engine(Settings(path=str(tmp_path), engine=other))
 
