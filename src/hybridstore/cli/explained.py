@@ -21,19 +21,19 @@ def search_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def table(hits: Sequence[Hit]) -> list[str]:
-    """One row per hit: its rank, id, each branch's "#rank score (+share)", the fused score,
-    the rerank's change, and the best matched terms."""
+    """One row per hit: its rank, each branch's "#rank score +share", the fused score, the
+    rerank's change, the best matched terms, and its id (last: ids vary in length)."""
     briefs = [(h.record.id, explain.brief(h.explanation)) for h in hits if h.explanation is not None]
     if not briefs:
         return []
     kinds = [b["kind"] for b in briefs[0][1]["branches"]]
-    rows = [["rank", "id", *kinds, "fused", "rerank", "terms"]]
+    rows = [["rank", *kinds, "fused", "rerank", "terms", "id"]]
     for rid, b in briefs:
         r = b["rerank"]
-        rows.append([str(b["rank"]), rid, *(_cell(x) for x in b["branches"]),
+        rows.append([str(b["rank"]), *(_cell(x) for x in b["branches"]),
                      "-" if b["fused"] is None else f"{b['fused']:.4f}",
                      "-" if r is None else f"#{r['rank_before']} {r['change']:+d}",
-                     ", ".join(t for x in b["branches"] for t in x["terms"]) or "-"])
+                     ", ".join(t for x in b["branches"] for t in x["terms"]) or "-", rid])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows]
     return [*lines, LEGEND]
