@@ -37,7 +37,7 @@ def hits_json(capsys, where, *options):
 def test_search_explain_prints_a_row_per_hit_from_the_explanation(store, capsys):
     code, out, err = run(capsys, *store, "search", Q, "-k", "3", "--fusion", "rrf", "--explain")
     assert code == 0, err
-    listing, table = out.split("\n\n")
+    table = out.split("\n\n")[1]  # after the hits
     header, *rows, legend = table.splitlines()
     assert header.split() == ["rank", "dense", "sparse", "fused", "rerank", "terms", "id"]
     assert legend.startswith("(a branch: #rank")

@@ -50,7 +50,7 @@ def test_retrieved_nodes_carry_the_cores_explanation_out_of_the_prompt(built):
 
 
 async def test_query_engine_sources_carry_it_and_the_prompt_does_not(built):
-    store, index = built
+    _, index = built
     engine = index.as_query_engine(llm=MockLLM(), similarity_top_k=2, vector_store_query_mode="sparse",
                                    vector_store_kwargs={"explain": True})
     response = engine.query(Q)
