@@ -235,3 +235,22 @@ def test_a_tenants_view_explains_its_own_records(models, records):
     assert beta.why_not("guitar street", "volcano", 3).reason == "no record has id 'volcano'"
     assert acme.why_not("guitar street", "volcano", 3, fusion="rrf", rerank=False).reason.startswith("fused below")
     idx.close()
+
+
+def test_the_plain_forms_say_what_the_explanation_says(index):
+    """as_dict (frameworks' metadata, --json), brief and said (agents, the CLI's table)."""
+    import json
+
+    e = index.search("guitar music on the street", 3, explain=True, fusion="rrf", rerank=True)[2].explanation
+    plain = explain.as_dict(e)
+    assert json.loads(json.dumps(plain)) == plain and plain["rerank"]["change"] == e.rerank.change
+    assert [(b["rank"], b["score"], len(b["terms"])) for b in plain["branches"]] == \
+        [(b.rank, b.score, len(b.terms)) for b in e.branches]
+    short = explain.brief(e)
+    assert short["fused"] == e.fusion.score and short["fused_rank"] == e.fusion.rank
+    assert short["branches"][1]["terms"] == [f"{t.token}={t.contribution:.3g}" for t in e.branches[1].terms[:3]]
+    said = explain.said(e)
+    dense = e.branches[0]
+    assert said.startswith(f"dense #{dense.rank} {dense.score:.4g} (+{dense.contribution:.3g})" if dense.rank
+                           else f"dense - {dense.score:.4g} ({dense.absent})")
+    assert said.endswith(f"; rerank #{e.rerank.rank_before} -> #3 ({e.rerank.change:+d})")

@@ -101,3 +101,19 @@ def test_bad_arguments_for_frameworks_that_check_them_first():
     with pytest.raises(ValidationError) as err:
         SearchArgs(query="x", k=99)
     assert bad_arguments(err.value) == f"Error: bad arguments: k: Input should be less than or equal to 50. {FIX}"
+
+
+async def test_explain_adds_a_why_line_per_hit_from_the_cores_explanation(index):
+    from hybridstore import explain
+
+    run, arun = callables(index)
+    answer = run(query="someone playing the guitar", k=2, explain=True)
+    assert answer == await arun(query="someone playing the guitar", k=2, explain=True)
+    hits = index.search("someone playing the guitar", 2, explain=True)
+    for block, hit in zip(answer.split("\n\n"), hits, strict=True):
+        header, why, text = block.split("\n")
+        assert header.startswith(f"{hit.explanation.rank}. [{hit.record.id}]") and text == hit.record.text
+        assert why == f"why: {explain.said(hit.explanation)}"
+    assert why.startswith("why: sparse #2 ") and "guitar=" in why  # rank, raw score, matched terms
+    assert "why:" not in run(query="someone playing the guitar", k=2)
+    assert run(query="x", explain="maybe").startswith("Error: bad arguments: explain")

@@ -20,8 +20,8 @@ Nothing here runs unless asked: `explain=False` (the default) searches exactly a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .engine.requests import Count, Found, Query, QueryBatch, ask
 from .errors import InvalidInputError
@@ -312,3 +312,92 @@ def term_names_of(col: Collection, text: str, plan: qplan.QueryPlan) -> dict[int
     if sparse is None or not isinstance(vec, SparseVec):
         return {}
     return term_names(sparse.model, text, vec.indices)
+
+
+# -- the explanation as plain values: for frameworks' metadata, agents, the command line -------
+
+KEY = "_explanation"  # the metadata key of a LangChain Document / LlamaIndex node that carries it
+TERMS_SHOWN = 3  # matched terms a brief names per sparse branch
+
+
+def as_dict(e: Explanation) -> dict[str, Any]:
+    """The whole explanation as plain values (dicts, lists, numbers, strings): JSON-ready, and
+    the rerank's `change` spelled out."""
+    out = _plain(asdict(e))
+    assert isinstance(out, dict)
+    if e.rerank is not None:
+        out["rerank"]["change"] = e.rerank.change
+    return out
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class BranchBrief(TypedDict):
+    kind: str
+    rank: int | None  # among the branch's candidates; None: not one (see `absent`)
+    score: float | None  # raw
+    contribution: float | None  # share of the fused score; None: no fusion
+    absent: str | None
+    terms: list[str]  # sparse: the best matched terms, "term=contribution"; "~term": a model's expansion
+
+
+class RerankBrief(TypedDict):
+    score: float
+    rank_before: int
+    change: int  # places gained (negative: lost)
+
+
+class Brief(TypedDict):
+    rank: int
+    score: float
+    relevance: float
+    branches: list[BranchBrief]
+    fused: float | None  # the fusion's score (None: one branch)
+    fused_rank: int | None
+    rerank: RerankBrief | None
+
+
+def brief(e: Explanation, terms: int = TERMS_SHOWN) -> Brief:
+    """The explanation in short: each branch's rank, raw score and fusion share, the fused score,
+    the rerank's change and the best `terms` matched terms of each sparse branch."""
+    return Brief(
+        rank=e.rank, score=e.score, relevance=e.relevance,
+        branches=[BranchBrief(kind=b.kind, rank=b.rank, score=b.score, contribution=b.contribution,
+                              absent=b.absent, terms=[_term(t) for t in b.terms[:terms]]) for b in e.branches],
+        fused=e.fusion.score if e.fusion else None, fused_rank=e.fusion.rank if e.fusion else None,
+        rerank=None if e.rerank is None else RerankBrief(
+            score=e.rerank.score, rank_before=e.rerank.rank_before, change=e.rerank.change))
+
+
+def _term(t: Term) -> str:
+    name = t.token if t.token is not None else f"#{t.index}"
+    return f"{'~' if t.expansion else ''}{name}={t.contribution:.3g}"
+
+
+def branch_said(b: BranchBrief) -> str:
+    """"dense #1 0.812 (+0.5)", "sparse - (no query term in common)"."""
+    if b["rank"] is None:
+        score = "" if b["score"] is None else f" {b['score']:.4g}"
+        return f"{b['kind']} -{score} ({b['absent']})"
+    share = "" if b["contribution"] is None else f" (+{b['contribution']:.3g})"
+    return f"{b['kind']} #{b['rank']} {b['score']:.4g}{share}"
+
+
+def said(e: Explanation) -> str:
+    """The brief in one line: "dense #1 0.812 (+0.5), sparse #2 4.1 (+0.333) [guitar=2.5];
+    fused 0.833 (#1); rerank #3 -> #1 (+2)"."""
+    b = brief(e)
+    parts = [branch_said(x) + (f" [{', '.join(x['terms'])}]" if x["terms"] else "") for x in b["branches"]]
+    out = ", ".join(parts)
+    if b["fused"] is not None:
+        out += f"; fused {b['fused']:.4g} (#{b['fused_rank']})"
+    r = b["rerank"]
+    if r is not None:
+        out += f"; rerank #{r['rank_before']} -> #{b['rank']} ({r['change']:+d})"
+    return out

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from . import explain
 from .errors import HybridStoreError, InvalidInputError
 from .qdrant import query as qplan
 from .records import Hit
@@ -40,6 +41,9 @@ class SearchArgs(BaseModel):
         None, description='A metadata filter (JSON), e.g. {"year": {"$gte": 2020}} or '
         '{"$or": [{"topic": "a"}, {"topic": "b"}]}; operators: $eq $ne $gt $gte $lt $lte $in $nin '
         "$contains $all $text $exists $is_empty $count $geo_radius $geo_box $geo_polygon $and $or $not.")
+    explain: bool = Field(False, description="Also say why each result ranked: its rank and score in each "
+                          "branch (dense, sparse), its share of the fused score, the rerank's change and the "
+                          "query terms it matched. For tuning a search, not for answering.")
 
 
 def description(index: HybridIndex, about: str | None = None) -> str:
@@ -134,7 +138,8 @@ def _parse(args: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as e:
         raise InvalidInputError(_misfit(e)) from None
     options = {"mode": given.mode} if given.mode else {}
-    return {"query": given.query, "k": given.k, "filter": parse_filter(given.filter), **options}
+    return {"query": given.query, "k": given.k, "filter": parse_filter(given.filter), "explain": given.explain,
+            **options}
 
 
 @dataclass
@@ -169,8 +174,9 @@ def _format(hits: list[Hit]) -> str:
         text = " ".join(hit.record.text.split())
         text = text if len(text) <= TEXT_SHOWN else text[:TEXT_SHOWN - 3] + "..."
         image = f" image {hit.record.image}" if hit.record.image is not None else ""
+        why = f"\nwhy: {explain.said(hit.explanation)}" if hit.explanation is not None else ""
         lines.append(f"{rank}. [{hit.record.id}] score {hit.relevance:.3f}{image} "
-                     f"metadata {json.dumps(hit.record.metadata, ensure_ascii=False)}\n{text}")
+                     f"metadata {json.dumps(hit.record.metadata, ensure_ascii=False)}{why}\n{text}")
     return "\n\n".join(lines)
 
 

@@ -41,10 +41,12 @@ async def test_a_read_only_server_searches_with_filters_and_describes(folder):
         tools = {t.name: t for t in (await session.list_tools()).tools}
         assert set(tools) == {"search", "describe"}  # read-only: no writing tools
         assert "year (integer)" in tools["search"].description
-        assert set(tools["search"].input_schema["properties"]) == {"query", "k", "mode", "filter"}
+        assert set(tools["search"].input_schema["properties"]) == {"query", "k", "mode", "filter", "explain"}
         found = text(await session.call_tool("search", {"query": "vitamin D", "k": 3,
                                                         "filter": json.dumps({"year": 2023})}))
         assert found.startswith("1. [p2]") and "[p1]" not in found
+        why = text(await session.call_tool("search", {"query": "vitamin D winter", "k": 1, "explain": True}))
+        assert why.startswith("1. [p2]") and "\nwhy: dense #1 " in why and "winter=" in why and "fused " in why
         wrong = text(await session.call_tool("search", {"query": "vitamin D", "filter": '{"year": {"$gte": "x"}}'}))
         assert wrong.startswith("Error:") and "call the tool again" in wrong
         info = json.loads(text(await session.call_tool("describe", {})))

@@ -1,4 +1,5 @@
-"""`hybridstore` command line: ingest, search, delete, eval, reembed, copy, snapshot, restore, info, mcp, bench.
+"""`hybridstore` command line: ingest, search, why-not, delete, eval, reembed, copy, snapshot, restore, info,
+mcp, bench.
 
 Only argparse is imported up front, so that ``--help`` is instant; each command imports what
 it needs. Every error a user can cause ends in one line on stderr and exit status 2 (``--debug``
@@ -91,6 +92,18 @@ def _json(text: str) -> object:
         raise argparse.ArgumentTypeError(f"not valid JSON ({e.msg} at column {e.colno}): {text}") from None
 
 
+def _search_options(s: argparse.ArgumentParser, k_help: str) -> None:
+    """The options of a search, shared by search and why-not."""
+    s.add_argument("-k", type=int, default=5, help=k_help)
+    s.add_argument("--mode", choices=("dense", "sparse", "hybrid", "image", "multimodal"), default=None,
+                   help="default: the strongest the models allow (hybrid; multimodal with --image)")
+    s.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
+                   help="late-interaction rerank; default: on with --late")
+    s.add_argument("--fusion", choices=("rrf", "dbsf"), default=None, help="hybrid fusion; default: dbsf")
+    s.add_argument("--filter", type=_json, default=None,
+                   help='JSON filter on metadata, e.g. \'{"year": {"$gte": 2020}}\' (default: none)')
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hybridstore", description=__doc__.split("\n\n")[0],
                                 formatter_class=_Help)
@@ -157,19 +170,23 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("search", formatter_class=_Help, help="print ranked hits for a query")
     s.add_argument("query")
-    s.add_argument("-k", type=int, default=5, help="hits to print")
-    s.add_argument("--mode", choices=("dense", "sparse", "hybrid", "image", "multimodal"), default=None,
-                   help="default: the strongest the models allow (hybrid; multimodal with --image)")
+    _search_options(s, "hits to print")
     s.add_argument("--by-image", default=None, metavar="FILE",
                    help="search the image vectors with this image instead of the query's text "
                         "(needs --image; give an empty query: '')")
-    s.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
-                   help="late-interaction rerank; default: on with --late")
-    s.add_argument("--fusion", choices=("rrf", "dbsf"), default=None, help="hybrid fusion; default: dbsf")
-    s.add_argument("--filter", type=_json, default=None,
-                   help='JSON filter on metadata, e.g. \'{"year": {"$gte": 2020}}\' (default: none)')
+    s.add_argument("--explain", action="store_true",
+                   help="also print why each hit ranked: per branch its rank and score, the fused score, "
+                        "the rerank's change, the top matched terms (--json: the whole explanation)")
     s.add_argument("--json", action="store_true", help="print JSON lines")
     s.set_defaults(run=_run("commands", "cmd_search"), cut_hint="Shorten the query.")
+
+    s = sub.add_parser("why-not", formatter_class=_Help,
+                       help="where one record stands for a query, stage by stage, and why it is not in the top k")
+    s.add_argument("id", help="the record's id")
+    s.add_argument("query")
+    _search_options(s, "the top k it is checked against")
+    s.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    s.set_defaults(run=_run("explained", "cmd_why_not"), cut_hint="Shorten the query.")
 
     s = sub.add_parser("delete", formatter_class=_Help,
                        help="delete records by id, document, file, folder or filter (all given: each is removed)")

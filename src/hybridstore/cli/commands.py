@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
-from . import UsageError, opening, report
+from .. import explain
+from . import UsageError, explained, opening, report
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -31,17 +32,21 @@ def cmd_search(args: argparse.Namespace) -> int:
                          "--mode multimodal to fuse the text's vectors too")
     by_image = {"image": args.by_image, "mode": args.mode or "image"} if args.by_image is not None else {}
     with opening.index(args, existing=True) as index:
-        hits = index.search(args.query, args.k, **{"mode": args.mode, **by_image}, rerank=args.rerank,
-                            fusion=args.fusion, filter=args.filter)
+        hits = index.search(args.query, args.k, **{**explained.search_options(args), **by_image},
+                            explain=args.explain)
     for rank, hit in enumerate(hits, 1):
         r = hit.record
         if args.json:
+            why = {"explanation": explain.as_dict(hit.explanation)} if hit.explanation is not None else {}
             print(json.dumps({"rank": rank, "score": hit.score, "id": r.id, "text": r.text,
-                              "metadata": r.metadata, **({"image": r.image} if r.image is not None else {})}))
+                              "metadata": r.metadata, **({"image": r.image} if r.image is not None else {}),
+                              **why}))
         else:
             text = " ".join(r.text.split()) or f"(image {r.image})"  # one line per hit
             text = text if len(text) <= 160 else text[:157] + "..."
             print(f"{rank:>2}. {hit.score:8.4f}  {r.id}  {json.dumps(r.metadata)}\n    {text}")
+    if args.explain and not args.json and hits:
+        print("\n" + "\n".join(explained.table(hits)))
     return 0
 
 

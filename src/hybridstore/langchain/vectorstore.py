@@ -12,6 +12,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore, VectorStoreRetriever
 
+from .. import explain
 from ..closing import ClosesIndex
 from ..errors import ConfigurationError, InvalidInputError
 from ..index import HybridIndex
@@ -20,6 +21,7 @@ from ..inference.external import ExternalDense
 from ..records import Hit, Record
 from ..settings import Settings
 from ..stores import store_index
+from ..whynot import WhyNot
 from .embeddings import HybridEmbeddings
 from .images import by_image, image_filter, image_records, shown, with_image
 from .retriever import HybridRetriever, HybridStoreRetriever
@@ -42,7 +44,10 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     Every search method takes the core's options: ``mode`` ("dense", "sparse", "hybrid"),
     ``rerank``, ``fusion``, ``weights``, ``rrf_k``, ``fetch_k``, ``oversample``,
     ``score_threshold`` (on the engine's raw score) and ``filter`` (a dict in the operator
-    style ``{"year": {"$gte": 2020}}`` or a qdrant ``Filter``).
+    style ``{"year": {"$gte": 2020}}`` or a qdrant ``Filter``). ``explain=True`` (also through a
+    retriever's ``search_kwargs``): each returned Document carries how it ranked, as a plain
+    dict, in ``metadata["_explanation"]`` (that Document's only: nothing stored changes);
+    ``why_not(query, id)`` says why a document is not among the results (docs/explain.md).
     """
 
     def __init__(self, collection_name: str | None = None, embedding: Embeddings | None = None,
@@ -102,11 +107,14 @@ class HybridVectorStore(ClosesIndex, VectorStore):
         await self.index.adelete(ids, **self._filtered(kwargs))
         return True
 
-    def _document(self, record: Record) -> Document:
-        return Document(page_content=record.text, metadata=shown(record, self._images()), id=record.id)
+    def _document(self, record: Record, explanation: explain.Explanation | None = None) -> Document:
+        metadata = shown(record, self._images())
+        if explanation is not None:  # this Document's alone: the stored metadata is left as it is
+            metadata = {**metadata, explain.KEY: explain.as_dict(explanation)}
+        return Document(page_content=record.text, metadata=metadata, id=record.id)
 
     def _scored(self, hits: list[Hit], relevance: bool = False) -> list[tuple[Document, float]]:
-        return [(self._document(h.record), h.relevance if relevance else h.score) for h in hits]
+        return [(self._document(h.record, h.explanation), h.relevance if relevance else h.score) for h in hits]
 
     def _filtered(self, options: dict[str, Any]) -> dict[str, Any]:
         """Options whose filter may name ``metadata["image"]`` (see `image_filter`)."""
@@ -168,6 +176,14 @@ class HybridVectorStore(ClosesIndex, VectorStore):
                                        **kwargs: Any) -> list[list[Document]]:
         found = await self.index.asearch_batch(queries, k, **self._filtered(kwargs))
         return [[d for d, _ in self._scored(hits)] for hits in found]
+
+    def why_not(self, query: str, id: str, k: int = 4, **kwargs: Any) -> WhyNot:
+        """Where the document `id` stands for `query` (the search options of
+        `similarity_search`), and the first reason it is not in the top `k` (docs/explain.md)."""
+        return self.index.why_not(query, id, k, **self._filtered(kwargs))
+
+    async def awhy_not(self, query: str, id: str, k: int = 4, **kwargs: Any) -> WhyNot:
+        return await self.index.awhy_not(query, id, k, **self._filtered(kwargs))
 
     def as_retriever(self, **kwargs: Any) -> VectorStoreRetriever:
         """LangChain's VectorStoreRetriever whose `batch` / `abatch` use one batch search."""

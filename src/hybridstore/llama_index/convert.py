@@ -23,6 +23,7 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryMode,
 )
 
+from .. import explain
 from ..errors import InvalidInputError
 from ..records import Record
 from .images import node_image
@@ -66,6 +67,18 @@ def to_node(record: Record) -> BaseNode:
     node.update(id_=record.id, text=record.text, metadata=record.metadata)
     # The class as metadata_dict_to_node picks it, without its JSON round trip.
     return _NODE_CLASSES.get(extras.get("class_name") or "", TextNode).from_dict(node)
+
+
+def explained(node: BaseNode, explanation: explain.Explanation | None) -> BaseNode:
+    """A result's node (`to_node`'s, its own copy) with how it ranked (``explain=True``) in
+    ``metadata["_explanation"]``, a plain dict kept out of what the LLM and the embedding model
+    read: nothing stored changes, and prompts stay as they were."""
+    if explanation is None:
+        return node
+    node.metadata = {**node.metadata, explain.KEY: explain.as_dict(explanation)}
+    node.excluded_llm_metadata_keys = [*node.excluded_llm_metadata_keys, explain.KEY]
+    node.excluded_embed_metadata_keys = [*node.excluded_embed_metadata_keys, explain.KEY]
+    return node
 
 
 def to_filter(filters: MetadataFilters | None) -> dict[str, Any] | None:

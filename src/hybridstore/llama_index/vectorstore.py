@@ -27,7 +27,8 @@ from ..inference.external import External
 from ..records import Hit, Record
 from ..settings import Settings
 from ..stores import store_index
-from .convert import search_args, to_filter, to_node, to_record
+from ..whynot import WhyNot
+from .convert import explained, search_args, to_filter, to_node, to_record
 from .images import check_image_embeddings
 
 # One model embedding the node (with or without its metadata) agrees above 0.9; two models'
@@ -48,6 +49,9 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
     ``vector_store_kwargs`` of a retriever override them per query.
     Storage as ``HybridIndex``: ``location=":memory:"`` (default), ``path=``, ``url=``,
     ``client=``, or an existing ``index=`` (e.g. shared with the LangChain adapter).
+    ``explain=True`` (in ``search_options`` or a retriever's ``vector_store_kwargs``): each
+    result node carries how it ranked in ``metadata["_explanation"]`` (docs/explain.md);
+    ``why_not(query, node_id)`` says why a node is not among the results.
     Close it with ``close()`` / ``aclose()`` or use it in a ``with`` block. ``tenant``: confine
     the store (and its retrievers and query engines) to one tenant (with ``tenant_key=``).
     """
@@ -195,6 +199,22 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
         text, k, options = search_args(query, {**self._search_options, **kwargs}, self._images)
         return _result(await self._index.asearch(text, k, missing_ok=True, **options))
 
+    def why_not(self, query: VectorStoreQuery, node_id: str, **kwargs: Any) -> WhyNot:
+        """Where node `node_id` stands for `query` (searched as `query` searches it, with the
+        store's search options and `kwargs`), and the first reason it is not in the top
+        ``similarity_top_k`` (docs/explain.md)."""
+        text, k, options = self._unexplained(query, kwargs)
+        return self._index.why_not(text, node_id, k, **options)
+
+    async def awhy_not(self, query: VectorStoreQuery, node_id: str, **kwargs: Any) -> WhyNot:
+        text, k, options = self._unexplained(query, kwargs)
+        return await self._index.awhy_not(text, node_id, k, **options)
+
+    def _unexplained(self, query: VectorStoreQuery, kwargs: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
+        """`query`'s search as `query()` runs it, for `why_not` (which explains unasked)."""
+        options = {k: v for k, v in {**self._search_options, **kwargs}.items() if k != "explain"}
+        return search_args(query, options, self._images)
+
 
 def _embeddings(nodes: Sequence[BaseNode]) -> list[list[float] | None] | None:
     vectors = [n.embedding for n in nodes]
@@ -202,6 +222,6 @@ def _embeddings(nodes: Sequence[BaseNode]) -> list[list[float] | None] | None:
 
 
 def _result(hits: list[Hit]) -> VectorStoreQueryResult:
-    return VectorStoreQueryResult(nodes=[to_node(h.record) for h in hits],
+    return VectorStoreQueryResult(nodes=[explained(to_node(h.record), h.explanation) for h in hits],
                                   similarities=[h.score for h in hits],
                                   ids=[h.record.id for h in hits])

@@ -1,0 +1,89 @@
+"""`hybridstore search --explain` and `hybridstore why-not ID QUERY`, on an on-disk index of
+$HYBRIDSTORE_ENGINE: the table and the stages print the core's explanation (the --json
+variants give it whole), nothing of their own."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hybridstore import HybridIndex, Models, explain
+
+from .test_cli import ENGINE, run
+
+ROWS = [("guitar", "A man is playing a guitar on the street.", "music"),
+        ("piano", "The pianist performed a Chopin nocturne at the concert hall.", "music"),
+        ("rates", "Interest rates rose again, the central bank said.", "finance"),
+        ("cats", "Cats sleep for most of the day and hunt at night.", "animals")]
+Q = "guitar music on the street"
+
+
+@pytest.fixture
+def store(tmp_path, capsys):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"id": i, "text": t, "metadata": {"topic": m}}) + "\n" for i, t, m in ROWS))
+    where = ["--path", str(tmp_path / "index")]
+    assert run(capsys, *where, "ingest", str(rows))[0] == 0
+    return where
+
+
+def hits_json(capsys, where, *options):
+    code, out, err = run(capsys, *where, "search", Q, "-k", "3", *options, "--json")
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_search_explain_prints_a_row_per_hit_from_the_explanation(store, capsys):
+    code, out, err = run(capsys, *store, "search", Q, "-k", "3", "--fusion", "rrf", "--explain")
+    assert code == 0, err
+    table = out.split("\n\n")[1]  # after the hits
+    header, *rows, legend = table.splitlines()
+    assert header.split() == ["rank", "dense", "sparse", "fused", "rerank", "terms", "id"]
+    assert legend.startswith("(a branch: #rank")
+    found = hits_json(capsys, store, "--fusion", "rrf", "--explain")
+    assert len(rows) == len(found) == 3
+    for row, hit in zip(rows, found, strict=True):
+        e = hit["explanation"]
+        assert row.split()[0] == str(hit["rank"]) and row.endswith(f"  {hit['id']}") and e["rank"] == hit["rank"]
+        dense, sparse = e["branches"]
+        assert f"#{dense['rank']} {dense['score']:.4f} +{dense['contribution']:.4f}" in row
+        assert f" {e['fusion']['score']:.4f} " in row and abs(e["fusion"]["score"] - hit["score"]) < 1e-5
+        assert e["rerank"] is None and "  -  " in row
+        for term in sparse["terms"][:explain.TERMS_SHOWN]:
+            assert f"{term['token']}={term['contribution']:.3g}" in row
+    assert "guitar=" in rows[0] and "street=" in rows[0]
+    assert all("explanation" not in h for h in hits_json(capsys, store))  # only when asked
+
+
+def test_search_explain_json_is_the_cores_explanation(store, capsys, tmp_path):
+    found = hits_json(capsys, store, "--explain", "--mode", "sparse")
+    with HybridIndex("hybridstore", Models(), path=str(tmp_path / "index"), engine=ENGINE) as idx:
+        hits = idx.search(Q, 3, mode="sparse", explain=True)
+    assert [h["explanation"] for h in found] == [explain.as_dict(h.explanation) for h in hits]
+
+
+def test_why_not_prints_the_first_reason_and_the_stages(store, capsys):
+    code, out, err = run(capsys, *store, "why-not", "cats", Q, "-k", "2", "--fusion", "rrf")
+    assert code == 0, err
+    verdict, header, dense, sparse, fused = out.splitlines()
+    code, as_json, _ = run(capsys, *store, "why-not", "cats", Q, "-k", "2", "--fusion", "rrf", "--json")
+    why = json.loads(as_json)
+    assert verdict == f"'cats' is not in the top 2: {why['reason']}"
+    assert header.split() == ["stage", "rank", "score", "note"]
+    e = why["explanation"]
+    for line, branch, rank in zip((dense, sparse), e["branches"], why["branch_ranks"], strict=True):
+        assert line.split()[0] == branch["kind"] and line.split()[1] == ("-" if rank is None else str(rank))
+    assert sparse.endswith("no query term in common")
+    assert fused.split()[:3] == ["fused", str(e["fusion"]["rank"]), f"{e['fusion']['score']:.4f}"]
+
+
+def test_why_not_in_the_top_k_filtered_out_and_unknown(store, capsys):
+    top = hits_json(capsys, store)[0]["id"]
+    assert run(capsys, *store, "why-not", top, Q)[1] == f"'{top}' is #1 of the top 5\n"
+    code, out, _ = run(capsys, *store, "why-not", "guitar", Q, "--filter", '{"topic": "finance"}')
+    assert code == 0 and out.startswith("'guitar' is not in the top 5: filtered out: it fails Match(")
+    assert out.count("\n") == 1  # no stages to show: the filter keeps it out of all of them
+    code, out, _ = run(capsys, *store, "why-not", "nope", Q, "--json")
+    assert json.loads(out) == {"id": "nope", "rank": None, "reason": "no record has id 'nope'",
+                               "branch_ranks": [], "explanation": None}
