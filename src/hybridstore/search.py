@@ -18,7 +18,7 @@ from .errors import (
     SchemaMismatchError,
 )
 from .image_sources import check_image
-from .qdrant import groups, payload
+from .qdrant import boost, groups, payload
 from .qdrant import query as qplan
 from .qdrant.filter_tree import Filter
 from .records import Hit, Record
@@ -124,6 +124,8 @@ def check(col: Collection, text: str, k: int, dense_vector: Sequence[float] | No
     if options.get("mode") is None and image is None and col.models.image is not None and col.models.image.text is None:
         available.discard("image")  # an image model without a text tower: text queries search text
     req = qplan.resolve(qplan.SearchRequest(k=k, **options), available)
+    if req.boost is not None:  # read once: every query of a batch decays from the same now
+        req = replace(req, boost=boost.read(req.boost, col.layout.metadata_prefix))
     if image is not None:
         if req.image is not None:
             check_image("the query", image)
