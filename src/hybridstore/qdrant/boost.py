@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidInputError
+from ..errors import FilterError, InvalidInputError
 from .filter_tree import Filter
 from .filters import payload_path, to_filter
 
@@ -115,7 +115,10 @@ def _matches(spec: object, prefix: str) -> tuple[tuple[Filter, float], ...]:
         weight = _number("a match weight", pair[1])
         if weight <= 0:
             raise _error(f"a match weight multiplies the score and must be > 0 (below 1 demotes), got {weight!r}")
-        flt = to_filter(dict(pair[0]), prefix)
+        try:
+            flt = to_filter(dict(pair[0]), prefix)
+        except FilterError as e:
+            raise FilterError(f"boost match {pair[0]!r}: {e}") from e
         assert flt is not None  # a non-empty dict
         out.append((flt, weight))
     return tuple(out)
@@ -132,7 +135,10 @@ def _factor(spec: object, prefix: str) -> Factor:
 def _path(prefix: str, key: object, what: str) -> str:
     if not isinstance(key, str) or not key:
         raise _error(f"the {what} must be a non-empty metadata key, got {key!r}")
-    return payload_path(prefix, key)
+    try:
+        return payload_path(prefix, key)
+    except FilterError as e:
+        raise FilterError(f"boost {what}: {e}") from e
 
 
 def _number(what: str, value: object) -> float:
