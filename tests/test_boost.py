@@ -194,3 +194,27 @@ def test_explain_and_mmr_refuse_a_boost(index):
         index.search("guitar", explain=True, boost={"factor": "popularity"})
     with pytest.raises(InvalidInputError, match="mmr and boost"):
         index.search("guitar", mmr=0.5, boost={"factor": "popularity"})
+
+
+@pytest.mark.parametrize("spec, key, bad", [
+    ({"factor": "popularity"}, "metadata.popularity", {"x2": "many", "x3": [1, 2]}),
+    ({"recency": {"key": "published", "half_life": "30d"}}, "metadata.published", {"x2": "last week", "x3": 5}),
+    ({"recency": {"key": "ts", "half_life": "30d", "stored_as": "epoch_seconds"}}, "metadata.ts",
+     {"x3": "2026-01-01"}),
+])
+def test_stored_values_a_boost_cannot_read_are_named(spec, key, bad):
+    """Every engine fails such a query (Qdrant Edge without a reason): the error names the key,
+    the records and the fix."""
+    meta = {"popularity": 2, "published": "2026-01-01T00:00:00Z", "ts": 1767225600}
+    name = key.split(".")[1]
+    records = [Record("x1", "Guitar lesson one.", meta),
+               *(Record(i, f"Guitar lesson {i}.", {**meta, name: v}) for i, v in bad.items())]
+    with HybridIndex("typed", Models(), location=":memory:") as idx:
+        idx.add(records)
+        with pytest.raises(InvalidInputError) as refused:
+            idx.search("guitar lesson", k=3, boost=spec)
+        message = str(refused.value)
+        assert repr(key) in message and all(repr(i) in message for i in bad) and "'x1'" not in message
+        served = idx.search("guitar lesson", k=3, boost=spec, ids=["x1"])  # a selection without them
+        assert [h.record.id for h in served] == ["x1"]
+        assert idx.count() == 1 + len(bad)  # nothing lost

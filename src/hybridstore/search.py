@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import collection, explain
+from .boosting import ask_boosted
 from .collection import Collection
 from .engine.requests import Found, Query, QueryBatch, ask, scroll
 from .errors import (
@@ -60,7 +61,7 @@ def search(col: Collection, call: Search) -> Steps[list[Hit]]:
         found = yield from _grouped(col, req, vectors[0], flt, call.native_groups)
     else:
         plan = _plan(col, req, vectors[0], flt)
-        points = yield from ask(Query(plan))
+        points = yield from ask_boosted(col, Query(plan), req.boost, flt)
         found = hits(col, plan, points)
         if call.explain:
             found = yield from explain.attach(col, call.text, plan, points, found)
@@ -84,7 +85,7 @@ def search_batch(col: Collection, texts: Sequence[str], k: int, filter: object,
     yield from collection.complete(col, req)
     vectors = yield from ask_work(query_vectors, col, texts, req, None)
     plans = [_plan(col, req, v, flt) for v in vectors]
-    found = yield from ask(QueryBatch(plans))
+    found = yield from ask_boosted(col, QueryBatch(plans), req.boost, flt)
     out = [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
     if explain_hits:  # each query's explanations, asked after the batch
         for i, (text, plan) in enumerate(zip(texts, plans, strict=True)):
