@@ -218,3 +218,34 @@ def test_stored_values_a_boost_cannot_read_are_named(spec, key, bad):
         served = idx.search("guitar lesson", k=3, boost=spec, ids=["x1"])  # a selection without them
         assert [h.record.id for h in served] == ["x1"]
         assert idx.count() == 1 + len(bad)  # nothing lost
+
+
+def test_group_by_and_score_threshold_see_the_boosted_scores(index):
+    plain = unboosted(index)
+    boosted = {i: s * m.get("popularity", 1) for i, (s, m) in plain.items()}
+    grouped = index.search("guitar lesson", k=3, group_by="source", boost={"factor": "popularity"})
+    best = {}
+    for i, (_, m) in plain.items():
+        if m["source"] not in best or boosted[i] > boosted[best[m["source"]]]:
+            best[m["source"]] = i
+    assert {h.record.id for h in grouped} == set(best.values())
+    line = sorted(boosted.values())[2]
+    above = index.search("guitar lesson", k=5, boost={"factor": "popularity"}, score_threshold=line)
+    assert {h.record.id for h in above} == {i for i, s in boosted.items() if s >= line}
+
+
+def test_a_server_is_sent_a_formula_query_its_schema_accepts():
+    from hybridstore.engine.client import ClientEngine
+
+    from .reliability.fake_qdrant import FakeQdrant
+
+    with FakeQdrant() as fake, HybridIndex("served", Models(), engine=ClientEngine(url=fake.url, timeout=5)) as idx:
+        idx.add(notes())
+        idx.search("guitar lesson", k=2, boost={"recency": {"key": "published", "half_life": "30d", "missing": 0.2},
+                                                "match": [({"source": "official"}, 1.3)], "factor": "popularity"})
+        query = next(b for method, path, b in fake.bodies if path.endswith("/points/query"))
+        formula = query["query"]["formula"]
+        assert formula["mult"][0] == "$score" and "exp_decay" in formula["mult"][1]["sum"][0]
+        assert set(query["query"]["defaults"]) == {"metadata.published", "metadata.popularity"}
+        assert query["limit"] == 2 and query["prefetch"][0]["limit"] == 8  # every candidate reaches the boost
+    assert not fake.schema_errors
