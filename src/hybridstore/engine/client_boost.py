@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from qdrant_client import models
 
 from ..qdrant import formula as f
-from ..qdrant.boost import Boost
+from ..qdrant.boost import Boost, at
 from ..qdrant.filter_tree import Filter
 from .client_filters import client_filter
 
@@ -19,14 +21,12 @@ def client_formula(boost: Boost) -> models.FormulaQuery:
 def _expr(e: f.Expr) -> models.Expression:
     if isinstance(e, float):
         return e
-    if isinstance(e, f.Variable):
-        return e.name
+    if isinstance(e, f.Key):
+        return models.DatetimeKeyExpression(datetime_key=e.path) if e.datetime else e.path
     if isinstance(e, Filter):
         return client_filter(e)
-    if isinstance(e, f.DatetimeKey):
-        return models.DatetimeKeyExpression(datetime_key=e.path)
-    if isinstance(e, f.Datetime):
-        return models.DatetimeExpression(datetime=e.iso)
+    if isinstance(e, dt.datetime):
+        return models.DatetimeExpression(datetime=at(e))
     if isinstance(e, f.Mult):
         return models.MultExpression(mult=[_expr(t) for t in e.terms])
     if isinstance(e, f.Sum):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import qdrant_edge as edge
 
 from ..qdrant import formula as f
-from ..qdrant.boost import Boost
+from ..qdrant.boost import Boost, at
 from ..qdrant.filter_tree import Filter
 from .edge_filters import edge_filter
 
@@ -21,14 +23,12 @@ def _expr(e: f.Expr) -> edge.Expression:
     x = edge.Expression
     if isinstance(e, float):
         return x.Constant(e)
-    if isinstance(e, f.Variable):
-        return x.Variable(e.name)
+    if isinstance(e, f.Key):
+        return x.DatetimeKey(e.path) if e.datetime else x.Variable(e.path)
     if isinstance(e, Filter):
         return x.Condition(edge_filter(e))
-    if isinstance(e, f.DatetimeKey):
-        return x.DatetimeKey(e.path)
-    if isinstance(e, f.Datetime):
-        return x.Datetime(e.iso)
+    if isinstance(e, dt.datetime):
+        return x.Datetime(at(e))
     if isinstance(e, f.Mult):
         return x.Mult([_expr(t) for t in e.terms])
     if isinstance(e, f.Sum):

@@ -12,6 +12,7 @@ take (servers since Qdrant 1.14, Qdrant Edge, qdrant-client's local mode), and i
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,19 +23,10 @@ SCORE = "$score"  # the score of the stage the boost wraps (its one prefetch)
 
 
 @dataclass(frozen=True)
-class Variable:
-    """A payload path holding a number, or SCORE."""
-    name: str
-
-
-@dataclass(frozen=True)
-class DatetimeKey:
+class Key:
+    """A payload path holding a number (or SCORE), or with `datetime`, an ISO datetime."""
     path: str
-
-
-@dataclass(frozen=True)
-class Datetime:
-    iso: str
+    datetime: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,14 +47,14 @@ class Sum:
     terms: tuple[Expr, ...]
 
 
-Expr = float | Variable | DatetimeKey | Datetime | Decay | Mult | Sum | Filter  # a Filter: 1 if met, else 0
+Expr = float | dt.datetime | Key | Decay | Mult | Sum | Filter  # a Filter: 1 if met, else 0
 MIDPOINT = 0.5  # decays are at 0.5 at their scale: the scale is the half-life
 
 
 def formula(boost: Boost) -> tuple[Expr, dict[str, Any]]:
     """The boosted score and the defaults of the keys it reads (every key has one: a record
     lacking it is scored by the default, never dropped nor failed)."""
-    terms: list[Expr] = [Variable(SCORE)]
+    terms: list[Expr] = [Key(SCORE)]
     defaults: dict[str, Any] = {}
     if boost.recency is not None:
         term, default = _recency(boost.recency)
@@ -70,15 +62,14 @@ def formula(boost: Boost) -> tuple[Expr, dict[str, Any]]:
         defaults[boost.recency.path] = default
     terms += [Sum((1.0, Mult((weight - 1.0, flt)))) for flt, weight in boost.matches]
     if boost.factor is not None:
-        terms.append(Variable(boost.factor.path))
+        terms.append(Key(boost.factor.path))
         defaults[boost.factor.path] = boost.factor.missing
     return Mult(tuple(terms)), defaults
 
 
 def _recency(r: Recency) -> tuple[Expr, Any]:
-    now: Expr = r.now.timestamp() if r.epoch else Datetime(at(r.now))
-    x: Expr = Variable(r.path) if r.epoch else DatetimeKey(r.path)
-    decay: Expr = Decay(r.curve, x, now, r.half_life)
+    now: Expr = r.now.timestamp() if r.epoch else r.now
+    decay: Expr = Decay(r.curve, Key(r.path, datetime=not r.epoch), now, r.half_life)
     if r.missing != 1.0:
         decay = Sum((decay, Mult((r.missing - 1.0, Filter(must=(IsEmpty(r.path),))))))
     if r.weight != 1.0:
