@@ -207,14 +207,16 @@ def test_stored_values_a_boost_cannot_read_are_named(spec, key, bad):
     the records and the fix."""
     meta = {"popularity": 2, "published": "2026-01-01T00:00:00Z", "ts": 1767225600}
     name = key.split(".")[1]
-    records = [Record("x1", "Guitar lesson one.", meta),
-               *(Record(i, f"Guitar lesson {i}.", {**meta, name: v}) for i, v in bad.items())]
+    records = [Record("x1", "Guitar lesson one.", meta, doc_id="d1"),
+               *(Record(i, f"Guitar lesson {i}.", {**meta, name: v}, doc_id=i) for i, v in bad.items())]
     with HybridIndex("typed", Models(), location=":memory:") as idx:
         idx.add(records)
         with pytest.raises(InvalidInputError) as refused:
             idx.search("guitar lesson", k=3, boost=spec)
         message = str(refused.value)
         assert repr(key) in message and all(repr(i) in message for i in bad) and "'x1'" not in message
+        with pytest.raises(InvalidInputError, match="record"):
+            idx.search("guitar lesson", k=3, boost=spec, group_by="doc_id")
         served = idx.search("guitar lesson", k=3, boost=spec, ids=["x1"])  # a selection without them
         assert [h.record.id for h in served] == ["x1"]
         assert idx.count() == 1 + len(bad)  # nothing lost

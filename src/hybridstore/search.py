@@ -11,7 +11,7 @@ from typing import Any
 from . import collection, explain
 from .boosting import ask_boosted
 from .collection import Collection
-from .engine.requests import Found, Query, QueryBatch, ask, scroll
+from .engine.requests import Found, Query, QueryBatch, scroll
 from .errors import (
     CollectionNotFoundError,
     EmptyQueryWarning,
@@ -203,12 +203,12 @@ def _grouped(col: Collection, req: qplan.SearchRequest, vectors: Vectors, flt: F
     if native:
         first = plan(req.k)
         path = groups.key_path(group_by, col.layout.metadata_prefix)
-        found = yield from ask(Query(first, path, req.group_size))
+        found = yield from ask_boosted(col, Query(first, path, req.group_size), req.boost, flt)
         return hits(col, first, found)
     limit = req.k * req.group_size * 2
     while True:
         deeper = plan(limit)
-        found = yield from ask(Query(deeper))
+        found = yield from ask_boosted(col, Query(deeper), req.boost, flt)
         picked, enough = groups.pick(hits(col, deeper, found), group_by, req.k, req.group_size)
         if enough or len(found) < limit:
             return picked
