@@ -254,6 +254,7 @@ def _terms(plan: qplan.QueryPlan, branches: Sequence[qplan.Nearest], ids: Sequen
 
 def relevance_rule(plan: qplan.QueryPlan) -> str:
     root = plan.root
+    assert not isinstance(root, qplan.Boosted), "boost= is refused before a plan is built (`check`)"
     if isinstance(root, qplan.Fuse):
         if root.method == "dbsf":
             return f"dbsf: score / {len(root.sources)} (the number of branches), within 0..1"
@@ -296,6 +297,9 @@ def check(req: qplan.SearchRequest) -> None:
     if req.group_by is not None or req.mmr is not None:
         raise InvalidInputError("explain=True explains ranked searches; it does not cover group_by= or "
                                 "mmr= yet: drop one or the other")
+    if req.boost is not None:
+        raise InvalidInputError("explain=True does not cover boost= yet (its share of each score); "
+                                "explain the search without boost=")
 
 
 def attach(col: Collection, text: str, plan: qplan.QueryPlan, points: Sequence[Found],

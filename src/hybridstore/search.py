@@ -9,8 +9,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import collection, explain
+from .boosting import ask_boosted
 from .collection import Collection
-from .engine.requests import Found, Query, QueryBatch, ask, scroll
+from .engine.requests import Found, Query, QueryBatch, scroll
 from .errors import (
     CollectionNotFoundError,
     EmptyQueryWarning,
@@ -18,7 +19,7 @@ from .errors import (
     SchemaMismatchError,
 )
 from .image_sources import check_image
-from .qdrant import groups, payload
+from .qdrant import boost, groups, payload
 from .qdrant import query as qplan
 from .qdrant.filter_tree import Filter
 from .records import Hit, Record
@@ -60,7 +61,7 @@ def search(col: Collection, call: Search) -> Steps[list[Hit]]:
         found = yield from _grouped(col, req, vectors[0], flt, call.native_groups)
     else:
         plan = _plan(col, req, vectors[0], flt)
-        points = yield from ask(Query(plan))
+        points = yield from ask_boosted(col, Query(plan), req.boost, flt)
         found = hits(col, plan, points)
         if call.explain:
             found = yield from explain.attach(col, call.text, plan, points, found)
@@ -84,7 +85,7 @@ def search_batch(col: Collection, texts: Sequence[str], k: int, filter: object,
     yield from collection.complete(col, req)
     vectors = yield from ask_work(query_vectors, col, texts, req, None)
     plans = [_plan(col, req, v, flt) for v in vectors]
-    found = yield from ask(QueryBatch(plans))
+    found = yield from ask_boosted(col, QueryBatch(plans), req.boost, flt)
     out = [hits(col, p, f) for p, f in zip(plans, found, strict=True)]
     if explain_hits:  # each query's explanations, asked after the batch
         for i, (text, plan) in enumerate(zip(texts, plans, strict=True)):
@@ -124,6 +125,8 @@ def check(col: Collection, text: str, k: int, dense_vector: Sequence[float] | No
     if options.get("mode") is None and image is None and col.models.image is not None and col.models.image.text is None:
         available.discard("image")  # an image model without a text tower: text queries search text
     req = qplan.resolve(qplan.SearchRequest(k=k, **options), available)
+    if req.boost is not None:  # read once: every query of a batch decays from the same now
+        req = replace(req, boost=boost.read(req.boost, col.layout.metadata_prefix))
     if image is not None:
         if req.image is not None:
             check_image("the query", image)
@@ -200,12 +203,12 @@ def _grouped(col: Collection, req: qplan.SearchRequest, vectors: Vectors, flt: F
     if native:
         first = plan(req.k)
         path = groups.key_path(group_by, col.layout.metadata_prefix)
-        found = yield from ask(Query(first, path, req.group_size))
+        found = yield from ask_boosted(col, Query(first, path, req.group_size), req.boost, flt)
         return hits(col, first, found)
     limit = req.k * req.group_size * 2
     while True:
         deeper = plan(limit)
-        found = yield from ask(Query(deeper))
+        found = yield from ask_boosted(col, Query(deeper), req.boost, flt)
         picked, enough = groups.pick(hits(col, deeper, found), group_by, req.k, req.group_size)
         if enough or len(found) < limit:
             return picked

@@ -155,3 +155,58 @@ def test_a_tenant_key_is_a_tenant_keyword_index_on_servers():
 def test_a_geo_payload_index_on_servers():
     geo = client_compile.COMPILE[requests.IndexPayload]("c", requests.IndexPayload("metadata.loc", "geo"))[1]
     assert geo["field_schema"] == qm.PayloadSchemaType.GEO
+
+
+BOOST = {"recency": {"key": "published", "half_life": "1d", "now": "2026-06-01T00:00:00+00:00", "missing": 0.5},
+         "match": [({"source": "official"}, 1.5)], "factor": "popularity"}
+
+
+def boosted_plan(**options):
+    from hybridstore.qdrant.boost import read
+
+    return plan(k=5, boost=read(BOOST), **options)
+
+
+def test_a_boost_wraps_the_final_stage_and_its_candidates():
+    from hybridstore.qdrant.query import Boosted
+
+    p = boosted_plan()  # hybrid + rerank: the boost after the rerank, which would replace its scores
+    assert isinstance(p.root, Boosted) and p.root.limit == 5
+    rerank = p.root.source
+    assert rerank.kind == "late_interaction" and rerank.limit == 20  # every candidate reaches the boost
+    assert isinstance(boosted_plan(rerank=False, mode="dense").root.source, type(rerank)) and \
+        boosted_plan(rerank=False, mode="dense").root.source.limit == 20
+
+
+def test_client_compiles_a_boost_to_a_formula_query():
+    stage = client_compile._stage(boosted_plan().root, None)
+    query = stage["query"]
+    assert isinstance(query, qm.FormulaQuery) and stage["limit"] == 5 and len(stage["prefetch"]) == 1
+    score, recency, match, factor = query.formula.mult
+    assert score == "$score" and factor == "metadata.popularity"
+    decay, absent = recency.sum  # the decay, and (missing - 1) where the key is absent
+    params = decay.exp_decay
+    assert params.x == qm.DatetimeKeyExpression(datetime_key="metadata.published")
+    assert params.target == qm.DatetimeExpression(datetime="2026-06-01T00:00:00.000000Z")
+    assert (params.scale, params.midpoint) == (86400.0, 0.5)  # the half-life, in seconds
+    assert absent.mult[0] == -0.5 and absent.mult[1].must[0].is_empty.key == "metadata.published"
+    assert match.sum[0] == 1.0 and match.sum[1].mult[0] == 0.5
+    assert query.defaults == {"metadata.published": "2026-06-01T00:00:00.000000Z", "metadata.popularity": 1.0}
+
+
+@pytest.mark.parametrize("curve, field", [("linear", "lin_decay"), ("gauss", "gauss_decay")])
+def test_client_compiles_each_curve(curve, field):
+    from hybridstore.qdrant.boost import read
+
+    spec = {"recency": {"key": "t", "half_life": "1h", "curve": curve, "stored_as": "epoch_seconds", "now": "2026-01-01"}}
+    query = client_compile._stage(plan(k=5, mode="dense", rerank=False, boost=read(spec)).root, None)["query"]
+    params = getattr(query.formula.mult[1], field)
+    assert params.x == "metadata.t" and params.scale == 3600.0 and params.target == 1767225600.0
+
+
+def test_edge_compiles_a_boost_to_its_formula():
+    import qdrant_edge as edge
+
+    stage = edge_compile._stage(boosted_plan().root, None)
+    assert isinstance(stage["query"], edge.Formula) and stage["limit"] == 5 and len(stage["prefetches"]) == 1
+    edge_compile._request(boosted_plan())  # the whole request builds

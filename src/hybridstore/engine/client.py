@@ -32,8 +32,9 @@ from .requests import Changes, ChangeVectors, GetSchema, IndexPayload, Optimize,
 
 _BACKEND_ERRORS = (UnexpectedResponse, ResponseHandlingException, ResourceExhaustedResponse)
 # local mode is the engine itself: its refusals (a collection that exists, a vector's size, a
-# closed client) are these, and are engine errors as Qdrant Edge's are
-_LOCAL_ERRORS = (ValueError, RuntimeError, KeyError)
+# closed client) are these, and are engine errors as Qdrant Edge's are; AttributeError: its
+# formula reading a number stored where a datetime is expected (`boosting` names the records)
+_LOCAL_ERRORS = (ValueError, RuntimeError, KeyError, AttributeError)
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 NOT_RETRIED = frozenset({"create_collection"})
 MAX_WAIT = 5.0  # seconds, the longest pause between two tries

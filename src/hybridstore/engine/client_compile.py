@@ -13,10 +13,11 @@ from qdrant_client import models
 from ..errors import EngineError
 from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point, SparseVec
-from ..qdrant.query import Fuse, QueryPlan, Stage
+from ..qdrant.query import Boosted, Fuse, QueryPlan, Stage
 from ..qdrant.schema import Schema, VectorField
 from ..qdrant.signature import KEY as SIGNATURE_KEY
 from ..qdrant.storage import Storage, quantization_name
+from .client_boost import client_formula
 from .client_filters import client_filter
 from .requests import (
     ChangeVectors,
@@ -211,6 +212,8 @@ def _update_vectors(collection: str, points: Sequence[Point], shard: Any) -> Op:
 
 
 def _stage(stage: Stage, filter: models.Filter | None) -> dict[str, Any]:
+    if isinstance(stage, Boosted):
+        return {"query": client_formula(stage.boost), "prefetch": [_prefetch(stage.source, filter)], "limit": stage.limit}
     if isinstance(stage, Fuse):
         if stage.method == "dbsf":
             query: Any = models.FusionQuery(fusion=models.Fusion.DBSF)

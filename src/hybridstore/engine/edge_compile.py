@@ -11,7 +11,8 @@ import qdrant_edge as edge
 from ..errors import EngineError
 from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point, SparseVec
-from ..qdrant.query import RRF_DEFAULT_K, Fuse, QueryPlan, Stage
+from ..qdrant.query import RRF_DEFAULT_K, Boosted, Fuse, QueryPlan, Stage
+from .edge_boost import edge_formula
 from .edge_filters import edge_filter
 from .requests import (
     ChangeVectors,
@@ -90,6 +91,8 @@ def _update_vectors(points: Sequence[Point]) -> Op:
 
 def _stage(stage: Stage, filter: edge.Filter | None) -> dict[str, Any]:
     """Keyword arguments of a Prefetch / QueryRequest for one stage of the plan."""
+    if isinstance(stage, Boosted):
+        return {"query": edge_formula(stage.boost), "prefetches": [_prefetch(stage.source, filter)], "limit": stage.limit}
     if isinstance(stage, Fuse):
         if stage.method == "dbsf":
             query: Any = edge.Fusion.Dbsf()

@@ -7,6 +7,8 @@
     multimodal               Fuse([Nearest(k) for k in fuse]): text vectors and the image vector
     + rerank                 Nearest(late multivector, source=<the above>)
     + mmr                    Nearest(dense, mmr, source=<the above, unless dense>)
+    + boost                  Boosted(source=<the above>): the final stage, after fusion and the
+                             rerank (a rerank replaces scores: a boost before it would be lost)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import InvalidInputError
+from .boost import Boost
 from .filter_tree import Filter
 
 MODES = ("dense", "sparse", "hybrid", "image", "multimodal")
@@ -56,7 +59,15 @@ class Fuse:
     weights: tuple[float, ...] | None = None
 
 
-Stage = Nearest | Fuse
+@dataclass(frozen=True)
+class Boosted:
+    """`source`'s candidates rescored by the boost's formula (`qdrant.formula`); the best `limit`."""
+    source: Stage
+    boost: Boost
+    limit: int
+
+
+Stage = Nearest | Fuse | Boosted
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ class SearchRequest:
     image: Any = None  # a query image (path, bytes, PIL image) for the image vector
     image_vector: Any = None  # or a ready query vector for it (made by the same image model)
     fuse: tuple[str, ...] | None = None  # multimodal: the kinds fused (default: all there are)
+    boost: object = None  # a boost spec (`qdrant.boost`), a `Boost` once the search is checked
 
     def candidates(self) -> int:
         """Depth of each prefetch / rerank pool."""
@@ -138,6 +150,8 @@ def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
             raise InvalidInputError("mmr and rerank both decide the final order; pick one")
         if pictured:
             raise InvalidInputError(f"mmr diversifies by the dense text vector; mode {mode!r} cannot use it")
+        if req.boost is not None:
+            raise InvalidInputError("mmr and boost both decide the final order; pick one")
     return SearchRequest(**{**req.__dict__, "mode": mode, "rerank": rerank, "fusion": fusion,
                             "fuse": fuse or None})
 
@@ -185,6 +199,8 @@ def build_plan(
 
 
 def _tuned(stage: Stage, storage: Any) -> Stage:
+    if isinstance(stage, Boosted):
+        return replace(stage, source=_tuned(stage.source, storage))
     if isinstance(stage, Fuse):
         return replace(stage, sources=tuple(_tuned(s, storage) for s in stage.sources))
     source = None if stage.source is None else _tuned(stage.source, storage)
@@ -198,7 +214,7 @@ def _tuned(stage: Stage, storage: Any) -> Stage:
 
 def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, str],
           filter: Filter | None) -> QueryPlan:
-    last_stage = not req.rerank and req.mmr is None
+    last_stage = not req.rerank and req.mmr is None and req.boost is None
     depth = req.k if last_stage else req.candidates()
     if req.mode in ("hybrid", "multimodal"):
         pool = req.candidates()
@@ -218,9 +234,12 @@ def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, st
         root = Nearest(mode, names[mode], vectors[mode], depth)
     if req.rerank:
         late = "late_interaction"
-        root = Nearest(late, names[late], vectors[late], req.k, root)
+        root = Nearest(late, names[late], vectors[late], req.k if req.boost is None else depth, root)
     elif req.mmr is not None:
         root = _mmr(req, vectors, names, root)
+    if req.boost is not None:  # the boost reorders all the candidates, then keeps k
+        assert isinstance(req.boost, Boost), "check the boost first (boost.read)"
+        root = Boosted(root, req.boost, req.k)
     return QueryPlan(root, req.k, filter, req.score_threshold)
 
 
@@ -245,8 +264,12 @@ def relevance(plan: QueryPlan, score: float) -> float:
     - late-interaction rerank (MaxSim, a sum of one cosine per query token): (1 + s / n) / 2
     - RRF: the score divided by the best score RRF can give (rank 1 in every source)
     - DBSF: the sum of per-source normalised scores divided by the number of sources
+    - boosted: the boosted score read as the stage it wraps reads its own, clamped: a boost
+      moves a hit's relevance as it moves its score (factors above 1 can reach 1)
     """
     root = plan.root
+    if isinstance(root, Boosted):
+        return relevance(replace(plan, root=root.source), score)
     if isinstance(root, Fuse):
         if root.method == "dbsf":
             value = score / len(root.sources)

@@ -1,0 +1,40 @@
+"""A boost's formula (`qdrant.formula`) -> qdrant-client's FormulaQuery (servers since Qdrant
+1.14; qdrant-client's local mode evaluates it too, `qdrant_client.hybrid.formula`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from qdrant_client import models
+
+from ..qdrant import formula as f
+from ..qdrant.boost import Boost, at
+from ..qdrant.filter_tree import Filter
+from .client_filters import client_filter
+
+
+def client_formula(boost: Boost) -> models.FormulaQuery:
+    expr, defaults = f.formula(boost)
+    return models.FormulaQuery(formula=_expr(expr), defaults=defaults)
+
+
+def _expr(e: f.Expr) -> models.Expression:
+    if isinstance(e, float):
+        return e
+    if isinstance(e, f.Key):
+        return models.DatetimeKeyExpression(datetime_key=e.path) if e.datetime else e.path
+    if isinstance(e, Filter):
+        return client_filter(e)
+    if isinstance(e, dt.datetime):
+        return models.DatetimeExpression(datetime=at(e))
+    if isinstance(e, f.Mult):
+        return models.MultExpression(mult=[_expr(t) for t in e.terms])
+    if isinstance(e, f.Sum):
+        return models.SumExpression(sum=[_expr(t) for t in e.terms])
+    params = models.DecayParamsExpression(x=_expr(e.x), target=_expr(e.target), scale=e.scale,
+                                          midpoint=f.MIDPOINT)
+    if e.curve == "linear":
+        return models.LinDecayExpression(lin_decay=params)
+    if e.curve == "gauss":
+        return models.GaussDecayExpression(gauss_decay=params)
+    return models.ExpDecayExpression(exp_decay=params)
