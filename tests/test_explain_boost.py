@@ -40,14 +40,15 @@ def reference(meta: dict, curve: str = "exp") -> list[float]:
                                   {"mode": "dense", "rerank": False}], ids=lambda o: "-".join(map(str, o.values())))
 def test_the_boost_share_gives_back_the_engines_boosted_score(idx, opts):
     plain = idx.search(QUERY, k=len(NOTES), **opts)
-    before = {h.record.id: (r, h.score) for r, h in enumerate(plain, 1)}
+    before = {h.record.id: h.score for h in plain}
     hits = idx.search(QUERY, k=len(NOTES), boost=BOOST, explain=True, **opts)
     assert [h.record.id for h in hits] == [h.record.id for h in idx.search(QUERY, k=len(NOTES), boost=BOOST, **opts)]
     for rank, h in enumerate(hits, 1):
         e, b = h.explanation, h.explanation.boost
         assert e.rank == rank and e.score == h.score and b is not None
-        assert b.rank_before == before[h.record.id][0]
-        assert b.before == pytest.approx(before[h.record.id][1], rel=1e-5, abs=1e-7)
+        assert b.before == pytest.approx(before[h.record.id], rel=1e-5, abs=1e-7)
+        # its rank before the boost holds a record of its score (tied records: in either order)
+        assert plain[b.rank_before - 1].score == pytest.approx(b.before, rel=1e-5, abs=1e-7)
         assert [f.factor for f in b.factors] == pytest.approx(reference(h.record.metadata), rel=1e-9)
         assert [f.kind for f in b.factors] == ["recency", "match", "match", "factor"]
         assert b.factors[0].value == h.record.metadata.get("published")
@@ -90,3 +91,12 @@ def test_why_not_says_the_boost_sank_or_lifted_it(idx):
     assert w.rank is None and "the boost lifted it" in w.reason and "x1.01" in w.reason
     top = {"match": [({"source": "forum"}, 1000.0)]}
     assert idx.why_not(QUERY, old, 1, mode="dense", boost=top).rank == 1
+
+
+async def test_batches_and_async_explain_the_boost_as_search_does(idx):
+    one = idx.search(QUERY, k=3, boost=BOOST, explain=True)
+    batch = idx.search_batch([QUERY, "jazz harmony"], k=3, boost=BOOST, explain=True)
+    assert [h.explanation.boost for h in batch[0]] == [h.explanation.boost for h in one]
+    assert all(h.explanation.boost is not None for h in batch[1])
+    assert [h.explanation for h in await idx.asearch(QUERY, k=3, boost=BOOST, explain=True)] == \
+        [h.explanation for h in one]
