@@ -189,9 +189,7 @@ def test_wrong_boosts_are_refused_before_any_request(spec, words):
             idx.search("guitar", boost={"factor": "popularity"})
 
 
-def test_explain_and_mmr_refuse_a_boost(index):
-    with pytest.raises(InvalidInputError, match="explain=True does not cover boost="):
-        index.search("guitar", explain=True, boost={"factor": "popularity"})
+def test_mmr_refuses_a_boost(index):  # explain covers one: tests/test_explain_boost.py
     with pytest.raises(InvalidInputError, match="mmr and boost"):
         index.search("guitar", mmr=0.5, boost={"factor": "popularity"})
 

@@ -117,3 +117,25 @@ async def test_explain_adds_a_why_line_per_hit_from_the_cores_explanation(index)
     assert why.startswith("why: sparse #2 ") and "guitar=" in why  # rank, raw score, matched terms
     assert "why:" not in run(query="someone playing the guitar", k=2)
     assert run(query="x", explain="maybe").startswith("Error: bad arguments: explain")
+
+
+async def test_boost_as_json_ranks_as_the_core_does_and_a_bad_one_names_the_fix(index):
+    run, arun = callables(index)
+    boost = {"match": [[{"topic": "finance"}, 3.0]], "factor": {"key": "rating", "missing": 1}}
+    hits = index.search("the bank and the guitar", 3, boost=boost)
+    answer = run(query="the bank and the guitar", k=3, boost=json.dumps(boost))
+    assert answer == await arun(query="the bank and the guitar", k=3, boost=boost)  # JSON text or an object
+    assert [b.split("]")[0] for b in answer.split("\n\n")] == [f"{r}. [{h.record.id}" for r, h in enumerate(hits, 1)]
+    assert answer != run(query="the bank and the guitar", k=3)
+    why = run(query="the bank and the guitar", k=1, boost=boost, explain=True).split("\n")[1]
+    assert why == f"why: {explain_said(index, boost)}" and "; boost " in why
+    assert run(query="x", boost="{bad").startswith("Error: boost is not JSON")
+    wrong = run(query="x", boost={"recency": {"key": "year"}})
+    assert wrong.startswith("Error: recency takes a dict with 'key' and 'half_life'") and "docs/ranking.md" in wrong
+    assert wrong.endswith(FIX) and await arun(query="x", boost={"recency": {"key": "year"}}) == wrong
+
+
+def explain_said(index, boost) -> str:
+    from hybridstore import explain
+
+    return explain.said(index.search("the bank and the guitar", 1, boost=boost, explain=True)[0].explanation)

@@ -39,7 +39,7 @@ def ask_boosted(col: Collection, request: Request[R], boost: object,
                 ids = [col.layout.to_record(f.payload, f).id for f in found]
                 raise InvalidInputError(
                     f"boost reads payload key {path!r} as {wanted}, but record(s) {ids} hold something else "
-                    f"there (e.g. {_value(found[0].payload, path)!r}); store {wanted} there, or remove the "
+                    f"there (e.g. {stored_value(found[0].payload, path)!r}); store {wanted} there, or remove the "
                     "key (a record without it gets the boost's default)") from failed
         raise
     return result
@@ -63,7 +63,7 @@ def _misfit(path: str, valid: Condition) -> Filter:
     return Filter(must_not=(IsEmpty(path),), should=(Filter(must_not=(valid,)), ValuesCount(path, gt=1)))
 
 
-def _value(payload: dict[str, Any], path: str) -> Any:
+def stored_value(payload: dict[str, Any], path: str) -> Any:
     value: Any = payload
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None

@@ -12,7 +12,9 @@ of the engine on its own, with the search's filter and the stage's own limit:
   fused stage is asked too when a rerank follows, for each hit's rank before the rerank;
 - sparse branches: one query per query term, confined to the hits, gives each term's weight
   as the engine scores it (the stored weight, times the term's IDF where the vector has Qdrant's
-  IDF modifier); a term's contribution is that weight times the query's weight.
+  IDF modifier); a term's contribution is that weight times the query's weight;
+- a boost (`boost=`): the stage it wraps is asked for the scores and ranks before the boost,
+  and each factor is recomputed from the stored payload (`explain_boost`).
 
 Nothing here runs unless asked: `explain=False` (the default) searches exactly as before.
 """
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from .engine.requests import Count, Found, Query, QueryBatch, ask
 from .errors import InvalidInputError
+from .explain_boost import BoostFactor, BoostShare, boost_shares
 from .qdrant import filters
 from .qdrant import query as qplan
 from .qdrant.filter_tree import Filter, HasId, HasVector
@@ -106,26 +109,30 @@ class Explanation:
     branches: tuple[Branch, ...]
     fusion: Fusion | None = None
     rerank: Rerank | None = None
+    boost: BoostShare | None = None  # `score` is the boosted one; the rerank's / fusion's are before it
 
 
 @dataclass(frozen=True)
 class Stages:
-    """A plan taken apart: its branches, the fusion (if any) and the rerank (if any)."""
+    """A plan taken apart: its branches, the fusion (if any), the rerank (if any), the boost (if any)."""
 
     branches: tuple[qplan.Nearest, ...]
     fuse: qplan.Fuse | None
     rerank: qplan.Nearest | None
+    boost: qplan.Boosted | None = None
 
 
 def stages(plan: qplan.QueryPlan) -> Stages:
-    root, rerank = plan.root, None
+    root, rerank, boost = plan.root, None, None
+    if isinstance(root, qplan.Boosted):
+        boost, root = root, root.source
     if isinstance(root, qplan.Nearest) and root.source is not None:
         assert root.mmr_diversity is None, "MMR is refused before a plan is built (`check`)"
         rerank, root = root, root.source
     if isinstance(root, qplan.Fuse):
-        return Stages(tuple(s for s in root.sources if isinstance(s, qplan.Nearest)), root, rerank)
+        return Stages(tuple(s for s in root.sources if isinstance(s, qplan.Nearest)), root, rerank, boost)
     assert isinstance(root, qplan.Nearest)
-    return Stages((root,), None, rerank)
+    return Stages((root,), None, rerank, boost)
 
 
 def rrf_part(rank: int, weight: float, k: int) -> float:
@@ -185,21 +192,27 @@ def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int,
             fused = yield from ask(Query(_branch_plan(plan, st.fuse, st.fuse.limit, plan.filter)))
         before = {f.id: r for r, f in enumerate(fused, 1)}
     parts = fused_parts(st.fuse, ranked) if st.fuse else {}
+    boosts: dict[str, BoostShare] = {}
+    if st.boost is not None:  # ranks and scores before the boost: the stage it wraps
+        source = yield from ask(Query(_branch_plan(plan, st.boost.source, st.boost.source.limit, plan.filter)))
+        boosts = yield from boost_shares(st.boost.boost, plan.filter, ids, source)
     out = []
     for rank, f in enumerate(found, first):
+        boost = boosts.get(f.id)
+        last_rank, last_score = (rank, f.score) if boost is None else (boost.rank_before, boost.before)
         shares = parts.get(f.id, [0.0] * len(st.branches)) if st.fuse else [None] * len(st.branches)
         branches = tuple(_branch(b, ranked[i], scores[i].get(f.id), f.id, shares[i], terms[i].get(f.id, ()))
                          for i, b in enumerate(st.branches))
         fusion = None
         if st.fuse is not None:
-            fused_rank = before.get(f.id, rank) if st.rerank else rank
+            fused_rank = before.get(f.id, last_rank) if st.rerank else last_rank
             fusion = Fusion(st.fuse.method, st.fuse.rrf_k, st.fuse.weights,
                             tuple(normalization([c.score for c in r]) if st.fuse.method == "dbsf" else None
                                   for r in ranked),
                             sum(parts.get(f.id, ())), fused_rank)
-        rerank = None if st.rerank is None else Rerank(st.rerank.using, f.score, before.get(f.id, 0), rank)
+        rerank = None if st.rerank is None else Rerank(st.rerank.using, last_score, before.get(f.id, 0), last_rank)
         out.append(Explanation(rank, f.score, qplan.relevance(plan, f.score), relevance_rule(plan),
-                               branches, fusion, rerank))
+                               branches, fusion, rerank, boost))
     return out
 
 
@@ -254,7 +267,8 @@ def _terms(plan: qplan.QueryPlan, branches: Sequence[qplan.Nearest], ids: Sequen
 
 def relevance_rule(plan: qplan.QueryPlan) -> str:
     root = plan.root
-    assert not isinstance(root, qplan.Boosted), "boost= is refused before a plan is built (`check`)"
+    if isinstance(root, qplan.Boosted):
+        return relevance_rule(replace(plan, root=root.source)) + ", of the boosted score, clamped to 0..1"
     if isinstance(root, qplan.Fuse):
         if root.method == "dbsf":
             return f"dbsf: score / {len(root.sources)} (the number of branches), within 0..1"
@@ -297,9 +311,6 @@ def check(req: qplan.SearchRequest) -> None:
     if req.group_by is not None or req.mmr is not None:
         raise InvalidInputError("explain=True explains ranked searches; it does not cover group_by= or "
                                 "mmr= yet: drop one or the other")
-    if req.boost is not None:
-        raise InvalidInputError("explain=True does not cover boost= yet (its share of each score); "
-                                "explain the search without boost=")
 
 
 def attach(col: Collection, text: str, plan: qplan.QueryPlan, points: Sequence[Found],
@@ -326,11 +337,13 @@ TERMS_SHOWN = 3  # matched terms a brief names per sparse branch
 
 def as_dict(e: Explanation) -> dict[str, Any]:
     """The whole explanation as plain values (dicts, lists, numbers, strings): JSON-ready, and
-    the rerank's `change` spelled out."""
+    the rerank's `change` and the boost's `multiplier` spelled out."""
     out = _plain(asdict(e))
     assert isinstance(out, dict)
     if e.rerank is not None:
         out["rerank"]["change"] = e.rerank.change
+    if e.boost is not None:
+        out["boost"]["multiplier"] = e.boost.multiplier
     return out
 
 
@@ -357,6 +370,13 @@ class RerankBrief(TypedDict):
     change: int  # places gained (negative: lost)
 
 
+class BoostBrief(TypedDict):
+    before: float  # the score before the boost
+    rank_before: int
+    multiplier: float  # every factor multiplied
+    factors: list[str]  # "recency published=<stored>: x0.5", "match <filter>: x1.3" (met) or "x1 (not met)"
+
+
 class Brief(TypedDict):
     rank: int
     score: float
@@ -365,6 +385,7 @@ class Brief(TypedDict):
     fused: float | None  # the fusion's score (None: one branch)
     fused_rank: int | None
     rerank: RerankBrief | None
+    boost: BoostBrief | None
 
 
 def brief(e: Explanation, terms: int = TERMS_SHOWN) -> Brief:
@@ -376,7 +397,17 @@ def brief(e: Explanation, terms: int = TERMS_SHOWN) -> Brief:
                               absent=b.absent, terms=[_term(t) for t in b.terms[:terms]]) for b in e.branches],
         fused=e.fusion.score if e.fusion else None, fused_rank=e.fusion.rank if e.fusion else None,
         rerank=None if e.rerank is None else RerankBrief(
-            score=e.rerank.score, rank_before=e.rerank.rank_before, change=e.rerank.change))
+            score=e.rerank.score, rank_before=e.rerank.rank_before, change=e.rerank.change),
+        boost=None if e.boost is None else BoostBrief(
+            before=e.boost.before, rank_before=e.boost.rank_before, multiplier=e.boost.multiplier,
+            factors=[_factor(f) for f in e.boost.factors]))
+
+
+def _factor(f: BoostFactor) -> str:
+    if f.kind == "match":
+        return f"match {f.key}: x{f.factor:.4g}" + ("" if f.applied else " (not met)")
+    value = "absent" if f.value is None else repr(f.value)
+    return f"{f.kind} {f.key}={value}: x{f.factor:.4g}"
 
 
 def _term(t: Term) -> str:
@@ -403,5 +434,9 @@ def said(e: Explanation) -> str:
         out += f"; fused {b['fused']:.4g} (#{b['fused_rank']})"
     r = b["rerank"]
     if r is not None:
-        out += f"; rerank #{r['rank_before']} -> #{b['rank']} ({r['change']:+d})"
+        out += f"; rerank #{r['rank_before']} -> #{r['rank_before'] - r['change']} ({r['change']:+d})"
+    x = b["boost"]
+    if x is not None:
+        out += (f"; boost {x['before']:.4g} x{x['multiplier']:.4g} [{', '.join(x['factors'])}] = {b['score']:.4g}"
+                f" (#{x['rank_before']} -> #{b['rank']})")
     return out

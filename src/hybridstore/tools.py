@@ -44,6 +44,10 @@ class SearchArgs(BaseModel):
     explain: bool = Field(False, description="Also say why each result ranked: its rank and score in each "
                           "branch (dense, sparse), its share of the fused score, the rerank's change and the "
                           "query terms it matched. For tuning a search, not for answering.")
+    boost: str | dict[str, Any] | None = Field(
+        None, description='Rank by more than similarity (JSON): {"recency": {"key": "published", "half_life": '
+        '"30d"}} halves the score per 30 days of age; {"match": [[{"source": "official"}, 1.3]]} multiplies '
+        'matching records\' scores; {"factor": "popularity"} multiplies by a numeric key. Keys combine.')
 
 
 def description(index: HybridIndex, about: str | None = None) -> str:
@@ -115,15 +119,15 @@ async def asearch(index: HybridIndex, args: dict[str, Any]) -> str:
     return answer.text
 
 
-def parse_filter(text: str | dict[str, Any] | None) -> object:
-    """A filter given as JSON text (or already as an object); any JSON value (the core refuses
-    what is not a filter, naming it)."""
+def parse_filter(text: str | dict[str, Any] | None, what: str = "filter") -> object:
+    """A filter (or `what`: a boost) given as JSON text (or already as an object); any JSON value
+    (the core refuses what is not a filter or a boost, naming it)."""
     if not isinstance(text, str):
         return text or None
     try:
         return json.loads(text) if text.strip() else None
     except json.JSONDecodeError as e:
-        raise InvalidInputError(f"filter is not JSON ({e.msg} at column {e.colno})") from None
+        raise InvalidInputError(f"{what} is not JSON ({e.msg} at column {e.colno})") from None
 
 
 def bad_arguments(error: ValidationError) -> str:
@@ -137,7 +141,10 @@ def _parse(args: dict[str, Any]) -> dict[str, Any]:
         given = SearchArgs(**args)
     except ValidationError as e:
         raise InvalidInputError(_misfit(e)) from None
-    options = {"mode": given.mode} if given.mode else {}
+    options: dict[str, Any] = {"mode": given.mode} if given.mode else {}
+    boost = parse_filter(given.boost, "boost")
+    if boost is not None:
+        options["boost"] = boost
     return {"query": given.query, "k": given.k, "filter": parse_filter(given.filter), "explain": given.explain,
             **options}
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from . import collection, explain, search
 from .engine.requests import Count, Found, Query, ask
+from .explain_boost import BoostShare
 from .qdrant import filters
 from .qdrant import query as qplan
 from .qdrant.filter_tree import Condition, Filter, HasId
@@ -125,10 +126,18 @@ def _reason(plan: qplan.QueryPlan, ex: explain.Explanation, top: list[Found], mi
     score = mine[0].score
     if plan.score_threshold is not None and score < plan.score_threshold:
         return f"its score {score:.6g} is below score_threshold {plan.score_threshold}"
-    stage = "reranked" if st.rerank else "fused" if st.fuse else "scored"
+    stage = "boosted" if st.boost else "reranked" if st.rerank else "fused" if st.fuse else "scored"
+    moved = "" if ex.boost is None else _moved(ex.boost, ex.rank)
     if kth is None:
-        return f"{stage} with score {score:.6g}, but no hit was returned"
-    return f"{stage} below the k-th hit: score {score:.6g} < {kth:.6g} (gap {kth - score:.6g})"
+        return f"{stage} with score {score:.6g}, but no hit was returned{moved}"
+    return f"{stage} below the k-th hit: score {score:.6g} < {kth:.6g} (gap {kth - score:.6g}){moved}"
+
+
+def _moved(b: BoostShare, rank: int) -> str:
+    """What the boost did to the record: lifted it, sank it, or left its score."""
+    did = "lifted" if b.multiplier > 1 else "sank" if b.multiplier < 1 else "left"
+    return (f"; the boost {did} it: its score {b.before:.6g} x{b.multiplier:.4g} "
+            f"(#{b.rank_before} before the boost, #{rank} after)")
 
 
 def _absent(b: explain.Branch, rank: int | None) -> str:

@@ -41,7 +41,7 @@ async def test_a_read_only_server_searches_with_filters_and_describes(folder):
         tools = {t.name: t for t in (await session.list_tools()).tools}
         assert set(tools) == {"search", "describe"}  # read-only: no writing tools
         assert "year (integer)" in tools["search"].description
-        assert set(tools["search"].input_schema["properties"]) == {"query", "k", "mode", "filter", "explain"}
+        assert set(tools["search"].input_schema["properties"]) == {"query", "k", "mode", "filter", "explain", "boost"}
         found = text(await session.call_tool("search", {"query": "vitamin D", "k": 3,
                                                         "filter": json.dumps({"year": 2023})}))
         assert found.startswith("1. [p2]") and "[p1]" not in found
@@ -49,6 +49,11 @@ async def test_a_read_only_server_searches_with_filters_and_describes(folder):
         assert why.startswith("1. [p2]") and "\nwhy: dense #1 " in why and "winter=" in why and "fused " in why
         wrong = text(await session.call_tool("search", {"query": "vitamin D", "filter": '{"year": {"$gte": "x"}}'}))
         assert wrong.startswith("Error:") and "call the tool again" in wrong
+        older = {"match": [[{"year": 2019}, 10.0]]}  # lifts p1 over p2
+        boosted = text(await session.call_tool("search", {"query": "vitamin D winter", "k": 2, "boost": json.dumps(older)}))
+        assert boosted.startswith("1. [p1]") and "\n\n2. [p2]" in boosted
+        bad = text(await session.call_tool("search", {"query": "vitamin D", "boost": {"factor": 3}}))
+        assert bad.startswith("Error: factor takes a metadata key") and "call the tool again" in bad
         info = json.loads(text(await session.call_tool("describe", {})))
         assert info["count"] == 3 and info["filterable_keys"] == {"year": "integer"}
 

@@ -75,3 +75,13 @@ async def test_why_not_on_the_store(store):
 def test_explain_with_mmr_is_refused_naming_why(store):
     with pytest.raises(InvalidInputError, match="mmr"):
         store.max_marginal_relevance_search(Q, 2, explain=True)
+
+
+def test_a_retrievers_boost_reaches_the_core_and_its_explanation(store):
+    """search_kwargs={"boost": ...}: the core's boosted order, its share in the explanation."""
+    boost = {"match": [({"topic": "animals"}, 50.0)]}
+    docs = store.as_retriever(search_kwargs={"k": 3, "boost": boost, "explain": True}).invoke(Q)
+    hits = store.index.search(Q, 3, boost=boost, explain=True)
+    assert [d.id for d in docs] == [h.record.id for h in hits] and docs[0].metadata["topic"] == "animals"
+    assert explanations(docs)[0]["boost"]["factors"][0]["applied"] is True
+    assert store.as_retriever(search_kwargs={"k": 3}).invoke(Q)[0].metadata["topic"] == "music"

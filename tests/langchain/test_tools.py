@@ -35,7 +35,7 @@ def test_the_description_names_the_filterable_keys_and_their_types():
     with store() as s:
         tool = search_tool(s, name="search_papers", about="medical and search papers")
         assert "year (integer)" in tool.description and "topic (keyword)" in tool.description
-        assert set(tool.args) == {"query", "k", "mode", "filter", "explain"}
+        assert set(tool.args) == {"query", "k", "mode", "filter", "explain", "boost"}
         sampled = search_tool(HybridVectorStore("sampled"), name="x")  # nothing declared: sampled
         sampled_store = HybridVectorStore("sampled2")
         sampled_store.add_texts(["a"], [{"year": 2020, "tags": ["x"], "draft": True}])

@@ -74,3 +74,19 @@ async def test_why_not_searches_as_the_query_does(built):
     search_options = HybridVectorStore(index=store.index, search_options={"explain": True})
     assert search_options.why_not(query, top[1]).rank == 2
     assert all(explain.KEY in n.metadata for n in search_options.query(query).nodes)
+
+
+def test_a_retrievers_boost_reaches_the_core_and_its_explanation(built):
+    """vector_store_kwargs={"boost": ...}: the core's boosted order, its share in the explanation."""
+    store, index = built
+    boost = {"match": [({"topic": "finance"}, 50.0)], "factor": {"key": "rating", "missing": 1}}
+    found = index.as_retriever(similarity_top_k=3, vector_store_query_mode="hybrid",
+                               vector_store_kwargs={"boost": boost, "explain": True}).retrieve(Q)
+    hits = store.index.search(Q, 3, mode="hybrid", boost=boost, explain=True,
+                              dense_vector=HybridEmbedding().get_query_embedding(Q))
+    assert [r.node.node_id for r in found] == [h.record.id for h in hits]
+    assert [r.score for r in found] == [h.score for h in hits]
+    assert found[0].node.metadata["topic"] == "finance"  # x50: above every guitar note
+    assert found[0].node.metadata[explain.KEY]["boost"] == explain.as_dict(hits[0].explanation)["boost"]
+    plain = index.as_retriever(similarity_top_k=3, vector_store_query_mode="hybrid").retrieve(Q)
+    assert plain[0].node.metadata["topic"] == "music"

@@ -1,5 +1,5 @@
 """`hybridstore mcp`: the index served over the Model Context Protocol (stdio), with the
-official SDK. Tools: `search` (query, k, mode, JSON filter, explain) and `describe`; with
+official SDK. Tools: `search` (query, k, mode, JSON filter, explain, JSON boost) and `describe`; with
 `--allow-writes` also `add_texts` and `delete`. Bad arguments come back as a message the model
 can correct (see `hybridstore.tools`)."""
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 FilterArg = Annotated[str | dict[str, Any] | None,
                       Field(description=tools.SearchArgs.model_fields["filter"].description)]
 ExplainArg = Annotated[bool, Field(description=tools.SearchArgs.model_fields["explain"].description)]
+BoostArg = Annotated[str | dict[str, Any] | None, Field(description=tools.SearchArgs.model_fields["boost"].description)]
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
@@ -44,9 +45,10 @@ def build(server_class: type[MCPServer], index: HybridIndex, allow_writes: bool 
 
     async def search(query: Annotated[str, Field(description="What to search for.")],
                      k: Annotated[int, Field(ge=1, le=50, description="How many results.")] = 5,
-                     mode: str | None = None, filter: FilterArg = None, explain: ExplainArg = False) -> str:
+                     mode: str | None = None, filter: FilterArg = None, explain: ExplainArg = False,
+                     boost: BoostArg = None) -> str:
         return await tools.asearch(index, {"query": query, "k": k, "mode": mode, "filter": filter,
-                                           "explain": explain})
+                                           "explain": explain, "boost": boost})
 
     search.__annotations__["mode"] = Mode  # made here, from the index: not a name to look up
     server.tool(description=tools.description(index))(search)
