@@ -24,7 +24,7 @@ async def test_the_langchain_tool():
         store.add_documents([Document(page_content=t, metadata={"year": y}) for t, _, y in PAPERS],
                             ids=[i for _, i, _ in PAPERS])
         tool = langchain_tool(store)
-        assert "year (integer)" in tool.description and set(tool.args) == {"query", "k", "mode", "filter"}
+        assert "year (integer)" in tool.description and set(tool.args) == {"query", "k", "mode", "filter", "explain", "boost"}
         assert tool.invoke({"query": "bone density", "k": 1}).startswith("1. [p1]")
         found = await tool.ainvoke({"query": "vitamin D", "filter": RECENT})
         assert "[p2]" in found and "[p1]" not in found
