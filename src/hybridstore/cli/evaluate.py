@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import EVAL_MODES, UsageError, opening
+from . import EVAL_MODES, UsageError, eval_report, opening
 
 if TYPE_CHECKING:
     from ..index import HybridIndex
@@ -51,6 +51,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 rows.append(_eval_mode(index, mode, qids, queries, qrels, args.rerank_depth))
             except HybridStoreError as e:  # the others still run and are reported
                 rows.append({"mode": mode, "error": str(e)})
+        lost = eval_report.losses(rows, queries) if args.report else []
+        if args.report:
+            eval_report.explain_worst(index, lost, qrels, 100)
     print(f"{'mode':<16}{'nDCG@10':>9}{'R@100':>9}{'p50 ms':>9}   ({len(qids)} queries, "
           f"{len(corpus)} documents)")
     for row in rows:
@@ -60,6 +63,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"{row['mode']:<16}{row['ndcg@10']:>9.4f}{row['recall@100']:>9.4f}{row['p50_ms']:>9.1f}")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(rows, indent=2))
+    if args.report:
+        Path(args.report).write_text(eval_report.html(rows, lost, folder.resolve().name), encoding="utf-8")
     return 1 if any("error" in r for r in rows) else 0
 
 
@@ -140,16 +145,16 @@ def _eval_mode(index: HybridIndex, mode: str, qids: list[str], queries: dict[str
 
     base, _, rerank = mode.partition("+")
     options: dict[str, Any] = {"oversample": 1, "fetch_k": depth} if rerank else {}
-    ndcg: list[float] = []
-    recall: list[float] = []
+    per: dict[str, dict[str, float]] = {}  # each query's figures (--json-out, --report)
     took: list[float] = []
     for qid in tqdm(qids, desc=mode, file=sys.stderr, leave=False, disable=None):
         start = time.perf_counter()
         hits = index.search(queries[qid], 100, mode=base, rerank=bool(rerank), **options)
         took.append(time.perf_counter() - start)
         ranked = [h.record.id for h in hits]
-        ndcg.append(beir.ndcg_at(ranked, qrels[qid], 10))
-        recall.append(beir.recall_at(ranked, qrels[qid], 100))
+        per[qid] = {"ndcg@10": beir.ndcg_at(ranked, qrels[qid], 10),
+                    "recall@100": beir.recall_at(ranked, qrels[qid], 100)}
     took.sort()
-    return {"mode": mode, "ndcg@10": beir.mean(ndcg), "recall@100": beir.mean(recall),
-            "p50_ms": 1000 * took[len(took) // 2] if took else 0.0}
+    return {"mode": mode, "ndcg@10": beir.mean([q["ndcg@10"] for q in per.values()]),
+            "recall@100": beir.mean([q["recall@100"] for q in per.values()]),
+            "p50_ms": 1000 * took[len(took) // 2] if took else 0.0, "queries": per}

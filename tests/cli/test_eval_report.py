@@ -1,0 +1,97 @@
+"""`eval --report FILE.html`: the page shows the figures --json-out writes (one computation),
+each mode's per-query nDCG@10, the queries where hybrid lost to a branch with the core's
+explanation, every text escaped, no path but the dataset's name, nothing fetched."""
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .test_cli import run, write_beir
+
+SCRIPT = "<script>alert('KX-7')</script> keyboard"  # hybrid loses on it: sparse lifts kx over keys2
+
+
+def write_losing_beir(folder: Path) -> None:
+    """write_beir's set and a query whose judged document dense ranks first, hybrid second."""
+    write_beir(folder)
+    docs = [{"_id": "kx", "text": "The KX-7 manual lists part numbers for spare fuses."},
+            {"_id": "keys", "title": "Keyboards", "text": "How to change the keyboard layout of a computer and type faster."},
+            {"_id": "keys2", "text": "Typing on a mechanical keyboard with a new layout."}]
+    with open(folder / "corpus.jsonl", "a", encoding="utf-8") as f:
+        f.writelines(json.dumps(d) + "\n" for d in docs)
+    with open(folder / "queries.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"_id": "q<4>", "text": SCRIPT}) + "\n")
+    with open(folder / "qrels" / "test.tsv", "a", encoding="utf-8") as f:
+        f.write("q<4>\tkeys2\t1\nq<4>\td4\t1\n")  # d4 is empty: judged, never stored
+
+
+class Page(HTMLParser):
+    """The page's elements (tag, attributes, the classes of its enclosing elements) and texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str], list[str]]] = []
+        self.texts: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self.elements.append((tag, a, list(self.open)))
+        if tag not in ("rect", "meta"):
+            self.open.append(a.get("class", "") + "#" + a.get("id", "") + ":" + a.get("data-query", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in ("rect", "meta"):
+            self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+
+    def having(self, tag: str, cls: str) -> list[dict[str, str]]:
+        return [a for t, a, _ in self.elements if t == tag and a.get("class") == cls]
+
+
+def test_the_report_shows_evals_figures_and_explains_where_hybrid_lost(tmp_path, capsys):
+    write_losing_beir(tmp_path / "beir")
+    out_json, report = tmp_path / "eval.json", tmp_path / "report.html"
+    code, out, _ = run(capsys, "--location", ":memory:", "eval", str(tmp_path / "beir"),
+                       "--json-out", str(out_json), "--report", str(report))
+    assert code == 0 and "(3 queries, 8 documents)" in out
+    rows = {r["mode"]: r for r in json.loads(out_json.read_text())}
+    text = report.read_text(encoding="utf-8")
+    page = Page()
+    page.feed(text)
+
+    shown = {a["data-mode"]: a for a in page.having("tr", "mode")}
+    assert list(shown) == ["dense", "sparse", "hybrid"]
+    for mode, row in rows.items():  # exactly the JSON's figures, means of its per-query ones
+        assert float(shown[mode]["data-ndcg"]) == row["ndcg@10"]
+        assert float(shown[mode]["data-recall"]) == row["recall@100"]
+        assert row["ndcg@10"] == sum(q["ndcg@10"] for q in row["queries"].values()) / 3
+        bars = {a["data-value"] for t, a, _ in page.elements if t == "rect" and a.get("data-mode") == mode}
+        assert bars == {repr(row["ndcg@10"]), repr(row["recall@100"])}
+    spread = [(enc[-1], a) for t, a, enc in page.elements if t == "rect" and "data-query" in a]
+    assert len(spread) == 9
+    per_mode = [a for t, a, _ in page.elements if t == "svg" and a.get("class") == "spread"]
+    assert [a["data-mode"] for a in per_mode] == ["dense", "sparse", "hybrid"]
+    figures = sorted((a["data-query"], float(a["data-ndcg"])) for _, a in spread)
+    assert figures == sorted((q, f["ndcg@10"]) for r in rows.values() for q, f in r["queries"].items())
+
+    lost = page.having("tr", "lost")
+    assert lost and lost[0]["data-query"] == "q<4>"  # the id, escaped and read back
+    for a in lost:  # each one listed did lose to a branch
+        q = a["data-query"]
+        assert rows["hybrid"]["queries"][q]["ndcg@10"] < max(rows[b]["queries"][q]["ndcg@10"] for b in ("dense", "sparse"))
+    assert rows["dense"]["queries"]["q<4>"]["ndcg@10"] > rows["hybrid"]["queries"]["q<4>"]["ndcg@10"]
+    explained = [enc for t, a, enc in page.elements if t == "tr" and a.get("data-doc") == "keys2"]
+    assert explained and all("explained#:q<4>" in e for e in explained)
+    rank, said = re.search(r'<tr data-doc="keys2"><td>keys2</td><td class="n">1</td><td class="n">(\d+)</td>'
+                           r"<td>(.*?)</td>", text).groups()
+    assert rank == "2" and said.startswith("dense #1 ")  # the core's explanation: dense had it first
+    assert re.search(r'<tr data-doc="d4"><td>d4</td><td class="n">1</td><td class="n">-</td>'
+                     r"<td>no record has id &#x27;d4&#x27;</td>", text)  # why_not's first reason
+    assert SCRIPT in "".join(page.texts) and f"Why hybrid lost on q<4>: {SCRIPT}" in "".join(page.texts)
+
+    assert "<script" not in text and "&lt;script&gt;" in text  # shown as text, never run
+    assert str(tmp_path) not in text and "http" not in text and "src=" not in text  # no path, no fetch
