@@ -95,3 +95,43 @@ def test_the_report_shows_evals_figures_and_explains_where_hybrid_lost(tmp_path,
 
     assert "<script" not in text and "&lt;script&gt;" in text  # shown as text, never run
     assert str(tmp_path) not in text and "http" not in text and "src=" not in text  # no path, no fetch
+
+
+def test_a_report_from_an_earlier_json_out_shows_the_same_figures_unexplained(tmp_path, capsys):
+    """No index, no models: the figures and losses of the file, the query texts of the folder."""
+    write_losing_beir(tmp_path / "beir")
+    rows = [{"mode": "dense", "ndcg@10": 0.75, "recall@100": 1.0, "p50_ms": 3.0,
+             "queries": {"q1": {"ndcg@10": 1.0, "recall@100": 1.0}, "q<4>": {"ndcg@10": 0.5, "recall@100": 1.0}}},
+            {"mode": "sparse", "error": "no <sparse> model"},
+            {"mode": "hybrid", "ndcg@10": 0.625, "recall@100": 1.0, "p50_ms": 4.0,
+             "queries": {"q1": {"ndcg@10": 1.0, "recall@100": 1.0}, "q<4>": {"ndcg@10": 0.25, "recall@100": 1.0}}}]
+    (tmp_path / "eval.json").write_text(json.dumps(rows))
+    report = tmp_path / "report.html"
+    code, _, err = run(capsys, "eval", str(tmp_path / "beir"), "--from-json", str(tmp_path / "eval.json"),
+                       "--report", str(report))
+    assert code == 0, err
+    text = report.read_text(encoding="utf-8")
+    page = Page()
+    page.feed(text)
+    assert [(a["data-mode"], float(a["data-ndcg"])) for a in page.having("tr", "mode")] == [("dense", 0.75), ("hybrid", 0.625)]
+    assert "failed: no &lt;sparse&gt; model" in text
+    assert [a["data-query"] for a in page.having("tr", "lost")] == ["q<4>"]
+    assert SCRIPT in "".join(page.texts) and "<script" not in text
+    assert 'id="not-explained"' in text and "explained" not in [a.get("class") for _, a, _ in page.elements]
+
+
+def test_a_report_from_a_json_out_without_per_query_figures_is_refused(tmp_path, capsys):
+    write_beir(tmp_path / "beir")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps([{"mode": "dense", "ndcg@10": 0.5, "recall@100": 1.0, "p50_ms": 3.0}]))
+    code, _, err = run(capsys, "eval", str(tmp_path / "beir"), "--from-json", str(old), "--report",
+                       str(tmp_path / "r.html"))
+    assert code == 2 and "run eval again with --json-out" in err and not (tmp_path / "r.html").exists()
+    code, _, err = run(capsys, "eval", str(tmp_path / "beir"), "--from-json", str(old))
+    assert code == 2 and "give --report FILE.html too" in err
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps([{"mode": "dense", "ndcg@10": 0.5, "recall@100": 1.0, "p50_ms": 3.0,
+                                  "queries": {"elsewhere": {"ndcg@10": 0.5, "recall@100": 1.0}}}]))
+    code, _, err = run(capsys, "eval", str(tmp_path / "beir"), "--from-json", str(other), "--report",
+                       str(tmp_path / "r.html"))
+    assert code == 2 and "has queries" in err and "elsewhere" in err

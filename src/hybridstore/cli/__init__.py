@@ -216,6 +216,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--report", default=None, metavar="FILE.html",
                    help="also write the figures as one self-contained HTML page: bars per mode, per-query "
                         "nDCG@10, and the queries where hybrid lost to a branch, explained (default: none)")
+    s.add_argument("--from-json", default=None, metavar="FILE",
+                   help="make the --report from this earlier --json-out instead of evaluating (no "
+                        "explanations: they need the index); default: evaluate")
     s.set_defaults(run=_run("evaluate", "cmd_eval"),
                    cut_hint="The scores are those of the documents' beginnings (as for any index of them).")
 

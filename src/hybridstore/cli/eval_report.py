@@ -5,11 +5,14 @@ of them explained by the core (`search(explain=True)`, `why_not`). Every text sh
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .. import explain
+from . import UsageError
 
 if TYPE_CHECKING:
     from ..index import HybridIndex
@@ -79,8 +82,23 @@ def explain_worst(index: HybridIndex, lost: list[Lost], qrels: Mapping[str, Mapp
             item["relevant"].append(Standing(id=doc, grade=grade, rank=None, said=f"{why.reason}{whole}"))
 
 
-def html(rows: Sequence[Row], lost: Sequence[Lost], title: str) -> str:
-    """The whole page; `title` names the dataset (no path)."""
+def read_rows(path: Path) -> list[Row]:
+    """An earlier eval's --json-out, checked: a list of modes, each with its per-query figures."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path} is not JSON ({e.msg} at line {e.lineno}): give a file eval's --json-out wrote") from None
+    fields = {"mode", "ndcg@10", "recall@100", "p50_ms", "queries"}
+    if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and ("error" in r and "mode" in r or fields <= r.keys()) for r in rows):
+        raise UsageError(f"{path} is not a list of modes with per-query figures, as eval's --json-out "
+                         "writes since --report exists: run eval again with --json-out (or --report)")
+    return rows
+
+
+def html(rows: Sequence[Row], lost: Sequence[Lost], title: str, explained: bool = True) -> str:
+    """The whole page; `title` names the dataset (no path). Not `explained`: made from a
+    --json-out file, without the index."""
     good = [r for r in rows if "error" not in r]
     parts = [(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
              f"<title>hybridstore eval: {escape(title)}</title><style>{STYLE}</style></head><body>"),
@@ -91,10 +109,14 @@ def html(rows: Sequence[Row], lost: Sequence[Lost], title: str) -> str:
              *(_spread(r) for r in good if "queries" in r),
              "<h2>Queries where hybrid lost to a single branch</h2>", _lost(lost),
              *(_explained(x) for x in lost[:EXPLAINED] if x["hits"] or x["relevant"]),
+             "" if explained or not lost else NOT_EXPLAINED,
              "</body></html>\n"]
     return "\n".join(parts)
 
 
+NOT_EXPLAINED = ("<p id=\"not-explained\">Not explained: this page was made from a --json-out file, "
+                 "without the index. <code>hybridstore eval --report</code> explains the first "
+                 f"{EXPLAINED}.</p>")
 STYLE = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;color:#222}"
          "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.2em .5em;"
          "text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}"

@@ -26,6 +26,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     folder = Path(args.beir_dir)
     if not beir.is_beir(folder):
         raise UsageError(f"{folder} is not a BEIR folder (corpus.jsonl with queries.jsonl and qrels/<split>.tsv)")
+    if args.from_json:
+        return _report_only(args, folder)
     models = opening.models(args)
     modes = _modes(args.modes, set(models.kinds()))
     qrels = beir.qrels(folder, args.split)
@@ -66,6 +68,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.report:
         Path(args.report).write_text(eval_report.html(rows, lost, folder.resolve().name), encoding="utf-8")
     return 1 if any("error" in r for r in rows) else 0
+
+
+def _report_only(args: argparse.Namespace, folder: Path) -> int:
+    """--from-json: the report of an earlier eval's --json-out (nothing searched, so nothing
+    explained), with the query texts of its BEIR folder."""
+    from .. import beir
+
+    if not args.report:
+        raise UsageError("--from-json only makes a report: give --report FILE.html too")
+    rows = eval_report.read_rows(Path(args.from_json))
+    texts = beir.queries(folder)
+    unknown = sorted({q for r in rows for q in r.get("queries", {}) if q not in texts})
+    if unknown:
+        raise UsageError(f"{args.from_json} has queries {folder} does not ({', '.join(unknown[:3])}): "
+                         "give the BEIR folder it was evaluated on")
+    lost = eval_report.losses(rows, texts)
+    Path(args.report).write_text(eval_report.html(rows, lost, folder.resolve().name, explained=False),
+                                 encoding="utf-8")
+    return 0
 
 
 def _ingest(index: HybridIndex, corpus: list[Record]) -> None:
