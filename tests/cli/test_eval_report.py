@@ -7,6 +7,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from hybridstore import beir
+
 from .test_cli import run, write_beir
 
 SCRIPT = "<script>alert('KX-7')</script> keyboard"  # hybrid loses on it: sparse lifts kx over keys2
@@ -71,11 +73,11 @@ def test_the_report_shows_evals_figures_and_explains_where_hybrid_lost(tmp_path,
         assert row["ndcg@10"] == sum(q["ndcg@10"] for q in row["queries"].values()) / 3
         bars = {a["data-value"] for t, a, _ in page.elements if t == "rect" and a.get("data-mode") == mode}
         assert bars == {repr(row["ndcg@10"]), repr(row["recall@100"])}
-    spread = [(enc[-1], a) for t, a, enc in page.elements if t == "rect" and "data-query" in a]
-    assert len(spread) == 9
+    spread = [a for t, a, _ in page.elements if t == "rect" and "data-query" in a]
+    assert len(spread) == 9  # 3 queries x 3 modes
     per_mode = [a for t, a, _ in page.elements if t == "svg" and a.get("class") == "spread"]
     assert [a["data-mode"] for a in per_mode] == ["dense", "sparse", "hybrid"]
-    figures = sorted((a["data-query"], float(a["data-ndcg"])) for _, a in spread)
+    figures = sorted((a["data-query"], float(a["data-ndcg"])) for a in spread)
     assert figures == sorted((q, f["ndcg@10"]) for r in rows.values() for q, f in r["queries"].items())
 
     lost = page.having("tr", "lost")
@@ -91,6 +93,8 @@ def test_the_report_shows_evals_figures_and_explains_where_hybrid_lost(tmp_path,
     assert rank == "2" and said.startswith("dense #1 ")  # the core's explanation: dense had it first
     assert re.search(r'<tr data-doc="d4"><td>d4</td><td class="n">1</td><td class="n">-</td>'
                      r"<td>no record has id &#x27;d4&#x27;</td>", text)  # why_not's first reason
+    top = [a["data-doc"] for t, a, _ in page.elements if t == "tr" and a.get("class") in ("rel", "other")]
+    assert len(top) == 8 and beir.ndcg_at(top, {"keys2": 1, "d4": 1}, 10) == rows["hybrid"]["queries"]["q<4>"]["ndcg@10"]
     assert SCRIPT in "".join(page.texts) and f"Why hybrid lost on q<4>: {SCRIPT}" in "".join(page.texts)
 
     assert "<script" not in text and "&lt;script&gt;" in text  # shown as text, never run
