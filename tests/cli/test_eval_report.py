@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hybridstore import beir
 
+from ..conftest import LATE
 from .test_cli import run, write_beir
 
 SCRIPT = "<script>alert('KX-7')</script> keyboard"  # hybrid loses on it: sparse lifts kx over keys2
@@ -139,3 +140,23 @@ def test_a_report_from_a_json_out_without_per_query_figures_is_refused(tmp_path,
     code, _, err = run(capsys, "eval", str(tmp_path / "beir"), "--from-json", str(other), "--report",
                        str(tmp_path / "r.html"))
     assert code == 2 and "has queries" in err and "elsewhere" in err
+
+
+def test_with_a_late_model_the_explained_search_is_hybrids_as_evaluated_not_reranked(tmp_path, capsys):
+    write_losing_beir(tmp_path / "beir")
+    out_json, report = tmp_path / "eval.json", tmp_path / "report.html"
+    code, _, err = run(capsys, "--location", ":memory:", "--late", LATE, "eval", str(tmp_path / "beir"),
+                       "--modes", "dense,sparse,hybrid", "--json-out", str(out_json), "--report", str(report))
+    assert code == 0, err
+    hybrid = next(r for r in json.loads(out_json.read_text()) if r["mode"] == "hybrid")
+    text = report.read_text(encoding="utf-8")
+    page = Page()
+    page.feed(text)
+    for section in page.having("section", "explained"):
+        q = section["data-query"]
+        top = [a["data-doc"] for t, a, enc in page.elements
+               if t == "tr" and a.get("class") in ("rel", "other") and f"explained#:{q}" in enc]
+        judged = {"q<4>": {"keys2": 1, "d4": 1}, "q1": {"1": 2}, "q2": {"d3": 1}}[q]
+        assert beir.ndcg_at(top, judged, 10) == hybrid["queries"][q]["ndcg@10"]
+    assert "q<4>" in [a["data-query"] for a in page.having("section", "explained")]
+    assert "rerank" not in text.split('id="lost"')[1]  # no hit's explanation has a rerank stage

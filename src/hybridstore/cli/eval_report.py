@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 Row = dict[str, Any]  # one mode's row, as --json-out writes it
 LISTED = 20  # losing queries listed
 EXPLAINED = 3  # of them, explained
+DEPTH = 100  # the hits eval's searches ask for (Recall@100)
 TOP = 10  # the hits shown of an explained search (nDCG@10's cut-off)
 BRANCHES = ("dense", "sparse")
 
@@ -59,12 +60,13 @@ def losses(rows: Sequence[Row], texts: Mapping[str, str]) -> list[Lost]:
 
 
 def explain_worst(index: HybridIndex, lost: list[Lost], qrels: Mapping[str, Mapping[str, int]],
-                  k: int) -> None:
-    """The first EXPLAINED losses, explained as eval searched them (hybrid, `k` hits): the top
-    hits with their judgements, and where each judged-relevant document stands and why."""
+                  options: Mapping[str, Any]) -> None:
+    """The first EXPLAINED losses, explained as eval searched them (DEPTH hits, eval's hybrid
+    `options`): the top hits with their judgements, and where each judged-relevant document
+    stands and why."""
     for item in lost[:EXPLAINED]:
         judged = qrels[item["id"]]
-        hits = index.search(item["text"], k, mode="hybrid", explain=True)
+        hits = index.search(item["text"], DEPTH, explain=True, **options)
         said = {h.record.id: explain.said(h.explanation) for h in hits if h.explanation is not None}
         item["hits"] = [(h.record.id, judged.get(h.record.id, 0), said[h.record.id]) for h in hits[:TOP]]
         ranks = {h.record.id: n for n, h in enumerate(hits, 1)}
@@ -74,7 +76,7 @@ def explain_worst(index: HybridIndex, lost: list[Lost], qrels: Mapping[str, Mapp
             if doc in ranks:
                 item["relevant"].append(Standing(id=doc, grade=grade, rank=ranks[doc], said=said[doc]))
                 continue
-            why = index.why_not(item["text"], doc, k, mode="hybrid")
+            why = index.why_not(item["text"], doc, DEPTH, **options)
             kinds = [b.kind for b in why.explanation.branches] if why.explanation else list(BRANCHES)
             ranks_in = ", ".join(f"{b} #{r}" if r is not None else f"{b} -"
                                  for b, r in zip(kinds, why.branch_ranks, strict=False))

@@ -55,7 +55,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 rows.append({"mode": mode, "error": str(e)})
         lost = eval_report.losses(rows, queries) if args.report else []
         if args.report:
-            eval_report.explain_worst(index, lost, qrels, 100)
+            eval_report.explain_worst(index, lost, qrels, search_options("hybrid", args.rerank_depth))
     print(f"{'mode':<16}{'nDCG@10':>9}{'R@100':>9}{'p50 ms':>9}   ({len(qids)} queries, "
           f"{len(corpus)} documents)")
     for row in rows:
@@ -158,19 +158,25 @@ def _subset(corpus: list[Record], qids: list[str], qrels: dict[str, dict[str, in
     return [r for r in corpus if r.id in judged] + others
 
 
+def search_options(mode: str, depth: int) -> dict[str, Any]:
+    """The search keywords of an eval mode (its searches, and --report's explained ones)."""
+    base, _, rerank = mode.partition("+")
+    rerank_options: dict[str, Any] = {"oversample": 1, "fetch_k": depth} if rerank else {}
+    return {"mode": base, "rerank": bool(rerank), **rerank_options}
+
+
 def _eval_mode(index: HybridIndex, mode: str, qids: list[str], queries: dict[str, str],
                qrels: dict[str, dict[str, int]], depth: int) -> Row:
     from tqdm import tqdm
 
     from .. import beir
 
-    base, _, rerank = mode.partition("+")
-    options: dict[str, Any] = {"oversample": 1, "fetch_k": depth} if rerank else {}
+    options = search_options(mode, depth)
     per: dict[str, dict[str, float]] = {}  # each query's figures (--json-out, --report)
     took: list[float] = []
     for qid in tqdm(qids, desc=mode, file=sys.stderr, leave=False, disable=None):
         start = time.perf_counter()
-        hits = index.search(queries[qid], 100, mode=base, rerank=bool(rerank), **options)
+        hits = index.search(queries[qid], eval_report.DEPTH, **options)
         took.append(time.perf_counter() - start)
         ranked = [h.record.id for h in hits]
         per[qid] = {"ndcg@10": beir.ndcg_at(ranked, qrels[qid], 10),
