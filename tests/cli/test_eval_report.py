@@ -160,3 +160,11 @@ def test_with_a_late_model_the_explained_search_is_hybrids_as_evaluated_not_rera
         assert beir.ndcg_at(top, judged, 10) == hybrid["queries"][q]["ndcg@10"]
     assert "q<4>" in [a["data-query"] for a in page.having("section", "explained")]
     assert "rerank" not in text.split('id="lost"')[1]  # no hit's explanation has a rerank stage
+
+
+def test_a_report_or_json_out_in_a_missing_folder_is_refused_before_evaluating(tmp_path, capsys):
+    write_beir(tmp_path / "beir")
+    for flag in ("--report", "--json-out"):
+        code, out, err = run(capsys, "--location", ":memory:", "--pack", str(tmp_path / "no-pack"), "eval",
+                             str(tmp_path / "beir"), flag, str(tmp_path / "missing" / "r.html"))
+        assert code == 2 and "its folder does not exist" in err and out == ""  # no model was asked for

@@ -26,6 +26,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     folder = Path(args.beir_dir)
     if not beir.is_beir(folder):
         raise UsageError(f"{folder} is not a BEIR folder (corpus.jsonl with queries.jsonl and qrels/<split>.tsv)")
+    for out in (args.json_out, args.report):  # known before minutes of work, not after
+        if out and not Path(out).resolve().parent.is_dir():
+            raise UsageError(f"cannot write {out}: its folder does not exist (create it, or give another path)")
     if args.from_json:
         return _report_only(args, folder)
     models = opening.models(args)
