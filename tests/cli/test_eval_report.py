@@ -168,3 +168,20 @@ def test_a_report_or_json_out_in_a_missing_folder_is_refused_before_evaluating(t
         code, out, err = run(capsys, "--location", ":memory:", "--pack", str(tmp_path / "no-pack"), "eval",
                              str(tmp_path / "beir"), flag, str(tmp_path / "missing" / "r.html"))
         assert code == 2 and "its folder does not exist" in err and out == ""  # no model was asked for
+
+
+def test_losses_are_the_queries_hybrid_scored_below_a_branch_largest_margin_first():
+    from hybridstore.cli.eval_report import LISTED, losses
+
+    def row(mode: str, figures: dict[str, float]) -> dict:
+        return {"mode": mode, "queries": {q: {"ndcg@10": v, "recall@100": 1.0} for q, v in figures.items()}}
+
+    rows = [row("dense", {"a": 0.9, "b": 0.5, "c": 0.2, "d": 0.4}), row("sparse", {"a": 0.1, "b": 0.8, "c": 0.2, "d": 0.4}),
+            row("hybrid", {"a": 0.7, "b": 0.3, "c": 0.2, "d": 0.6}), {"mode": "hybrid+rerank", "error": "x"}]
+    found = losses(rows, {q: f"text {q}" for q in "abcd"})
+    assert [(x["id"], x["by"], round(x["margin"], 6)) for x in found] == [("b", "sparse", 0.5), ("a", "dense", 0.2)]
+    assert found[0]["ndcg"] == {"dense": 0.5, "sparse": 0.8, "hybrid": 0.3} and found[0]["text"] == "text b"
+    many = [row(m, {f"q{i}": v for i in range(LISTED + 5)}) for m, v in (("dense", 1.0), ("hybrid", 0.0))]
+    assert len(losses(many, {f"q{i}": "t" for i in range(LISTED + 5)})) == LISTED
+    assert losses(rows[:1] + rows[2:], {q: "t" for q in "abcd"})[0]["by"] == "dense"  # no sparse mode: dense only
+    assert losses(rows[:2], {}) == []  # no hybrid: nothing lost
