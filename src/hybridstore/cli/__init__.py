@@ -211,7 +211,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="index the judged documents of those queries and the first N others "
                         "(default: the whole corpus)")
     s.add_argument("--rerank-depth", type=int, default=100, help="candidates the late-interaction model reranks")
-    s.add_argument("--json-out", default=None, help="write the results as JSON here (default: print only)")
+    s.add_argument("--json-out", default=None,
+                   help="write the results as JSON here, each mode's per-query figures too (default: print only)")
+    s.add_argument("--report", default=None, metavar="FILE.html",
+                   help="also write the figures as one self-contained HTML page: bars per mode, per-query "
+                        "nDCG@10, and the queries where hybrid lost to a branch, explained (default: none)")
+    s.add_argument("--from-json", default=None, metavar="FILE",
+                   help="make the --report from this earlier --json-out instead of evaluating (no "
+                        "explanations: they need the index); default: evaluate")
     s.set_defaults(run=_run("evaluate", "cmd_eval"),
                    cut_hint="The scores are those of the documents' beginnings (as for any index of them).")
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import EVAL_MODES, UsageError, opening
+from . import EVAL_MODES, UsageError, eval_report, opening
 
 if TYPE_CHECKING:
     from ..index import HybridIndex
@@ -26,6 +26,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     folder = Path(args.beir_dir)
     if not beir.is_beir(folder):
         raise UsageError(f"{folder} is not a BEIR folder (corpus.jsonl with queries.jsonl and qrels/<split>.tsv)")
+    for out in (args.json_out, args.report):  # known before minutes of work, not after
+        if out and not Path(out).resolve().parent.is_dir():
+            raise UsageError(f"cannot write {out}: its folder does not exist (create it, or give another path)")
+    if args.from_json:
+        return _report_only(args, folder)
     models = opening.models(args)
     modes = _modes(args.modes, set(models.kinds()))
     qrels = beir.qrels(folder, args.split)
@@ -51,6 +56,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 rows.append(_eval_mode(index, mode, qids, queries, qrels, args.rerank_depth))
             except HybridStoreError as e:  # the others still run and are reported
                 rows.append({"mode": mode, "error": str(e)})
+        lost = eval_report.losses(rows, queries) if args.report else []
+        if args.report:
+            eval_report.explain_worst(index, lost, qrels, search_options("hybrid", args.rerank_depth))
     print(f"{'mode':<16}{'nDCG@10':>9}{'R@100':>9}{'p50 ms':>9}   ({len(qids)} queries, "
           f"{len(corpus)} documents)")
     for row in rows:
@@ -60,7 +68,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"{row['mode']:<16}{row['ndcg@10']:>9.4f}{row['recall@100']:>9.4f}{row['p50_ms']:>9.1f}")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(rows, indent=2))
+    if args.report:
+        Path(args.report).write_text(eval_report.html(rows, lost, folder.resolve().name), encoding="utf-8")
     return 1 if any("error" in r for r in rows) else 0
+
+
+def _report_only(args: argparse.Namespace, folder: Path) -> int:
+    """--from-json: the report of an earlier eval's --json-out (nothing searched, so nothing
+    explained), with the query texts of its BEIR folder."""
+    from .. import beir
+
+    if not args.report:
+        raise UsageError("--from-json only makes a report: give --report FILE.html too")
+    rows = eval_report.read_rows(Path(args.from_json))
+    texts = beir.queries(folder)
+    unknown = sorted({q for r in rows for q in r.get("queries", {}) if q not in texts})
+    if unknown:
+        raise UsageError(f"{args.from_json} has queries {folder} does not ({', '.join(unknown[:3])}): "
+                         "give the BEIR folder it was evaluated on")
+    lost = eval_report.losses(rows, texts)
+    Path(args.report).write_text(eval_report.html(rows, lost, folder.resolve().name, explained=False),
+                                 encoding="utf-8")
+    return 0
 
 
 def _ingest(index: HybridIndex, corpus: list[Record]) -> None:
@@ -132,24 +161,30 @@ def _subset(corpus: list[Record], qids: list[str], qrels: dict[str, dict[str, in
     return [r for r in corpus if r.id in judged] + others
 
 
+def search_options(mode: str, depth: int) -> dict[str, Any]:
+    """The search keywords of an eval mode (its searches, and --report's explained ones)."""
+    base, _, rerank = mode.partition("+")
+    rerank_options: dict[str, Any] = {"oversample": 1, "fetch_k": depth} if rerank else {}
+    return {"mode": base, "rerank": bool(rerank), **rerank_options}
+
+
 def _eval_mode(index: HybridIndex, mode: str, qids: list[str], queries: dict[str, str],
                qrels: dict[str, dict[str, int]], depth: int) -> Row:
     from tqdm import tqdm
 
     from .. import beir
 
-    base, _, rerank = mode.partition("+")
-    options: dict[str, Any] = {"oversample": 1, "fetch_k": depth} if rerank else {}
-    ndcg: list[float] = []
-    recall: list[float] = []
+    options = search_options(mode, depth)
+    per: dict[str, dict[str, float]] = {}  # each query's figures (--json-out, --report)
     took: list[float] = []
     for qid in tqdm(qids, desc=mode, file=sys.stderr, leave=False, disable=None):
         start = time.perf_counter()
-        hits = index.search(queries[qid], 100, mode=base, rerank=bool(rerank), **options)
+        hits = index.search(queries[qid], eval_report.DEPTH, **options)
         took.append(time.perf_counter() - start)
         ranked = [h.record.id for h in hits]
-        ndcg.append(beir.ndcg_at(ranked, qrels[qid], 10))
-        recall.append(beir.recall_at(ranked, qrels[qid], 100))
+        per[qid] = {"ndcg@10": beir.ndcg_at(ranked, qrels[qid], 10),
+                    "recall@100": beir.recall_at(ranked, qrels[qid], 100)}
     took.sort()
-    return {"mode": mode, "ndcg@10": beir.mean(ndcg), "recall@100": beir.mean(recall),
-            "p50_ms": 1000 * took[len(took) // 2] if took else 0.0}
+    return {"mode": mode, "ndcg@10": beir.mean([q["ndcg@10"] for q in per.values()]),
+            "recall@100": beir.mean([q["recall@100"] for q in per.values()]),
+            "p50_ms": 1000 * took[len(took) // 2] if took else 0.0, "queries": per}
