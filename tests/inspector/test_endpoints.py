@@ -9,6 +9,7 @@ import json
 import pytest
 
 from hybridstore import explain
+from hybridstore.cli import eval_report
 
 from ..conftest import PACK, TEXTS
 from .conftest import SECRET
@@ -91,6 +92,7 @@ def test_eval_gives_the_reports_charts_and_the_lost_queries(client):
     assert 'class="bars" data-metric="ndcg@10"' in got["html"] and 'class="spread"' in got["html"]
     assert got["lost"] == [{"id": "q1", "text": "guitar <b>", "by": "dense"}, {"id": "q2", "text": "", "by": "sparse"}]
     assert "guitar &lt;b&gt;" in got["html"] and "<b>" not in got["html"]
+    assert got["html"] == "\n".join(eval_report.charts(rows, eval_report.losses(rows, {"q1": "guitar <b>", "q2": ""})))
 
 
 @pytest.mark.parametrize(("path", "body", "named"), [

@@ -18,7 +18,7 @@ def test_paths_outside_the_folder_show_their_last_part_only(tmp_path):
 
 def test_texts_that_are_not_paths_stay_as_they_are():
     hider = Hider(None)
-    for text in ("and/or", "1/2 cup", "https://example.org/a/b", "rates rose 2.5/3", "a.b/c", "x~/y"):
+    for text in ("and/or", "1/2 cup", "https://example.org/a/b", "rates rose 2.5/3", "a.b/c", "x~/y", "<b>bold</b>"):
         assert hider.text(text) == text
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 SAMPLE = 500  # records read for the payload keys, their example values and the tenants
 EXAMPLES = 3  # example values shown per key
 SHOWN = 80  # characters of an example value
-PATHS = re.compile(r"(?<![\w.:/~])~?/[^\s'\"<>()\[\],;]+")  # an absolute or home path inside a text
+PATHS = re.compile(r"(?<![\w.:/~<])~?/[^\s'\"<>()\[\],;]+")  # an absolute or home path inside a text
 
 
 class Hider:
