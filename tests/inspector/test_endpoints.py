@@ -145,3 +145,19 @@ def test_no_path_outside_the_index_folder_shows(client, folder):
     for text in answers:
         for host_path in (SECRET, "/home/someone", str(PACK), str(folder), str(folder.parent)):
             assert host_path not in text and json.dumps(host_path)[1:-1] not in text
+
+
+def test_an_index_without_tenants_or_folder(index):
+    """conftest's in-memory index (no tenant_key, no folder): no tenants offered, a tenant asked
+    is refused by name, and every absolute path is hidden (nothing is inside a folder)."""
+    from starlette.testclient import TestClient
+
+    from hybridstore.inspector.answers import Inspector
+    from hybridstore.inspector.endpoints import app
+
+    with TestClient(app(Inspector(index, None)), base_url="http://127.0.0.1") as c:
+        o = c.get("/api/overview").json()
+        assert o["tenant_key"] is None and o["tenants"] == [] and o["count"] == len(TEXTS)
+        assert "no tenants" in post(c, "search", {"query": Q, "tenant": "north"}, status=400)["error"]
+        assert [h["id"] for h in post(c, "search", {"query": Q, "k": 2})["hits"]] == [
+            h.record.id for h in index.search(Q, 2)]
