@@ -7,6 +7,7 @@ import socket
 from collections.abc import Callable
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from ..errors import InvalidInputError
 
@@ -40,11 +41,11 @@ def url(sock: socket.socket) -> str:
     return f"http://127.0.0.1:{sock.getsockname()[1]}/"
 
 
-def serve(app: object, sock: socket.socket, said: Callable[[str], None] | None = None) -> None:
-    """Serve `app` (an ASGI app) on `sock` until Ctrl-C (uvicorn's own handling: the requests
+def serve(app: ASGIApp, sock: socket.socket, said: Callable[[str], None] | None = None) -> None:
+    """Serve `app` on `sock` until Ctrl-C (uvicorn's own handling: the requests
     under way finish). The URL is said first (printed and flushed: a pipe reads it at once)."""
     (said or _printed)(f"hybridstore inspect: {url(sock)} (read-only; Ctrl-C stops it)")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))  # type: ignore[arg-type]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     server.run(sockets=[sock])
 
 
