@@ -73,11 +73,13 @@ def waited(chrome, css: str, ready=lambda found: bool(found)):
     return WebDriverWait(chrome, WAIT_S, ignored_exceptions=(StaleElementReferenceException,)).until(there)
 
 
-def shot(chrome, name: str) -> Path:
-    """The window as a PNG of 256 colours (a page of flat colours: a third of the size, the same
-    look; docs/images/inspect.png is inspect-compare.png)."""
+def shot(chrome, name: str, at=None) -> Path:
+    """The window (scrolled to the element `at`) as a PNG of 256 colours (a page of flat colours:
+    a third of the size, the same look; docs/images/inspect.png is inspect-compare.png)."""
     from PIL import Image
 
+    if at is not None:
+        chrome.execute_script("arguments[0].scrollIntoView()", at)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
     assert chrome.save_screenshot(str(path)), f"no screenshot at {path}"
@@ -133,13 +135,15 @@ def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp
     assert hits(browser, "hits-other") == [(h["rank"], h["id"]) for h in want["b"]]
     shot(browser, "inspect-compare.png")
 
-    Select(browser.find_element(By.ID, "tenant")).select_by_value("south")
-    browser.find_element(By.ID, "whynot-id").send_keys("cats")
+    Select(browser.find_element(By.ID, "tenant")).select_by_value("north")
+    browser.find_element(By.ID, "k").clear()
+    browser.find_element(By.ID, "k").send_keys("2")
+    browser.find_element(By.ID, "whynot-id").send_keys("rates")
     browser.find_element(By.ID, "whynot-run").click()
     said = waited(browser, "#whynot-result", lambda f: bool(f) and f[0].text.strip() != "")[0].text
-    want = api(url, "why-not", {"query": Q, "k": 5, "id": "cats", "tenant": "south", "fusion": "rrf", "oversample": 1})
-    assert said.splitlines() == want["stages"] and said.startswith("'cats' is")
-    shot(browser, "inspect-why-not.png")
+    want = api(url, "why-not", {"query": Q, "k": 2, "id": "rates", "tenant": "north", "fusion": "rrf", "oversample": 1})
+    assert said.splitlines() == want["stages"] and said.startswith("'rates' is not in the top 2: ")
+    shot(browser, "inspect-why-not.png", browser.find_element(By.ID, "whynot-box"))
 
     rows = [{"mode": m, "ndcg@10": v, "recall@100": v, "p50_ms": 1.0,
              "queries": {"q1": {"ndcg@10": v, "recall@100": v}}} for m, v in (("dense", 0.9), ("hybrid", 0.5))]
@@ -151,7 +155,7 @@ def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp
     assert len(waited(browser, "#eval-charts svg.bars")) == 2
     lost = waited(browser, "#eval-charts tr.lost")
     assert [r.get_attribute("data-query") for r in lost] == ["q1"]
-    shot(browser, "inspect-eval.png")
+    shot(browser, "inspect-eval.png", browser.find_element(By.ID, "eval-box"))
     lost[0].click()  # the lost query, searched and explained
     waited(browser, "#query", lambda f: bool(f) and f[0].get_attribute("value") == "guitar on stage")
     assert hits(browser, before=[i for _, i in rrf])
