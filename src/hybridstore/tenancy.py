@@ -44,6 +44,12 @@ class Tenancy:
         return view
 
     @property
+    def tenant_key(self) -> str | None:
+        """The metadata key that names a record's tenant: the settings', or the one recorded with
+        the collection once it has been read (None: no tenants)."""
+        return self._col.state.tenant_key
+
+    @property
     def tenant_name(self) -> str | None:
         """The view's tenant (None: all)."""
         return self._col.tenant

@@ -92,7 +92,7 @@ def filterable_keys(index: HybridIndex) -> dict[str, str]:
     keys: dict[str, str] = {}
     for record in index.get(limit=SAMPLE):
         for key, value in record.metadata.items():
-            keys.setdefault(key, _kind(value))
+            keys.setdefault(key, kind(value))
     return keys
 
 
@@ -187,7 +187,8 @@ def _format(hits: list[Hit]) -> str:
     return "\n\n".join(lines)
 
 
-def _kind(value: object) -> str:
+def kind(value: object) -> str:
+    """A JSON value's type, as a filter's key is described."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):

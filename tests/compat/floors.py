@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-EXTRAS = ("langchain", "llama-index", "mcp", "int8")  # the library's own extras; dev/bench are tools
+EXTRAS = ("langchain", "llama-index", "mcp", "int8", "inspect")  # the library's own extras; dev/bench are tools
 
 
 def _norm(name: str) -> str:

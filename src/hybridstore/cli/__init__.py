@@ -1,5 +1,5 @@
 """`hybridstore` command line: ingest, search, why-not, delete, eval, reembed, copy, snapshot, restore, info,
-mcp, bench.
+mcp, inspect, bench.
 
 Only argparse is imported up front, so that ``--help`` is instant; each command imports what
 it needs. Every error a user can cause ends in one line on stderr and exit status 2 (``--debug``
@@ -279,6 +279,20 @@ def _parser() -> argparse.ArgumentParser:
                        ("--collection", "collection name (as before the command)")):
         s.add_argument(flag, default=argparse.SUPPRESS, help=text)  # after the command, too
     s.set_defaults(run=_run("mcp", "cmd_mcp"))
+
+    s = sub.add_parser("inspect", formatter_class=_Help,
+                       help="a local read-only web page over the index: the collection, explained "
+                            "searches, two configurations compared, why-not, eval charts",
+                       description="Serve a read-only page on 127.0.0.1 (printed with its port) until "
+                       "Ctrl-C. Needs pip install 'hybridstore[inspect]' (docs/explain.md).")
+    s.add_argument("--port", type=int, default=0, help="the port to listen on (default: 0, any free one)")
+    s.add_argument("--host", default="127.0.0.1",
+                   help="127.0.0.1 or localhost only: any other address is refused")
+    for flag, text in (("--path", "on-disk index folder (as before the command)"),
+                       ("--url", "a Qdrant server (as before the command)"),
+                       ("--collection", "collection name (as before the command)")):
+        s.add_argument(flag, default=argparse.SUPPRESS, help=text)  # after the command, too
+    s.set_defaults(run=_run("inspecting", "cmd_inspect"))
 
     s = sub.add_parser("bench", formatter_class=_Help,
                        help="ingest docs/s: padding-aware vs naive batches, each twice, alternating; the best of each")

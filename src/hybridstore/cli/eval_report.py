@@ -90,10 +90,15 @@ def read_rows(path: Path) -> list[Row]:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise UsageError(f"{path} is not JSON ({e.msg} at line {e.lineno}): give a file eval's --json-out wrote") from None
+    return checked_rows(rows, str(path))
+
+
+def checked_rows(rows: object, name: str) -> list[Row]:
+    """Rows as eval's --json-out writes them, or UsageError saying what `name` is instead."""
     fields = {"mode", "ndcg@10", "recall@100", "p50_ms", "queries"}
     if not isinstance(rows, list) or not all(
             isinstance(r, dict) and ("error" in r and "mode" in r or fields <= r.keys()) for r in rows):
-        raise UsageError(f"{path} is not a list of modes with per-query figures, as eval's --json-out "
+        raise UsageError(f"{name} is not a list of modes with per-query figures, as eval's --json-out "
                          "writes since --report exists: run eval again with --json-out (or --report)")
     return rows
 
@@ -101,19 +106,24 @@ def read_rows(path: Path) -> list[Row]:
 def html(rows: Sequence[Row], lost: Sequence[Lost], title: str, explained: bool = True) -> str:
     """The whole page; `title` names the dataset (no path). Not `explained`: made from a
     --json-out file, without the index."""
-    good = [r for r in rows if "error" not in r]
     parts = [(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
              f"<title>hybridstore eval: {escape(title)}</title><style>{STYLE}</style></head><body>"),
-             f"<h1>hybridstore eval: {escape(title)}</h1>",
-             "<h2>nDCG@10 and Recall@100 per mode</h2>", _modes(rows),
-             _bars(good, "ndcg@10"), _bars(good, "recall@100"),
-             "<h2>Per-query nDCG@10 (each mode's queries, best first)</h2>",
-             *(_spread(r) for r in good if "queries" in r),
-             "<h2>Queries where hybrid lost to a single branch</h2>", _lost(lost),
+             f"<h1>hybridstore eval: {escape(title)}</h1>", *charts(rows, lost),
              *(_explained(x) for x in lost[:EXPLAINED] if x["hits"] or x["relevant"]),
              "" if explained or not lost else NOT_EXPLAINED,
              "</body></html>\n"]
     return "\n".join(parts)
+
+
+def charts(rows: Sequence[Row], lost: Sequence[Lost]) -> list[str]:
+    """The figures without the page around them (the report's, and the inspector's): the modes'
+    table and bars, each mode's per-query spread, the queries hybrid lost."""
+    good = [r for r in rows if "error" not in r]
+    return ["<h2>nDCG@10 and Recall@100 per mode</h2>", _modes(rows),
+            _bars(good, "ndcg@10"), _bars(good, "recall@100"),
+            "<h2>Per-query nDCG@10 (each mode's queries, best first)</h2>",
+            *(_spread(r) for r in good if "queries" in r),
+            "<h2>Queries where hybrid lost to a single branch</h2>", _lost(lost)]
 
 
 NOT_EXPLAINED = ("<p id=\"not-explained\">Not explained: this page was made from a --json-out file, "
