@@ -254,3 +254,33 @@ def test_the_plain_forms_say_what_the_explanation_says(index):
     assert said.startswith(f"dense #{dense.rank} {dense.score:.4g} (+{dense.contribution:.3g})" if dense.rank
                            else f"dense - {dense.score:.4g} ({dense.absent})")
     assert said.endswith(f"; rerank #{e.rerank.rank_before} -> #3 ({e.rerank.change:+d})")
+
+
+@pytest.mark.parametrize("opts", [{"fusion": "rrf", "rerank": False}, {"fusion": "dbsf", "rerank": False},
+                                  {"fusion": "rrf", "rerank": True}, {"mode": "dense", "rerank": False},
+                                  {"fusion": "rrf", "rerank": False, "boost": {"factor": "year"}}],
+                         ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_a_write_between_the_search_and_its_explanation_is_refused(index, opts):
+    """A second writer's record lands after the search's query and before the explanation's
+    own queries (a hook on the engine's requests; the write is a real add): the recomputed
+    stages no longer give the hits back, and the explanation is refused, not returned wrong."""
+    from hybridstore import CollectionChangedError, Record
+
+    q = "guitar music on the street"
+    run, armed = index.engine.run, [True]
+
+    def then_write(collection, request):
+        out = run(collection, request)
+        if armed[0] and isinstance(request, Query):
+            armed[0] = False
+            index.add([Record("newcomer", "Guitar music on the street: a man playing guitar on the street.",
+                              {"topic": "music", "year": 2025})])
+        return out
+
+    index.search(q, 3, explain=True, **opts)  # unchanged: explained as the engine ranked
+    index.engine.run = then_write
+    with pytest.raises(CollectionChangedError, match="search again"):
+        index.search(q, 3, explain=True, **opts)
+    index.engine.run = run
+    hits = index.search(q, 3, explain=True, **opts)  # the retry explains the new state
+    assert "newcomer" in [h.record.id for h in hits]

@@ -21,12 +21,13 @@ Nothing here runs unless asked: `explain=False` (the default) searches exactly a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .engine.requests import Count, Found, Query, QueryBatch, ask
-from .errors import InvalidInputError
+from .errors import CollectionChangedError, InvalidInputError
 from .explain_boost import BoostFactor, BoostShare, boost_shares
 from .qdrant import filters
 from .qdrant import query as qplan
@@ -176,10 +177,10 @@ def _only(plan: qplan.QueryPlan, ids: Sequence[str]) -> Filter | None:
 
 
 def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int, tuple[str, bool]] | None = None,
-                 first: int = 1) -> Steps[list[Explanation]]:
+                 first: int = 1, checked: bool = True) -> Steps[list[Explanation]]:
     """Steps: an `Explanation` per hit of `found` (the search's result for `plan`, ranked from
     `first`). `names`: sparse indices -> (term, is an expansion), for the query's terms that can
-    be named."""
+    be named. `checked`: the stages recomputed here must give `found` back (`agree`)."""
     st = stages(plan)
     ranked = yield from ask(QueryBatch([_branch_plan(plan, b, b.limit, plan.filter) for b in st.branches]))
     ids = [f.id for f in found]
@@ -196,6 +197,9 @@ def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int,
     if st.boost is not None:  # ranks and scores before the boost: the stage it wraps
         source = yield from ask(Query(_branch_plan(plan, st.boost.source, st.boost.source.limit, plan.filter)))
         boosts = yield from boost_shares(st.boost.boost, plan.filter, ids, source)
+    if checked:
+        again = yield from _recomputed(plan, st, ranked, parts, boosts)
+        agree(found, again, top=first == 1 and st.boost is None)
     out = []
     for rank, f in enumerate(found, first):
         boost = boosts.get(f.id)
@@ -214,6 +218,50 @@ def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int,
         out.append(Explanation(rank, f.score, qplan.relevance(plan, f.score), relevance_rule(plan),
                                branches, fusion, rerank, boost))
     return out
+
+
+def _recomputed(plan: qplan.QueryPlan, st: Stages, ranked: Sequence[Sequence[Found]],
+                parts: dict[str, list[float]], boosts: dict[str, BoostShare]) -> Steps[dict[str, float]]:
+    """The last stage's score of each candidate, from this second look at the collection: the
+    boost's (the hits' only), the rerank's (asked again, over its whole pool), the fusion's
+    (summed here from the branches), else the only branch's."""
+    if st.boost is not None:
+        return {pid: b.score for pid, b in boosts.items() if b.rank_before}
+    if st.rerank is not None:
+        pool = st.rerank.source.limit if st.rerank.source is not None else st.rerank.limit
+        again = yield from ask(Query(_branch_plan(plan, replace(st.rerank, limit=pool), pool, plan.filter)))
+        return {f.id: f.score for f in again}
+    if st.fuse is not None:
+        return {pid: sum(p) for pid, p in parts.items()}
+    return {f.id: f.score for f in ranked[0]}
+
+
+def agree(found: Sequence[Found], again: dict[str, float], top: bool) -> None:
+    """The hits as the search gave them agree with the stages recomputed for their explanation:
+    each hit keeps its score, and (`top`: the hits are the best of the last stage) no other
+    candidate now scores above the last hit. Else a write landed in between (another writer),
+    and the explanation would describe another collection than the hits came from."""
+    for f in found:
+        now = again.get(f.id)
+        if now is None or not _same(now, f.score):
+            was = "is no longer a candidate" if now is None else f"scores {now:.6g} now"
+            _changed(f"hit {f.id} scored {f.score:.6g} in the search and {was}")
+    if top and found:
+        hits, last = {f.id for f in found}, min(f.score for f in found)
+        above = [pid for pid, s in again.items() if pid not in hits and s > last and not _same(s, last)]
+        if above:
+            _changed(f"point {above[0]} now scores above the last hit ({again[above[0]]:.6g} > {last:.6g})")
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-5)  # engines score in float32
+
+
+def _changed(what: str) -> None:
+    raise CollectionChangedError(
+        f"the collection changed while this search was explained (a write landed between the search and "
+        f"the explanation's own queries): {what}. The explanation would not match the hits; search again "
+        "(retry) to explain the collection as it is now")
 
 
 def _branch(stage: qplan.Nearest, candidates: Sequence[Found], scored: tuple[float | None, str | None] | None,

@@ -56,7 +56,7 @@ def why_not(col: collection.Collection, call: search.Search, record_id: str) -> 
     at = next((r for r, f in enumerate(deep, 1) if f.id == pid), 0)
     mine = deep[at - 1:at] if at else []
     names = explain.term_names_of(col, call.text, plan)
-    found = yield from explain.explanations(plan, mine or [_stand_in(pid)], names, at)
+    found = yield from explain.explanations(plan, mine or [_stand_in(pid)], names, at, checked=False)
     ex = found[0]
     ranks = yield from _branch_ranks(plan, ex, pid)
     return WhyNot(record_id, None, _reason(plan, ex, points, mine, ranks), ranks, ex)
