@@ -59,6 +59,9 @@ def search(col: Collection, call: Search) -> Steps[list[Hit]]:
     vectors = yield from ask_work(query_vectors, col, [call.text], req, call.dense_vector)
     if req.group_by:
         found = yield from _grouped(col, req, vectors[0], flt, call.native_groups)
+        if call.explain:
+            plan = _plan(col, replace(req, group_by=None), vectors[0], flt)
+            found = yield from explain.attach_grouped(col, call.text, plan, found, req.group_by)
     else:
         plan = _plan(col, req, vectors[0], flt)
         points = yield from ask_boosted(col, Query(plan), req.boost, flt)

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from hybridstore import InvalidInputError, Models, explain
+from hybridstore import Models, explain
 from hybridstore.langchain import HybridRetriever, HybridVectorStore
 
 from ..conftest import TEXTS
@@ -72,9 +72,12 @@ async def test_why_not_on_the_store(store):
     assert store.why_not(Q, "guitar-1", 2, filter={"topic": "finance"}).reason.startswith("filtered out")
 
 
-def test_explain_with_mmr_is_refused_naming_why(store):
-    with pytest.raises(InvalidInputError, match="mmr"):
-        store.max_marginal_relevance_search(Q, 2, explain=True)
+def test_explain_with_mmr_states_the_pick(store):
+    docs = store.max_marginal_relevance_search(Q, 2, explain=True)
+    hits = store.index.search(Q, 2, explain=True, mmr=0.5, fetch_k=20, rerank=False)
+    assert [d.id for d in docs] == [h.record.id for h in hits]
+    assert [e["mmr"] for e in explanations(docs)] == [explain.as_dict(h.explanation)["mmr"] for h in hits]
+    assert explanations(docs)[1]["mmr"]["change"] == hits[1].explanation.mmr.change
 
 
 def test_a_retrievers_boost_reaches_the_core_and_its_explanation(store):
