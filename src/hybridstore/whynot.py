@@ -12,8 +12,7 @@ from .explain_boost import BoostShare
 from .qdrant import filters
 from .qdrant import query as qplan
 from .qdrant.filter_tree import Condition, Filter, HasId
-from .selection import selector
-from .steps import Ensure, Steps, ask_work
+from .steps import Steps
 
 DEEPEST = 10_000  # how deep a branch's ranking is read for a record's rank
 
@@ -31,13 +30,9 @@ class WhyNot:
 
 
 def why_not(col: collection.Collection, call: search.Search, record_id: str) -> Steps[WhyNot]:
-    req = search.check(col, call.text, call.k, call.dense_vector, call.options)
-    refuse(req)
-    yield Ensure(False)
-    flt = selector(col, call.where)
-    yield from collection.complete(col, req)
-    vectors = yield from ask_work(search.query_vectors, col, [call.text], req, call.dense_vector)
-    plan = search._plan(col, req, vectors[0], flt)
+    ready = yield from search.planned(col, replace(call, missing_ok=False), refuse)
+    assert ready is not None, "without missing_ok a missing collection raises"
+    req, flt, plan = ready.req, ready.flt, ready.plan
     points = yield from ask(Query(plan))
     yield from collection.verify(col, req)  # as a search: no point left out lacking a vector
     pid = col.pid(record_id)
