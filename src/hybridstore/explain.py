@@ -484,6 +484,17 @@ def as_dict(e: Explanation) -> dict[str, Any]:
     return out
 
 
+def into(metadata: dict[str, Any], e: Explanation, record_id: str) -> dict[str, Any]:
+    """A result's metadata (a framework's copy) with its explanation under KEY. A record whose
+    own metadata holds KEY is refused: the explanation would silently hide the user's value."""
+    if KEY in metadata:
+        raise InvalidInputError(
+            f"record {record_id!r} has its own metadata key {KEY!r}, where explain=True puts the "
+            "explanation: rename that key in the stored metadata, or search without explain=True "
+            "(the core's search gives the explanation as Hit.explanation, with no such clash)")
+    return {**metadata, KEY: as_dict(e)}
+
+
 def _plain(value: object) -> object:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}

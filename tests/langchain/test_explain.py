@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from hybridstore import Models, explain
+from hybridstore import InvalidInputError, Models, explain
 from hybridstore.langchain import HybridRetriever, HybridVectorStore
 
 from ..conftest import TEXTS
@@ -88,3 +88,17 @@ def test_a_retrievers_boost_reaches_the_core_and_its_explanation(store):
     assert [d.id for d in docs] == [h.record.id for h in hits] and docs[0].metadata["topic"] == "animals"
     assert explanations(docs)[0]["boost"]["factors"][0]["applied"] is True
     assert store.as_retriever(search_kwargs={"k": 3}).invoke(Q)[0].metadata["topic"] == "music"
+
+
+def test_a_users_own_explanation_key_is_never_overwritten(store):
+    """A document whose stored metadata holds "_explanation" (the key explain=True uses): its
+    explained search is refused naming the record and the fix; the stored value is intact, and
+    searches without explain=True return it as it is."""
+    store.add_texts(["A guitar explained by its owner."], [{"_explanation": "mine"}], ids=["own-key"])
+    try:
+        with pytest.raises(InvalidInputError, match="'own-key' has its own metadata key '_explanation'"):
+            store.similarity_search("guitar explained by its owner", 8, explain=True)
+        doc = next(d for d in store.similarity_search("guitar explained by its owner", 8) if d.id == "own-key")
+        assert doc.metadata == {"_explanation": "mine"}
+    finally:
+        store.delete(["own-key"])
