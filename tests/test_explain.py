@@ -317,7 +317,9 @@ def test_the_plain_forms_say_what_the_explanation_says(index):
 
 @pytest.mark.parametrize("opts", [{"fusion": "rrf", "rerank": False}, {"fusion": "dbsf", "rerank": False},
                                   {"fusion": "rrf", "rerank": True}, {"mode": "dense", "rerank": False},
-                                  {"fusion": "rrf", "rerank": False, "boost": {"factor": "year"}}],
+                                  {"fusion": "rrf", "rerank": False, "boost": {"factor": "year"}},
+                                  {"mode": "dense", "mmr": 0.3, "rerank": False},
+                                  {"fusion": "rrf", "rerank": False, "group_by": "topic"}],
                          ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
 def test_a_write_between_the_search_and_its_explanation_is_refused(index, opts):
     """A second writer's record lands after the search's query and before the explanation's

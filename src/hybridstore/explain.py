@@ -259,7 +259,8 @@ def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int,
     picked = {f.id: r for r, f in enumerate(relevant, 1)}
     if checked:
         again = yield from _recomputed(plan, st, ranked, parts, boosts, relevant)
-        agree(found, again, top=first == 1 and st.boost is None and st.mmr is None and ranks is None)
+        ranked_hits = first == 1 and st.boost is None and ranks is None  # the stage's best, in order
+        agree(found, again, 0 if not ranked_hits else 1 if st.mmr is not None else len(found))
     stage_ranks = ranks or range(first, first + len(found))
     out = []
     for rank, stage_rank, f in zip(range(first, first + len(found)), stage_ranks, found, strict=True):
@@ -302,18 +303,19 @@ def _recomputed(plan: qplan.QueryPlan, st: Stages, ranked: Sequence[Sequence[Fou
     return {f.id: f.score for f in ranked[0]}
 
 
-def agree(found: Sequence[Found], again: dict[str, float], top: bool) -> None:
+def agree(found: Sequence[Found], again: dict[str, float], top: int) -> None:
     """The hits as the search gave them agree with the stages recomputed for their explanation:
-    each hit keeps its score, and (`top`: the hits are the best of the last stage) no other
-    candidate now scores above the last hit. Else a write landed in between (another writer),
-    and the explanation would describe another collection than the hits came from."""
+    each hit keeps its score, and no candidate but the first `top` hits (the best of the last
+    stage: every hit of a ranked search, the first of an MMR search, none of a grouped one) now
+    scores above the last of them. Else a write landed in between (another writer), and the
+    explanation would describe another collection than the hits came from."""
     for f in found:
         now = again.get(f.id)
         if now is None or not _same(now, f.score):
             was = "is no longer a candidate" if now is None else f"scores {now:.6g} now"
             _changed(f"hit {f.id} scored {f.score:.6g} in the search and {was}")
     if top and found:
-        hits, last = {f.id for f in found}, min(f.score for f in found)
+        hits, last = {f.id for f in found[:top]}, min(f.score for f in found[:top])
         above = [pid for pid, s in again.items() if pid not in hits and s > last and not _same(s, last)]
         if above:
             _changed(f"point {above[0]} now scores above the last hit ({again[above[0]]:.6g} > {last:.6g})")
