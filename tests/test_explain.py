@@ -345,3 +345,22 @@ def test_a_write_between_the_search_and_its_explanation_is_refused(index, opts):
     index.engine.run = run
     hits = index.search(q, 3, explain=True, **opts)  # the retry explains the new state
     assert "newcomer" in [h.record.id for h in hits]
+
+
+def test_emulated_grouping_is_explained_as_native_grouping(models, records):
+    """An engine that does not group (the core groups its deeper results): the same hits, the
+    same explanations."""
+    from hybridstore import HybridIndex
+    from hybridstore.engine.client import ClientEngine
+
+    from .test_search import NoNativeGroups
+
+    explained = []
+    for engine in (ClientEngine(), NoNativeGroups()):
+        idx = HybridIndex("groups", models, engine=engine)
+        idx.add(records)
+        hits = idx.search("guitar music on the street", 3, explain=True, group_by="topic", group_size=2,
+                          fusion="rrf", rerank=False)
+        explained.append([(h.record.id, h.explanation) for h in hits])
+        idx.close()
+    assert explained[0] == explained[1] and len(explained[0]) > 3
