@@ -154,6 +154,7 @@ def test_a_grouped_search_explains_each_groups_hits(index, opts):
         e = h.explanation
         assert e.rank == rank and close(e.score, h.score) and e.group.by == "topic"
         assert e.group.keys == (h.record.metadata["topic"],)
+        assert explain.said(e).endswith(f"; group topic={h.record.metadata['topic']!r}")
         if e.boost is not None:
             assert close(e.boost.score, h.score) and e.boost.rank_before
             continue
@@ -180,6 +181,8 @@ def test_an_mmr_search_explains_relevance_and_the_reordering(index, opts):
         assert e.rank == rank and e.mmr.rank == rank and e.mmr.candidates == 8
         assert math.isclose(e.mmr.diversity, 0.7) and e.mmr.change == e.mmr.rank_before - rank
         assert relevance[e.mmr.rank_before - 1] == h.record.id
+        assert explain.said(e).endswith(f"; mmr #{e.mmr.rank_before} -> #{rank} ({e.mmr.change:+d})")
+        assert explain.as_dict(e)["mmr"]["change"] == e.mmr.change
         dense = e.branches[0]
         assert dense.kind == "dense" and close(dense.score, h.score)
         if e.fusion is not None:
