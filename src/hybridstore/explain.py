@@ -295,8 +295,8 @@ def _recomputed(plan: qplan.QueryPlan, st: Stages, ranked: Sequence[Sequence[Fou
     if st.mmr is not None:  # MMR's score is the hit's relevance, its similarity to the query
         return {f.id: f.score for f in relevant}
     if st.rerank is not None:
-        pool = st.rerank.source.limit if st.rerank.source is not None else st.rerank.limit
-        again = yield from ask(Query(_branch_plan(plan, replace(st.rerank, limit=pool), pool, plan.filter)))
+        depth = st.rerank.source.limit if st.rerank.source is not None else st.rerank.limit
+        again = yield from ask(Query(_branch_plan(plan, replace(st.rerank, limit=depth), depth, plan.filter)))
         return {f.id: f.score for f in again}
     if st.fuse is not None:
         return {pid: sum(p) for pid, p in parts.items()}
