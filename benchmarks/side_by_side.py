@@ -17,10 +17,23 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+
+
+@contextmanager
+def checkout(rev: str) -> Iterator[Path]:
+    """REV in a temporary git worktree beside the project (so ../shared is found), removed after."""
+    tree = ROOT.parent / f".side-by-side-{os.getpid()}"
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True, capture_output=True)
+    try:
+        yield tree
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
 
 
 def run(tree: Path, script: list[str]) -> dict:
@@ -51,17 +64,12 @@ def main() -> None:
     args, script = p.parse_args(sys.argv[1:cut]), sys.argv[cut + 1:]
     if not script:
         p.error("name the benchmark script after --")
-    before = ROOT.parent / f".side-by-side-{os.getpid()}"  # beside the project: ../shared is found
-    subprocess.run(["git", "worktree", "add", "--detach", str(before), args.rev], cwd=ROOT,
-                   check=True, capture_output=True)
-    try:
+    with checkout(args.rev) as before:
         runs: dict[str, list[dict]] = {"before": [], "after": []}
         for _ in range(args.rounds):
             for side, tree in (("before", before), ("after", ROOT)):
                 runs[side].append(run(tree, script))
                 print(side, json.dumps(runs[side][-1]), flush=True)
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, check=True)
     flat = {side: [_flat(r) for r in rs] for side, rs in runs.items()}
     fields = [k for k, v in flat["after"][0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     summary = {k: {side: statistics.median(r[k] for r in flat[side] if k in r) for side in flat}

@@ -131,7 +131,66 @@ def test_explain_refuses_what_it_does_not_cover(index):
     from hybridstore.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="group_by"):
-        index.search("guitar", 3, explain=True, group_by="topic")
+        index.search("guitar", 3, explain=True, group_by="topic", mmr=0.5, rerank=False)
+    with pytest.raises(InvalidInputError, match="why_not .*group_by"):
+        index.why_not("guitar", "piano", 3, group_by="topic")
+
+
+GROUPED = [{"mode": "hybrid", "fusion": f, "rerank": r} for f in ("rrf", "dbsf") for r in (False, True)] \
+    + [{"mode": "dense", "rerank": False}, {"mode": "hybrid", "fusion": "rrf", "rerank": False,
+                                             "boost": {"factor": "year"}}]
+
+
+@pytest.mark.parametrize("opts", GROUPED, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_a_grouped_search_explains_each_groups_hits(index, opts):
+    """Each hit of each group: its stages ranked in the ungrouped ranking (asked of the engine
+    as a plain search), and its numbers give back its score."""
+    q = "guitar music on the street"
+    hits = index.search(q, 3, explain=True, group_by="topic", group_size=2, **opts)
+    plain = index.search(q, 3, group_by="topic", group_size=2, **opts)
+    assert [h.record.id for h in hits] == [h.record.id for h in plain] and len(hits) > 3
+    ranking = index.search(q, len(index.get()), **opts)  # ungrouped, every record
+    for rank, h in enumerate(hits, 1):
+        e = h.explanation
+        assert e.rank == rank and close(e.score, h.score) and e.group.by == "topic"
+        assert e.group.keys == (h.record.metadata["topic"],)
+        assert explain.said(e).endswith(f"; group topic={h.record.metadata['topic']!r}")
+        if e.boost is not None:
+            assert close(e.boost.score, h.score) and e.boost.rank_before
+            continue
+        stage_rank = e.rerank.rank if e.rerank else e.fusion.rank if e.fusion else e.branches[0].rank
+        assert close(ranking[stage_rank - 1].score, h.score)  # its rank, up to ties
+        if e.rerank is None and e.fusion is not None:
+            assert close(fused(e), h.score)
+        if e.rerank is not None:
+            assert e.rerank.rank_before == e.fusion.rank
+
+
+@pytest.mark.parametrize("opts", [{"mode": "dense"}, {"mode": "hybrid", "fusion": "rrf"},
+                                  {"mode": "hybrid", "fusion": "dbsf"}], ids=lambda o: "-".join(o.values()))
+def test_an_mmr_search_explains_relevance_and_the_reordering(index, opts):
+    """MMR's score is the hit's similarity to the query (the dense branch's raw score); its rank
+    by that among MMR's pool, and after MMR; the fusion before it exact as ever."""
+    q = "guitar music on the street"
+    opts = {**opts, "mmr": 0.3, "oversample": 2, "rerank": False}
+    hits = index.search(q, 4, explain=True, **opts)
+    assert [h.record.id for h in hits] == [h.record.id for h in index.search(q, 4, **opts)]
+    relevance = [h.record.id for h in index.search(q, 8, mode="dense", rerank=False)]  # the pool (all 8) by similarity
+    for rank, h in enumerate(hits, 1):
+        e = h.explanation
+        assert e.rank == rank and e.mmr.rank == rank and e.mmr.candidates == 8
+        assert math.isclose(e.mmr.diversity, 0.7) and e.mmr.change == e.mmr.rank_before - rank
+        assert relevance[e.mmr.rank_before - 1] == h.record.id
+        assert explain.said(e).endswith(f"; mmr #{e.mmr.rank_before} -> #{rank} ({e.mmr.change:+d})")
+        assert explain.as_dict(e)["mmr"]["change"] == e.mmr.change
+        dense = e.branches[0]
+        assert dense.kind == "dense" and close(dense.score, h.score)
+        if e.fusion is not None:
+            assert close(fused(e), e.fusion.score) and e.fusion.rank >= 1
+    assert any(h.explanation.mmr.change for h in hits)  # MMR reordered: "guitar-2" is passed over
+    if opts["mode"] == "hybrid":
+        by_fusion = sorted(hits, key=lambda h: h.explanation.fusion.rank)
+        same_order(by_fusion, lambda h: h.explanation.fusion.score)
 
 
 def test_why_not_in_the_top_k(index):
@@ -164,7 +223,8 @@ def test_explain_asks_a_server_only_what_it_takes(models, records):
     """On a server (the fake of tests/reliability, which checks each request body against
     qdrant-client's REST models and neither scores nor fuses): the branch, id-confined and
     per-term queries are requests a Qdrant server accepts. The fake's scores are all 1.0, so
-    exactness is tested on the embedded engines above, not here."""
+    exactness is tested on the embedded engines above, not here. (The fake has no groups
+    endpoint: a grouped search's explanation is tested on the embedded engines only.)"""
     from hybridstore import HybridIndex
 
     from .reliability.fake_qdrant import FakeQdrant
@@ -176,6 +236,8 @@ def test_explain_asks_a_server_only_what_it_takes(models, records):
         assert hits and all(h.explanation is not None and h.explanation.rerank is not None for h in hits)
         assert any("/points/query/batch" in path for _, path, _ in fake.bodies)
         assert idx.why_not("guitar", "volcano", 3, filter={"topic": "music"}).reason.startswith("filtered out")
+        mmr = idx.search("guitar music on the street", 3, explain=True, mmr=0.5, rerank=False)
+        assert mmr and all(h.explanation.mmr.rank_before >= 1 for h in mmr)
         idx.close()
 
 
@@ -254,3 +316,54 @@ def test_the_plain_forms_say_what_the_explanation_says(index):
     assert said.startswith(f"dense #{dense.rank} {dense.score:.4g} (+{dense.contribution:.3g})" if dense.rank
                            else f"dense - {dense.score:.4g} ({dense.absent})")
     assert said.endswith(f"; rerank #{e.rerank.rank_before} -> #3 ({e.rerank.change:+d})")
+
+
+@pytest.mark.parametrize("opts", [{"fusion": "rrf", "rerank": False}, {"fusion": "dbsf", "rerank": False},
+                                  {"fusion": "rrf", "rerank": True}, {"mode": "dense", "rerank": False},
+                                  {"fusion": "rrf", "rerank": False, "boost": {"factor": "year"}},
+                                  {"mode": "dense", "mmr": 0.3, "rerank": False},
+                                  {"fusion": "rrf", "rerank": False, "group_by": "topic"}],
+                         ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_a_write_between_the_search_and_its_explanation_is_refused(index, opts):
+    """A second writer's record lands after the search's query and before the explanation's
+    own queries (a hook on the engine's requests; the write is a real add): the recomputed
+    stages no longer give the hits back, and the explanation is refused, not returned wrong."""
+    from hybridstore import CollectionChangedError, Record
+
+    q = "guitar music on the street"
+    run, armed = index.engine.run, [True]
+
+    def then_write(collection, request):
+        out = run(collection, request)
+        if armed[0] and isinstance(request, Query):
+            armed[0] = False
+            index.add([Record("newcomer", "Guitar music on the street: a man playing guitar on the street.",
+                              {"topic": "music", "year": 2025})])
+        return out
+
+    index.search(q, 3, explain=True, **opts)  # unchanged: explained as the engine ranked
+    index.engine.run = then_write
+    with pytest.raises(CollectionChangedError, match="search again"):
+        index.search(q, 3, explain=True, **opts)
+    index.engine.run = run
+    hits = index.search(q, 3, explain=True, **opts)  # the retry explains the new state
+    assert "newcomer" in [h.record.id for h in hits]
+
+
+def test_emulated_grouping_is_explained_as_native_grouping(models, records):
+    """An engine that does not group (the core groups its deeper results): the same hits, the
+    same explanations."""
+    from hybridstore import HybridIndex
+    from hybridstore.engine.client import ClientEngine
+
+    from .test_search import NoNativeGroups
+
+    explained = []
+    for engine in (ClientEngine(), NoNativeGroups()):
+        idx = HybridIndex("groups", models, engine=engine)
+        idx.add(records)
+        hits = idx.search("guitar music on the street", 3, explain=True, group_by="topic", group_size=2,
+                          fusion="rrf", rerank=False)
+        explained.append([(h.record.id, h.explanation) for h in hits])
+        idx.close()
+    assert explained[0] == explained[1] and len(explained[0]) > 3

@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
+    CollectionChangedError,
     CollectionNotFoundError,
     ConfigurationError,
     EmptyQueryWarning,
@@ -51,6 +52,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CollectionChangedError",
     "CollectionNotFoundError",
     "ConfigurationError",
     "EmptyQueryWarning",

@@ -10,6 +10,7 @@
     ├── SchemaMismatchError                 an existing collection disagrees with the models
     │                                       (its vectors, or the models that wrote them)
     ├── MissingVectorsError                 stored points lack a vector the search would use
+    ├── CollectionChangedError              a write landed while a search was explained
     └── EngineError                         a storage backend failed; the backend error is chained
         ├── StorageLockedError              an on-disk index already opened elsewhere
         ├── EngineBusyError                 a search waited its limit while the engine built
@@ -65,6 +66,11 @@ class MissingVectorsError(HybridStoreError):
         super().__init__(message)
         self.vector = vector
         self.lacking = lacking
+
+
+class CollectionChangedError(HybridStoreError):
+    """The collection changed between a search and its explanation's own queries (another
+    writer): the explanation would not match the hits. Searching again explains the new state."""
 
 
 class EngineError(HybridStoreError):

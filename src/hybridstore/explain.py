@@ -14,21 +14,26 @@ of the engine on its own, with the search's filter and the stage's own limit:
   as the engine scores it (the stored weight, times the term's IDF where the vector has Qdrant's
   IDF modifier); a term's contribution is that weight times the query's weight;
 - a boost (`boost=`): the stage it wraps is asked for the scores and ranks before the boost,
-  and each factor is recomputed from the stored payload (`explain_boost`).
+  and each factor is recomputed from the stored payload (`explain_boost`);
+- MMR (`mmr=`): its pool is asked ranked by relevance alone, for each hit's rank before MMR;
+- grouping (`group_by=`): the plan ungrouped, as deep as the hits go, for each hit's ranks;
+- every hit's score must come back from these recomputed stages (`agree`): a write in between
+  raises `CollectionChangedError` rather than explain another collection.
 
 Nothing here runs unless asked: `explain=False` (the default) searches exactly as before.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .engine.requests import Count, Found, Query, QueryBatch, ask
-from .errors import InvalidInputError
+from .errors import CollectionChangedError, InvalidInputError
 from .explain_boost import BoostFactor, BoostShare, boost_shares
-from .qdrant import filters
+from .qdrant import filters, groups
 from .qdrant import query as qplan
 from .qdrant.filter_tree import Filter, HasId, HasVector
 from .qdrant.payload import SparseVec
@@ -101,6 +106,32 @@ class Rerank:
 
 
 @dataclass(frozen=True)
+class Mmr:
+    """MMR's pick (`mmr=`): the hit's rank by relevance alone (its similarity to the query, the
+    hit's score) among the pool MMR picks from, and its rank after MMR traded relevance for
+    diversity."""
+
+    diversity: float  # the engine's diversity (1 - mmr): 0 picks by relevance alone
+    candidates: int  # the pool MMR picks from (the best by the stage before it)
+    rank_before: int  # by relevance among the pool (0: not in it)
+    rank: int  # after MMR: the hit's rank in the results
+
+    @property
+    def change(self) -> int:
+        """Places gained (negative: lost)."""
+        return self.rank_before - self.rank
+
+
+@dataclass(frozen=True)
+class Group:
+    """A grouped search's hit (`group_by=`): the group(s) it fills; its stages' ranks are its
+    ranks in the ranking before grouping."""
+
+    by: str
+    keys: tuple[Any, ...]  # its values of the group key (a list's elements each)
+
+
+@dataclass(frozen=True)
 class Explanation:
     rank: int  # 1-based in the results
     score: float  # the engine's score: the rerank's, else the fusion's, else the branch's
@@ -110,6 +141,8 @@ class Explanation:
     fusion: Fusion | None = None
     rerank: Rerank | None = None
     boost: BoostShare | None = None  # `score` is the boosted one; the rerank's / fusion's are before it
+    mmr: Mmr | None = None
+    group: Group | None = None
 
 
 @dataclass(frozen=True)
@@ -120,19 +153,39 @@ class Stages:
     fuse: qplan.Fuse | None
     rerank: qplan.Nearest | None
     boost: qplan.Boosted | None = None
+    mmr: qplan.Nearest | None = None
 
 
 def stages(plan: qplan.QueryPlan) -> Stages:
     root, rerank, boost = plan.root, None, None
     if isinstance(root, qplan.Boosted):
         boost, root = root, root.source
+    if isinstance(root, qplan.Nearest) and root.mmr_diversity is not None:
+        if root.source is None:  # dense MMR: its pool is the dense branch
+            return Stages((pool(root),), None, None, boost, root)
+        return replace(stages(replace(plan, root=root.source)), mmr=root)
     if isinstance(root, qplan.Nearest) and root.source is not None:
-        assert root.mmr_diversity is None, "MMR is refused before a plan is built (`check`)"
         rerank, root = root, root.source
     if isinstance(root, qplan.Fuse):
         return Stages(tuple(s for s in root.sources if isinstance(s, qplan.Nearest)), root, rerank, boost)
     assert isinstance(root, qplan.Nearest)
     return Stages((root,), None, rerank, boost)
+
+
+def pool(mmr: qplan.Nearest) -> qplan.Nearest:
+    """MMR's pool ranked by relevance alone: its stage without the diversity."""
+    size = mmr.mmr_candidates or mmr.limit
+    ef = None if mmr.source is not None else max(mmr.hnsw_ef or 0, size)
+    return replace(mmr, limit=size, mmr_diversity=None, mmr_candidates=None, hnsw_ef=ef)
+
+
+def deepened(plan: qplan.QueryPlan, depth: int | None = None) -> qplan.QueryPlan:
+    """The same plan, giving every candidate of its last stage (or `depth` of them), unthresholded."""
+    if depth is None:
+        st = stages(plan)
+        depth = st.fuse.limit if st.fuse else st.branches[0].limit
+        depth = max(depth, sum(b.limit for b in st.branches))
+    return replace(plan, root=replace(plan.root, limit=depth), limit=depth, score_threshold=None)
 
 
 def rrf_part(rank: int, weight: float, k: int) -> float:
@@ -176,17 +229,19 @@ def _only(plan: qplan.QueryPlan, ids: Sequence[str]) -> Filter | None:
 
 
 def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int, tuple[str, bool]] | None = None,
-                 first: int = 1) -> Steps[list[Explanation]]:
+                 first: int = 1, checked: bool = True, ranks: Sequence[int] | None = None,
+                 ) -> Steps[list[Explanation]]:
     """Steps: an `Explanation` per hit of `found` (the search's result for `plan`, ranked from
     `first`). `names`: sparse indices -> (term, is an expansion), for the query's terms that can
-    be named."""
+    be named. `checked`: the stages recomputed here must give `found` back (`agree`). `ranks`:
+    each hit's rank in the last stage's ranking, where it is not its place in `found` (grouped)."""
     st = stages(plan)
     ranked = yield from ask(QueryBatch([_branch_plan(plan, b, b.limit, plan.filter) for b in st.branches]))
     ids = [f.id for f in found]
     scores = yield from _scores(plan, st.branches, ranked, ids)
     terms = yield from _terms(plan, st.branches, ids, names or {})
-    before: dict[str, int] = {}  # ranks before the rerank: the fused stage's, else the branch's
-    if st.rerank is not None:
+    before: dict[str, int] = {}  # ranks before the rerank / MMR: the fused stage's, else the branch's
+    if st.rerank is not None or st.mmr is not None:
         fused = ranked[0]
         if st.fuse is not None:
             fused = yield from ask(Query(_branch_plan(plan, st.fuse, st.fuse.limit, plan.filter)))
@@ -196,24 +251,85 @@ def explanations(plan: qplan.QueryPlan, found: Sequence[Found], names: dict[int,
     if st.boost is not None:  # ranks and scores before the boost: the stage it wraps
         source = yield from ask(Query(_branch_plan(plan, st.boost.source, st.boost.source.limit, plan.filter)))
         boosts = yield from boost_shares(st.boost.boost, plan.filter, ids, source)
+    relevant: Sequence[Found] = ()  # MMR's pool by relevance alone
+    if st.mmr is not None:
+        mine = pool(st.mmr)
+        relevant = ranked[0] if st.mmr.source is None else (
+            yield from ask(Query(_branch_plan(plan, mine, mine.limit, plan.filter))))
+    picked = {f.id: r for r, f in enumerate(relevant, 1)}
+    if checked:
+        again = yield from _recomputed(plan, st, ranked, parts, boosts, relevant)
+        ranked_hits = first == 1 and st.boost is None and ranks is None  # the stage's best, in order
+        agree(found, again, 0 if not ranked_hits else 1 if st.mmr is not None else len(found))
+    stage_ranks = ranks or range(first, first + len(found))
     out = []
-    for rank, f in enumerate(found, first):
+    for rank, stage_rank, f in zip(range(first, first + len(found)), stage_ranks, found, strict=True):
         boost = boosts.get(f.id)
-        last_rank, last_score = (rank, f.score) if boost is None else (boost.rank_before, boost.before)
+        last_rank, last_score = (stage_rank, f.score) if boost is None else (boost.rank_before, boost.before)
         shares = parts.get(f.id, [0.0] * len(st.branches)) if st.fuse else [None] * len(st.branches)
         branches = tuple(_branch(b, ranked[i], scores[i].get(f.id), f.id, shares[i], terms[i].get(f.id, ()))
                          for i, b in enumerate(st.branches))
         fusion = None
         if st.fuse is not None:
-            fused_rank = before.get(f.id, last_rank) if st.rerank else last_rank
+            fused_rank = before.get(f.id, 0) if st.rerank or st.mmr else last_rank
             fusion = Fusion(st.fuse.method, st.fuse.rrf_k, st.fuse.weights,
                             tuple(normalization([c.score for c in r]) if st.fuse.method == "dbsf" else None
                                   for r in ranked),
                             sum(parts.get(f.id, ())), fused_rank)
         rerank = None if st.rerank is None else Rerank(st.rerank.using, last_score, before.get(f.id, 0), last_rank)
+        mmr = None if st.mmr is None else Mmr(st.mmr.mmr_diversity or 0.0, pool(st.mmr).limit,
+                                              picked.get(f.id, 0), rank)
         out.append(Explanation(rank, f.score, qplan.relevance(plan, f.score), relevance_rule(plan),
-                               branches, fusion, rerank, boost))
+                               branches, fusion, rerank, boost, mmr))
     return out
+
+
+def _recomputed(plan: qplan.QueryPlan, st: Stages, ranked: Sequence[Sequence[Found]],
+                parts: dict[str, list[float]], boosts: dict[str, BoostShare],
+                relevant: Sequence[Found]) -> Steps[dict[str, float]]:
+    """The last stage's score of each candidate, from this second look at the collection: the
+    boost's (the hits' only), MMR's relevance (the pool's, asked), the rerank's (asked again,
+    over its whole pool), the fusion's (summed here from the branches), else the only branch's."""
+    if st.boost is not None:
+        return {pid: b.score for pid, b in boosts.items() if b.rank_before}
+    if st.mmr is not None:  # MMR's score is the hit's relevance, its similarity to the query
+        return {f.id: f.score for f in relevant}
+    if st.rerank is not None:
+        depth = st.rerank.source.limit if st.rerank.source is not None else st.rerank.limit
+        again = yield from ask(Query(_branch_plan(plan, replace(st.rerank, limit=depth), depth, plan.filter)))
+        return {f.id: f.score for f in again}
+    if st.fuse is not None:
+        return {pid: sum(p) for pid, p in parts.items()}
+    return {f.id: f.score for f in ranked[0]}
+
+
+def agree(found: Sequence[Found], again: dict[str, float], top: int) -> None:
+    """The hits as the search gave them agree with the stages recomputed for their explanation:
+    each hit keeps its score, and no candidate but the first `top` hits (the best of the last
+    stage: every hit of a ranked search, the first of an MMR search, none of a grouped one) now
+    scores above the last of them. Else a write landed in between (another writer), and the
+    explanation would describe another collection than the hits came from."""
+    for f in found:
+        now = again.get(f.id)
+        if now is None or not _same(now, f.score):
+            was = "is no longer a candidate" if now is None else f"scores {now:.6g} now"
+            _changed(f"hit {f.id} scored {f.score:.6g} in the search and {was}")
+    if top and found:
+        hits, last = {f.id for f in found[:top]}, min(f.score for f in found[:top])
+        above = [pid for pid, s in again.items() if pid not in hits and s > last and not _same(s, last)]
+        if above:
+            _changed(f"point {above[0]} now scores above the last hit ({again[above[0]]:.6g} > {last:.6g})")
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-5)  # engines score in float32
+
+
+def _changed(what: str) -> None:
+    raise CollectionChangedError(
+        f"the collection changed while this search was explained (a write landed between the search and "
+        f"the explanation's own queries): {what}. The explanation would not match the hits; search again "
+        "(retry) to explain the collection as it is now")
 
 
 def _branch(stage: qplan.Nearest, candidates: Sequence[Found], scored: tuple[float | None, str | None] | None,
@@ -307,10 +423,10 @@ def term_names(model: Any, text: str, indices: Sequence[int]) -> dict[int, tuple
 
 
 def check(req: qplan.SearchRequest) -> None:
-    """What this slice explains: every plan but MMR and grouping."""
-    if req.group_by is not None or req.mmr is not None:
-        raise InvalidInputError("explain=True explains ranked searches; it does not cover group_by= or "
-                                "mmr= yet: drop one or the other")
+    """What is explained: every plan, grouped or diversified (MMR), but not both at once."""
+    if req.group_by is not None and req.mmr is not None:
+        raise InvalidInputError("explain=True explains a grouped search or an MMR search, not both at once: "
+                                "drop group_by= or mmr=")
 
 
 def attach(col: Collection, text: str, plan: qplan.QueryPlan, points: Sequence[Found],
@@ -319,6 +435,27 @@ def attach(col: Collection, text: str, plan: qplan.QueryPlan, points: Sequence[F
     names = term_names_of(col, text, plan)
     found = yield from explanations(plan, points, names)
     return [replace(h, explanation=e) for h, e in zip(hits, found, strict=True)]
+
+
+def attach_grouped(col: Collection, text: str, plan: qplan.QueryPlan, hits: Sequence[Hit],
+                   group_by: str) -> Steps[list[Hit]]:
+    """Steps: a grouped search's `hits` (from `plan`, ungrouped), each with its explanation: its
+    stages ranked in the ungrouped ranking, read as deep as the hits go."""
+    pids = [col.pid(h.record.id) for h in hits]
+    deep = deepened(plan)
+    while True:
+        ranking = yield from ask(Query(deep))
+        at = {f.id: r for r, f in enumerate(ranking, 1)}
+        if all(p in at for p in pids) or len(ranking) < deep.limit:
+            break
+        deep = deepened(plan, deep.limit * 2)
+    lost = [h.record.id for h, p in zip(hits, pids, strict=True) if p not in at]
+    if lost:
+        _changed(f"hit {lost[0]!r} is no longer among the candidates")
+    mine = [Found(p, {}, h.score) for p, h in zip(pids, hits, strict=True)]
+    found = yield from explanations(deep, mine, term_names_of(col, text, plan), ranks=[at[p] for p in pids])
+    return [replace(h, explanation=replace(e, group=Group(group_by, tuple(groups.record_keys(h, group_by)))))
+            for h, e in zip(hits, found, strict=True)]
 
 
 def term_names_of(col: Collection, text: str, plan: qplan.QueryPlan) -> dict[int, tuple[str, bool]]:
@@ -344,7 +481,20 @@ def as_dict(e: Explanation) -> dict[str, Any]:
         out["rerank"]["change"] = e.rerank.change
     if e.boost is not None:
         out["boost"]["multiplier"] = e.boost.multiplier
+    if e.mmr is not None:
+        out["mmr"]["change"] = e.mmr.change
     return out
+
+
+def into(metadata: dict[str, Any], e: Explanation, record_id: str) -> dict[str, Any]:
+    """A result's metadata (a framework's copy) with its explanation under KEY. A record whose
+    own metadata holds KEY is refused: the explanation would silently hide the user's value."""
+    if KEY in metadata:
+        raise InvalidInputError(
+            f"record {record_id!r} has its own metadata key {KEY!r}, where explain=True puts the "
+            "explanation: rename that key in the stored metadata, or search without explain=True "
+            "(the core's search gives the explanation as Hit.explanation, with no such clash)")
+    return {**metadata, KEY: as_dict(e)}
 
 
 def _plain(value: object) -> object:
@@ -439,4 +589,8 @@ def said(e: Explanation) -> str:
     if x is not None:
         out += (f"; boost {x['before']:.4g} x{x['multiplier']:.4g} [{', '.join(x['factors'])}] = {b['score']:.4g}"
                 f" (#{x['rank_before']} -> #{b['rank']})")
+    if e.mmr is not None:
+        out += f"; mmr #{e.mmr.rank_before} -> #{e.mmr.rank} ({e.mmr.change:+d})"
+    if e.group is not None:
+        out += f"; group {e.group.by}={', '.join(map(repr, e.group.keys))}"
     return out

@@ -4,7 +4,7 @@ reads (get). Steps for `driver` (one code path for each method and its async twi
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,23 +44,46 @@ class Search:
     explain: bool = False  # each hit with its `explain.Explanation` (`hybridstore.explain`)
 
 
-def search(col: Collection, call: Search) -> Steps[list[Hit]]:
+@dataclass(frozen=True)
+class Planned:
+    """A search ready to ask: its checked request, filter, query vectors and plan."""
+
+    req: qplan.SearchRequest
+    flt: Filter | None
+    vectors: Vectors
+    plan: qplan.QueryPlan  # ungrouped (a grouped search groups it)
+
+
+def planned(col: Collection, call: Search,
+            refuse: Callable[[qplan.SearchRequest], None] | None = None) -> Steps[Planned | None]:
+    """Steps: `call` checked (and `refuse`d, before any request), the collection ensured and
+    complete, the query embedded and planned; None where there is no collection and
+    `call.missing_ok`. `search` and `why_not` both start here."""
     req = check(col, call.text, call.k, call.dense_vector, call.options)
-    if call.explain:
-        explain.check(req)
+    if refuse is not None:
+        refuse(req)
     try:
         yield Ensure(False)
     except CollectionNotFoundError:
         if call.missing_ok:  # nothing written yet: no hits
-            return []
+            return None
         raise
     flt = selector(col, call.where)  # after Ensure: it tells whether ids are per tenant
     yield from collection.complete(col, req)
     vectors = yield from ask_work(query_vectors, col, [call.text], req, call.dense_vector)
+    return Planned(req, flt, vectors[0], _plan(col, replace(req, group_by=None), vectors[0], flt))
+
+
+def search(col: Collection, call: Search) -> Steps[list[Hit]]:
+    ready = yield from planned(col, call, explain.check if call.explain else None)
+    if ready is None:
+        return []
+    req, flt, plan = ready.req, ready.flt, ready.plan
     if req.group_by:
-        found = yield from _grouped(col, req, vectors[0], flt, call.native_groups)
+        found = yield from _grouped(col, req, ready.vectors, flt, call.native_groups)
+        if call.explain:
+            found = yield from explain.attach_grouped(col, call.text, plan, found, req.group_by)
     else:
-        plan = _plan(col, req, vectors[0], flt)
         points = yield from ask_boosted(col, Query(plan), req.boost, flt)
         found = hits(col, plan, points)
         if call.explain:

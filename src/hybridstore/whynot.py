@@ -7,12 +7,12 @@ from dataclasses import dataclass, replace
 
 from . import collection, explain, search
 from .engine.requests import Count, Found, Query, ask
+from .errors import InvalidInputError
 from .explain_boost import BoostShare
 from .qdrant import filters
 from .qdrant import query as qplan
 from .qdrant.filter_tree import Condition, Filter, HasId
-from .selection import selector
-from .steps import Ensure, Steps, ask_work
+from .steps import Steps
 
 DEEPEST = 10_000  # how deep a branch's ranking is read for a record's rank
 
@@ -30,13 +30,9 @@ class WhyNot:
 
 
 def why_not(col: collection.Collection, call: search.Search, record_id: str) -> Steps[WhyNot]:
-    req = search.check(col, call.text, call.k, call.dense_vector, call.options)
-    explain.check(req)
-    yield Ensure(False)
-    flt = selector(col, call.where)
-    yield from collection.complete(col, req)
-    vectors = yield from ask_work(search.query_vectors, col, [call.text], req, call.dense_vector)
-    plan = search._plan(col, req, vectors[0], flt)
+    ready = yield from search.planned(col, replace(call, missing_ok=False), refuse)
+    assert ready is not None, "without missing_ok a missing collection raises"
+    req, flt, plan = ready.req, ready.flt, ready.plan
     points = yield from ask(Query(plan))
     yield from collection.verify(col, req)  # as a search: no point left out lacking a vector
     pid = col.pid(record_id)
@@ -52,26 +48,26 @@ def why_not(col: collection.Collection, call: search.Search, record_id: str) -> 
         if failing is not None:
             return WhyNot(record_id, None, failing)
     # its stages, as if it were the hit after the k-th: the plan with a limit deep enough
-    deep = yield from ask(Query(_deeper(plan)))
+    deep = yield from ask(Query(explain.deepened(plan)))
     at = next((r for r, f in enumerate(deep, 1) if f.id == pid), 0)
     mine = deep[at - 1:at] if at else []
     names = explain.term_names_of(col, call.text, plan)
-    found = yield from explain.explanations(plan, mine or [_stand_in(pid)], names, at)
+    found = yield from explain.explanations(plan, mine or [_stand_in(pid)], names, at, checked=False)
     ex = found[0]
     ranks = yield from _branch_ranks(plan, ex, pid)
     return WhyNot(record_id, None, _reason(plan, ex, points, mine, ranks), ranks, ex)
 
 
+def refuse(req: qplan.SearchRequest) -> None:
+    """What why_not does not cover: where a record stands is a rank, and a grouped or MMR
+    search's results are picked, not ranked."""
+    if req.group_by is not None or req.mmr is not None:
+        raise InvalidInputError("why_not explains ranked searches; it does not cover group_by= or mmr=: "
+                                "drop them (search(..., explain=True) explains a grouped or MMR search's hits)")
+
+
 def _stand_in(pid: str) -> Found:
     return Found(pid, {}, 0.0)
-
-
-def _deeper(plan: qplan.QueryPlan) -> qplan.QueryPlan:
-    """The same plan, giving every candidate of its last stage."""
-    st = explain.stages(plan)
-    depth = st.fuse.limit if st.fuse else st.branches[0].limit
-    depth = max(depth, sum(b.limit for b in st.branches))
-    return replace(plan, root=replace(plan.root, limit=depth), limit=depth, score_threshold=None)
 
 
 def _branch_ranks(plan: qplan.QueryPlan, ex: explain.Explanation, pid: str) -> Steps[tuple[int | None, ...]]:

@@ -198,3 +198,23 @@ def test_query_path_benchmark_smoke(tmp_path, monkeypatch):
         f"{path} {mode} k={k}" for path in ("core", "LangChain", "LlamaIndex") for mode, k in query_path.CASES}
     assert all(v > 0 for v in result["p50_ms against"].values())
     assert json.loads((tmp_path / "q.json").read_text()) == result
+
+
+def test_options_cost_benchmark_smoke(tmp_path, monkeypatch):
+    """A few queries on a few abstracts: plain, explain=True and boost= each timed at both k, the
+    ratios to plain computed, the machine recorded (the comparison with another commit is left
+    to the full run: it checks out a worktree)."""
+    monkeypatch.setenv("HYBRIDSTORE_BENCH_CACHE", str(tmp_path / "cache"))
+    sys.path.insert(0, str(BENCH))
+    import query_path
+    from options_cost import main
+
+    monkeypatch.setattr(query_path, "CACHE", tmp_path / "cache")
+    result = main(docs=20, queries=3, rounds=1, rev=None, out=tmp_path / "options_cost.json")
+    assert result["machine"]["model"] and result["machine"]["cpus"]
+    for k in (10, 100):
+        row = result[f"k={k}"]
+        assert all(row[o]["p95_ms"] >= row[o]["p50_ms"] > 0 for o in ("plain", "explain", "boost"))
+        assert row["explain / plain"]["p50_ms"] == row["explain"]["p50_ms"] / row["plain"]["p50_ms"]
+        assert row["boost / plain"]["p50_ms"] > 0
+    assert json.loads((tmp_path / "options_cost.json").read_text()) == json.loads(json.dumps(result))

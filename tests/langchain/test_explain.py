@@ -72,9 +72,12 @@ async def test_why_not_on_the_store(store):
     assert store.why_not(Q, "guitar-1", 2, filter={"topic": "finance"}).reason.startswith("filtered out")
 
 
-def test_explain_with_mmr_is_refused_naming_why(store):
-    with pytest.raises(InvalidInputError, match="mmr"):
-        store.max_marginal_relevance_search(Q, 2, explain=True)
+def test_explain_with_mmr_states_the_pick(store):
+    docs = store.max_marginal_relevance_search(Q, 2, explain=True)
+    hits = store.index.search(Q, 2, explain=True, mmr=0.5, fetch_k=20, rerank=False)
+    assert [d.id for d in docs] == [h.record.id for h in hits]
+    assert [e["mmr"] for e in explanations(docs)] == [explain.as_dict(h.explanation)["mmr"] for h in hits]
+    assert explanations(docs)[1]["mmr"]["change"] == hits[1].explanation.mmr.change
 
 
 def test_a_retrievers_boost_reaches_the_core_and_its_explanation(store):
@@ -85,3 +88,17 @@ def test_a_retrievers_boost_reaches_the_core_and_its_explanation(store):
     assert [d.id for d in docs] == [h.record.id for h in hits] and docs[0].metadata["topic"] == "animals"
     assert explanations(docs)[0]["boost"]["factors"][0]["applied"] is True
     assert store.as_retriever(search_kwargs={"k": 3}).invoke(Q)[0].metadata["topic"] == "music"
+
+
+def test_a_users_own_explanation_key_is_never_overwritten(store):
+    """A document whose stored metadata holds "_explanation" (the key explain=True uses): its
+    explained search is refused naming the record and the fix; the stored value is intact, and
+    searches without explain=True return it as it is."""
+    store.add_texts(["A guitar explained by its owner."], [{"_explanation": "mine"}], ids=["own-key"])
+    try:
+        with pytest.raises(InvalidInputError, match="'own-key' has its own metadata key '_explanation'"):
+            store.similarity_search("guitar explained by its owner", 8, explain=True)
+        doc = next(d for d in store.similarity_search("guitar explained by its owner", 8) if d.id == "own-key")
+        assert doc.metadata == {"_explanation": "mine"}
+    finally:
+        store.delete(["own-key"])

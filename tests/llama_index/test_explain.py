@@ -90,3 +90,23 @@ def test_a_retrievers_boost_reaches_the_core_and_its_explanation(built):
     assert found[0].node.metadata[explain.KEY]["boost"] == explain.as_dict(hits[0].explanation)["boost"]
     plain = index.as_retriever(similarity_top_k=3, vector_store_query_mode="hybrid").retrieve(Q)
     assert plain[0].node.metadata["topic"] == "music"
+
+
+def test_a_nodes_own_explanation_key_is_never_overwritten(built):
+    """A node stored with metadata["_explanation"]: its explained query is refused (the record
+    and the fix named), never overwritten; a plain query returns the user's value."""
+    from llama_index.core.schema import TextNode
+
+    from hybridstore import InvalidInputError
+
+    store, _ = built
+    node = TextNode(text="An acoustic guitar explained by its owner.", id_="own-key", metadata={"_explanation": "mine"})
+    node.embedding = HybridEmbedding().get_text_embedding(node.text)
+    store.add([node])
+    try:
+        with pytest.raises(InvalidInputError, match="'own-key' has its own metadata key '_explanation'"):
+            store.query(VectorStoreQuery(query_str=Q, similarity_top_k=8), explain=True)
+        found = store.query(VectorStoreQuery(query_str=Q, similarity_top_k=8))
+        assert next(n for n in found.nodes if n.node_id == "own-key").metadata["_explanation"] == "mine"
+    finally:
+        store.delete_nodes(["own-key"])

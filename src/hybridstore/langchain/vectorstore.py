@@ -110,7 +110,7 @@ class HybridVectorStore(ClosesIndex, VectorStore):
     def _document(self, record: Record, explanation: explain.Explanation | None = None) -> Document:
         metadata = shown(record, self._images())
         if explanation is not None:  # this Document's alone: the stored metadata is left as it is
-            metadata = {**metadata, explain.KEY: explain.as_dict(explanation)}
+            metadata = explain.into(metadata, explanation, record.id)
         return Document(page_content=record.text, metadata=metadata, id=record.id)
 
     def _scored(self, hits: list[Hit], relevance: bool = False) -> list[tuple[Document, float]]:

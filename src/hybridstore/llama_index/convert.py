@@ -75,7 +75,7 @@ def explained(node: BaseNode, explanation: explain.Explanation | None) -> BaseNo
     read: nothing stored changes, and prompts stay as they were."""
     if explanation is None:
         return node
-    node.metadata = {**node.metadata, explain.KEY: explain.as_dict(explanation)}
+    node.metadata = explain.into(node.metadata, explanation, node.node_id)
     node.excluded_llm_metadata_keys = [*node.excluded_llm_metadata_keys, explain.KEY]
     node.excluded_embed_metadata_keys = [*node.excluded_embed_metadata_keys, explain.KEY]
     return node
