@@ -9,18 +9,23 @@ at a time. Each point is read whole (an upsert replaces a whole point), so every
 file is complete, as one write left it; a write that lands during the snapshot is in the file
 if its point is read after the write, and a record deleted meanwhile may still be in it.
 
-A restore checks the whole file (format, checksum, signature) before it changes anything,
-refuses to overwrite a collection holding points unless asked (``replace``), creates the
+A restore checks the whole file (format, checksum, signature) before it opens the target (a
+refused file leaves no folder or collection behind) and before it changes anything, refuses to overwrite a collection holding points unless asked (``replace``), creates the
 collection with the file's vectors, signature (hence the models that made them: an index with
 other models is refused as on any open) and storage, then writes the points and counts them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Generator
 from contextlib import closing
+from functools import partial
+from typing import Any, TypeVar
 
+from .closing import Closable, Closes
 from .collection import Collection
+from .driver import Context, Pump, adrive, drive
 from .engine.requests import (
     PAGE,
     Count,
@@ -36,9 +41,11 @@ from .engine.requests import (
 from .errors import CollectionNotFoundError, ConfigurationError, EngineError
 from .qdrant.storage import Storage
 from .snapshot_file import Manifest, Writer, check, read
-from .steps import Steps, ask_work
+from .steps import Steps, Work, ask_work
 
+T = TypeVar("T")
 Progress = Callable[[int], None] | None
+Restoring = Generator[Work[Any] | tuple[Context, Steps[Any]], Any, T]  # work, or steps and where to run them
 
 
 def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progress: Progress = None) -> Steps[dict[str, int]]:
@@ -69,12 +76,52 @@ def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progres
     return done
 
 
-def restore(col: Collection, engine: str, path: str, replace: bool, batch: int = PAGE,
-            progress: Progress = None) -> Steps[dict[str, int]]:
-    """Steps: the file's collection restored as `col`'s collection. {points}."""
-    _whole(col, "restore")
+class Target(Closes):
+    """Where a restore writes, opened only once the file is found whole; closed after it (the
+    index's own engine: an Engine you passed stays open)."""
+
+    def __init__(self, open_target: Callable[[], tuple[Context, Closable | None]]) -> None:
+        self._open = open_target
+        self._owned: Closable | None = None
+
+    def open(self) -> Context:
+        ctx, self._owned = self._open()
+        return ctx
+
+    def close(self) -> None:
+        if self._owned is not None:
+            self._owned.close()
+
+    async def aclose(self) -> None:
+        if self._owned is not None:
+            await self._owned.aclose()
+
+
+def restoring(path: str, target: Target, replace: bool, batch: int = PAGE,
+              progress: Progress = None) -> Restoring[dict[str, int]]:
+    """The file checked whole, then `target` opened (on the caller's thread, where its engine
+    stays) and the file restored into its collection. {points}."""
     _check_batch(batch)
-    manifest = yield from ask_work(check, path)  # the whole file, before anything changes
+    manifest: Manifest = yield Work(partial(check, path))
+    ctx = target.open()
+    done: dict[str, int] = yield ctx, restore(ctx.known(), str(ctx.engine.describe()["engine"]), path,
+                                              manifest, replace, batch, progress)
+    return done
+
+
+def run(steps: Restoring[T]) -> T:
+    return Pump(steps).run(lambda step: step.call() if isinstance(step, Work) else drive(*step))
+
+
+async def arun(steps: Restoring[T]) -> T:
+    return await Pump(steps).arun(lambda step: asyncio.to_thread(step.call) if isinstance(step, Work)
+                                  else adrive(*step))
+
+
+def restore(col: Collection, engine: str, path: str, manifest: Manifest, replace: bool, batch: int = PAGE,
+            progress: Progress = None) -> Steps[dict[str, int]]:
+    """Steps: the file at `path` (its `manifest` checked) restored as `col`'s collection. {points}."""
+    _whole(col, "restore")
     found = yield from ask(GetSchema())
     if found is not None:
         held = yield from ask(Count())
