@@ -173,21 +173,20 @@ class HybridIndex(Closes, Tenancy):
         target is opened (a refused file leaves nothing behind); a collection holding points is refused
         unless ``replace=True`` (dropped, then restored). Open it afterwards with the models it
         was made with. {points}."""
-        with snapshots.Target(partial(cls._restored, collection, settings, options)) as target:
+        with snapshots.Target(Settings.of(settings, **options), partial(cls._restored, collection)) as target:
             return snapshots.run(snapshots.restoring(os.fspath(path), target, replace, batch, progress))
 
     @classmethod
     async def arestore(cls, path: str | os.PathLike[str], collection: str, /, *, replace: bool = False,
                        batch: int = 256, progress: Callable[[int], None] | None = None,
                        settings: Settings | None = None, **options: Any) -> dict[str, int]:
-        async with snapshots.Target(partial(cls._restored, collection, settings, options)) as target:
+        async with snapshots.Target(Settings.of(settings, **options), partial(cls._restored, collection)) as target:
             return await snapshots.arun(snapshots.restoring(os.fspath(path), target, replace, batch, progress))
 
     @classmethod
-    def _restored(cls, collection: str, settings: Settings | None,
-                  options: dict[str, Any]) -> tuple[Context, Closable | None]:
+    def _restored(cls, collection: str, settings: Settings) -> tuple[Context, Closable | None]:
         """A restore's target: the index's context, and the index when its engine is its own."""
-        index = cls(collection, Models(), settings=settings, **options)
+        index = cls(collection, Models(), settings=settings)
         return index._context(), index if index.engine is not index.settings.engine else None
 
     def optimize(self) -> None:

@@ -26,20 +26,25 @@ from typing import Any, TypeVar
 from .closing import Closable, Closes
 from .collection import Collection
 from .driver import Context, Pump, adrive, drive
+from .engine import Engine
 from .engine.requests import (
     PAGE,
     Count,
     Create,
+    CreateShardKey,
     Drop,
     GetSchema,
     Offset,
     Optimize,
+    Route,
     ScrollPage,
+    ShardKeys,
     Write,
     ask,
 )
 from .errors import CollectionNotFoundError, ConfigurationError, EngineError
 from .qdrant.storage import Storage
+from .settings import Settings
 from .snapshot_file import Manifest, Writer, check, read
 from .steps import Steps, Work, ask_work
 
@@ -49,8 +54,9 @@ Restoring = Generator[Work[Any] | tuple[Context, Steps[Any]], Any, T]  # work, o
 
 
 def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progress: Progress = None) -> Steps[dict[str, int]]:
-    """Steps: every point of the collection into the file at `path` (replaced when complete).
-    {points, bytes}; ``progress(n)`` after each page."""
+    """Steps: every point of the collection into the file at `path` (replaced when complete);
+    sharded by tenant, every shard key's, each point with its key. {points, bytes};
+    ``progress(n)`` after each page."""
     _whole(col, "snapshot")
     _check_batch(batch)
     schema = yield from ask(GetSchema())
@@ -59,33 +65,45 @@ def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progres
     if not schema.signature:  # a restore needs it: refused now, not when the backup is needed
         raise ConfigurationError(f"collection {col.name!r} has no model signature (another tool made it): "
                                  "a snapshot could not be restored; copy it with copy_to instead")
-    manifest = Manifest(col.name, schema, schema.storage or Storage(), engine)
+    keys: list[str] = []
+    if col.settings.tenant_shards:
+        keys = yield from ask(ShardKeys())
+    manifest = Manifest(col.name, schema, schema.storage or Storage(), engine, shard_keys=tuple(keys))
     writer = yield from ask_work(Writer, path, manifest)
     try:
-        offset: Offset = None
-        while True:
-            page, offset = yield from ask(ScrollPage(None, batch, offset, with_vectors=True))
-            yield from ask_work(writer.write, page)
-            if progress is not None and page:
-                progress(writer.points)
-            if offset is None:
-                break
+        shards: list[str | None] = [*keys] or [None]
+        for key in shards:
+            yield from _scrolled(writer, key, batch, progress)
         done = yield from ask_work(writer.finish)
     finally:
         writer.close()  # removes the partial file after an error
     return done
 
 
+def _scrolled(writer: Writer, key: str | None, batch: int, progress: Progress) -> Steps[None]:
+    """Every point of shard key `key` (None: of the collection) into the file."""
+    offset: Offset = None
+    while True:
+        page, offset = yield from ask(ScrollPage(None, batch, offset, with_vectors=True,
+                                                 shard=Route(key) if key is not None else None))
+        yield from ask_work(writer.write, page, key)
+        if progress is not None and page:
+            progress(writer.points)
+        if offset is None:
+            return
+
+
 class Target(Closes):
     """Where a restore writes, opened only once the file is found whole; closed after it (the
     index's own engine: an Engine you passed stays open)."""
 
-    def __init__(self, open_target: Callable[[], tuple[Context, Closable | None]]) -> None:
+    def __init__(self, settings: Settings, open_target: Callable[[Settings], tuple[Context, Closable | None]]) -> None:
+        self.settings = settings
         self._open = open_target
         self._owned: Closable | None = None
 
     def open(self) -> Context:
-        ctx, self._owned = self._open()
+        ctx, self._owned = self._open(self.settings)
         return ctx
 
     def close(self) -> None:
@@ -103,6 +121,7 @@ def restoring(path: str, target: Target, replace: bool, batch: int = PAGE,
     stays) and the file restored into its collection. {points}."""
     _check_batch(batch)
     manifest: Manifest = yield Work(partial(check, path))
+    _shardable(path, manifest, target.settings)
     ctx = target.open()
     done: dict[str, int] = yield ctx, restore(ctx.known(), str(ctx.engine.describe()["engine"]), path,
                                               manifest, replace, batch, progress)
@@ -132,15 +151,19 @@ def restore(col: Collection, engine: str, path: str, manifest: Manifest, replace
         yield from ask(Drop())
     st = col.settings
     storage = st.storage or (Storage() if engine == "local" else manifest.storage)  # local mode has none
-    yield from ask(Create(manifest.schema, storage=storage, shards=st.shards, replicas=st.replicas))
+    yield from ask(Create(manifest.schema, sharded=bool(manifest.shard_keys), storage=storage, shards=st.shards,
+                          replicas=st.replicas))
+    for key in manifest.shard_keys:
+        yield from ask(CreateShardKey(key))
     col.state.invalidate()  # what the index knew of the collection is gone
     written = 0
     with closing(read(path, manifest, batch)) as pages:  # the file closed after an error too
         while True:
-            page = yield from ask_work(next, pages, None)
-            if page is None:
+            read_page = yield from ask_work(next, pages, None)
+            if read_page is None:
                 break
-            yield from ask(Write(page))
+            shard, page = read_page
+            yield from ask(Write(page, shard=Route(shard) if shard is not None else None))
             written += len(page)
             if progress is not None:
                 progress(written)
@@ -156,10 +179,28 @@ def restore(col: Collection, engine: str, path: str, manifest: Manifest, replace
 def _whole(col: Collection, what: str) -> None:
     if col.tenant is not None:
         raise ConfigurationError(f"{what} works on whole collections: call it on the index, not a tenant view")
-    if col.settings.tenant_shards:
-        raise ConfigurationError(f"{what} does not handle collections sharded by tenant (tenant_shards=) yet")
+
+
+def _shardable(path: str, manifest: Manifest, settings: Settings) -> None:
+    """A file's shard keys go to a Qdrant server; a target sharded by tenant needs them."""
+    if manifest.shard_keys and not served(settings):
+        raise ConfigurationError(f"{path} holds a collection sharded by tenant (shard keys "
+                                 f"{', '.join(manifest.shard_keys)}): restore it into a Qdrant server "
+                                 "(url=...), which keeps shard keys; embedded engines have none")
+    if settings.tenant_shards and not manifest.shard_keys:
+        raise ConfigurationError(f"{path} holds a collection not sharded by tenant: restore it without "
+                                 "tenant_shards= (its tenants stay apart by the tenant key), or copy each "
+                                 "tenant's records into a sharded index through its view")
 
 
 def _check_batch(batch: int) -> None:
     if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 10_000:
         raise ConfigurationError(f"batch={batch!r}: use 1 to 10000 points per page")
+
+
+def served(settings: Settings) -> bool:
+    """Whether `settings` name a Qdrant server (known before anything is opened)."""
+    engine = settings.engine
+    if isinstance(engine, Engine):
+        return bool(engine.describe()["engine"] == "server")
+    return settings.url is not None or settings.client is not None
