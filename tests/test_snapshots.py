@@ -334,3 +334,25 @@ def test_an_async_refusal_makes_no_folder(stored, tmp_path):
     with pytest.raises(InvalidInputError, match="truncated"):
         asyncio.run(HybridIndex.arestore(path, "docs", path=str(tmp_path / "target")))
     assert not (tmp_path / "target").exists()
+
+
+def test_a_server_refuses_a_bad_file_or_a_collection_holding_points_with_nothing_changed(stored, tmp_path):
+    """On a server (the fake) as on embedded engines: nothing made, nothing replaced."""
+    from .reliability.fake_qdrant import FakeQdrant
+
+    path = tmp_path / "s.snap"
+    stored.snapshot(path)
+    good = path.read_bytes()
+    with FakeQdrant() as fake:
+        REFUSALS["tampered"][0](path)
+        with pytest.raises(InvalidInputError, match="checksum"):
+            HybridIndex.restore(path, "docs", url=fake.url, timeout=5)
+        assert fake.collections == {} and not any(m == "PUT" for m, _, _ in fake.bodies)
+        path.write_bytes(good)
+        HybridIndex.restore(path, "docs", url=fake.url, timeout=5)
+        held = {k: dict(p) for k, p in fake.points["docs"].items()}
+        writes = len(fake.bodies)
+        with pytest.raises(ConfigurationError, match="holds 8 points"):
+            asyncio.run(HybridIndex.arestore(path, "docs", url=fake.url, timeout=5))
+        assert fake.points["docs"] == held
+        assert not [m for m, _, _ in fake.bodies[writes:] if m in ("PUT", "DELETE")]
