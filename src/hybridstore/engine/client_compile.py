@@ -281,6 +281,9 @@ def _query_batch(collection: str, request: QueryBatch) -> Op:
         lambda rs: [_found(r.points) for r in rs]
 
 
+SERVER_VERSION: Op = "info", {}, lambda r: str(r.version)  # e.g. "1.16.2" (a boost needs 1.14)
+
+
 def _scroll_page(collection: str, request: ScrollPage) -> Op:
     return "scroll", {"collection_name": collection, "scroll_filter": _filter(request.filter),
                       "limit": request.limit, "offset": request.offset, "with_payload": True,
