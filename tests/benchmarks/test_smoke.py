@@ -198,3 +198,15 @@ def test_query_path_benchmark_smoke(tmp_path, monkeypatch):
         f"{path} {mode} k={k}" for path in ("core", "LangChain", "LlamaIndex") for mode, k in query_path.CASES}
     assert all(v > 0 for v in result["p50_ms against"].values())
     assert json.loads((tmp_path / "q.json").read_text()) == result
+
+
+@pytest.mark.parametrize("engine", ["edge", "local"])
+def test_snapshot_cost_benchmark_smoke(tmp_path, engine):
+    sys.path.insert(0, str(BENCH))
+    from snapshot_cost import main
+
+    result = main(points=300, engine=engine, batch=64, out=tmp_path / "snapshot_cost.json", work=tmp_path)
+    assert result["points"] == 300 and result["file_bytes"] > 300 * 384 * 4  # every dense vector in the file
+    assert result["snapshot_s"] > 0 and result["restore_s"] > 0 and result["machine"]["cpus"]
+    assert json.loads((tmp_path / "snapshot_cost.json").read_text()) == result
+    assert list(tmp_path.iterdir()) == [tmp_path / "snapshot_cost.json"]  # the folders and the file removed
