@@ -65,6 +65,9 @@ def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progres
     if not schema.signature:  # a restore needs it: refused now, not when the backup is needed
         raise ConfigurationError(f"collection {col.name!r} has no model signature (another tool made it): "
                                  "a snapshot could not be restored; copy it with copy_to instead")
+    if schema.sharded and not col.settings.tenant_shards:  # read whole, its shard keys would be lost
+        raise ConfigurationError(f"collection {col.name!r} is sharded by tenant: snapshot it through an index "
+                                 "opened with its tenant_key= and tenant_shards=, which reads each shard key")
     keys: list[str] = []
     if col.settings.tenant_shards:
         keys = yield from ask(ShardKeys())

@@ -388,7 +388,8 @@ class FakeQdrant:
             config=m.CollectionConfig(
                 params=m.CollectionParams(vectors=body.get("vectors"),
                                           sparse_vectors=body.get("sparse_vectors"),
-                                          on_disk_payload=body.get("on_disk_payload", True)),  # a server's default
+                                          on_disk_payload=body.get("on_disk_payload", True),  # a server's default
+                                          sharding_method=body.get("sharding_method")),
                 hnsw_config=m.HnswConfig(**hnsw),
                 optimizer_config=m.OptimizersConfig(deleted_threshold=0.2, vacuum_min_vector_number=1000,
                                                   default_segment_number=0, flush_interval_sec=5),

@@ -243,3 +243,13 @@ def test_an_unsharded_snapshot_is_refused_by_a_target_sharded_by_tenant(fake, mo
                             tenant_shards="dedicated")
     assert "c" not in fake.collections
     assert HybridIndex.restore(tmp_path / "c.snap", "c", url=fake.url, timeout=2) == {"points": 3}
+
+
+def test_a_sharded_collection_is_snapshot_only_through_an_index_that_knows_its_shards(fake, models, tmp_path):
+    with index(fake, models, "dedicated") as idx:
+        idx.tenant("acme").add(records("acme"))
+    with HybridIndex("c", models, url=fake.url, timeout=2, tenant_key="tenant") as plain, \
+            pytest.raises(ConfigurationError, match="sharded by tenant: snapshot it through an index opened with"):
+        plain.snapshot(tmp_path / "c.snap")
+    assert not list(tmp_path.iterdir())
+

@@ -116,7 +116,8 @@ def _schema_of(info: models.CollectionInfo) -> Schema:
     for name, sp in (params.sparse_vectors or {}).items():
         modifier = "idf" if sp.modifier == models.Modifier.IDF else None
         fields.append(VectorField(name, "sparse", None, "cosine", modifier))
-    return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY), _storage_of(info.config))
+    return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY), _storage_of(info.config),
+                  params.sharding_method == models.ShardingMethod.CUSTOM)
 
 
 def _storage_of(config: models.CollectionConfig) -> Storage:
