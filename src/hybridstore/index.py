@@ -170,9 +170,10 @@ class HybridIndex(Closes, Tenancy):
                 **options: Any) -> dict[str, int]:
         """Restore the snapshot at `path` as `collection` where ``settings`` / ``options`` say
         (any engine: ``path=`` there is the index folder). The file is checked whole before the
-        target is opened (a refused file leaves nothing behind); a collection holding points is refused
-        unless ``replace=True`` (dropped, then restored). Open it afterwards with the models it
-        was made with. {points}."""
+        target is opened (a refused file leaves nothing behind); a collection holding points is
+        refused unless ``replace=True`` (dropped, then restored); a file of a collection sharded
+        by tenant restores into a server only. Open it afterwards with the models it was made
+        with. {points}."""
         with snapshots.Target(Settings.of(settings, **options), partial(cls._restored, collection)) as target:
             return snapshots.run(snapshots.restoring(os.fspath(path), target, replace, batch, progress))
 

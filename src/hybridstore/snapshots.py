@@ -10,9 +10,14 @@ file is complete, as one write left it; a write that lands during the snapshot i
 if its point is read after the write, and a record deleted meanwhile may still be in it.
 
 A restore checks the whole file (format, checksum, signature) before it opens the target (a
-refused file leaves no folder or collection behind) and before it changes anything, refuses to overwrite a collection holding points unless asked (``replace``), creates the
-collection with the file's vectors, signature (hence the models that made them: an index with
-other models is refused as on any open) and storage, then writes the points and counts them.
+refused file leaves no folder or collection behind), refuses to overwrite a collection holding
+points unless asked (``replace``), creates the collection with the file's vectors, signature
+(hence the models that made them: an index with other models is refused as on any open) and
+storage, then writes the points and counts them.
+
+A collection sharded by tenant (``tenant_shards``, a server's) is read one shard key at a time;
+the file keeps each point's key, and a restore (into a server only) makes the same keys and
+writes each point into its own.
 """
 
 from __future__ import annotations
