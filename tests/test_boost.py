@@ -2,8 +2,10 @@
 stored payloads and the unboosted scores. Runs on the engine `make test` selects (edge, then
 local mode)."""
 
+import asyncio
 import datetime as dt
 import math
+import threading
 
 import pytest
 
@@ -249,3 +251,34 @@ def test_a_server_is_sent_a_formula_query_its_schema_accepts():
         assert set(query["query"]["defaults"]) == {"metadata.published", "metadata.popularity"}
         assert query["limit"] == 2 and query["prefetch"][0]["limit"] == 8  # every candidate reaches the boost
     assert not fake.schema_errors
+
+
+@pytest.mark.filterwarnings("ignore:Qdrant client version")  # qdrant-client's own check of the old version
+def test_a_boost_on_a_server_older_than_1_14_is_refused_before_its_query():
+    """The version is read once per engine, at the first boost; no formula query reaches the server."""
+    from hybridstore.errors import ConfigurationError
+
+    from .reliability.fake_qdrant import FakeQdrant
+
+    boost = {"factor": "popularity"}
+    with FakeQdrant() as fake:
+        fake.version = "1.13.2"
+        with HybridIndex("served", Models(), url=fake.url, timeout=5) as idx:
+            idx.add(notes())
+            assert [h.record.id for h in idx.search("guitar lesson", k=2)]  # no boost: no version needed
+            for thread in threading.enumerate():  # qdrant-client's own version checks, at its clients' start
+                if "_check_compatibility" in thread.name:
+                    thread.join(10)
+            since = len(fake.requests)
+            for _ in range(2):
+                with pytest.raises(ConfigurationError, match=r"needs a Qdrant server 1\.14 or later .*runs 1\.13\.2"):
+                    idx.search("guitar lesson", k=2, boost=boost)
+            with pytest.raises(ConfigurationError, match=r"runs 1\.13\.2"):
+                asyncio.run(idx.asearch("guitar lesson", k=2, boost=boost))
+            with pytest.raises(ConfigurationError, match=r"runs 1\.13\.2"):
+                idx.search_batch(["guitar lesson", "piano"], k=2, boost=boost)
+            asked = fake.requests[since:]
+            assert asked == [("GET", "/")]  # once, cached; no query sent
+        fake.version = "1.14.0"
+        with HybridIndex("served", Models(), url=fake.url, timeout=5) as idx:
+            assert len(idx.search("guitar lesson", k=2, boost=boost)) == 2

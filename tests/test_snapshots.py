@@ -269,3 +269,90 @@ def test_a_collection_without_a_signature_is_refused_before_a_file_is_written(tm
         with pytest.raises(ConfigurationError, match="no model signature"):
             index.snapshot(tmp_path / "f.snap")
     assert not list(tmp_path.glob("f.snap*"))
+
+
+def picture(root) -> dict[str, str | None]:
+    """Every folder and file under `root`, each file by its bytes' sha256 ({}: no folder)."""
+    import hashlib
+
+    out: dict[str, str | None] = {}
+    for folder, _, files in os.walk(root):
+        out[os.path.relpath(folder, root)] = None
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as fh:
+                out[os.path.relpath(os.path.join(folder, name), root)] = hashlib.sha256(fh.read()).hexdigest()
+    return out
+
+
+REFUSALS = {  # how each refused file is made from a good one, and what the refusal says
+    "not a snapshot": (lambda p: p.write_bytes(b"id,text\n1,hello\n"), InvalidInputError, "not a hybridstore snapshot"),
+    "truncated": (lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size * 2 // 3]), InvalidInputError, "truncated"),
+    "tampered": (lambda p: p.write_bytes(p.read_bytes().replace(b"guitar", b"guitaR", 1)), InvalidInputError, "checksum"),
+    "format": (lambda p: resigned(p, lambda m: {**m, "format": 2}), InvalidInputError, "format 2"),
+    "no signature": (lambda p: resigned(p, lambda m: {**m, "signature": {}}), InvalidInputError, "no model signature"),
+}
+
+
+@pytest.mark.parametrize("refusal", [*REFUSALS, "batch"])
+@pytest.mark.parametrize("target", ["absent", "held"])
+def test_a_refused_restore_leaves_the_target_folder_as_it_was(stored, tmp_path, models, refusal, target):
+    """No folder made where there was none; a folder holding a collection byte for byte as it was."""
+    path = tmp_path / "s.snap"
+    stored.snapshot(path)
+    folder = tmp_path / "target"
+    if target == "held":
+        HybridIndex.restore(path, "docs", path=str(folder))
+        with HybridIndex("docs", models, path=str(folder)) as once:
+            once.count()  # Qdrant Edge writes its full config the first time it loads a shard (any open does)
+    damage, error, says = REFUSALS.get(refusal, (lambda p: None, ConfigurationError, "batch=0"))
+    damage(path)
+    before = picture(folder)
+    with pytest.raises(error, match=says):
+        HybridIndex.restore(path, "docs", path=str(folder), batch=0 if refusal == "batch" else 256)
+    assert picture(folder) == before and (target == "held") == folder.exists()
+
+
+def test_a_collection_holding_points_is_refused_with_its_folder_as_it_was(stored, tmp_path, models):
+    path = tmp_path / "s.snap"
+    stored.snapshot(path)
+    folder = tmp_path / "target"
+    HybridIndex.restore(path, "docs", path=str(folder))
+    with HybridIndex("docs", models, path=str(folder)) as once:
+        once.count()  # Qdrant Edge writes its full config the first time it loads a shard (any open does)
+    before = picture(folder)
+    with pytest.raises(ConfigurationError, match="holds 8 points"):
+        HybridIndex.restore(path, "docs", path=str(folder))
+    with pytest.raises(ConfigurationError, match="holds 8 points"):
+        asyncio.run(HybridIndex.arestore(path, "docs", path=str(folder)))
+    assert picture(folder) == before
+
+
+def test_an_async_refusal_makes_no_folder(stored, tmp_path):
+    path = tmp_path / "s.snap"
+    stored.snapshot(path)
+    REFUSALS["truncated"][0](path)
+    with pytest.raises(InvalidInputError, match="truncated"):
+        asyncio.run(HybridIndex.arestore(path, "docs", path=str(tmp_path / "target")))
+    assert not (tmp_path / "target").exists()
+
+
+def test_a_server_refuses_a_bad_file_or_a_collection_holding_points_with_nothing_changed(stored, tmp_path):
+    """On a server (the fake) as on embedded engines: nothing made, nothing replaced."""
+    from .reliability.fake_qdrant import FakeQdrant
+
+    path = tmp_path / "s.snap"
+    stored.snapshot(path)
+    good = path.read_bytes()
+    with FakeQdrant() as fake:
+        REFUSALS["tampered"][0](path)
+        with pytest.raises(InvalidInputError, match="checksum"):
+            HybridIndex.restore(path, "docs", url=fake.url, timeout=5)
+        assert fake.collections == {} and not any(m == "PUT" for m, _, _ in fake.bodies)
+        path.write_bytes(good)
+        HybridIndex.restore(path, "docs", url=fake.url, timeout=5)
+        held = {k: dict(p) for k, p in fake.points["docs"].items()}
+        writes = len(fake.bodies)
+        with pytest.raises(ConfigurationError, match="holds 8 points"):
+            asyncio.run(HybridIndex.arestore(path, "docs", url=fake.url, timeout=5))
+        assert fake.points["docs"] == held
+        assert not [m for m, _, _ in fake.bodies[writes:] if m in ("PUT", "DELETE")]

@@ -76,7 +76,7 @@ def route(ctx: Context, request: Request[R]) -> Request[R]:
         return request
     if col.route is not None and request.shard is None:
         return replace(request, shard=col.route)
-    if type(request) is Write and col.route is None and col.settings.tenant_shards:
+    if type(request) is Write and request.shard is None and col.route is None and col.settings.tenant_shards:
         raise InvalidInputError(f"collection {col.name!r} is sharded by tenant: write through a "
                                 "tenant's view, index.tenant('name')")
     return request

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from . import collection, copying, ingest, reembed, search, snapshots, whynot
-from .closing import Closes
+from .closing import Closable, Closes
 from .collection import Collection
 from .driver import Context, Locks, adrive, drive
 from .engine import Engine
@@ -168,28 +169,26 @@ class HybridIndex(Closes, Tenancy):
                 progress: Callable[[int], None] | None = None, settings: Settings | None = None,
                 **options: Any) -> dict[str, int]:
         """Restore the snapshot at `path` as `collection` where ``settings`` / ``options`` say
-        (any engine: ``path=`` there is the index folder). The file is checked whole first; a collection holding points is refused
-        unless ``replace=True`` (dropped, then restored). Open it afterwards with the models it
-        was made with. {points}."""
-        index = cls(collection, Models(), settings=settings, **options)
-        try:
-            return index._drive(snapshots.restore(index._col, index._engine_kind(), os.fspath(path),
-                                                  replace, batch, progress))
-        finally:
-            if index.engine is not index.settings.engine:  # an Engine you passed stays open
-                index.close()
+        (any engine: ``path=`` there is the index folder). The file is checked whole before the
+        target is opened (a refused file leaves nothing behind); a collection holding points is
+        refused unless ``replace=True`` (dropped, then restored); a file of a collection sharded
+        by tenant restores into a server only. Open it afterwards with the models it was made
+        with. {points}."""
+        with snapshots.Target(Settings.of(settings, **options), partial(cls._restored, collection)) as target:
+            return snapshots.run(snapshots.restoring(os.fspath(path), target, replace, batch, progress))
 
     @classmethod
     async def arestore(cls, path: str | os.PathLike[str], collection: str, /, *, replace: bool = False,
                        batch: int = 256, progress: Callable[[int], None] | None = None,
                        settings: Settings | None = None, **options: Any) -> dict[str, int]:
-        index = cls(collection, Models(), settings=settings, **options)
-        try:
-            return await index._adrive(snapshots.restore(index._col, index._engine_kind(), os.fspath(path),
-                                                         replace, batch, progress))
-        finally:
-            if index.engine is not index.settings.engine:
-                await index.aclose()
+        async with snapshots.Target(Settings.of(settings, **options), partial(cls._restored, collection)) as target:
+            return await snapshots.arun(snapshots.restoring(os.fspath(path), target, replace, batch, progress))
+
+    @classmethod
+    def _restored(cls, collection: str, settings: Settings) -> tuple[Context, Closable | None]:
+        """A restore's target: the index's context, and the index when its engine is its own."""
+        index = cls(collection, Models(), settings=settings)
+        return index._context(), index if index.engine is not index.settings.engine else None
 
     def optimize(self) -> None:
         """Build the vector (HNSW) indexes now (also after every ``optimize_threshold`` points

@@ -2,8 +2,9 @@
 engine-neutral, so that a file taken on one engine restores on any other.
 
     HYBRIDSTORE-SNAPSHOT            the magic line
-    {manifest}                      one JSON line: format version, collection, schema, storage
-    {point}                         one JSON line per point: id, payload, vectors
+    {manifest}                      one JSON line: format version, collection, schema, storage,
+                                    shard keys (a collection sharded by tenant; else none)
+    {point}                         one JSON line per point: id, payload, vectors (its shard key)
     ...
     #end {"points": n, "sha256": h} h: sha256 of every byte above this line
 
@@ -15,6 +16,7 @@ written to ``<path>.partial`` and renamed when complete, so a file at `path` is 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
@@ -43,13 +45,15 @@ class Manifest:
     storage: Storage
     engine: str
     points: int = 0  # from the end line, once read
+    shard_keys: tuple[str, ...] = ()  # a collection sharded by tenant (tenant_shards=): its shard keys
 
 
 def _manifest_json(m: Manifest) -> bytes:
     fields = [{"name": f.name, "kind": f.kind, "size": f.size, "distance": f.distance, "modifier": f.modifier}
               for f in m.schema.fields]
     return json.dumps({"format": FORMAT, "collection": m.collection, "engine": m.engine, "fields": fields,
-                       "signature": dict(m.schema.signature or {}), "storage": m.storage.stored()},
+                       "signature": dict(m.schema.signature or {}), "storage": m.storage.stored(),
+                       **({"shard_keys": list(m.shard_keys)} if m.shard_keys else {})},
                       sort_keys=True).encode() + b"\n"
 
 
@@ -64,7 +68,7 @@ def _manifest_of(line: bytes, path: str) -> Manifest:
                                 "hybridstore, or it was edited; nothing restored")
     fields = tuple(VectorField(**f) for f in doc["fields"])
     return Manifest(doc["collection"], Schema(fields, doc["signature"]), Storage.of(doc["storage"]) or Storage(),
-                    doc["engine"])
+                    doc["engine"], shard_keys=tuple(map(str, doc.get("shard_keys", ()))))
 
 
 def _vector(v: Any) -> dict[str, Any]:
@@ -111,9 +115,11 @@ class Writer:
         self.digest.update(data)
         self.fh.write(data)
 
-    def write(self, page: list[Found]) -> None:
+    def write(self, page: list[Found], shard: str | None = None) -> None:
+        """The points of `page`, read from shard key `shard` (None: not sharded)."""
+        key = {"shard": shard} if shard is not None else {}
         lines = [json.dumps({"id": f.id, "payload": f.payload,
-                             "vectors": {k: _vector(v) for k, v in (f.vectors or {}).items()}}).encode()
+                             "vectors": {k: _vector(v) for k, v in (f.vectors or {}).items()}, **key}).encode()
                  for f in page]
         self._put(b"".join(line + b"\n" for line in lines))
         self.points += len(page)
@@ -143,7 +149,7 @@ def check(path: str) -> Manifest:
                 if next(lines, None) is None:
                     _matches(lines, line, points)
                     found = _decoded(path, lambda: _manifest_of(manifest, path))
-                    return Manifest(found.collection, found.schema, found.storage, found.engine, points)
+                    return dataclasses.replace(found, points=points)
                 break  # something after the end line
     raise InvalidInputError(f"{path}: the snapshot is truncated (its end line is missing or not last): "
                             "nothing restored; use a complete copy of the file")
@@ -201,23 +207,28 @@ def _decoded(path: str, parse: Callable[[], T]) -> T:
                                 "restored; use another copy") from None
 
 
-def read(path: str, manifest: Manifest, size: int) -> Generator[list[Point], None, None]:
-    """The file's points in pages of `size`, checked again as they are read (the file may have
-    changed since `check`): a mismatch raises after the last page."""
+Page = tuple[str | None, list[Point]]  # points of one shard key (None: not sharded)
+
+
+def read(path: str, manifest: Manifest, size: int) -> Generator[Page, None, None]:
+    """The file's points in pages of up to `size`, each of one shard key, checked again as they
+    are read (the file may have changed since `check`): a mismatch raises after the last page."""
     with _Lines(path) as lines:
         next(lines)  # the manifest
         page: list[Point] = []
+        shard: str | None = None
         for points, line in enumerate(lines):
             if lines.ended:
                 if page:
-                    yield page
+                    yield shard, page
                 _matches(lines, line, points)
                 if points != manifest.points:
                     raise InvalidInputError(f"{path}: the snapshot changed while it was restored; restore again")
                 return
             doc = json.loads(line)
-            page.append(Point(stored_id(doc["id"]), {k: _unvector(v) for k, v in doc["vectors"].items()}, doc["payload"]))
-            if len(page) == size:
-                yield page
+            if page and (len(page) == size or doc.get("shard") != shard):
+                yield shard, page
                 page = []
+            shard = doc.get("shard")
+            page.append(Point(stored_id(doc["id"]), {k: _unvector(v) for k, v in doc["vectors"].items()}, doc["payload"]))
     raise InvalidInputError(f"{path}: the snapshot was cut short while it was restored; restore again")

@@ -218,3 +218,15 @@ def test_options_cost_benchmark_smoke(tmp_path, monkeypatch):
         assert row["explain / plain"]["p50_ms"] == row["explain"]["p50_ms"] / row["plain"]["p50_ms"]
         assert row["boost / plain"]["p50_ms"] > 0
     assert json.loads((tmp_path / "options_cost.json").read_text()) == json.loads(json.dumps(result))
+
+
+@pytest.mark.parametrize("engine", ["edge", "local"])
+def test_snapshot_cost_benchmark_smoke(tmp_path, engine):
+    sys.path.insert(0, str(BENCH))
+    from snapshot_cost import main
+
+    result = main(points=300, engine=engine, batch=64, out=tmp_path / "snapshot_cost.json", work=tmp_path)
+    assert result["points"] == 300 and result["file_bytes"] > 300 * 384 * 4  # every dense vector in the file
+    assert result["snapshot_s"] > 0 and result["restore_s"] > 0 and result["machine"]["cpus"]
+    assert json.loads((tmp_path / "snapshot_cost.json").read_text()) == result
+    assert list(tmp_path.iterdir()) == [tmp_path / "snapshot_cost.json"]  # the folders and the file removed

@@ -297,6 +297,11 @@ def test_snapshot_and_restore_commands(tmp_path, docs, capsys):
     assert code == 0 and json.loads(out)["id"] == "n1"
     code, _, err = run(capsys, *store, "restore", str(tmp_path / "absent.snap"))
     assert code == 2 and "no snapshot file" in err
+    (tmp_path / "bad.snap").write_bytes(b"id,text\n1,hello\n")
+    fresh = ["--path", str(tmp_path / "fresh"), "--collection", "docs"]
+    code, _, err = run(capsys, *fresh, "restore", str(tmp_path / "bad.snap"))
+    assert code == 2 and "not a hybridstore snapshot" in err
+    assert not (tmp_path / "fresh").exists()  # refused before the folder was made
 
 
 def test_truncation_is_one_note_per_model_with_totals(tmp_path, capsys):

@@ -70,6 +70,7 @@ class FakeQdrant:
         self.bodies: list[tuple[str, str, dict]] = []
         self.schema_errors: list[str] = []  # requests a real server would refuse as malformed
         self.shards: dict[str, dict[str, str]] = {}  # collection -> shard key -> "active"/"partial"
+        self.version: str | None = None  # the version GET / reports (None: qdrant-client's own)
         self.injected = 0  # faults served so far
         self.api_keys: list[str] = []  # the api-key header of each request that carried one
         self.points: dict[str, dict[str, dict]] = {}
@@ -194,7 +195,7 @@ class FakeQdrant:
     def _route(self, method: str, path: str, body: dict):
         if method == "GET" and path == "/":  # qdrant-client's version check (background thread)
             return 200, {"title": "qdrant - vector search engine",
-                         "version": importlib.metadata.version("qdrant-client")}
+                         "version": self.version or importlib.metadata.version("qdrant-client")}
         if method == "GET" and path == "/collections":
             names = [{"name": n} for n in self.collections]
             return 200, self._ok({"collections": names})
@@ -387,7 +388,8 @@ class FakeQdrant:
             config=m.CollectionConfig(
                 params=m.CollectionParams(vectors=body.get("vectors"),
                                           sparse_vectors=body.get("sparse_vectors"),
-                                          on_disk_payload=body.get("on_disk_payload", True)),  # a server's default
+                                          on_disk_payload=body.get("on_disk_payload", True),  # a server's default
+                                          sharding_method=body.get("sharding_method")),
                 hnsw_config=m.HnswConfig(**hnsw),
                 optimizer_config=m.OptimizersConfig(deleted_threshold=0.2, vacuum_min_vector_number=1000,
                                                   default_segment_number=0, flush_interval_sec=5),

@@ -85,7 +85,7 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def _json(text: str) -> object:
-    """A --filter: JSON, or an error that says where it stops being JSON."""
+    """A --filter or --boost: JSON, or an error that says where it stops being JSON."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
@@ -102,6 +102,10 @@ def _search_options(s: argparse.ArgumentParser, k_help: str) -> None:
     s.add_argument("--fusion", choices=("rrf", "dbsf"), default=None, help="hybrid fusion; default: dbsf")
     s.add_argument("--filter", type=_json, default=None,
                    help='JSON filter on metadata, e.g. \'{"year": {"$gte": 2020}}\' (default: none)')
+    s.add_argument("--boost", type=_json, default=None,
+                   help='JSON boost, as search(boost=) (docs/ranking.md), e.g. \'{"recency": {"key": '
+                        '"published", "half_life": "30d"}, "match": [[{"source": "official"}, 1.3]]}\' '
+                        '(default: none)')
 
 
 def _parser() -> argparse.ArgumentParser:

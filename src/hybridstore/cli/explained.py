@@ -17,7 +17,8 @@ from . import opening
 
 def search_options(args: argparse.Namespace) -> dict[str, Any]:
     """The search keywords of the command line's search options (search, why-not)."""
-    return {"mode": args.mode, "rerank": args.rerank, "fusion": args.fusion, "filter": args.filter}
+    return {"mode": args.mode, "rerank": args.rerank, "fusion": args.fusion, "filter": args.filter,
+            "boost": args.boost}
 
 
 def table(hits: Sequence[Hit]) -> list[str]:

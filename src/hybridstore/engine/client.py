@@ -26,7 +26,8 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 from ..errors import ConfigurationError, EngineError, HybridStoreError
 from .base import Engine
 from .changes import Ledger
-from .client_compile import COMPILE, Op, exists, info
+from .client_boost import boosted, check_version
+from .client_compile import COMPILE, SERVER_VERSION, Op, exists, info
 from .folder import FolderLock, check_layout, locked_error, written_by
 from .requests import Changes, ChangeVectors, GetSchema, IndexPayload, Optimize, Request
 
@@ -62,6 +63,7 @@ class ClientEngine(Engine):
         self.path = path
         self._client: QdrantClient | None = None
         self._late: tuple[str, FolderLock] | None = None  # a folder whose client opens at the first call
+        self._version: str | None = None  # a server's, read at its first boost (formula queries need 1.14)
         if client is not None:
             self._client = client
         elif url is not None:
@@ -94,6 +96,9 @@ class ClientEngine(Engine):
             return self.changes(collection)
         if type(request) is GetSchema:
             return self._send(info(collection)) if self._send(exists(collection)) else None
+        if not self.local and boosted(request):
+            self._version = self._version or self._send(SERVER_VERSION)
+            check_version(self._version)
         return self._last([self._send(op) for op in self._compile(collection, request)])
 
     async def arun(self, collection: str, request: Request[Any]) -> Any:
@@ -103,6 +108,9 @@ class ClientEngine(Engine):
             return await asyncio.to_thread(self.run, collection, request)
         if type(request) is GetSchema:
             return await self._asend(info(collection)) if await self._asend(exists(collection)) else None
+        if boosted(request):  # a server's (local mode went to a thread above)
+            self._version = self._version or await self._asend(SERVER_VERSION)
+            check_version(self._version)
         return self._last([await self._asend(op) for op in self._compile(collection, request)])
 
     def describe(self) -> dict[str, Any]:

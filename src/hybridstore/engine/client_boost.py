@@ -4,13 +4,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 from qdrant_client import models
 
+from ..errors import ConfigurationError
 from ..qdrant import formula as f
 from ..qdrant.boost import Boost, at
 from ..qdrant.filter_tree import Filter
+from ..qdrant.query import Boosted
 from .client_filters import client_filter
+from .requests import Query, QueryBatch, Request
+
+FORMULA_SINCE = (1, 14)  # the first Qdrant server with formula queries
+
+
+def boosted(request: Request[Any]) -> bool:
+    """Whether `request` sends a formula query (a boost is always a plan's last stage)."""
+    plans = [request.plan] if isinstance(request, Query) else request.plans if isinstance(request, QueryBatch) else []
+    return any(isinstance(p.root, Boosted) for p in plans)
+
+
+def check_version(version: str) -> None:
+    """Refuse a boost on a server older than FORMULA_SINCE, before its query is sent (a version
+    not read as x.y is let through: the server answers the query itself)."""
+    found = re.match(r"(\d+)\.(\d+)", version)
+    if found and (int(found[1]), int(found[2])) < FORMULA_SINCE:
+        raise ConfigurationError(f"boost= needs a Qdrant server {FORMULA_SINCE[0]}.{FORMULA_SINCE[1]} or later "
+                                 f"(formula queries); this server runs {version}: upgrade it, or search "
+                                 "without boost=")
 
 
 def client_formula(boost: Boost) -> models.FormulaQuery:

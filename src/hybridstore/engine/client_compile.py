@@ -116,7 +116,8 @@ def _schema_of(info: models.CollectionInfo) -> Schema:
     for name, sp in (params.sparse_vectors or {}).items():
         modifier = "idf" if sp.modifier == models.Modifier.IDF else None
         fields.append(VectorField(name, "sparse", None, "cosine", modifier))
-    return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY), _storage_of(info.config))
+    return Schema(tuple(fields), (info.config.metadata or {}).get(SIGNATURE_KEY), _storage_of(info.config),
+                  params.sharding_method == models.ShardingMethod.CUSTOM)
 
 
 def _storage_of(config: models.CollectionConfig) -> Storage:
@@ -279,6 +280,9 @@ def _query_batch(collection: str, request: QueryBatch) -> Op:
     requests = [models.QueryRequest(**_request(p, _shard(request))) for p in request.plans]
     return "query_batch_points", {"collection_name": collection, "requests": requests}, \
         lambda rs: [_found(r.points) for r in rs]
+
+
+SERVER_VERSION: Op = "info", {}, lambda r: str(r.version)  # e.g. "1.16.2" (a boost needs 1.14)
 
 
 def _scroll_page(collection: str, request: ScrollPage) -> Op:

@@ -40,6 +40,7 @@ class Schema:
     fields: tuple[VectorField, ...]
     signature: Mapping[str, Any] | None = field(default=None, compare=False)
     storage: Storage | None = field(default=None, compare=False)  # where the engine tells
+    sharded: bool = field(default=False, compare=False)  # by shard key (a server's custom sharding)
 
     def by_kind(self, kind: str) -> VectorField | None:
         return next((f for f in self.fields if f.kind == kind), None)
