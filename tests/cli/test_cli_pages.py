@@ -44,6 +44,8 @@ def test_pages_are_stored_with_their_first_chunk_and_an_image_page_is_found(
     assert hits(capsys, store, "magma rises through the vent")[0]["id"] == f"{book}#p2.0"  # text + pages fused
     code, out, _ = run(capsys, *store, "ingest", str(f), "--chunk-size", "200", "--pages-dpi", "72")
     assert code == 0 and f"{chunks} unchanged" in out  # the same renders: nothing embedded again
+    code, _, err = run(capsys, "--path", str(tmp_path / "index"), "ingest", str(f), "--chunk-size", "200")
+    assert code == 2 and "give the same --pages options again" in err  # nothing written without them
     code, out, _ = run(capsys, *store, "delete", "--file", str(f))
     assert code == 0 and f"deleted {chunks} records" in out
 

@@ -14,20 +14,9 @@ from hybridstore.errors import ConfigurationError, InvalidInputError, SchemaMism
 from hybridstore.inference.pages import pooled
 from hybridstore.qdrant import query as qplan
 
-from .tiny_colpali import NAME, build, page
+from .tiny_colpali import NAME, build
 
 PAGES = "late_interaction_multimodal"
-# (row, column) cells coloured on a white page
-LAYOUTS = {"one-red-one-blue": {(0, 0): "red", (3, 3): "blue"}, "all-red": {(r, c): "red" for r in range(4) for c in range(4)},
-           "green-corner": {(3, 0): "green"}, "blank": {}}
-
-
-@pytest.fixture(scope="module")
-def colpali(tmp_path_factory):
-    """(the model's ModelSpec, page id -> PNG path)."""
-    root = tmp_path_factory.mktemp("colpali")
-    spec = ModelSpec(NAME, PAGES, str(build(root)))
-    return spec, {name: str(page(root / f"{name}.png", cells)) for name, cells in LAYOUTS.items()}
 
 
 def page_models(spec, **text):

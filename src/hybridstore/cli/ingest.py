@@ -38,6 +38,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.strict and inputs.problems:
         return _strict(inputs, args.report)
     with opening.index(args) as index:
+        _pages_kept(index, args, inputs)
         if not args.replace:
             inputs.problems += claimed(index, inputs)
             if args.strict and inputs.problems:
@@ -120,6 +121,16 @@ def remove_stale(index: HybridIndex, inputs: Inputs) -> int:
     if stale:
         index.delete(stale)
     return len(stale)
+
+
+def _pages_kept(index: HybridIndex, args: argparse.Namespace, inputs: Inputs) -> None:
+    """PDF pages written without --pages into a collection with page vectors would lose theirs."""
+    if args.pages is not None or not any("page" in r.metadata for r in inputs.records):
+        return
+    if any(v["kind"] == "late_interaction_multimodal" for v in index.info()["vectors"]):
+        raise UsageError(f"collection {index.collection!r} holds PDF pages as images (written with "
+                         "--pages MODEL): give the same --pages options again, or the pages' first "
+                         "chunks would be written without their page vectors")
 
 
 def claimed(index: HybridIndex, inputs: Inputs) -> list[Problem]:
