@@ -198,3 +198,16 @@ def test_query_path_benchmark_smoke(tmp_path, monkeypatch):
         f"{path} {mode} k={k}" for path in ("core", "LangChain", "LlamaIndex") for mode, k in query_path.CASES}
     assert all(v > 0 for v in result["p50_ms against"].values())
     assert json.loads((tmp_path / "q.json").read_text()) == result
+
+
+def test_pages_benchmark_smoke(tmp_path):
+    sys.path.insert(0, str(BENCH))
+    from pages import main
+
+    result = main(20, queries=3, full_queries=2, out=tmp_path / "pages.json")
+    assert result["pages"] == 20 and result["ingest_pages_per_s"] > 0 and result["disk_bytes_per_page"] > 0
+    for rnd in ("cold (pages evicted)", "warm"):
+        timed = result["search"][rnd]
+        assert timed["pooled prefetch + MaxSim"]["queries"] == 3 and timed["MaxSim over every page"]["queries"] == 2
+    assert result["search"]["MaxSim over every page: query's page in the top 10"] == 1.0  # 20 pages: all in it
+    assert json.loads((tmp_path / "pages.json").read_text()) == result

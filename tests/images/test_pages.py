@@ -148,3 +148,23 @@ def test_a_server_gets_the_recommended_shape(colpali):
         assert query["using"] == "pages" and query["prefetch"][0]["using"] == "pages_pooled"
         assert {h.record.id for h in index.search("red blue text", 5)} == set(pages) | {"note"}  # multimodal
         index.close()
+
+
+def test_an_edge_shard_stores_the_page_vectors_as_asked(tmp_path):
+    """A real Qdrant Edge shard's stored configuration: the patch vectors on disk, float16, MaxSim,
+    no graph, whatever the storage asked for the rest; the pooled vector as a dense one."""
+    import json
+
+    import qdrant_edge as edge
+
+    from hybridstore.engine.edge_config import config
+    from hybridstore.qdrant.schema import Schema, VectorField
+    from hybridstore.qdrant.storage import Storage
+
+    schema = Schema((VectorField("pages", PAGES, 8), VectorField("pages_pooled", f"{PAGES}_pooled", 8)))
+    edge.EdgeShard.create(str(tmp_path), config(schema, Storage(late_quantize="int8", hnsw_m=32))).close()
+    stored = json.loads((tmp_path / "edge_config.json").read_text())["vectors"]
+    assert stored["pages"]["on_disk"] is True and stored["pages"]["datatype"] == "float16"
+    assert stored["pages"]["hnsw_config"]["m"] == 0 and stored["pages"]["multivector_config"]["comparator"] == "max_sim"
+    assert not stored["pages"].get("quantization_config")  # never quantized
+    assert "multivector_config" not in stored["pages_pooled"] and stored["pages_pooled"]["hnsw_config"]["m"] == 32
