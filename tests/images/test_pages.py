@@ -13,6 +13,7 @@ from hybridstore import HybridIndex, Models, ModelSpec, Record
 from hybridstore.errors import ConfigurationError, InvalidInputError, SchemaMismatchError
 from hybridstore.inference.pages import pooled
 from hybridstore.qdrant import query as qplan
+from hybridstore.tools import modes
 
 from .tiny_colpali import NAME, build
 
@@ -82,6 +83,7 @@ def test_pages_fuse_with_the_text_hybrid_in_one_query(colpali, tmp_path):
             index.search("red", 1, mode="pages", rerank=True)
         with pytest.raises(InvalidInputError, match="fuse= takes"):
             index.search("red", 1, fuse=("pages", "colour"))
+        assert modes(index) == ["multimodal", "dense", "sparse", "hybrid", "pages"]  # what an agent is told
 
 
 def test_the_plan_prefetches_pooled_vectors_then_ranks_by_maxsim():
@@ -168,3 +170,16 @@ def test_an_edge_shard_stores_the_page_vectors_as_asked(tmp_path):
     assert stored["pages"]["hnsw_config"]["m"] == 0 and stored["pages"]["multivector_config"]["comparator"] == "max_sim"
     assert not stored["pages"].get("quantization_config")  # never quantized
     assert "multivector_config" not in stored["pages_pooled"] and stored["pages_pooled"]["hnsw_config"]["m"] == 32
+
+
+def test_reembed_adds_page_vectors_from_stored_paths(colpali, clip, tmp_path):
+    spec, pages = colpali
+    clip_models, _ = clip
+    folder = str(tmp_path / "db")
+    with HybridIndex("pics", Models(image=clip_models.image.spec), path=folder) as index:  # images, no page model
+        index.add([Record(name, "scanned page", image=path) for name, path in pages.items()])
+    with HybridIndex("pics", Models(image=clip_models.image.spec, late_interaction_multimodal=spec),
+                     path=folder) as index:
+        filled = index.reembed()
+        assert filled["pages"] == filled["pages_pooled"] == len(pages) and filled["dense"] == 0
+        assert [h.record.id for h in index.search("red blue", 2, mode="pages")] == ["one-red-one-blue", "all-red"]

@@ -33,7 +33,22 @@ def text_tower(spec: ModelSpec) -> ModelSpec | None:
     return ModelSpec(name, "dense", spec.options.get("text_path"), opts)
 
 
-class ImageEmbedder(Embedder):
+class PicturedEmbedder(Embedder):
+    """A model that embeds a record's image, not its text (image and page models)."""
+
+    what = "an image model embeds images"
+
+    def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[Any]:
+        raise InvalidInputError(f"{self.what}, not texts: give records an image")
+
+    def batches(self, texts: Sequence[str]) -> None:
+        return None
+
+    def tokenizer(self) -> None:
+        return None
+
+
+class ImageEmbedder(PicturedEmbedder):
     """Embeds images with the image tower and text queries with the paired text tower."""
 
     def __init__(self, spec: ModelSpec, hint: str = "", hub: bool = True) -> None:
@@ -70,15 +85,6 @@ class ImageEmbedder(Embedder):
                 "space; search with an image (image=...), or name one: ModelSpec(name, 'image', "
                 "options={'text_model': ...})")
         return self.text.embed_documents(texts, padding_aware=False)
-
-    def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[Any]:
-        raise InvalidInputError("an image model embeds images, not texts: give records an image")
-
-    def batches(self, texts: Sequence[str]) -> None:
-        return None
-
-    def tokenizer(self) -> None:
-        return None
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": "image", "path": self.spec.path, "modifier": None,

@@ -17,10 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import InvalidInputError
-from .embedder import Embedder
 from .fingerprint import vector_options
-from .images import image_fingerprint, opened, probe
+from .images import PicturedEmbedder, image_fingerprint, opened, probe
 from .specs import PAGES, ModelSpec
 
 
@@ -32,8 +30,10 @@ def pooled(vectors: npt.ArrayLike) -> list[float]:
     return [float(x) for x in mean / max(float(np.linalg.norm(mean)), 1e-12)]
 
 
-class PageEmbedder(Embedder):
+class PageEmbedder(PicturedEmbedder):
     """Embeds page images with the model's image side and text queries with its query side."""
+
+    what = "a page model embeds images (pages)"
 
     def __init__(self, spec: ModelSpec, hint: str = "", hub: bool = True) -> None:
         super().__init__(spec, None, hint, hub)
@@ -59,15 +59,6 @@ class PageEmbedder(Embedder):
         opts = self.spec.options
         return [np.asarray(v, dtype=np.float32) for v in self.model.embed_text(
             list(texts), batch_size=int(opts.get("batch_size") or 16))]
-
-    def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[Any]:
-        raise InvalidInputError("a page model embeds images (pages), not texts: give records an image")
-
-    def batches(self, texts: Sequence[str]) -> None:
-        return None
-
-    def tokenizer(self) -> None:
-        return None
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": PAGES, "path": self.spec.path, "modifier": None}
