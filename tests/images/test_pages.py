@@ -183,3 +183,17 @@ def test_reembed_adds_page_vectors_from_stored_paths(colpali, clip, tmp_path):
         filled = index.reembed()
         assert filled["pages"] == filled["pages_pooled"] == len(pages) and filled["dense"] == 0
         assert [h.record.id for h in index.search("red blue", 2, mode="pages")] == ["one-red-one-blue", "all-red"]
+
+
+def test_copy_and_snapshot_keep_the_page_vectors(colpali, tmp_path):
+    spec, pages = colpali
+    models = page_models(spec)
+    with HybridIndex("a", models, path=str(tmp_path / "a")) as a, HybridIndex("b", models, location=":memory:") as b:
+        a.add([Record(name, "", image=path) for name, path in pages.items()])
+        assert a.copy_to(b)["verified"] == len(pages)
+        assert [h.record.id for h in b.search("red blue", 2, mode="pages")] == ["one-red-one-blue", "all-red"]
+        a.snapshot(str(tmp_path / "a.snap"))
+    HybridIndex.restore(str(tmp_path / "a.snap"), "c", path=str(tmp_path / "c"))
+    with HybridIndex("c", models, path=str(tmp_path / "c")) as c:
+        assert [h.record.id for h in c.search("red blue", 2)] == ["one-red-one-blue", "all-red"]
+        assert {v["name"]: v["kind"] for v in c.info()["vectors"]} == {"pages": PAGES, "pages_pooled": f"{PAGES}_pooled"}
