@@ -54,6 +54,8 @@ def test_the_right_page_wins_by_maxsim_not_by_its_pooled_vector(colpali, tmp_pat
             cosine = float(np.dot(pooled(query), pooled(stored[h.record.id])))
             assert math.isclose(branch[h.record.id].score, cosine, abs_tol=1e-3)
         assert index.search("green", 1, mode="pages")[0].record.id == "green-corner"
+        batch = index.search_batch(["red blue", "green"], 1, mode="pages")  # one request, a plan per query
+        assert [hits[0].record.id for hits in batch] == ["one-red-one-blue", "green-corner"]
         vectors = {v["name"]: (v["kind"], v["points"]) for v in index.info()["vectors"]}
         assert vectors == {"pages": (PAGES, 4), "pages_pooled": ("late_interaction_multimodal_pooled", 4)}
 

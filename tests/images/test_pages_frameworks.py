@@ -45,3 +45,10 @@ async def test_llama_index_image_nodes_reach_the_page_vectors(colpali, tmp_path)
         assert later[0].node.node_id == "green-corner"
         text = store.query(VectorStoreQuery(query_str="history of dyes", similarity_top_k=1, mode="hybrid"))
         assert text.nodes[0].node_id == "story"  # (LlamaIndex's own retriever keeps to the ImageNodes it indexed)
+
+
+async def test_langchain_async_twins_reach_the_pages(colpali, tmp_path):
+    spec, pages = colpali
+    with LangChainStore("lc-pages", models=Models(late_interaction_multimodal=spec), path=str(tmp_path / "db")) as store:
+        await store.aadd_images([pages["green-corner"], pages["blank"]], ids=["g", "b"])
+        assert [d.id for d in await store.asimilarity_search("green", k=1, mode="pages")] == ["g"]
