@@ -89,3 +89,29 @@ def test_html_records_are_chunked_like_text_with_the_title(tmp_path: Path) -> No
     doc = str(f.resolve())
     assert [(r.id, r.text, r.metadata) for r in records] == [
         (f"{doc}#0", "First paragraph.\n\nSecond one.", {"source": doc, "title": "Page", "chunk": 0})]
+
+
+def test_rendered_pages_go_on_each_pages_first_chunk(tmp_path: Path) -> None:
+    """With page images (a page model): each page's first chunk carries its PNG, a page without
+    text becomes its image alone, and the renders (so the ids and hashes) are the same each time."""
+    import io
+
+    from PIL import Image
+
+    from hybridstore.documents import page_records, render_pdf
+
+    data = pdf(PAGES + [["word " * 100]], title="A Book")
+    images = render_pdf(data, dpi=36)
+    assert len(images) == 4 and images == render_pdf(data, dpi=36)
+    assert Image.open(io.BytesIO(images[0])).size == (306, 396)  # letter at 36 dpi
+    records = page_records("/d/book.pdf", read_pdf(data), 200, 20, images)
+    pictured = {r.id: r.image for r in records if r.image is not None}
+    assert pictured == {f"/d/book.pdf#p{n}.0": images[n - 1] for n in (1, 2, 3, 4)}
+    blank = next(r for r in records if r.id == "/d/book.pdf#p2.0")
+    assert blank.text == "" and blank.metadata == {"source": "/d/book.pdf", "page": 2, "title": "A Book", "chunk": 0}
+    assert len([r for r in records if r.metadata["page"] == 4]) > 1  # only its first chunk has the image
+    scan = pdf([None])  # no text at all: with its image it is a page, not an error
+    assert [(r.id, r.text) for r in page_records("/d/scan.pdf", read_pdf(scan), images=render_pdf(scan, 36))] == \
+        [("/d/scan.pdf#p1.0", "")]
+    with pytest.raises(DocumentError, match="not a readable PDF"):
+        render_pdf(broken())

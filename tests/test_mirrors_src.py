@@ -49,6 +49,7 @@ TESTED_IN = {
     "inference/embedder.py": ["inference/test_models.py", "inference/test_batching.py"],
     "inference/fingerprint.py": ["qdrant/test_signature.py"],
     "inference/images.py": ["images/test_core.py", "images/test_odd_paths.py"],
+    "inference/pages.py": ["images/test_pages.py"],
     "inference/loading.py": ["inference/test_models.py"],
     "langchain/embeddings.py": ["langchain/test_standard_suites.py"],
     "langchain/images.py": ["images/test_langchain.py"],

@@ -39,7 +39,7 @@ from .qdrant import query as qplan
 from .qdrant import signature as sig
 from .qdrant.filter_tree import Filter
 from .qdrant.layouts import Layout, get_layout
-from .qdrant.schema import DEFAULT_NAMES, Schema, VectorField
+from .qdrant.schema import DEFAULT_NAMES, OPTIONAL, Schema, VectorField
 from .qdrant.storage import Storage, effective
 from .settings import SHARED_SHARD, Settings
 from .steps import Ensure, Steps, ask_work
@@ -349,7 +349,7 @@ def lacking_filter(col: Collection, schema: Schema | None, vector: VectorField,
                    except_ids: list[str] | None = None) -> Filter:
     """Points that should have `vector` and do not (an image vector: those with an image; a
     text vector: all but images alone)."""
-    images = schema is not None and schema.by_kind("image") is not None
+    images = schema is not None and any(schema.by_kind(k) is not None for k in OPTIONAL)
     return filters.lacking_vector(vector.name, except_ids, col.layout if images else None, vector.kind)
 
 

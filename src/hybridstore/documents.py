@@ -8,15 +8,21 @@ files: the document id is the file's absolute path with symlinks resolved, a chu
 Metadata: ``source`` (the document id), ``page`` (PDF: the physical page, 1-based, not its
 printed label), ``chunk``, and ``title`` where the file has one.
 
-pypdfium2 also renders pages to images (a later slice indexes pages as images with it). PDFium
-is not thread-safe: read PDFs from one thread at a time.
+`render_pdf` renders each page to a PNG (pypdfium2 again) for a page model (kind
+"late_interaction_multimodal"): with `images`, `page_records` gives each page's first chunk its
+page image, so one point holds the page's text vectors and its page vectors. Only the first: the
+page is one candidate of the pages search, not one per chunk, and its ~1000 patch vectors are
+stored once. A page without text becomes a record of its image alone (id ``...#p<page>.0``,
+empty text): the pages search finds it, the text searches cannot. PDFium is not thread-safe: read
+PDFs from one thread at a time.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -103,14 +109,50 @@ def pdf_records(path: str | os.PathLike[str], chunk_size: int = 1200, overlap: i
     return page_records(doc, read_pdf(data if data is not None else doc, password), chunk_size, overlap)
 
 
-def page_records(doc: str, pdf: PdfText, chunk_size: int = 1200, overlap: int = 150) -> list[Record]:
-    """Records of a PDF read already (`read_pdf`), document id `doc`; see `pdf_records`."""
-    records = [r for page in pdf.pages
-               for r in chunk_records(doc, page.text, chunk_size, overlap, pdf.title, page.number)]
+def page_records(doc: str, pdf: PdfText, chunk_size: int = 1200, overlap: int = 150,
+                 images: list[bytes] | None = None) -> list[Record]:
+    """Records of a PDF read already (`read_pdf`), document id `doc`; see `pdf_records`.
+    `images` (`render_pdf`): each page's image, on its first chunk (a page without text: a
+    record of the image alone)."""
+    records = []
+    for page in pdf.pages:
+        chunks = chunk_records(doc, page.text, chunk_size, overlap, pdf.title, page.number)
+        if images is not None:
+            first = chunks[0] if chunks else _record(doc, "", 0, pdf.title, page.number)
+            chunks[:1] = [replace(first, image=images[page.number - 1])]
+        records += chunks
     if not records:
         raise DocumentError(f"no text on any of its {len(pdf.pages)} page(s): scanned or "
                             "image-only pages need OCR first" if pdf.pages else "no pages")
     return records
+
+
+DPI = 100  # page renders: above ColPali's 448-pixel input on both sides of a letter or A4 page
+
+
+def render_pdf(source: str | os.PathLike[str] | bytes, dpi: int = DPI, password: str | None = None) -> list[bytes]:
+    """Each page rendered at `dpi` as PNG bytes (the same bytes every run: ids and hashes stay)."""
+    try:
+        pdf = pypdfium2.PdfDocument(source if isinstance(source, bytes) else os.fspath(source), password=password)
+    except pypdfium2.PdfiumError as e:
+        raise DocumentError(f"not a readable PDF ({e})") from e
+    try:
+        return [_png(pdf, n, dpi) for n in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def _png(pdf: pypdfium2.PdfDocument, index: int, dpi: int) -> bytes:
+    page = pdf[index]
+    try:
+        image = page.render(scale=dpi / 72).to_pil()
+    except pypdfium2.PdfiumError as e:
+        raise DocumentError(f"page {index + 1} cannot be rendered ({e})") from e
+    finally:
+        page.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 def html_records(path: str | os.PathLike[str], chunk_size: int = 1200, overlap: int = 150,
@@ -124,14 +166,17 @@ def html_records(path: str | os.PathLike[str], chunk_size: int = 1200, overlap: 
 def chunk_records(doc: str, text: str, chunk_size: int, overlap: int, title: str | None = None,
                   page: int | None = None) -> list[Record]:
     """`text` of document `doc` (a page of it, when `page` is given) cut into records."""
+    return [_record(doc, chunk, i, title, page) for i, chunk in enumerate(chunk_text(text, chunk_size, overlap))]
+
+
+def _record(doc: str, chunk: str, i: int, title: str | None, page: int | None) -> Record:
     base: dict[str, object] = {"source": doc}
     if page is not None:
         base["page"] = page
     if title:
         base["title"] = title
     prefix = f"{doc}#" if page is None else f"{doc}#p{page}."
-    return [Record(f"{prefix}{i}", chunk, {**base, "chunk": i}, doc_id=doc)
-            for i, chunk in enumerate(chunk_text(text, chunk_size, overlap))]
+    return Record(f"{prefix}{i}", chunk, {**base, "chunk": i}, doc_id=doc)
 
 
 def read_html(markup: str) -> HtmlText:

@@ -3,8 +3,9 @@
 The search's own plan (`qdrant.query`) is taken apart into its stages, and each stage is asked
 of the engine on its own, with the search's filter and the stage's own limit:
 
-- each branch (a `Nearest` of the whole collection: dense, sparse, image) as a plain query: its
-  candidates, their raw scores and ranks (1 = best);
+- each branch (a `Nearest` of the whole collection: dense, sparse, image; a fused search's pages
+  stage, its pooled prefetch included) as a plain query: its candidates, their raw scores and
+  ranks (1 = best); mode="pages" is the pooled vector's branch and the pages' MaxSim rerank;
 - hits that are not among a branch's candidates are scored by that branch alone (a query
   confined to their ids), and a hit with no score there lacks the vector (or, sparse, shares no
   term with the query);
@@ -37,6 +38,7 @@ from .qdrant import filters, groups
 from .qdrant import query as qplan
 from .qdrant.filter_tree import Filter, HasId, HasVector
 from .qdrant.payload import SparseVec
+from .qdrant.schema import multivector
 from .steps import Steps
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ class Term:
 class Branch:
     """One searched vector (a prefetch of a fused search, or the only search)."""
 
-    kind: str  # dense, sparse, image
+    kind: str  # dense, sparse, image, late_interaction_multimodal(_pooled)
     vector: str  # the named vector searched
     limit: int  # how many candidates the branch gives (k * oversample, or dense_limit / sparse_limit)
     score: float | None  # the raw score (cosine, dot product); None: lacks the vector / no term in common
@@ -394,7 +396,7 @@ def relevance_rule(plan: qplan.QueryPlan) -> str:
         return f"rrf: score / {best:.6g} (the score of rank 1 in every branch)"
     if root.kind == "sparse":
         return "sparse dot product: score / (1 + score)"
-    if root.kind == "late_interaction":
+    if multivector(root.kind):
         return f"late interaction MaxSim: (1 + score / {max(len(root.vector), 1)} query tokens) / 2"
     return "cosine: (1 + score) / 2"
 

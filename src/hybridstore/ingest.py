@@ -15,7 +15,9 @@ from . import collection, rules
 from .collection import Collection
 from .engine.requests import Delete, Found, SetPayloads, Write, scroll
 from .errors import EngineError, InvalidInputError, StorageLockedError, WriteError
+from .inference.pages import pooled
 from .qdrant import filters, payload
+from .qdrant.schema import PAGES, POOLED
 from .records import Record
 from .selection import Selection, deleted
 from .steps import Ensure, Handle, Steps, Wait, ask_work, start
@@ -210,11 +212,12 @@ def _check_writes(col: Collection, dense: Dense | None) -> None:
 
 
 def _check_images(col: Collection, records: Sequence[Record]) -> None:
-    """Images need an image model to embed them."""
+    """Images need an image (or page) model to embed them."""
     pictured = next((r for r in records if r.image is not None), None)
-    if pictured is not None and col.models.image is None:
+    if pictured is not None and col.models.image is None and col.models.late_interaction_multimodal is None:
         raise InvalidInputError(f"record {pictured.id!r} has an image, but this index has no image "
-                                "model to embed it; configure Models(image=...) or leave the image out")
+                                "model to embed it; configure Models(image=...) or "
+                                "Models(late_interaction_multimodal=...) or leave the image out")
 
 
 def _changed(col: Collection, records: list[Record], dense: Dense | None, hashes: list[dict[str, str]],
@@ -248,8 +251,8 @@ def _changed(col: Collection, records: list[Record], dense: Dense | None, hashes
 def _points(col: Collection, records: list[Record], dense: Dense | None,
             hashes: list[dict[str, str]] | None = None) -> list[payload.Point]:
     """Embed with every model; caller dense vectors win, None entries get the model's. A
-    record's image goes to the image model; a record with an image and no text gets no text
-    vectors."""
+    record's image goes to the image and page models; a record with an image and no text gets
+    no text vectors."""
     if not records:
         return []
     models = col.models
@@ -268,6 +271,10 @@ def _points(col: Collection, records: list[Record], dense: Dense | None,
     images = [i for i, r in enumerate(records) if r.image is not None]
     if models.image is not None:
         vectors["image"] = _spread(models.image.embed_images([records[i].image for i in images]), images, len(records))
+    if models.late_interaction_multimodal is not None:
+        pages = models.late_interaction_multimodal.embed_images([records[i].image for i in images])
+        vectors[PAGES] = _spread(pages, images, len(records))
+        vectors[POOLED] = _spread([pooled(p) for p in pages], images, len(records))
     return payload.to_points(records, vectors, col.names, col.layout, hashes, col.pid)
 
 

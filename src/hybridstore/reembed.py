@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from . import collection, rules
 from .collection import Collection
@@ -23,9 +24,10 @@ from .engine.requests import (
     scroll,
 )
 from .errors import CollectionNotFoundError, InvalidInputError, SchemaMismatchError
+from .inference.pages import pooled
 from .qdrant import payload
 from .qdrant.filter_tree import Filter
-from .qdrant.schema import Schema, VectorField, differences, missing
+from .qdrant.schema import OPTIONAL, POOLED, Schema, VectorField, differences, missing
 from .qdrant.storage import Storage, effective
 from .steps import Ensure, Steps, ask_work
 
@@ -102,6 +104,18 @@ def _storage_for(col: Collection, found: Schema, field: VectorField) -> Storage:
     return stored if has_kind or col.settings.storage is None else col.settings.storage
 
 
+def _from_images(col: Collection, kind: str, images: list[Any]) -> list[Any]:
+    """The vectors of `kind` made from images: the image model's, or the page model's (its
+    patch vectors, or their pooled vector)."""
+    if kind == "image":
+        return col.image_model().embed_images(images)
+    pages = col.models.late_interaction_multimodal
+    if pages is None:
+        raise InvalidInputError("this index has no page model; configure Models(late_interaction_multimodal=...)")
+    made = pages.embed_images(images)
+    return [pooled(v) for v in made] if kind == POOLED else list(made)
+
+
 class Refill:
     """One vector's pass: which points still lack it, and the points that fill it."""
 
@@ -126,11 +140,11 @@ class Refill:
     def points(self, col: Collection, fresh: list[Found]) -> list[payload.Point]:
         records = [col.layout.to_record(f.payload, f.id) for f in fresh]
         kind = self.field.kind
-        if kind == "image":  # from the stored path; an image given as bytes cannot be read again
+        if kind in OPTIONAL:  # from the stored path; an image given as bytes cannot be read again
             readable = [i for i, r in enumerate(records) if Path(str(r.image)).is_file()]
             self.stuck.update(fresh[i].id for i in set(range(len(fresh))) - set(readable))
             fresh, records = [fresh[i] for i in readable], [records[i] for i in readable]
-            vectors = col.image_model().embed_images([r.image for r in records])
+            vectors = _from_images(col, kind, [r.image for r in records])
         else:
             vectors = col.models.embed_documents([r.text for r in records], [kind])[kind]
         hashes = payload.content_hashes(col.layout, col.models, records)  # new models: new hashes

@@ -24,11 +24,20 @@ from .errors import (
 )
 from .inference import KINDS, Models
 from .qdrant import signature as sig
-from .qdrant.schema import OPTIONAL, Schema, VectorField, build_schema, differences, models_first
+from .qdrant.schema import (
+    OPTIONAL,
+    PAGES,
+    POOLED,
+    Schema,
+    VectorField,
+    build_schema,
+    differences,
+    models_first,
+)
 
 # What the fix for a search that one vector's gaps would spoil says, by the vector's kind.
 WITHOUT = {"dense": "mode='sparse'", "sparse": "mode='dense'", "late_interaction": "rerank=False",
-           "image": "mode='hybrid'"}
+           "image": "mode='hybrid'", PAGES: "mode='hybrid'", POOLED: "mode='hybrid'"}
 
 # a vector whose stored model differs: (name, stored signature, configured signature, what differs)
 Problem = tuple[str, dict[str, Any], dict[str, Any], str]
@@ -40,7 +49,9 @@ _warned_lock = threading.Lock()
 def expected(models: Models, names: Mapping[str, str], dense_size: int | None) -> Schema:
     """The schema (and signature) these models write; loads them for sizes and fingerprints."""
     signatures = models.signatures()
-    sizes = {k: signatures[k].get("dim") for k in KINDS if k in signatures}
+    if PAGES in signatures:  # the page model's pooled vector: same model, its own field
+        signatures = {**signatures, POOLED: {**signatures[PAGES], "kind": POOLED}}
+    sizes = {k: signatures[k].get("dim") for k in (*KINDS, POOLED) if k in signatures}
     if "dense" not in sizes and dense_size is not None:
         sizes = {"dense": dense_size, **sizes}
         signatures = {"dense": sig.caller(dense_size), **signatures}
@@ -135,17 +146,17 @@ def unfilled(collection: str, schema: Schema, produced: set[str]) -> None:
 
 def known_kinds(found: Schema | None) -> Schema | None:
     """The stored schema with each vector's kind as its recorded model says (an engine tells
-    an image vector from a dense one only by that record)."""
+    an image or page vector from a dense or late-interaction one only by that record)."""
     if found is None:
         return None
     stored = sig.vectors_of(found.signature)
-    fields = tuple(replace(f, kind="image") if stored.get(f.name, {}).get("kind") == "image" else f
-                   for f in found.fields)
+    fields = tuple(replace(f, kind=stored[f.name]["kind"]) if stored.get(f.name, {}).get("kind") in OPTIONAL
+                   else f for f in found.fields)
     return replace(found, fields=fields)
 
 
 def missing_vectors(collection: str, field: VectorField, lacking: int) -> MissingVectorsError:
-    source = "the stored image paths (images given as bytes must be added again)" if field.kind == "image" \
+    source = "the stored image paths (images given as bytes must be added again)" if field.kind in OPTIONAL \
         else "the stored texts"
     return MissingVectorsError(
         f"{lacking} point(s) of collection {collection!r} have no {field.describe()} vector, so "

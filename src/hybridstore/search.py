@@ -19,9 +19,11 @@ from .errors import (
     SchemaMismatchError,
 )
 from .image_sources import check_image
+from .inference.pages import pooled
 from .qdrant import boost, groups, payload
 from .qdrant import query as qplan
 from .qdrant.filter_tree import Filter
+from .qdrant.schema import PAGES, POOLED
 from .records import Hit, Record
 from .selection import Selection, selector
 from .steps import Ensure, Steps, ask_work
@@ -172,9 +174,11 @@ def query_vectors(col: Collection, texts: Sequence[str], req: qplan.SearchReques
     missing = [k for k in kinds if col.schema.by_name(col.names[k]) is None]
     if missing:
         raise SchemaMismatchError(f"collection {col.name!r} has no {', '.join(missing)} vector for this query")
-    own = [k for k in kinds if not (k == "dense" and dense_vector is not None)
+    own = [k for k in kinds if not (k == "dense" and dense_vector is not None) and k != POOLED
            and not (k == "image" and (req.image is not None or req.image_vector is not None))]
     by_kind = col.models.embed_queries(texts, own)
+    if PAGES in by_kind:  # the pooled prefetch's query: the tokens' mean (see `inference.pages`)
+        by_kind[POOLED] = [pooled(v) for v in by_kind[PAGES]]
     if req.image is not None:  # image to image: through the image tower
         by_kind["image"] = col.image_model().embed_images([req.image]) * len(texts)
     elif req.image_vector is not None:

@@ -34,9 +34,10 @@ class SearchArgs(BaseModel):
 
     query: str = Field(description="What to search for, in natural language.")
     k: int = Field(5, ge=1, le=50, description="How many results to return.")
-    mode: Literal["hybrid", "dense", "sparse", "multimodal", "image"] | None = Field(
+    mode: Literal["hybrid", "dense", "sparse", "multimodal", "image", "pages"] | None = Field(
         None, description="hybrid (default: meaning and keywords), dense (meaning) or sparse (keywords); "
-        "with images: multimodal (default: text and pictures) or image (pictures only).")
+        "with images: multimodal (default: text and pictures) or image (pictures only); with page "
+        "images: multimodal (default: text and pages) or pages (page images only).")
     filter: str | dict[str, Any] | None = Field(
         None, description='A metadata filter (JSON), e.g. {"year": {"$gte": 2020}} or '
         '{"$or": [{"topic": "a"}, {"topic": "b"}]}; operators: $eq $ne $gt $gte $lt $lte $in $nin '

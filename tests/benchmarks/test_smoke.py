@@ -230,3 +230,16 @@ def test_snapshot_cost_benchmark_smoke(tmp_path, engine):
     assert result["snapshot_s"] > 0 and result["restore_s"] > 0 and result["machine"]["cpus"]
     assert json.loads((tmp_path / "snapshot_cost.json").read_text()) == result
     assert list(tmp_path.iterdir()) == [tmp_path / "snapshot_cost.json"]  # the folders and the file removed
+
+
+def test_pages_benchmark_smoke(tmp_path):
+    sys.path.insert(0, str(BENCH))
+    from pages import main
+
+    result = main(20, queries=3, full_queries=2, out=tmp_path / "pages.json")
+    assert result["pages"] == 20 and result["ingest_pages_per_s"] > 0 and result["disk_bytes_per_page"] > 0
+    for rnd in ("cold (pages evicted)", "warm"):
+        timed = result["search"][rnd]
+        assert timed["pooled prefetch + MaxSim"]["queries"] == 3 and timed["MaxSim over every page"]["queries"] == 2
+    assert result["search"]["MaxSim over every page: query's page in the top 10"] == 1.0  # 20 pages: all in it
+    assert json.loads((tmp_path / "pages.json").read_text()) == result

@@ -9,8 +9,9 @@ import pytest
 
 @pytest.fixture(scope="session")
 def docs_pack(tmp_path_factory, pack):
-    """The offline pack plus the constructed CLIP pair under its real names, so the images
-    docs run as written."""
+    """The offline pack plus the constructed CLIP pair and ColPali-shaped model under their
+    real names, so the images docs run as written."""
+    from tests.images import tiny_colpali
     from tests.images.tiny_clip import build
 
     root = tmp_path_factory.mktemp("docs-pack")
@@ -20,5 +21,6 @@ def docs_pack(tmp_path_factory, pack):
               for name, entry in manifest["models"].items()}
     models["Qdrant/clip-ViT-B-32-vision"] = {"kind": "image", "folder": str(vision)}
     models["Qdrant/clip-ViT-B-32-text"] = {"kind": "dense", "folder": str(text)}
+    models[tiny_colpali.NAME] = {"kind": "late_interaction_multimodal", "folder": str(tiny_colpali.build(root))}
     (root / "models.json").write_text(json.dumps({"models": models, "defaults": manifest["defaults"]}))
     return root

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 from tests.images.tiny_clip import colour_image
+from tests.images.tiny_colpali import page
+from tests.pdfs import pdf
 
 PICTURES = {"shoe.jpg": "red", "hat.jpg": "blue", "query.jpg": "red"}
 
@@ -14,6 +16,15 @@ def pictures() -> None:
     """shoe.jpg (red), hat.jpg (blue) and query.jpg (red) in the working folder."""
     for name, colour in PICTURES.items():
         colour_image(Path(name), colour)
+
+
+def pages() -> None:
+    """page1.png (a red table in a corner: the tiny page model's "red"), page2.png (blank) and
+    report.pdf (two pages of text and a picture page) in the working folder."""
+    page(Path("page1.png"), {(0, 0): "red", (0, 1): "red"})
+    page(Path("page2.png"), {})
+    Path("report.pdf").write_bytes(pdf([["Revenue by region, 2024: the north grew fastest."], None,
+                                        ["Costs fell in every region."]], title="Annual report"))
 
 
 def langchain_qdrant_folder(path: str, collection: str) -> None:

@@ -1,4 +1,5 @@
-"""The constructed CLIP-shaped pair (tiny_clip), built once per module, and Models using it."""
+"""The constructed CLIP-shaped pair (tiny_clip) and ColPali-shaped model (tiny_colpali), built once
+per module, and what uses them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 
 from hybridstore import Models, ModelSpec
 
+from . import tiny_colpali
 from .tiny_clip import COLOURS, build, colour_image
 
 VISION = "Qdrant/clip-ViT-B-32-vision"
@@ -18,3 +20,16 @@ def clip(tmp_path_factory):
     vision, text = build(root)
     return Models(image=ModelSpec(VISION, "image", str(vision), {"text_path": str(text)})), \
         {name: str(colour_image(root / f"{name}.png", name)) for name in COLOURS}
+
+
+# (row, column) cells coloured on a white page
+LAYOUTS = {"one-red-one-blue": {(0, 0): "red", (3, 3): "blue"}, "all-red": {(r, c): "red" for r in range(4) for c in range(4)},
+           "green-corner": {(3, 0): "green"}, "blank": {}}
+
+
+@pytest.fixture(scope="module")
+def colpali(tmp_path_factory):
+    """(the page model's ModelSpec, page id -> PNG path of a page laid out as LAYOUTS says)."""
+    root = tmp_path_factory.mktemp("colpali")
+    spec = ModelSpec(tiny_colpali.NAME, "late_interaction_multimodal", str(tiny_colpali.build(root)))
+    return spec, {name: str(tiny_colpali.page(root / f"{name}.png", cells)) for name, cells in LAYOUTS.items()}

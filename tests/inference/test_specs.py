@@ -11,13 +11,13 @@ from hybridstore.inference.specs import KINDS, ModelSpec
 
 
 def test_kinds():
-    assert KINDS == ("dense", "sparse", "late_interaction", "image")
+    assert KINDS == ("dense", "sparse", "late_interaction", "image", "late_interaction_multimodal")
 
 
 @pytest.mark.parametrize("name, kind, says", [
     ("", "dense", "ModelSpec.name must be a non-empty string, got ''"),
     (None, "dense", "ModelSpec.name must be a non-empty string, got None"),
-    ("m", "vision", "ModelSpec.kind 'vision' is unknown; use one of dense, sparse, late_interaction, image"),
+    ("m", "vision", "ModelSpec.kind 'vision' is unknown; use one of dense, sparse, late_interaction, image, late_interaction_multimodal"),
 ])
 def test_a_bad_name_or_kind_is_refused(name, kind, says):
     with pytest.raises(ConfigurationError) as err:

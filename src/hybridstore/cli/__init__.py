@@ -95,8 +95,8 @@ def _json(text: str) -> object:
 def _search_options(s: argparse.ArgumentParser, k_help: str) -> None:
     """The options of a search, shared by search and why-not."""
     s.add_argument("-k", type=int, default=5, help=k_help)
-    s.add_argument("--mode", choices=("dense", "sparse", "hybrid", "image", "multimodal"), default=None,
-                   help="default: the strongest the models allow (hybrid; multimodal with --image)")
+    s.add_argument("--mode", choices=("dense", "sparse", "hybrid", "image", "pages", "multimodal"), default=None,
+                   help="default: the strongest the models allow (hybrid; multimodal with --image or --pages)")
     s.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
                    help="late-interaction rerank; default: on with --late")
     s.add_argument("--fusion", choices=("rrf", "dbsf"), default=None, help="hybrid fusion; default: dbsf")
@@ -133,6 +133,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--image-path", default=None, help="local folder of the --image model (offline; default: by name)")
     p.add_argument("--image-text-path", default=None,
                    help="local folder of its text tower (offline; default: the known pair's, by name)")
+    p.add_argument("--pages", default=None, metavar="MODEL",
+                   help="page model (ColPali-style) name, e.g. Qdrant/colpali-v1.3-fp16: ingest stores each PDF "
+                        "page's image with its first chunk, search fuses the pages' MaxSim; default: none")
+    p.add_argument("--pages-path", default=None, help="local folder of the --pages model (offline; default: by name)")
     p.add_argument("--batch-size", type=int, default=None, help="texts per model batch; default: 32")
     p.add_argument("--threads", type=int, default=None, help="onnxruntime threads; default: all cores")
     p.add_argument("--int8", action="store_true",
@@ -169,6 +173,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="write every skipped input to FILE, one per line (the screen lists the first 20)")
     s.add_argument("--limit", type=int, default=None,
                    help="index at most N records; stale chunks are then left alone (default: all)")
+    s.add_argument("--pages-dpi", type=int, default=100,
+                   help="resolution PDF pages are rendered at for --pages (the model resizes them)")
     s.set_defaults(run=_run("ingest", "cmd_ingest"),
                    cut_hint="Use a smaller --chunk-size for text files; split long JSONL rows.")
 

@@ -24,6 +24,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     gone = missing(args.paths)
     if gone:
         raise UsageError(f"no such file or folder: {', '.join(gone)}")
+    if args.pages_dpi <= 0:
+        raise UsageError(f"--pages-dpi {args.pages_dpi}: give a positive resolution, e.g. 100")
     if args.sync and args.limit is not None:
         raise UsageError("--sync removes records of vanished files; it cannot be combined with --limit")
     try:
@@ -31,10 +33,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except LookupError:
         raise UsageError(f"--encoding {args.encoding}: no such encoding "
                          "(e.g. latin-1, cp1252, utf-16)") from None
-    inputs = read(args.paths, args.chunk_size, args.chunk_overlap, args.encoding, images=args.image is not None)
+    inputs = read(args.paths, args.chunk_size, args.chunk_overlap, args.encoding, images=args.image is not None,
+                  pages_dpi=args.pages_dpi if args.pages is not None else None)
     if args.strict and inputs.problems:
         return _strict(inputs, args.report)
     with opening.index(args) as index:
+        _pages_kept(index, args, inputs)
         if not args.replace:
             inputs.problems += claimed(index, inputs)
             if args.strict and inputs.problems:
@@ -58,8 +62,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               f"{index.collection!r} now holds {index.count()}")
     _listed(inputs.ignored, "file(s) in the folders were left alone (not .txt, .md, .rst, .jsonl, .pdf or "
             f".html{'' if args.image else ', or images without --image MODEL'})")
-    _listed(inputs.textless, "PDF(s) have pages without text, left out (blank, or scanned: OCR them to "
-            "search their text)")
+    _listed(inputs.textless, "PDF(s) have pages without text, indexed as page images alone (the pages "
+            "search finds them, text searches cannot)" if args.pages else "PDF(s) have pages without "
+            "text, left out (blank, or scanned: OCR them to search their text)")
     report.problems(inputs.problems, args.report)
     return 1 if inputs.problems else 0
 
@@ -116,6 +121,16 @@ def remove_stale(index: HybridIndex, inputs: Inputs) -> int:
     if stale:
         index.delete(stale)
     return len(stale)
+
+
+def _pages_kept(index: HybridIndex, args: argparse.Namespace, inputs: Inputs) -> None:
+    """PDF pages written without --pages into a collection with page vectors would lose theirs."""
+    if args.pages is not None or not any("page" in r.metadata for r in inputs.records):
+        return
+    if any(v["kind"] == "late_interaction_multimodal" for v in index.info()["vectors"]):
+        raise UsageError(f"collection {index.collection!r} holds PDF pages as images (written with "
+                         "--pages MODEL): give the same --pages options again, or the pages' first "
+                         "chunks would be written without their page vectors")
 
 
 def claimed(index: HybridIndex, inputs: Inputs) -> list[Problem]:

@@ -20,7 +20,8 @@ def models(args: argparse.Namespace, **extra: Any) -> Models:
         return DEFAULT if value is None else None if value.lower() == "none" else value
 
     late = None if args.late in (None, "none") else args.late
-    return Models(pick(args.dense), pick(args.sparse), late, image=image(args), pack=args.pack,
+    return Models(pick(args.dense), pick(args.sparse), late, image=image(args),
+                  late_interaction_multimodal=pages(args), pack=args.pack,
                   batch_size=args.batch_size, threads=args.threads,
                   quantize="int8" if args.int8 else None, **extra)
 
@@ -39,6 +40,18 @@ def image(args: argparse.Namespace) -> str | ModelSpec | None:
     if not any(folders):
         return name
     return ModelSpec(name, "image", folders[0], {"text_path": folders[1]} if folders[1] else {})
+
+
+def pages(args: argparse.Namespace) -> str | ModelSpec | None:
+    """The page model asked (--pages, from --pages-path when given)."""
+    from ..inference import ModelSpec
+    from . import UsageError
+
+    name: str | None = getattr(args, "pages", None)
+    folder: str | None = getattr(args, "pages_path", None)
+    if name is None and folder:
+        raise UsageError("--pages-path needs --pages MODEL (the model it holds)")
+    return ModelSpec(name, "late_interaction_multimodal", folder) if name and folder else name
 
 
 def index(args: argparse.Namespace, chosen: Models | None = None, existing: bool = False,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import beir
-from ..documents import DocumentError, chunk_records, page_records, read_html, read_pdf
+from ..documents import DocumentError, chunk_records, page_records, read_html, read_pdf, render_pdf
 from ..records import Record
 from .decoding import decode
 
@@ -84,8 +84,11 @@ def missing(paths: list[str]) -> list[str]:
     return [p for p in paths if not os.path.exists(p)]
 
 
-def read(paths: list[str], chunk_size: int, overlap: int, encoding: str, images: bool = False) -> Inputs:
-    """`images`: an image model is configured, so image files are records too."""
+def read(paths: list[str], chunk_size: int, overlap: int, encoding: str, images: bool = False,
+         pages_dpi: int | None = None) -> Inputs:
+    """`images`: an image model is configured, so image files are records too. `pages_dpi`: a
+    page model is configured, so PDF pages are rendered at that resolution and stored as images
+    too (see `documents.page_records`)."""
     inputs = Inputs()
     for root in map(Path, paths):
         for f, explicit in _files(root):
@@ -98,7 +101,7 @@ def read(paths: list[str], chunk_size: int, overlap: int, encoding: str, images:
             elif f.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES:
                 _text(f, inputs, chunk_size, overlap, encoding)
             elif f.suffix.lower() == ".pdf":
-                _pdf(f, inputs, chunk_size, overlap)
+                _pdf(f, inputs, chunk_size, overlap, pages_dpi)
             elif f.suffix.lower() == ".jsonl":
                 _jsonl(f, inputs, encoding=encoding)
             elif f.suffix.lower() in IMAGE_SUFFIXES and images:
@@ -201,9 +204,10 @@ def _add_all(records: list[Record], path: Path, inputs: Inputs) -> None:
     inputs.files.add(doc_id(path))
 
 
-def _pdf(path: Path, inputs: Inputs, size: int, overlap: int) -> None:
-    """Each page's text chunked; an encrypted or damaged PDF, or one without text, is skipped
-    (and what an earlier run stored of it removed)."""
+def _pdf(path: Path, inputs: Inputs, size: int, overlap: int, pages_dpi: int | None = None) -> None:
+    """Each page's text chunked (with `pages_dpi`, each page's image on its first chunk); an
+    encrypted or damaged PDF, or one without text and not read as images, is skipped (and what an
+    earlier run stored of it removed)."""
     if not inputs.first_time(path):
         return
     data = _bytes(path, inputs)
@@ -211,7 +215,8 @@ def _pdf(path: Path, inputs: Inputs, size: int, overlap: int) -> None:
         return
     try:
         pdf = read_pdf(data)
-        records = page_records(doc_id(path), pdf, size, overlap)
+        images = render_pdf(data, pages_dpi) if pages_dpi is not None else None
+        records = page_records(doc_id(path), pdf, size, overlap, images)
     except DocumentError as e:
         _unreadable(path, inputs, str(e))
         return

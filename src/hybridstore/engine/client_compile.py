@@ -14,9 +14,9 @@ from ..errors import EngineError
 from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import Boosted, Fuse, QueryPlan, Stage
-from ..qdrant.schema import Schema, VectorField
+from ..qdrant.schema import Schema, VectorField, multivector
 from ..qdrant.signature import KEY as SIGNATURE_KEY
-from ..qdrant.storage import Storage, quantization_name
+from ..qdrant.storage import Storage, of_vector, quantization_name
 from .client_boost import client_formula
 from .client_filters import client_filter
 from .requests import (
@@ -78,13 +78,14 @@ def _create(collection: str, request: Create) -> Op:
             modifier = models.Modifier.IDF if f.modifier == "idf" else None
             sparse[f.name] = models.SparseVectorParams(
                 modifier=modifier, index=models.SparseIndexParams(on_disk=True) if st.on_disk else None)
-        elif f.kind == "late_interaction":
+        elif multivector(f.kind):
+            own = of_vector(st, f.kind)
             dense[f.name] = models.VectorParams(
                 size=_size(f), distance=models.Distance.COSINE,
                 multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
-                hnsw_config=models.HnswConfigDiff(m=0), on_disk=st.late_on_disk or None,
-                quantization_config=_int8(st.late_quantize),
-                datatype=models.Datatype.FLOAT16 if st.float16 else None,
+                hnsw_config=models.HnswConfigDiff(m=0), on_disk=own.late_on_disk or None,
+                quantization_config=_int8(own.late_quantize),
+                datatype=models.Datatype.FLOAT16 if own.float16 else None,
             )
         else:
             hnsw = models.HnswConfigDiff(m=st.hnsw_m, ef_construct=st.hnsw_ef_construct) \
@@ -177,10 +178,10 @@ def _change_vectors(collection: str, request: ChangeVectors) -> Op | list[Op]:
             modifier=models.Modifier.IDF if field.modifier == "idf" else None))
     else:
         multi = models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM) \
-            if field.kind == "late_interaction" else None
+            if multivector(field.kind) else None
         config = models.DenseVectorNameConfig(dense=models.DenseVectorConfig(
             size=_size(field), distance=models.Distance.COSINE, multivector_config=multi,
-            datatype=models.VectorStorageDatatype.FLOAT16 if st.float16 else None))
+            datatype=models.VectorStorageDatatype.FLOAT16 if of_vector(st, field.kind).float16 else None))
     create = "create_vector_name", {"collection_name": collection, "vector_name": field.name,
                                     "vector_name_config": config}, _ignore
     # creating takes no storage settings: they follow as a change of the collection's
@@ -191,7 +192,8 @@ def _vector_storage(collection: str, field: VectorField, st: Storage) -> Op:
     if field.kind == "sparse":
         return "update_collection", {"collection_name": collection, "sparse_vectors_config": {
             field.name: models.SparseVectorParams(index=models.SparseIndexParams(on_disk=st.on_disk))}}, _ignore
-    if field.kind == "late_interaction":
+    if multivector(field.kind):
+        st = of_vector(st, field.kind)
         diff = models.VectorParamsDiff(hnsw_config=models.HnswConfigDiff(m=0), on_disk=st.late_on_disk,
                                        quantization_config=_int8(st.late_quantize))
     else:

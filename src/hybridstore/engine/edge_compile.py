@@ -12,6 +12,8 @@ from ..errors import EngineError
 from ..qdrant.filter_tree import Filter
 from ..qdrant.payload import Point, SparseVec
 from ..qdrant.query import RRF_DEFAULT_K, Boosted, Fuse, QueryPlan, Stage
+from ..qdrant.schema import multivector
+from ..qdrant.storage import of_vector
 from .edge_boost import edge_formula
 from .edge_filters import edge_filter
 from .requests import (
@@ -63,13 +65,14 @@ def change_vectors(request: ChangeVectors) -> Op:
     field = request.add
     if field is None:
         raise EngineError("ChangeVectors takes a field to add or a name to drop")
-    half = edge.VectorStorageDatatype.Float16 if request.storage.float16 and field.kind != "sparse" else None
+    half = edge.VectorStorageDatatype.Float16 \
+        if of_vector(request.storage, field.kind).float16 and field.kind != "sparse" else None
     if field.kind == "sparse":
         op = edge.UpdateOperation.create_sparse_vector(
             field.name, modifier=edge.Modifier.Idf if field.modifier == "idf" else None)
     else:
         multi = edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim) \
-            if field.kind == "late_interaction" else None
+            if multivector(field.kind) else None
         assert field.size is not None  # dense and late-interaction fields have a size
         op = edge.UpdateOperation.create_dense_vector(field.name, field.size, edge.Distance.Cosine,
                                                       multivector_config=multi, datatype=half)

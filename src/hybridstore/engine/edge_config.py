@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 import qdrant_edge as edge
 
 from ..errors import ConfigurationError
-from ..qdrant.schema import Schema, VectorField
-from ..qdrant.storage import Storage, quantization_name
+from ..qdrant.schema import Schema, VectorField, multivector
+from ..qdrant.storage import Storage, of_vector, quantization_name
 
 E = TypeVar("E", bound=Enum)
 DEFAULTS = Storage()  # frozen: one shared default
@@ -32,8 +32,9 @@ def params(f: VectorField, st: Storage) -> edge.EdgeVectorParams:
     """The EdgeVectorParams of a dense (or late-interaction, or image) field under `st`."""
     if f.size is None:  # only a sparse vector has no size
         raise ConfigurationError(f"vector {f.name!r} ({f.kind}) has no size")
+    st = of_vector(st, f.kind)
     half = edge.VectorStorageDatatype.Float16 if st.float16 else None
-    if f.kind == "late_interaction":  # rerank only: MaxSim, no HNSW graph (m=0);
+    if multivector(f.kind):  # rerank only: MaxSim, no HNSW graph (m=0);
         # edge wants every HNSW field, the other two are Qdrant's defaults
         return edge.EdgeVectorParams(
             f.size, edge.Distance.Cosine, on_disk=st.late_on_disk or None, datatype=half,

@@ -33,7 +33,22 @@ def text_tower(spec: ModelSpec) -> ModelSpec | None:
     return ModelSpec(name, "dense", spec.options.get("text_path"), opts)
 
 
-class ImageEmbedder(Embedder):
+class PicturedEmbedder(Embedder):
+    """A model that embeds a record's image, not its text (image and page models)."""
+
+    what = "an image model embeds images"
+
+    def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[Any]:
+        raise InvalidInputError(f"{self.what}, not texts: give records an image")
+
+    def batches(self, texts: Sequence[str]) -> None:
+        return None
+
+    def tokenizer(self) -> None:
+        return None
+
+
+class ImageEmbedder(PicturedEmbedder):
     """Embeds images with the image tower and text queries with the paired text tower."""
 
     def __init__(self, spec: ModelSpec, hint: str = "", hub: bool = True) -> None:
@@ -46,8 +61,7 @@ class ImageEmbedder(Embedder):
         """The vector size, from real embeddings of both towers (they must agree)."""
         with self._dim_lock:
             if self._dim is None:
-                probe = _probe()
-                dim = int(np.asarray(self.embed_images([probe])[0]).shape[-1])
+                dim = int(np.asarray(self.embed_images([probe()])[0]).shape[-1])
                 if self.text is not None and self.text.dim != dim:
                     raise ConfigurationError(
                         f"image model {self.name!r} makes {dim}-d vectors but its text model "
@@ -60,7 +74,7 @@ class ImageEmbedder(Embedder):
         if not images:
             return []
         opts = self.spec.options
-        return list(self.model.embed([openable(i) for i in images],
+        return list(self.model.embed(opened(images),
                                      batch_size=int(opts.get("batch_size") or 16), parallel=opts.get("parallel")))
 
     def embed_queries(self, texts: Sequence[str]) -> list[Any]:
@@ -72,30 +86,31 @@ class ImageEmbedder(Embedder):
                 "options={'text_model': ...})")
         return self.text.embed_documents(texts, padding_aware=False)
 
-    def embed_documents(self, texts: Sequence[str], padding_aware: bool | None = None) -> list[Any]:
-        raise InvalidInputError("an image model embeds images, not texts: give records an image")
-
-    def batches(self, texts: Sequence[str]) -> None:
-        return None
-
-    def tokenizer(self) -> None:
-        return None
-
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": "image", "path": self.spec.path, "modifier": None,
                 "text_model": self.text.name if self.text else None}
 
     def signature(self) -> dict[str, Any]:
         """Both towers: a vector stays comparable only with the same pair."""
-        folder, files = model_files(getattr(self.model, "model", None))
-        if folder is not None and files and (folder / "preprocessor_config.json").is_file():  # resizing and normalisation
-            files.append(folder / "preprocessor_config.json")
         text = self.text.signature() if self.text is not None else {}
-        prints = [fingerprint(folder, files) if folder is not None and files else None, text.get("fingerprint")]
+        prints = [image_fingerprint(self.model), text.get("fingerprint")]
         return {"source": "fastembed", "kind": "image", "model": self.name, "dim": self.dim, "modifier": None,
                 "options": vector_options(self.spec.load_options()), "text_model": text.get("model"),
                 "fingerprint": "+".join(p for p in prints if p) if prints[0] else None}
 
 
-def _probe() -> Image.Image:
+def image_fingerprint(model: object) -> str | None:
+    """The fingerprint of an image model's files, its resizing and normalisation included."""
+    folder, files = model_files(getattr(model, "model", None))
+    if folder is not None and files and (folder / "preprocessor_config.json").is_file():
+        files.append(folder / "preprocessor_config.json")
+    return fingerprint(folder, files) if folder is not None and files else None
+
+
+def opened(images: Sequence[Any]) -> list[Any]:
+    """Images as fastembed takes them (paths, or PIL images for bytes)."""
+    return [openable(i) for i in images]
+
+
+def probe() -> Image.Image:
     return Image.new("RGB", (8, 8), (128, 128, 128))

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import onnxruntime as ort
 from fastembed import (
     ImageEmbedding,
+    LateInteractionMultimodalEmbedding,
     LateInteractionTextEmbedding,
     SparseTextEmbedding,
     TextEmbedding,
@@ -26,13 +27,14 @@ from .quantize import quantized
 from .specs import CacheKey, ModelSpec
 
 ModelClass = (type[TextEmbedding] | type[SparseTextEmbedding] | type[LateInteractionTextEmbedding]
-              | type[ImageEmbedding])
+              | type[ImageEmbedding] | type[LateInteractionMultimodalEmbedding])
 
 CLASSES: dict[str, ModelClass] = {
     "dense": TextEmbedding,
     "sparse": SparseTextEmbedding,
     "late_interaction": LateInteractionTextEmbedding,
     "image": ImageEmbedding,
+    "late_interaction_multimodal": LateInteractionMultimodalEmbedding,
 }
 
 _cache: dict[CacheKey, Any] = {}

@@ -14,9 +14,11 @@ from .embedder import Embedder
 from .external import External, ExternalDense, is_external
 from .images import ImageEmbedder, text_tower
 from .pack import Pack, PackEntry, load_pack, pack_from_env
-from .specs import KINDS, ModelSpec
+from .pages import PageEmbedder
+from .specs import KINDS, PAGES, ModelSpec
 
 HUB_DEFAULTS = {"dense": "BAAI/bge-small-en-v1.5", "sparse": "Qdrant/bm25"}
+PICTURED = ("image", PAGES)  # the kinds that embed a record's image, not its text
 
 
 class _Default:
@@ -57,7 +59,8 @@ class Models:
 
     A kind left out takes the default: the pack's (``pack=`` or ``$HYBRIDSTORE_MODELS``),
     else ``BAAI/bge-small-en-v1.5`` dense and ``Qdrant/bm25`` sparse. Late interaction and
-    images (``image=``: a CLIP-style image model, see `inference.images`) are off unless asked. ``batch_size``, ``parallel``, ``threads``, ``providers`` and
+    images (``image=``: a CLIP-style image model, see `inference.images`) and pages
+    (``late_interaction_multimodal=``: a ColPali-style page model, see `inference.pages`) are off unless asked. ``batch_size``, ``parallel``, ``threads``, ``providers`` and
     ``padding_aware`` (sort texts by token length before batching; on by default) apply to
     every model whose spec does not set them; ``quantize="int8"`` to the dense and
     late-interaction ones (see docs/benchmarks.md, "int8 models"). Nothing loads until first use.
@@ -69,6 +72,7 @@ class Models:
         sparse: Choice = DEFAULT,
         late_interaction: Choice = None,
         image: Choice = None,
+        late_interaction_multimodal: Choice = None,
         *,
         pack: PackGiven = None,
         batch_size: int | None = None,
@@ -83,7 +87,7 @@ class Models:
                     "providers": list(providers) if providers else None,
                     "padding_aware": padding_aware, "quantize": quantize}
         chosen: dict[str, Dense] = {"dense": dense, "sparse": sparse, "late_interaction": late_interaction,
-                                    "image": image}
+                                    "image": image, PAGES: late_interaction_multimodal}
         self._embedders: dict[str, Embedder | ExternalDense] = {}  # an ImageEmbedder is an Embedder
         for kind in KINDS:
             embedder = self._embedder(kind, chosen[kind], defaults)
@@ -108,9 +112,13 @@ class Models:
     def image(self) -> ImageEmbedder | None:
         return _only(self._embedders.get("image"), ImageEmbedder)
 
+    @property
+    def late_interaction_multimodal(self) -> PageEmbedder | None:
+        return _only(self._embedders.get(PAGES), PageEmbedder)
+
     def text_kinds(self) -> tuple[str, ...]:
-        """The kinds that embed a record's text (all but the image model)."""
-        return tuple(k for k in self._embedders if k != "image")
+        """The kinds that embed a record's text (all but the image and page models)."""
+        return tuple(k for k in self._embedders if k not in PICTURED)
 
     def get(self, kind: str) -> Embedder | ExternalDense | None:
         return self._embedders.get(kind)
@@ -149,15 +157,17 @@ class Models:
 
     def signature(self, image: bool = True) -> str:
         """Which models make the vectors: part of every record's content hash (of a record
-        without an image, not the image model: adding one re-embeds no text record)."""
+        without an image, not the image and page models: adding one re-embeds no text record)."""
         return json.dumps({k: [d["name"], d.get("modifier"), *([d["quantize"]] if d.get("quantize") else [])]
-                           for k, d in self.describe().items() if image or k != "image"}, sort_keys=True)
+                           for k, d in self.describe().items() if image or k not in PICTURED}, sort_keys=True)
 
     def with_dense(self, dense: Dense) -> Models:
         """These models with another dense model (a caller's embeddings), the rest kept."""
         return Models(dense=dense, sparse=self.sparse.spec if self.sparse else None,
                       late_interaction=self.late_interaction.spec if self.late_interaction else None,
-                      image=self.image.spec if self.image else None, pack=self.pack)
+                      image=self.image.spec if self.image else None,
+                      late_interaction_multimodal=self.late_interaction_multimodal.spec
+                      if self.late_interaction_multimodal else None, pack=self.pack)
 
     def __repr__(self) -> str:
         return "Models(" + ", ".join(f"{k}={e.name!r}" for k, e in self._embedders.items()) + ")"
@@ -176,9 +186,11 @@ class Models:
             return ExternalDense(value)
         spec, entry = self._spec(kind, value)
         spec = spec.with_defaults({k: v for k, v in defaults.items()
-                                   if k != "quantize" or kind not in ("sparse", "image")})
+                                   if k != "quantize" or kind not in ("sparse", *PICTURED)})
         if kind == "image":
             return ImageEmbedder(self._paired(spec), hint=self._hint(), hub=self.pack is None)
+        if kind == PAGES:
+            return PageEmbedder(spec, hint=self._hint(), hub=self.pack is None)
         return Embedder(spec, self._modifier(spec, entry), hint=self._hint(), hub=self.pack is None)
 
     def _spec(self, kind: str, value: object) -> tuple[ModelSpec, PackEntry | None]:

@@ -32,7 +32,7 @@ def cache_root() -> Path:
 def check(kind: str, name: str, value: object) -> None:
     if value not in QUANTIZE:
         raise ConfigurationError(f"{kind} model {name!r}: quantize={value!r}; use 'int8' or leave it out")
-    if kind in ("sparse", "image"):
+    if kind in ("sparse", "image", "late_interaction_multimodal"):
         raise ConfigurationError(f"{kind} model {name!r}: quantize applies to dense and "
                                  "late-interaction models; drop the option")
 

@@ -9,7 +9,8 @@ from typing import Any
 from ..errors import ConfigurationError
 from .quantize import check
 
-KINDS = ("dense", "sparse", "late_interaction", "image")
+PAGES = "late_interaction_multimodal"  # ColPali-style: a page image -> patch vectors, a query -> token vectors
+KINDS = ("dense", "sparse", "late_interaction", "image", PAGES)
 
 # Options consumed at embed time; everything else goes to the fastembed constructor.
 EMBED_OPTIONS = frozenset({"batch_size", "parallel", "padding_aware", "max_batch_tokens"})

@@ -39,7 +39,9 @@ class HybridVectorStore(ClosesIndex, VectorStore):
 
     Images: with an image model (``Models(image=...)``), ``add_images`` and
     ``similarity_search_by_image``; text searches then fuse the image vector too (mode
-    "multimodal"; "image" searches it alone).
+    "multimodal"; "image" searches it alone). With a page model
+    (``Models(late_interaction_multimodal=...)``), ``add_images`` also stores page multivectors:
+    ``mode="pages"`` searches them alone, the default fuses them with the text vectors.
 
     Every search method takes the core's options: ``mode`` ("dense", "sparse", "hybrid"),
     ``rerank``, ``fusion``, ``weights``, ``rrf_k``, ``fetch_k``, ``oversample``,
@@ -86,12 +88,13 @@ class HybridVectorStore(ClosesIndex, VectorStore):
         return await self.index.aadd(_records(texts, metadatas, ids, kwargs, self._images()))
 
     def _images(self) -> bool:
-        """Whether documents' ``metadata["image"]`` is their image (the store has an image model)."""
-        return self.index.models.image is not None
+        """Whether documents' ``metadata["image"]`` is their image (the store has an image or page model)."""
+        return self.index.models.image is not None or self.index.models.late_interaction_multimodal is not None
 
     def add_images(self, uris: list[str], metadatas: Metadatas = None, *,
                    ids: list[str] | None = None, texts: list[str] | None = None) -> list[str]:
-        """Index image files with the store's image model (``Models(image=...)``); `texts`:
+        """Index image files with the store's image model (``Models(image=...)``) and page model
+        (``Models(late_interaction_multimodal=...)``: search them with ``mode="pages"``); `texts`:
         optional captions. Documents read back carry the path in ``metadata["image"]``."""
         return self.index.add(image_records(uris, metadatas, ids, texts))
 

@@ -140,8 +140,8 @@ def search_args(query: VectorStoreQuery, defaults: dict[str, Any],
     options = {**defaults, "filter": to_filter(query.filters),
                "ids": query.node_ids or None, "doc_id": query.doc_ids or None}
     k = query.similarity_top_k
-    if mode == VectorStoreQueryMode.DEFAULT:
-        options["mode"] = "dense"
+    if mode == VectorStoreQueryMode.DEFAULT:  # a search option may name one of ours ("pages")
+        options["mode"] = defaults.get("mode") or "dense"
     elif mode == VectorStoreQueryMode.SPARSE:
         options["mode"], k = "sparse", query.sparse_top_k or k
     elif mode == VectorStoreQueryMode.HYBRID:

@@ -44,7 +44,9 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
     makes those dense vectors, when it is not hybridstore's own dense model (``models``'
     dense, which ``HybridEmbedding()`` wraps): the collection records it, and nodes without an
     embedding are embedded with it. Query modes: DEFAULT (dense), SPARSE, HYBRID (``alpha``
-    weights the fusion: 1 = dense only), MMR (``mmr_threshold`` = lambda).
+    weights the fusion: 1 = dense only), MMR (``mmr_threshold`` = lambda); a DEFAULT query
+    takes ``mode`` from the options (e.g. ``"pages"``: ImageNodes' page multivectors, with
+    ``Models(late_interaction_multimodal=...)``; ``"multimodal"``: fused with the text).
     ``search_options``: defaults for every query (``rerank``, ``fusion``, ``rrf_k``, ...);
     ``vector_store_kwargs`` of a retriever override them per query.
     Storage as ``HybridIndex``: ``location=":memory:"`` (default), ``path=``, ``url=``,
@@ -118,7 +120,8 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
         return await self._index.aadd(self._records(nodes), dense=_embeddings(nodes))
 
     def _records(self, nodes: Sequence[BaseNode]) -> list[Record]:
-        return [to_record(n, self._index.models.image is not None) for n in nodes]
+        models = self._index.models
+        return [to_record(n, models.image is not None or models.late_interaction_multimodal is not None) for n in nodes]
 
     @staticmethod
     def _new(nodes: Sequence[BaseNode], stored: list[Record]) -> list[Record]:

@@ -40,6 +40,7 @@ from .filter_tree import (
 )
 from .layouts import DOC_ID
 from .raw_filters import to_tree
+from .schema import OPTIONAL
 
 FIELD_OPS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$contains", "$all",
              "$text", "$exists", "$is_empty", "$count", "$geo_radius", "$geo_box", "$geo_polygon")
@@ -136,12 +137,12 @@ class ImageKeys(Protocol):
 def lacking_vector(name: str, except_ids: list[str] | None = None, layout: ImageKeys | None = None,
                    kind: str | None = None) -> Filter:
     """Points without the named vector (leaving out `except_ids`). With a `layout` (the
-    collection stores images): of an image vector, only points with an image lack it; of a
-    text vector, points that are an image alone do not."""
+    collection stores images): of a vector made from the image (an image or page vector), only
+    points with an image lack it; of a text vector, points that are an image alone do not."""
     must_not: list[Condition] = [HasVector(name)]
     if except_ids:
         must_not.append(HasId(tuple(except_ids)))
-    if layout is not None and kind == "image":
+    if layout is not None and kind in OPTIONAL:
         must_not.append(IsEmpty(layout.image_key))
     elif layout is not None:
         must_not.append(Match(layout.image_only_key, True))

@@ -16,6 +16,7 @@ from .. import image_sources
 from ..errors import InvalidInputError
 from ..records import Record
 from .layouts import CANONICAL, Layout
+from .schema import multivector
 
 NAMESPACE = uuid.UUID("6f1d6c1e-6a6b-5c55-9b8e-3f7e0d1c2b4a")
 
@@ -59,7 +60,7 @@ def plain_vector(kind: str, vector: Any) -> Any:
         if isinstance(vector, SparseVec):
             return vector
         return SparseVec(vector.indices.tolist(), vector.values.tolist())
-    if kind == "late_interaction":
+    if multivector(kind):
         return np.asarray(vector, dtype=np.float32)
     return vector.tolist() if hasattr(vector, "tolist") else list(vector)
 

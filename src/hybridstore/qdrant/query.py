@@ -4,7 +4,10 @@
     hybrid                   Fuse([Nearest(dense), Nearest(sparse)], rrf | dbsf)
     image                    Nearest(image): a text query through the image model's text tower,
                              or a query image (image=) through its image tower
+    pages                    Nearest(page multivector, MaxSim, source=Nearest(pooled page vector)):
+                             the pooled vector's HNSW graph finds candidates, the full MaxSim ranks them
     multimodal               Fuse([Nearest(k) for k in fuse]): text vectors and the image vector
+                             and / or the pages stage
     + rerank                 Nearest(late multivector, source=<the above>)
     + mmr                    Nearest(dense, mmr, source=<the above, unless dense>)
     + boost                  Boosted(source=<the above>): the final stage, after fusion and the
@@ -21,9 +24,12 @@ from typing import Any
 from ..errors import InvalidInputError
 from .boost import Boost
 from .filter_tree import Filter
+from .schema import PAGES, POOLED, multivector
 
-MODES = ("dense", "sparse", "hybrid", "image", "multimodal")
+MODES = ("dense", "sparse", "hybrid", "image", "pages", "multimodal")
 TEXT_KINDS = ("dense", "sparse")
+PICTURED = ("image", "pages")  # what fuse= takes besides the text kinds: the image, the pages stage
+PAGE_POOL = 100  # pages the pooled prefetch finds for the MaxSim rerank, at least (fetch_k= asks more)
 FUSIONS = ("rrf", "dbsf")
 RRF_DEFAULT_K = 2  # Qdrant's own default when no k is given
 HNSW_EF = 128  # HNSW beam width of graph searches (at least the results asked for): engines'
@@ -120,12 +126,12 @@ def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
         raise InvalidInputError(f"mode {mode!r} is unknown; use one of {', '.join(MODES)}")
     fuse = _fused(req, mode, available)
     needed = {"dense": {"dense"}, "sparse": {"sparse"}, "hybrid": {"dense", "sparse"}, "image": {"image"},
-              "multimodal": {"image"}}[mode]
+              "pages": {PAGES}, "multimodal": set()}[mode]
     _need(needed - available, f"mode {mode!r}", available)
     if pictured_query and "image" not in fuse + (mode,):
         raise InvalidInputError(f"a query image searches the image vector; mode {mode!r} does not "
                                 "use it: use mode='image' or 'multimodal'")
-    pictured = mode in ("image", "multimodal")
+    pictured = mode in ("image", "pages", "multimodal")
     rerank = ("late_interaction" in available and not pictured) if req.rerank is None else bool(req.rerank)
     if rerank:
         _need({"late_interaction"} - available, "rerank=True", available)
@@ -143,7 +149,7 @@ def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
         sources = fuse or ("dense", "sparse")
         if len(req.weights) != len(sources):
             raise InvalidInputError(
-                f"weights= takes {['two', 'three'][len(sources) - 2]} non-negative numbers ({', '.join(sources)})")
+                f"weights= takes {['two', 'three', 'four'][len(sources) - 2]} non-negative numbers ({', '.join(sources)})")
     if req.mmr is not None:
         _need({"dense"} - available, "mmr", available)
         if rerank:
@@ -157,25 +163,38 @@ def resolve(req: SearchRequest, available: set[str]) -> SearchRequest:
 
 
 def _fused(req: SearchRequest, mode: str, available: set[str]) -> tuple[str, ...]:
-    """The kinds a multimodal search fuses: as asked, else every text vector there is and the image."""
+    """The kinds a multimodal search fuses: as asked, else every text vector there is, the image
+    and the pages."""
     if mode != "multimodal":
         if req.fuse is not None:
             raise InvalidInputError(f"fuse= chooses the vectors of mode='multimodal', not {mode!r}")
         return ()
+    if req.fuse is None and not {"image", PAGES} & available:
+        _need({"image"}, "mode 'multimodal'", available)
     fuse = tuple(req.fuse) if req.fuse is not None else \
-        tuple(k for k in TEXT_KINDS if k in available) + ("image",)
-    unknown = [k for k in fuse if k not in TEXT_KINDS + ("image",)]
+        tuple(k for k in TEXT_KINDS if k in available) + tuple(k for k in PICTURED if _kind(k) in available)
+    unknown = [k for k in fuse if k not in TEXT_KINDS + PICTURED]
     if unknown or len(set(fuse)) != len(fuse) or len(fuse) < 2:
-        raise InvalidInputError(f"fuse= takes two or more of dense, sparse, image, each once; got {req.fuse!r}")
-    _need(set(fuse) - available, "mode 'multimodal'", available)
+        raise InvalidInputError(f"fuse= takes two or more of dense, sparse, image, pages, each once; got {req.fuse!r}")
+    _need({_kind(k) for k in fuse} - available, "mode 'multimodal'", available)
     return fuse
+
+
+def _kind(fused: str) -> str:
+    """The model kind behind a name fuse= takes ("pages": the page model's)."""
+    return PAGES if fused == "pages" else fused
+
+
+def _kinds(fused: str) -> list[str]:
+    """The query vectors a mode or fused name searches: the pages stage, both page vectors."""
+    return [PAGES, POOLED] if fused == "pages" else [fused]
 
 
 def query_kinds(req: SearchRequest) -> list[str]:
     """Which query embeddings a resolved request needs."""
     mode = _resolved(req.mode)
-    kinds = list(req.fuse or ()) if mode == "multimodal" else \
-        {"dense": ["dense"], "sparse": ["sparse"], "hybrid": ["dense", "sparse"], "image": ["image"]}[mode]
+    names = list(req.fuse or ()) if mode == "multimodal" else ["dense", "sparse"] if mode == "hybrid" else [mode]
+    kinds = [k for name in names for k in _kinds(name)]
     if req.rerank:
         kinds.append("late_interaction")
     if req.mmr is not None and "dense" not in kinds:
@@ -204,10 +223,10 @@ def _tuned(stage: Stage, storage: Any) -> Stage:
     if isinstance(stage, Fuse):
         return replace(stage, sources=tuple(_tuned(s, storage) for s in stage.sources))
     source = None if stage.source is None else _tuned(stage.source, storage)
-    quantized = storage.quantize if stage.kind in ("dense", "image") else \
-        storage.late_quantize if stage.kind == "late_interaction" else None
+    graphed = stage.kind in ("dense", "image", POOLED)  # the vectors with an HNSW graph, as stored
+    quantized = storage.quantize if graphed else storage.late_quantize if stage.kind == "late_interaction" else None
     ef = stage.hnsw_ef
-    if storage.hnsw_ef is not None and stage.source is None and stage.kind in ("dense", "image"):
+    if storage.hnsw_ef is not None and stage.source is None and graphed:
         ef = max(storage.hnsw_ef, stage.limit)
     return replace(stage, source=source, hnsw_ef=ef, rescore=storage.oversampling if quantized else None)
 
@@ -220,7 +239,8 @@ def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, st
         pool = req.candidates()
         limits = {"dense": req.dense_limit or pool, "sparse": req.sparse_limit or pool, "image": pool}
         root: Stage = Fuse(
-            tuple(Nearest(k, names[k], vectors[k], limits[k]) for k in req.fuse or TEXT_KINDS),
+            tuple(_pages(req, vectors, names, pool) if k == "pages" else Nearest(k, names[k], vectors[k], limits[k])
+                  for k in req.fuse or TEXT_KINDS),
             _resolved(req.fusion), depth, (req.rrf_k or RRF_DEFAULT_K) if req.fusion == "rrf" else None,
             tuple(req.weights) if req.weights else None,
         )
@@ -229,6 +249,8 @@ def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, st
             _mmr(req, vectors, names, None),
             req.k, filter, req.score_threshold,
         )
+    elif req.mode == "pages":
+        root = _pages(req, vectors, names, depth)
     else:
         mode = _resolved(req.mode)
         root = Nearest(mode, names[mode], vectors[mode], depth)
@@ -241,6 +263,12 @@ def _plan(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, st
         assert isinstance(req.boost, Boost), "check the boost first (boost.read)"
         root = Boosted(root, req.boost, req.k)
     return QueryPlan(root, req.k, filter, req.score_threshold)
+
+
+def _pages(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, str], limit: int) -> Nearest:
+    """The pages stage: the pooled vectors' graph finds candidates, their patch vectors' MaxSim ranks them."""
+    pooled = Nearest(POOLED, names[POOLED], vectors[POOLED], max(req.candidates(), PAGE_POOL, limit))
+    return Nearest(PAGES, names[PAGES], vectors[PAGES], limit, pooled)
 
 
 def _mmr(req: SearchRequest, vectors: Mapping[str, Any], names: Mapping[str, str],
@@ -261,7 +289,7 @@ def relevance(plan: QueryPlan, score: float) -> float:
 
     - dense (cosine, also after MMR): (1 + cos) / 2
     - sparse (dot product, unbounded): s / (1 + s)
-    - late-interaction rerank (MaxSim, a sum of one cosine per query token): (1 + s / n) / 2
+    - late-interaction rerank and pages (MaxSim, a sum of one cosine per query token): (1 + s / n) / 2
     - RRF: the score divided by the best score RRF can give (rank 1 in every source)
     - DBSF: the sum of per-source normalised scores divided by the number of sources
     - boosted: the boosted score read as the stage it wraps reads its own, clamped: a boost
@@ -279,7 +307,7 @@ def relevance(plan: QueryPlan, score: float) -> float:
             value = score / sum(1.0 / (1.0 / w + k - 1.0) for w in weights if w > 0)
     elif root.kind == "sparse":
         value = score / (1.0 + score) if score > 0 else 0.0
-    elif root.kind == "late_interaction":
+    elif multivector(root.kind):
         value = (1.0 + score / max(len(root.vector), 1)) / 2.0
     else:
         value = (1.0 + score) / 2.0
@@ -287,11 +315,14 @@ def relevance(plan: QueryPlan, score: float) -> float:
 
 
 def _default_mode(available: set[str], wants_mmr: bool, text_only: bool, query_image: bool) -> str:
-    """The strongest search the models allow: with an image model, text and image fused (images
-    alone have no text vectors), unless what was asked (MMR, rerank, two weights) is text-only."""
-    if query_image or ("image" in available and not available & set(TEXT_KINDS)):
+    """The strongest search the models allow: with an image or page model, text and images fused
+    (images alone have no text vectors), unless what was asked (MMR, rerank, two weights) is
+    text-only."""
+    if query_image or ("image" in available and not available & {*TEXT_KINDS, PAGES}):
         return "image"
-    if "image" in available and not text_only:
+    if PAGES in available and not available & {*TEXT_KINDS, "image"}:
+        return "pages"
+    if available & {"image", PAGES} and not text_only:
         return "multimodal"
     if wants_mmr and "dense" in available:
         return "dense"

@@ -9,14 +9,17 @@ from typing import Any
 from ..errors import ConfigurationError
 from .storage import Storage
 
-DEFAULT_NAMES = {"dense": "dense", "sparse": "sparse", "late_interaction": "late", "image": "image"}
-OPTIONAL = ("image",)  # kinds a point may lack by nature: a record without an image has no image vector
+PAGES = "late_interaction_multimodal"  # a page's patch vectors (MaxSim, rerank only, float16 on disk)
+POOLED = "late_interaction_multimodal_pooled"  # their mean: one vector per page, HNSW (the prefetch)
+DEFAULT_NAMES = {"dense": "dense", "sparse": "sparse", "late_interaction": "late", "image": "image",
+                 PAGES: "pages", POOLED: "pages_pooled"}
+OPTIONAL = ("image", PAGES, POOLED)  # kinds a point may lack by nature: those made from a record's image
 
 
 @dataclass(frozen=True)
 class VectorField:
-    """One named vector. Dense: cosine. Sparse: optional IDF. Late interaction: a MaxSim
-    multivector without an HNSW graph (it only reranks)."""
+    """One named vector. Dense: cosine. Sparse: optional IDF. Late interaction (and a page's
+    patch vectors): a MaxSim multivector without an HNSW graph (it only reranks)."""
 
     name: str
     kind: str
@@ -79,10 +82,15 @@ def differences(expected: Schema, actual: Schema, missing_ok: bool = False) -> l
     return out
 
 
+def multivector(kind: str) -> bool:
+    return kind in ("late_interaction", PAGES)
+
+
 def _stored_kind(kind: str) -> str:
-    """What an engine can tell: an image vector is a plain dense vector to it (the recorded
-    model says which, `rules.known_kinds`)."""
-    return "dense" if kind == "image" else kind
+    """What an engine can tell: an image vector or a page's pooled one is a plain dense vector
+    to it, a page's multivector a late-interaction one (the recorded model says which,
+    `rules.known_kinds`)."""
+    return {"image": "dense", POOLED: "dense", PAGES: "late_interaction"}.get(kind, kind)
 
 
 def missing(expected: Schema, actual: Schema) -> list[VectorField]:

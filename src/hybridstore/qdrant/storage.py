@@ -133,6 +133,16 @@ def effective(collection: str, asked: Storage | None, schema: Schema | None) -> 
     return dataclasses.replace(base, hnsw_ef=asked.hnsw_ef, oversampling=asked.oversampling) if asked else base
 
 
+def of_vector(st: Storage, kind: str) -> Storage:
+    """The settings one vector is created with: a page's patch vectors (kind
+    "late_interaction_multimodal", about a thousand per page, read only to rerank the few pages
+    the pooled prefetch found) are always on disk and float16 (half the bytes; uint8 would need
+    integer-valued vectors), never quantized; the rest follow `st`."""
+    if kind != "late_interaction_multimodal":
+        return st
+    return dataclasses.replace(st, late_on_disk=True, float16=True, late_quantize=None)
+
+
 def quantization_name(config: object) -> str | None:
     """A quantization config as the engine reports it (JSON-like dict) -> Storage's name."""
     if not config or not isinstance(config, dict):
