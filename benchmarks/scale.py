@@ -20,7 +20,10 @@ into that optimize (or the EngineBusyError it got after busy_wait), peak RSS per
 reads /proc), disk size, reopen time (pages evicted first), dense / sparse / hybrid / filtered
 hybrid p50 and p95 through `search` at k=10, hybrid at k=100 too (dense query vector given;
 BM25's included), and recall@10 of dense, hybrid and filtered against the same searches run
-exactly (full scan, originals, in this process). `--worker on,off`: each size with Qdrant
+exactly (full scan, originals, in this process), and how far a graph search in this process
+agrees with the worker's (the same graphs: a search that differs, not a graph). During the final
+optimize: the longest garbage collection, when the longest stall ended, and the major page
+faults of this process (its own pages read back from disk). `--worker on,off`: each size with Qdrant
 Edge's shards in its worker process (the default) and in the caller's (as before the worker).
 `--late N`: N passages with 32-token late-interaction multivectors on disk (random unit tokens:
 the rerank's cost depends on shapes; the pack's ColBERT is untrained), rerank p50 cold and warm.
@@ -205,6 +208,10 @@ class Ticker:
             now = time.perf_counter()
             self.collections.append((now, now - self._collecting))
 
+    def when_longest(self, start: float, end: float) -> float:
+        """When the longest gap overlapping [start, end] ended (perf_counter time)."""
+        return max(((g, t) for t, g in list(self.gaps) if t >= start and t - g <= end), default=(0.0, start))[1]
+
     def longest(self, start: float, end: float, gaps: list[tuple[float, float]] | None = None) -> float:
         """The longest gap (or collection) overlapping [start, end] (perf_counter times)."""
         gaps = self.gaps if gaps is None else gaps
@@ -318,12 +325,14 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
     ingest_wall = time.perf_counter() - start
     sampler.phase("ingest", t0)
     say(f"optimize (ingest took {ingest_wall:.0f} s)")
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_majflt  # pages this process read back from disk
     t0, a = time.time(), time.perf_counter()
     build = threading.Thread(target=index.optimize)
     build.start()
     during = search_during(index, corpus, a)
     build.join()
-    optimize_s = time.perf_counter() - a
+    optimize_s, optimize_start = time.perf_counter() - a, a
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_majflt - faults
     optimize_stall = ticker.longest(a, a + optimize_s)
     sampler.phase("optimize", t0)
     index.close()
@@ -362,6 +371,13 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
     index.engine.close()
     say("exact searches")
     index = open_index(in_worker=False)  # exactly() patches the binding in this process
+    result["points seen in this process"] = index.count()
+    for label, options in modes.items():  # the same graphs searched here: tells a graph from a search apart
+        if label == "sparse":
+            continue
+        shares = [len(found[label][i] & {h.record.id for h in index.search(texts[i], 10, dense_vector=vecs[i], **options)}) / 10
+                  for i in range(min(recall_queries, queries))]
+        result[label]["agreement@10 with a search in this process"] = float(np.mean(shares))
     with exactly():
         for label, options in modes.items():
             if label == "sparse":  # a sparse search is exact already
@@ -379,7 +395,12 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
                    "add_s": add_s, "making passages_s": made_s, "longest stall_s": max(stalls),
                    "adds stalled over 1 s": sum(s > 1 for s in stalls),
                    "longest garbage collection_s": ticker.longest(start, start + ingest_wall, ticker.collections)},
-        "optimize": {"seconds": optimize_s, "longest stall_s": optimize_stall, "search issued during it": during},
+        "optimize": {"seconds": optimize_s, "longest stall_s": optimize_stall, "search issued during it": during,
+                     "longest garbage collection_s": ticker.longest(optimize_start, optimize_start + optimize_s,
+                                                                    ticker.collections),
+                     "major page faults of this process": faults,
+                     "longest stall ended at_s": ticker.when_longest(optimize_start, optimize_start + optimize_s)
+                     - optimize_start},
         "peak_rss_mb": {**peaks, "whole run (ru_maxrss)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024},
         "disk_mb": disk / 2**20, "disk_bytes_per_point": disk / n, "reopen_s": reopen_s, "first search_s": first_s})
     return result
