@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from hybridstore import HybridIndex, Models, explain
+from hybridstore import HybridIndex, Models, Record, explain
 
 from .test_cli import ENGINE, run
 
@@ -87,3 +87,19 @@ def test_why_not_in_the_top_k_filtered_out_and_unknown(store, capsys):
     code, out, _ = run(capsys, *store, "why-not", "nope", Q, "--json")
     assert json.loads(out) == {"id": "nope", "rank": None, "reason": "no record has id 'nope'",
                                "branch_ranks": [], "explanation": None}
+
+
+def explain_record(i: str, t: str, m: str) -> Record:
+    return Record(i, t, {"topic": m})
+
+
+def test_why_not_finds_a_tenants_record_as_search_does(tmp_path, capsys):
+    """The CLI opens the unscoped index: a tenant's record is found by its id, as `search`
+    finds it. (Before: "no record has id 'rates'".)"""
+    where = ["--path", str(tmp_path / "index")]
+    with HybridIndex("hybridstore", Models(), path=str(tmp_path / "index"), tenant_key="tenant") as index:
+        index.tenant("north").add([explain_record(i, t, m) for i, t, m in ROWS])
+    top = hits_json(capsys, where)[0]["id"]
+    assert run(capsys, *where, "why-not", top, Q)[1] == f"'{top}' is #1 of the top 5\n"
+    code, out, _ = run(capsys, *where, "why-not", "rates", Q, "-k", "1", "--json")
+    assert code == 0 and json.loads(out)["reason"] != "no record has id 'rates'" and json.loads(out)["rank"] is None

@@ -135,13 +135,12 @@ def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp
     assert hits(browser, "hits-other") == [(h["rank"], h["id"]) for h in want["b"]]
     shot(browser, "inspect-compare.png")
 
-    Select(browser.find_element(By.ID, "tenant")).select_by_value("north")
-    browser.find_element(By.ID, "k").clear()
+    browser.find_element(By.ID, "k").clear()  # no tenant chosen: the whole collection's "rates"
     browser.find_element(By.ID, "k").send_keys("2")
     browser.find_element(By.ID, "whynot-id").send_keys("rates")
     browser.find_element(By.ID, "whynot-run").click()
     said = waited(browser, "#whynot-result", lambda f: bool(f) and f[0].text.strip() != "")[0].text
-    want = api(url, "why-not", {"query": Q, "k": 2, "id": "rates", "tenant": "north", "fusion": "rrf", "oversample": 1})
+    want = api(url, "why-not", {"query": Q, "k": 2, "id": "rates", "fusion": "rrf", "oversample": 1})
     assert said.splitlines() == want["stages"] and said.startswith("'rates' is not in the top 2: ")
     shot(browser, "inspect-why-not.png", browser.find_element(By.ID, "whynot-box"))
 

@@ -84,6 +84,14 @@ def test_why_not_names_the_first_reason(client, opened):
         Q, "cats", 2, filter={"topic": "nature"}).reason
 
 
+def test_why_not_on_the_whole_collection_finds_a_tenants_record(client, opened):
+    """No tenant chosen: the record is found by its id, as the unscoped search finds it.
+    (Before: "no record has id 'rates'".)"""
+    got = post(client, "why-not", {"query": Q, "k": 2, "id": "rates"})
+    want = opened.why_not(Q, "rates", 2)
+    assert got["reason"] == want.reason and want.reason != "no record has id 'rates'" and got["explanation"]
+
+
 def test_eval_gives_the_reports_charts_and_the_lost_queries(client):
     rows = [{"mode": m, "ndcg@10": v, "recall@100": v, "p50_ms": 1.0,
              "queries": {"q1": {"ndcg@10": v, "recall@100": v}, "q2": {"ndcg@10": 1 - v, "recall@100": 1.0}}}
