@@ -68,6 +68,7 @@ def _point_of(col: collection.Collection, record_id: str) -> Steps[str | None]:
     found = yield from scroll(selection.selector(col, selection.Selection(ids=[record_id])), None)
     if len(found) > 1:
         key = col.state.tenant_key
+        assert key is not None, "spans_tenants: the collection has a tenant key"
         owners = sorted({str(col.layout.to_record(f.payload, f.id).metadata.get(key)) for f in found})
         raise InvalidInputError(
             f"collection {col.name!r} keeps tenants apart (tenant_key={key!r}) and each tenant's ids are "
