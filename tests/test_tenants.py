@@ -218,3 +218,14 @@ def test_why_not_on_the_unscoped_index_finds_the_record_search_returns(index):
     assert index.why_not("sourdough bread", "nobody", 10).reason == "no record has id 'nobody'"
     with pytest.raises(InvalidInputError, match=r"tenants 'acme', 'globex'.*index.tenant\(name\).why_not"):
         index.why_not("rice", "r1", 10)
+
+
+def test_a_grouped_search_on_the_unscoped_index_is_explained(index):
+    """Each tenant's hit is explained from its own point. (Before: its point was looked up by
+    the record id alone, missed, and the search refused as if the collection had changed.)"""
+    hits = index.search("rice broth", 2, explain=True, group_by="topic", group_size=2, rerank=False)
+    assert tenants_of(hits) == {"acme", "globex"} and len(hits) == 4
+    plain = index.search("rice broth", 2, group_by="topic", group_size=2, rerank=False)
+    assert [(h.record.id, h.record.metadata["tenant"]) for h in hits] == \
+        [(h.record.id, h.record.metadata["tenant"]) for h in plain]
+    assert all(h.explanation.group.keys == (h.record.metadata["topic"],) for h in hits)

@@ -441,7 +441,7 @@ def attach_grouped(col: Collection, text: str, plan: qplan.QueryPlan, hits: Sequ
                    group_by: str) -> Steps[list[Hit]]:
     """Steps: a grouped search's `hits` (from `plan`, ungrouped), each with its explanation: its
     stages ranked in the ungrouped ranking, read as deep as the hits go."""
-    pids = [col.pid(h.record.id) for h in hits]
+    pids = [col.pid_of(h.record) for h in hits]
     deep = deepened(plan)
     while True:
         ranking = yield from ask(Query(deep))

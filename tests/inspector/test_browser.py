@@ -144,6 +144,17 @@ def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp
     assert said.splitlines() == want["stages"] and said.startswith("'rates' is not in the top 2: ")
     shot(browser, "inspect-why-not.png", browser.find_element(By.ID, "whynot-box"))
 
+    before = [i for _, i in hits(browser)]
+    browser.find_element(By.ID, "oversample").clear()  # the default depth
+    browser.find_element(By.ID, "group_by").send_keys("topic")  # a grouped search, explained
+    browser.find_element(By.ID, "run").click()
+    grouped = hits(browser, before=before)
+    want = api(url, "search", {"query": Q, "k": 2, "fusion": "rrf", "group_by": "topic"})["hits"]
+    assert grouped == [(h["rank"], h["id"]) for h in want]
+    shown = [e.text for e in waited(browser, "#hits li.hit .head .group")]
+    assert shown == [f"group {h['group']}" for h in want] and all(h["explanation"] for h in want)
+    browser.find_element(By.ID, "group_by").clear()
+
     rows = [{"mode": m, "ndcg@10": v, "recall@100": v, "p50_ms": 1.0,
              "queries": {"q1": {"ndcg@10": v, "recall@100": v}}} for m, v in (("dense", 0.9), ("hybrid", 0.5))]
     (tmp_path / "eval.json").write_text(json.dumps(rows))
