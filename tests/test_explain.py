@@ -223,8 +223,7 @@ def test_explain_asks_a_server_only_what_it_takes(models, records):
     """On a server (the fake of tests/reliability, which checks each request body against
     qdrant-client's REST models and neither scores nor fuses): the branch, id-confined and
     per-term queries are requests a Qdrant server accepts. The fake's scores are all 1.0, so
-    exactness is tested on the embedded engines above, not here. (The fake has no groups
-    endpoint: a grouped search's explanation is tested on the embedded engines only.)"""
+    exactness is tested on the embedded engines above, not here."""
     from hybridstore import HybridIndex
 
     from .reliability.fake_qdrant import FakeQdrant
@@ -239,6 +238,32 @@ def test_explain_asks_a_server_only_what_it_takes(models, records):
         mmr = idx.search("guitar music on the street", 3, explain=True, mmr=0.5, rerank=False)
         assert mmr and all(h.explanation.mmr.rank_before >= 1 for h in mmr)
         idx.close()
+
+
+@pytest.mark.parametrize("opts", [{"fusion": "rrf"}, {"fusion": "dbsf"}, {"mode": "dense", "rerank": False}])
+def test_a_grouped_search_on_a_server_explains_each_groups_hits(models, records, opts):
+    """On the fake server's groups endpoint (Qdrant's semantics, every score 1.0): the grouped
+    hits are the server's groups, and each hit's explanation is its stage in the ungrouped
+    ranking with its group's key, as on the embedded engines. (The fake does not fuse: a last
+    stage the core recomputes from ranks, RRF without a rerank, is tested on the engines only.)"""
+    from hybridstore import HybridIndex
+
+    from .reliability.fake_qdrant import FakeQdrant
+
+    q = "guitar music on the street"
+    with FakeQdrant() as fake, HybridIndex("explained", models, url=fake.url) as idx:
+        idx.add(records)
+        hits = idx.search(q, 2, explain=True, group_by="topic", group_size=2, **opts)
+        assert any(path.endswith("/points/query/groups") for _, path, _ in fake.bodies)
+        stored = [r.metadata["topic"] for r in idx.get()]  # ties: groups in the order points were stored
+        topics = list(dict.fromkeys(stored))[:2]
+        assert [h.record.metadata["topic"] for h in hits] == [t for t in topics for _ in range(min(2, stored.count(t)))]
+        ranking = [h.record.id for h in idx.search(q, len(stored), **opts)]
+        for rank, h in enumerate(hits, 1):
+            e = h.explanation
+            assert e.rank == rank and e.group.keys == (h.record.metadata["topic"],)
+            stage_rank = e.rerank.rank if e.rerank else e.fusion.rank if e.fusion else e.branches[0].rank
+            assert stage_rank == ranking.index(h.record.id) + 1  # ties: exactly, in the order stored
 
 
 def test_search_batch_explains_each_query_as_search_does(index):

@@ -67,6 +67,25 @@ def test_native_and_emulated_grouping_agree(models):
             assert len({h.record.doc_id for h in b}) == 2, (query, key)  # two groups, each found
 
 
+def test_a_servers_groups_agree_with_the_cores_grouping(models):
+    """The fake server's groups endpoint (tests/reliability) and the core's grouping of a
+    deeper ungrouped result give the same hits (its scores all tie: the order stored decides)."""
+    from .reliability.fake_qdrant import FakeQdrant
+
+    with FakeQdrant() as fake:
+        native = HybridIndex("groups", models, url=fake.url)
+        emulated = HybridIndex("groups", models, engine=NoNativeGroups(url=fake.url))
+        native.add(chunked_records())
+        for key, size, k in (("doc_id", 1, 2), ("doc_id", 2, 3), ("topic", 3, 1), ("part", 2, 10)):
+            a = native.search("strings", k, group_by=key, group_size=size, mode="dense", rerank=False)
+            b = emulated.search("strings", k, group_by=key, group_size=size, mode="dense", rerank=False)
+            assert [h.record.id for h in a] == [h.record.id for h in b] and a, (key, size)
+            assert len({str(h.record.metadata.get(key, h.record.doc_id)) for h in a}) == min(k, 3)
+        assert any(path.endswith("/points/query/groups") for _, path, _ in fake.bodies)
+        native.close()
+        emulated.close()
+
+
 async def test_grouping_async_filter_and_exhaustion(grouped_index):
     hits = await grouped_index.asearch("strings", 10, group_by="topic", group_size=1, mode="dense")
     assert sorted(doc_ids(hits)) == ["cats", "guitars", "pianos"]  # fewer groups than asked: all of them

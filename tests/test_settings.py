@@ -45,3 +45,20 @@ def test_the_index_and_both_adapters_take_the_same_settings(tmp_path):
         LangChainStore("d", colection="x")
     for store in (index, lc, li):
         store.close()
+
+
+@pytest.mark.parametrize(("options", "models", "named"), [
+    ({"tenant_shards": "dedicated", "tenant_key": "tenant"}, None, "needs a Qdrant server"),
+    ({"shards": 2}, None, "need a Qdrant server"),
+    ({"engine": "local", "storage": {"on_disk": True}}, None, "needs Qdrant Edge"),
+    ({"engine": "nope"}, None, "engine 'nope' is unknown"),
+    ({"payload_indexes": {"year": "number"}}, None, "payload_indexes"),
+    ({}, "not models", "models"),
+])
+def test_a_refusal_at_open_leaves_no_folder_behind(tmp_path, options, models, named):
+    """Refused before anything is made: the new folder is not created (before: a folder
+    holding only a lock file was left where tenant_shards= or shards= was refused)."""
+    folder = tmp_path / "new"
+    with pytest.raises(ConfigurationError, match=named):
+        HybridIndex("c", models, path=str(folder), **options)
+    assert not folder.exists()

@@ -203,3 +203,29 @@ def test_the_tenant_key_is_recorded_with_the_collection(tmp_path):
     with HybridIndex("shared", Models(), path=folder) as admin:
         assert admin.engine.run("shared", GetSchema()).signature["tenant_key"] == "tenant"
         assert len(admin.get(["r1"])) == 1
+
+
+def test_why_not_on_the_unscoped_index_finds_the_record_search_returns(index):
+    """The unscoped index finds a tenant's record by the id it stores, as search and get do;
+    an id two tenants use is refused, naming the view. (Before: "no record has id 'solo'" for
+    a record the unscoped search returned.)"""
+    index.tenant("acme").add([Record("solo", "Sourdough bread rises overnight.", {"topic": "food"})])
+    ranked = [h.record.id for h in index.search("sourdough bread", 10)]
+    why = index.why_not("sourdough bread", "solo", 10)
+    assert why.rank == ranked.index("solo") + 1 and why.reason is None
+    below = index.why_not("sourdough bread", "solo", 1, mode="dense", filter={"topic": "finance"})
+    assert below.rank is None and "filtered out" in (below.reason or "")
+    assert index.why_not("sourdough bread", "nobody", 10).reason == "no record has id 'nobody'"
+    with pytest.raises(InvalidInputError, match=r"tenants 'acme', 'globex'.*index.tenant\(name\).why_not"):
+        index.why_not("rice", "r1", 10)
+
+
+def test_a_grouped_search_on_the_unscoped_index_is_explained(index):
+    """Each tenant's hit is explained from its own point. (Before: its point was looked up by
+    the record id alone, missed, and the search refused as if the collection had changed.)"""
+    hits = index.search("rice broth", 2, explain=True, group_by="topic", group_size=2, rerank=False)
+    assert tenants_of(hits) == {"acme", "globex"} and len(hits) == 4
+    plain = index.search("rice broth", 2, group_by="topic", group_size=2, rerank=False)
+    assert [(h.record.id, h.record.metadata["tenant"]) for h in hits] == \
+        [(h.record.id, h.record.metadata["tenant"]) for h in plain]
+    assert all(h.explanation.group.keys == (h.record.metadata["topic"],) for h in hits)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from . import rules
 from .engine.requests import (
@@ -43,6 +43,9 @@ from .qdrant.schema import DEFAULT_NAMES, OPTIONAL, Schema, VectorField
 from .qdrant.storage import Storage, effective
 from .settings import SHARED_SHARD, Settings
 from .steps import Ensure, Steps, ask_work
+
+if TYPE_CHECKING:
+    from .records import Record
 
 
 @dataclass
@@ -157,6 +160,14 @@ class Collection:
         """The point id of a record id: namespaced per tenant in a tenant's view."""
         return payload.point_id(record_id) if self.tenant is None else \
             payload.tenant_point_id(self.tenant, record_id)
+
+    def pid_of(self, record: Record) -> str:
+        """The point id of a record read back: on the unscoped index of a collection of
+        tenants, a tenant's record is its tenant's point (the tenant named in its metadata)."""
+        key = self.state.tenant_key
+        if self.spans_tenants and key is not None and key in record.metadata:
+            return payload.tenant_point_id(str(record.metadata[key]), record.id)
+        return self.pid(record.id)
 
     @property
     def spans_tenants(self) -> bool:

@@ -443,7 +443,7 @@ def attach_grouped(col: Collection, text: str, plan: qplan.QueryPlan, hits: Sequ
                    group_by: str) -> Steps[list[Hit]]:
     """Steps: a grouped search's `hits` (from `plan`, ungrouped), each with its explanation: its
     stages ranked in the ungrouped ranking, read as deep as the hits go."""
-    pids = [col.pid(h.record.id) for h in hits]
+    pids = [col.pid_of(h.record) for h in hits]
     deep = deepened(plan)
     while True:
         ranking = yield from ask(Query(deep))
@@ -529,6 +529,12 @@ class BoostBrief(TypedDict):
     factors: list[str]  # "recency published=<stored>: x0.5", "match <filter>: x1.3" (met) or "x1 (not met)"
 
 
+class MmrBrief(TypedDict):
+    rank_before: int  # by relevance alone among MMR's pool (0: not in it)
+    rank: int  # after MMR
+    change: int  # places gained (negative: lost)
+
+
 class Brief(TypedDict):
     rank: int
     score: float
@@ -538,11 +544,14 @@ class Brief(TypedDict):
     fused_rank: int | None
     rerank: RerankBrief | None
     boost: BoostBrief | None
+    mmr: MmrBrief | None
+    group: str | None  # "topic='music'": the group key and the hit's values of it
 
 
 def brief(e: Explanation, terms: int = TERMS_SHOWN) -> Brief:
     """The explanation in short: each branch's rank, raw score and fusion share, the fused score,
-    the rerank's change and the best `terms` matched terms of each sparse branch."""
+    the rerank's change, the best `terms` matched terms of each sparse branch, the boost, MMR's
+    reordering and the hit's group."""
     return Brief(
         rank=e.rank, score=e.score, relevance=e.relevance,
         branches=[BranchBrief(kind=b.kind, rank=b.rank, score=b.score, contribution=b.contribution,
@@ -552,7 +561,9 @@ def brief(e: Explanation, terms: int = TERMS_SHOWN) -> Brief:
             score=e.rerank.score, rank_before=e.rerank.rank_before, change=e.rerank.change),
         boost=None if e.boost is None else BoostBrief(
             before=e.boost.before, rank_before=e.boost.rank_before, multiplier=e.boost.multiplier,
-            factors=[_factor(f) for f in e.boost.factors]))
+            factors=[_factor(f) for f in e.boost.factors]),
+        mmr=None if e.mmr is None else MmrBrief(rank_before=e.mmr.rank_before, rank=e.mmr.rank, change=e.mmr.change),
+        group=None if e.group is None else f"{e.group.by}={', '.join(map(repr, e.group.keys))}")
 
 
 def _factor(f: BoostFactor) -> str:
@@ -591,8 +602,9 @@ def said(e: Explanation) -> str:
     if x is not None:
         out += (f"; boost {x['before']:.4g} x{x['multiplier']:.4g} [{', '.join(x['factors'])}] = {b['score']:.4g}"
                 f" (#{x['rank_before']} -> #{b['rank']})")
-    if e.mmr is not None:
-        out += f"; mmr #{e.mmr.rank_before} -> #{e.mmr.rank} ({e.mmr.change:+d})"
-    if e.group is not None:
-        out += f"; group {e.group.by}={', '.join(map(repr, e.group.keys))}"
+    m = b["mmr"]
+    if m is not None:
+        out += f"; mmr #{m['rank_before']} -> #{m['rank']} ({m['change']:+d})"
+    if b["group"] is not None:
+        out += f"; group {b['group']}"
     return out

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .engine import Engine, open_engine
+from .engine import Engine, embedded_kind, open_engine
 from .errors import ConfigurationError
 from .qdrant.storage import Storage
 
@@ -131,8 +131,29 @@ class Settings(metaclass=_Checked):
         return dataclasses.replace(settings, **given) if settings else cls(**given)
 
     def open_engine(self) -> Engine:
+        """The engine, once these settings are known to fit it: a refusal comes before an
+        embedded engine makes its folder (nothing is left behind)."""
+        known = self._kind_before_open()
+        if known is not None:
+            self._refuse_on(known)
         engine = open_engine(self)
-        kind = engine.describe()["engine"]
+        try:
+            self._refuse_on(engine.describe()["engine"])
+        except ConfigurationError:
+            if engine is not self.engine:  # ours to close; an Engine you passed stays open
+                engine.close()
+            raise
+        return engine
+
+    def _kind_before_open(self) -> str | None:
+        """The kind of engine these settings open, where it is known before opening it (None:
+        your Engine or client=, known once asked; neither makes a folder)."""
+        if isinstance(self.engine, Engine) or self.client is not None:
+            return None
+        return "server" if self.url is not None else embedded_kind(self.path, self.engine)
+
+    def _refuse_on(self, kind: str) -> None:
+        """Settings that engine `kind` (server, edge, local) cannot honour, refused naming the fix."""
         why = None
         if self.tenant_shards and kind != "server":
             why = (f"tenant_shards={self.tenant_shards!r} needs a Qdrant server (url=...): shard keys "
@@ -145,10 +166,7 @@ class Settings(metaclass=_Checked):
                    "qdrant-client's local mode keeps every vector in Python memory and has no "
                    "quantization, on-disk storage or HNSW graph")
         if why is not None:
-            if engine is not self.engine:  # ours to close; an Engine you passed stays open
-                engine.close()
             raise ConfigurationError(why)
-        return engine
 
 
 def check_tenant(tenant: Any, settings: Settings) -> str:

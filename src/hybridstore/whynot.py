@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from . import collection, explain, search
-from .engine.requests import Count, Found, Query, ask
+from . import collection, explain, search, selection
+from .engine.requests import Count, Found, Query, ask, scroll
 from .errors import InvalidInputError
 from .explain_boost import BoostShare
 from .qdrant import filters
@@ -35,14 +35,13 @@ def why_not(col: collection.Collection, call: search.Search, record_id: str) -> 
     req, flt, plan = ready.req, ready.flt, ready.plan
     points = yield from ask(Query(plan))
     yield from collection.verify(col, req)  # as a search: no point left out lacking a vector
-    pid = col.pid(record_id)
+    pid = yield from _point_of(col, record_id)
+    if pid is None:
+        return WhyNot(record_id, None, f"no record has id {record_id!r}")
     ranked = [f.id for f in points]
     if pid in ranked:
         rank = ranked.index(pid) + 1
         return WhyNot(record_id, rank, None)
-    stored = yield from ask(Count(col.confine(Filter(must=(HasId((pid,)),)))))
-    if not stored:
-        return WhyNot(record_id, None, f"no record has id {record_id!r}")
     if flt is not None:
         failing = yield from _failing(flt, pid)
         if failing is not None:
@@ -56,6 +55,26 @@ def why_not(col: collection.Collection, call: search.Search, record_id: str) -> 
     ex = found[0]
     ranks = yield from _branch_ranks(plan, ex, pid)
     return WhyNot(record_id, None, _reason(plan, ex, points, mine, ranks), ranks, ex)
+
+
+def _point_of(col: collection.Collection, record_id: str) -> Steps[str | None]:
+    """The point of record `record_id` (None: not stored). On the unscoped index of a
+    collection of tenants it is found as `get` finds it, by the id each point stores; an id
+    that several tenants use names no one record, and the caller says whose."""
+    if not col.spans_tenants:
+        pid = col.pid(record_id)
+        stored = yield from ask(Count(col.confine(Filter(must=(HasId((pid,)),)))))
+        return pid if stored else None
+    found = yield from scroll(selection.selector(col, selection.Selection(ids=[record_id])), None)
+    if len(found) > 1:
+        key = col.state.tenant_key
+        assert key is not None, "spans_tenants: the collection has a tenant key"
+        owners = sorted({str(col.layout.to_record(f.payload, f.id).metadata.get(key)) for f in found})
+        raise InvalidInputError(
+            f"collection {col.name!r} keeps tenants apart (tenant_key={key!r}) and each tenant's ids are "
+            f"its own: {record_id!r} names records of tenants {', '.join(map(repr, owners))}. Say whose: "
+            f"index.tenant(name).why_not(query, {record_id!r})")
+    return str(found[0].id) if found else None
 
 
 def refuse(req: qplan.SearchRequest) -> None:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from hybridstore import HybridIndex, Models, explain
+from hybridstore import HybridIndex, Models, Record, explain
 
 from .test_cli import ENGINE, run
 
@@ -56,6 +56,30 @@ def test_search_explain_prints_a_row_per_hit_from_the_explanation(store, capsys)
     assert all("explanation" not in h for h in hits_json(capsys, store))  # only when asked
 
 
+def test_search_explain_shows_mmrs_reordering_and_each_hits_group(store, capsys):
+    """--mmr: a column with each hit's rank by relevance alone and the places MMR moved it;
+    --group-by: a column with its group (the core's brief, as --json gives it whole)."""
+    code, out, err = run(capsys, *store, "search", Q, "-k", "3", "--mmr", "0.3", "--no-rerank", "--explain")
+    assert code == 0, err
+    header, *rows, _ = out.split("\n\n")[1].splitlines()
+    found = hits_json(capsys, store, "--mmr", "0.3", "--no-rerank", "--explain")
+    kinds = [b["kind"] for b in found[0]["explanation"]["branches"]]  # MMR's pool: the dense branch's
+    assert header.split() == ["rank", *kinds, "fused", "rerank", "mmr", "terms", "id"]
+    for row, hit in zip(rows, found, strict=True):
+        m = hit["explanation"]["mmr"]
+        assert f"  #{m['rank_before']} {m['rank_before'] - m['rank']:+d}  " in row and m["rank"] == hit["rank"]
+    assert any(h["explanation"]["mmr"]["rank_before"] != h["rank"] for h in found)  # MMR reordered some
+    code, out, err = run(capsys, *store, "search", Q, "-k", "3", "--group-by", "topic", "--group-size", "2", "--explain")
+    assert code == 0, err
+    header, *rows, _ = out.split("\n\n")[1].splitlines()
+    assert header.split() == ["rank", "dense", "sparse", "fused", "rerank", "group", "terms", "id"]
+    found = hits_json(capsys, store, "--group-by", "topic", "--group-size", "2", "--explain")
+    assert len(rows) == len(found) == 4  # music's two, finance's and animals' one each
+    for row, hit in zip(rows, found, strict=True):
+        assert f"  topic={hit['metadata']['topic']!r}  " in row
+        assert hit["explanation"]["group"] == {"by": "topic", "keys": [hit["metadata"]["topic"]]}
+
+
 def test_search_explain_json_is_the_cores_explanation(store, capsys, tmp_path):
     found = hits_json(capsys, store, "--explain", "--mode", "sparse")
     with HybridIndex("hybridstore", Models(), path=str(tmp_path / "index"), engine=ENGINE) as idx:
@@ -87,3 +111,19 @@ def test_why_not_in_the_top_k_filtered_out_and_unknown(store, capsys):
     code, out, _ = run(capsys, *store, "why-not", "nope", Q, "--json")
     assert json.loads(out) == {"id": "nope", "rank": None, "reason": "no record has id 'nope'",
                                "branch_ranks": [], "explanation": None}
+
+
+def explain_record(i: str, t: str, m: str) -> Record:
+    return Record(i, t, {"topic": m})
+
+
+def test_why_not_finds_a_tenants_record_as_search_does(tmp_path, capsys):
+    """The CLI opens the unscoped index: a tenant's record is found by its id, as `search`
+    finds it. (Before: "no record has id 'rates'".)"""
+    where = ["--path", str(tmp_path / "index")]
+    with HybridIndex("hybridstore", Models(), path=str(tmp_path / "index"), tenant_key="tenant") as index:
+        index.tenant("north").add([explain_record(i, t, m) for i, t, m in ROWS])
+    top = hits_json(capsys, where)[0]["id"]
+    assert run(capsys, *where, "why-not", top, Q)[1] == f"'{top}' is #1 of the top 5\n"
+    code, out, _ = run(capsys, *where, "why-not", "rates", Q, "-k", "1", "--json")
+    assert code == 0 and json.loads(out)["reason"] != "no record has id 'rates'" and json.loads(out)["rank"] is None

@@ -135,15 +135,25 @@ def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp
     assert hits(browser, "hits-other") == [(h["rank"], h["id"]) for h in want["b"]]
     shot(browser, "inspect-compare.png")
 
-    Select(browser.find_element(By.ID, "tenant")).select_by_value("north")
-    browser.find_element(By.ID, "k").clear()
+    browser.find_element(By.ID, "k").clear()  # no tenant chosen: the whole collection's "rates"
     browser.find_element(By.ID, "k").send_keys("2")
     browser.find_element(By.ID, "whynot-id").send_keys("rates")
     browser.find_element(By.ID, "whynot-run").click()
     said = waited(browser, "#whynot-result", lambda f: bool(f) and f[0].text.strip() != "")[0].text
-    want = api(url, "why-not", {"query": Q, "k": 2, "id": "rates", "tenant": "north", "fusion": "rrf", "oversample": 1})
+    want = api(url, "why-not", {"query": Q, "k": 2, "id": "rates", "fusion": "rrf", "oversample": 1})
     assert said.splitlines() == want["stages"] and said.startswith("'rates' is not in the top 2: ")
     shot(browser, "inspect-why-not.png", browser.find_element(By.ID, "whynot-box"))
+
+    before = [i for _, i in hits(browser)]
+    browser.find_element(By.ID, "oversample").clear()  # the default depth
+    browser.find_element(By.ID, "group_by").send_keys("topic")  # a grouped search, explained
+    browser.find_element(By.ID, "run").click()
+    grouped = hits(browser, before=before)
+    want = api(url, "search", {"query": Q, "k": 2, "fusion": "rrf", "group_by": "topic"})["hits"]
+    assert grouped == [(h["rank"], h["id"]) for h in want]
+    shown = [e.text for e in waited(browser, "#hits li.hit .head .group")]
+    assert shown == [f"group {h['group']}" for h in want] and all(h["explanation"] for h in want)
+    browser.find_element(By.ID, "group_by").clear()
 
     rows = [{"mode": m, "ndcg@10": v, "recall@100": v, "p50_ms": 1.0,
              "queries": {"q1": {"ndcg@10": v, "recall@100": v}}} for m, v in (("dense", 0.9), ("hybrid", 0.5))]

@@ -6,7 +6,8 @@ store uses is enough. It is a fake, not a simulator: queries ignore vector value
 return stored points in insertion order with score 1.0, leaving out, as Qdrant does, points
 without a vector the query or one of its prefetches searches by (``using``). Filters are honoured only where they name ids
 (`has_id`), vectors (`has_vector`) or a payload value (`match.value` / `match.any`); a condition
-of another kind passes every point.
+of another kind passes every point. A grouped query (`/points/query/groups`) groups the points a
+query reaches by their payload value, as Qdrant does.
 
 Custom sharding (a collection made with ``sharding_method: custom``) is kept like a server
 keeps it: shard keys are created (``initial_state: Partial`` until a ``replicate_points``
@@ -278,6 +279,8 @@ class FakeQdrant:
                                   "next_page_offset": self._id(nxt) if nxt else None})
         if (method, rest) == ("POST", "/points/query"):
             return 200, self._ok(self._query(pts, body))
+        if (method, rest) == ("POST", "/points/query/groups"):
+            return 200, self._ok(self._groups(pts, body))
         if (method, rest) == ("POST", "/points/query/batch"):
             found = []
             for q in body.get("searches", []):
@@ -356,6 +359,29 @@ class FakeQdrant:
         keys = [k for k in pts if self._reached(pts[k], body)][body.get("offset") or 0:][: body.get("limit") or 10]
         scored = [{**self._record(pts, k, body, False), "score": 1.0, "version": 0} for k in keys]
         return {"points": scored}
+
+    def _groups(self, pts: dict, body: dict) -> dict:
+        """Qdrant's grouped query: the points the query reaches, by the payload value at
+        `group_by` (each value of an array its own group; a point without a string or integer
+        value there is in none), the best `limit` groups ordered by their best hit, each with
+        its best `group_size` hits (scores all 1.0 here: ties keep the order points were stored)."""
+        groups: dict[object, list[dict]] = {}
+        for k in (k for k in pts if self._reached(pts[k], body)):
+            value = self._at(pts[k].get("payload") or {}, body["group_by"])
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, (str, int)) and not isinstance(v, bool):
+                    groups.setdefault(v, []).append({**self._record(pts, k, body, False), "score": 1.0, "version": 0})
+        size = body.get("group_size") or 3
+        best = sorted(groups.items(), key=lambda g: -max(h["score"] for h in g[1]))[: body.get("limit") or 10]
+        return {"groups": [{"id": v, "hits": sorted(hits, key=lambda h: -h["score"])[:size]} for v, hits in best]}
+
+    @staticmethod
+    def _at(payload: dict, path: str) -> object:
+        """The payload value at a key path (`a.b`, a key with a dot in double quotes)."""
+        value: object = payload
+        for part in re.findall(r'"[^"]*"|[^.]+', path):
+            value = value.get(part.strip('"')) if isinstance(value, dict) else None
+        return value
 
     @classmethod
     def _reached(cls, point: dict, query: dict) -> bool:

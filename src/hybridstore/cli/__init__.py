@@ -184,9 +184,17 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--by-image", default=None, metavar="FILE",
                    help="search the image vectors with this image instead of the query's text "
                         "(needs --image; give an empty query: '')")
+    s.add_argument("--mmr", type=float, default=None, metavar="LAMBDA",
+                   help="pick hits by maximal marginal relevance, as search(mmr=): 1.0 pure relevance, "
+                        "0.0 most diverse (default: ranked by relevance)")
+    s.add_argument("--group-by", default=None, metavar="KEY",
+                   help="at most --group-size hits per value of this metadata key (or doc_id), as "
+                        "search(group_by=); -k counts groups (default: not grouped)")
+    s.add_argument("--group-size", type=int, default=1, help="hits per group with --group-by")
     s.add_argument("--explain", action="store_true",
                    help="also print why each hit ranked: per branch its rank and score, the fused score, "
-                        "the rerank's change, the top matched terms (--json: the whole explanation)")
+                        "the rerank's and MMR's changes, the group, the top matched terms (--json: the "
+                        "whole explanation)")
     s.add_argument("--json", action="store_true", help="print JSON lines")
     s.set_defaults(run=_run("commands", "cmd_search"), cut_hint="Shorten the query.")
 

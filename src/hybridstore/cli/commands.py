@@ -31,8 +31,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise UsageError("--by-image searches by the image alone: give an empty query ('') or "
                          "--mode multimodal to fuse the text's vectors too")
     by_image = {"image": args.by_image, "mode": args.mode or "image"} if args.by_image is not None else {}
+    picked: dict[str, object] = {"mmr": args.mmr} if args.mmr is not None else {}
+    if args.group_by is not None:
+        picked.update(group_by=args.group_by, group_size=args.group_size)
     with opening.index(args, existing=True) as index:
-        hits = index.search(args.query, args.k, **{**explained.search_options(args), **by_image},
+        hits = index.search(args.query, args.k, **{**explained.search_options(args), **by_image, **picked},
                             explain=args.explain)
     for rank, hit in enumerate(hits, 1):
         r = hit.record

@@ -23,25 +23,36 @@ def search_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(hits: Sequence[Hit]) -> list[str]:
     """One row per hit: its rank, each branch's "#rank score +share", the fused score, the
-    rerank's change, the best matched terms, and its id (last: ids vary in length)."""
+    rerank's change, MMR's (where the search picked by MMR), its group (a grouped search's),
+    the best matched terms, and its id (last: ids vary in length)."""
     briefs = [(h.record.id, explain.brief(h.explanation)) for h in hits if h.explanation is not None]
     if not briefs:
         return []
     kinds = [b["kind"] for b in briefs[0][1]["branches"]]
-    rows = [["rank", *kinds, "fused", "rerank", "terms", "id"]]
+    mmr = any(b["mmr"] is not None for _, b in briefs)
+    group = any(b["group"] is not None for _, b in briefs)
+    rows = [["rank", *kinds, "fused", "rerank", *(["mmr"] if mmr else []), *(["group"] if group else []),
+             "terms", "id"]]
     for rid, b in briefs:
-        r = b["rerank"]
+        r, m = b["rerank"], b["mmr"]
         rows.append([str(b["rank"]), *(_cell(x) for x in b["branches"]),
                      "-" if b["fused"] is None else f"{b['fused']:.4f}",
-                     "-" if r is None else f"#{r['rank_before']} {r['change']:+d}",
+                     "-" if r is None else _moved(r["rank_before"], r["change"]),
+                     *([_moved(m["rank_before"], m["change"]) if m else "-"] if mmr else []),
+                     *([b["group"] or "-"] if group else []),
                      ", ".join(t for x in b["branches"] for t in x["terms"]) or "-", rid])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows]
     return [*lines, LEGEND]
 
 
+def _moved(rank_before: int, change: int) -> str:
+    """A stage's reordering: the hit's rank before it, and the places it gained."""
+    return f"#{rank_before} {change:+d}"
+
+
 LEGEND = ("(a branch: #rank among its candidates, raw score, +share of the fused score; - not a "
-          "candidate; --json says why)")
+          "candidate; rerank, mmr: #rank before it, places gained; --json says why)")
 
 
 def _cell(b: explain.BranchBrief) -> str:

@@ -69,9 +69,8 @@ class Inspector:
                 "lost": [{"id": x["id"], "text": x["text"], "by": x["by"]} for x in lost]}
 
     def _hits(self, query: str, k: int, options: Options) -> list[dict[str, Any]]:
-        grouped = bool(options.group_by)  # explain does not cover group_by yet (the core refuses both)
-        with self._lock:
-            hits = self._view(options).search(query, k, explain=not grouped, **options.keywords())
+        with self._lock:  # a grouped search is explained too (the page offers no mmr=, which explain refuses with it)
+            hits = self._view(options).search(query, k, explain=True, **options.keywords())
         return [self._hidden(_hit(n, h)) for n, h in enumerate(hits, 1)]
 
     def _view(self, options: Options) -> HybridIndex:
@@ -89,14 +88,12 @@ class Inspector:
 
 
 def _hit(rank: int, hit: Hit) -> dict[str, Any]:
-    """A hit for the page: its explanation whole, in one line, and the query terms it matched
-    (the tokens the page highlights in its text)."""
+    """A hit for the page: its explanation whole, in one line, the query terms it matched
+    (the tokens the page highlights in its text), and its group (a grouped search's)."""
     e = hit.explanation
-    if e is None:  # grouped
-        return {"rank": rank, "id": hit.record.id, "score": hit.score, "relevance": hit.relevance,
-                "text": hit.record.text, "metadata": hit.record.metadata, "terms": [], "explanation": None,
-                "said": "not explained: explain does not cover group_by yet"}
+    assert e is not None, "the page's searches are explained"
     terms = [t.token for b in e.branches for t in b.terms if t.token is not None and not t.expansion]
     return {"rank": rank, "id": hit.record.id, "score": hit.score, "relevance": hit.relevance,
             "text": hit.record.text, "metadata": hit.record.metadata, "said": explain.said(e),
-            "terms": list(dict.fromkeys(terms)), "explanation": explain.as_dict(e)}
+            "terms": list(dict.fromkeys(terms)), "group": explain.brief(e)["group"],
+            "explanation": explain.as_dict(e)}

@@ -105,7 +105,8 @@ function renderHits(list, hits) {
     const rerank = e.rerank ? ` rerank #${e.rerank.rank_before} → #${e.rerank.rank}` : "";
     list.append(el("li", {class: "hit", "data-id": h.id, "data-rank": h.rank},
       el("div", {class: "head"}, `#${h.rank} `, el("span", {class: "id", text: h.id}),
-        ` score ${h.score.toFixed(4)} relevance ${h.relevance.toFixed(3)}${fused}${rerank}`),
+        ` score ${h.score.toFixed(4)} relevance ${h.relevance.toFixed(3)}${fused}${rerank}`,
+        ...(h.group === null ? [] : [" ", el("span", {class: "group", text: "group " + h.group})])),
       bars(e, top), highlighted(h.text, h.terms),
       el("div", {class: "said", text: h.said}),
       el("details", {}, el("summary", {text: "explanation"}), el("pre", {text: JSON.stringify(e, null, 1)}))));
