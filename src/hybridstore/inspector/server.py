@@ -47,6 +47,8 @@ def serve(app: ASGIApp, sock: socket.socket, said: Callable[[str], None] | None 
     (said or _printed)(f"hybridstore inspect: {url(sock)} (read-only; Ctrl-C stops it)")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     server.run(sockets=[sock])
+    if server.should_exit:  # Ctrl-C: uvicorn raises it again after its shutdown, but asyncio.run can
+        raise KeyboardInterrupt  # take it as its own and return normally (status 0 instead of 130)
 
 
 def _printed(line: str) -> None:
