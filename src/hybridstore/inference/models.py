@@ -116,6 +116,11 @@ class Models:
     def late_interaction_multimodal(self) -> PageEmbedder | None:
         return _only(self._embedders.get(PAGES), PageEmbedder)
 
+    @property
+    def reads_images(self) -> bool:
+        """Whether a record's image is embedded: an image model or a page model is set."""
+        return self.image is not None or self.late_interaction_multimodal is not None
+
     def text_kinds(self) -> tuple[str, ...]:
         """The kinds that embed a record's text (all but the image and page models)."""
         return tuple(k for k in self._embedders if k not in PICTURED)

@@ -89,7 +89,7 @@ class HybridVectorStore(ClosesIndex, VectorStore):
 
     def _images(self) -> bool:
         """Whether documents' ``metadata["image"]`` is their image (the store has an image or page model)."""
-        return self.index.models.image is not None or self.index.models.late_interaction_multimodal is not None
+        return self.index.models.reads_images
 
     def add_images(self, uris: list[str], metadatas: Metadatas = None, *,
                    ids: list[str] | None = None, texts: list[str] | None = None) -> list[str]:

@@ -120,8 +120,7 @@ class HybridVectorStore(ClosesIndex, BasePydanticVectorStore):
         return await self._index.aadd(self._records(nodes), dense=_embeddings(nodes))
 
     def _records(self, nodes: Sequence[BaseNode]) -> list[Record]:
-        models = self._index.models
-        return [to_record(n, models.image is not None or models.late_interaction_multimodal is not None) for n in nodes]
+        return [to_record(n, self._index.models.reads_images) for n in nodes]
 
     @staticmethod
     def _new(nodes: Sequence[BaseNode], stored: list[Record]) -> list[Record]:
