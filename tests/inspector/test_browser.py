@@ -91,9 +91,16 @@ def shot(chrome, name: str, at=None) -> Path:
 
 def hits(chrome, list_id: str = "hits", before: list[str] | None = None) -> list[tuple[int, str]]:
     """The page's hits (rank, id), once they differ from `before` (the page replaces them)."""
-    found = waited(chrome, f"#{list_id} li.hit",
-                   lambda f: bool(f) and [e.get_attribute("data-id") for e in f] != before)
-    return [(int(e.get_attribute("data-rank")), e.get_attribute("data-id")) for e in found]
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def read(d):  # read whole inside the wait: a list the page replaces mid-read is read again
+        found = [(int(e.get_attribute("data-rank")), e.get_attribute("data-id"))
+                 for e in d.find_elements(By.CSS_SELECTOR, f"#{list_id} li.hit")]
+        return found if found and [i for _, i in found] != before else None
+
+    return WebDriverWait(chrome, WAIT_S, ignored_exceptions=(StaleElementReferenceException,)).until(read)
 
 
 def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp_path):
