@@ -242,10 +242,11 @@ def test_explain_asks_a_server_only_what_it_takes(models, records):
 
 @pytest.mark.parametrize("opts", [{"fusion": "rrf"}, {"fusion": "dbsf"}, {"mode": "dense", "rerank": False}])
 def test_a_grouped_search_on_a_server_explains_each_groups_hits(models, records, opts):
-    """On the fake server's groups endpoint (Qdrant's semantics, every score 1.0): the grouped
-    hits are the server's groups, and each hit's explanation is its stage in the ungrouped
-    ranking with its group's key, as on the embedded engines. (The fake does not fuse: a last
-    stage the core recomputes from ranks, RRF without a rerank, is tested on the engines only.)"""
+    """On a server (the fake, every score 1.0): explain=True groups in the core, as on the
+    embedded engines, and its hits are the server's own groups (its groups endpoint, asked
+    without explain=True); each hit's explanation is its stage in the ungrouped ranking with
+    its group's key. (The fake does not fuse: a last stage the core recomputes from ranks, RRF
+    without a rerank, is tested on the engines only.)"""
     from hybridstore import HybridIndex
 
     from .reliability.fake_qdrant import FakeQdrant
@@ -254,7 +255,10 @@ def test_a_grouped_search_on_a_server_explains_each_groups_hits(models, records,
     with FakeQdrant() as fake, HybridIndex("explained", models, url=fake.url) as idx:
         idx.add(records)
         hits = idx.search(q, 2, explain=True, group_by="topic", group_size=2, **opts)
+        assert not any(path.endswith("/points/query/groups") for _, path, _ in fake.bodies)
+        served = idx.search(q, 2, group_by="topic", group_size=2, **opts)
         assert any(path.endswith("/points/query/groups") for _, path, _ in fake.bodies)
+        assert [h.record.id for h in served] == [h.record.id for h in hits]
         stored = [r.metadata["topic"] for r in idx.get()]  # ties: groups in the order points were stored
         topics = list(dict.fromkeys(stored))[:2]
         assert [h.record.metadata["topic"] for h in hits] == [t for t in topics for _ in range(min(2, stored.count(t)))]
@@ -375,20 +379,44 @@ def test_a_write_between_the_search_and_its_explanation_is_refused(index, opts):
     assert "newcomer" in [h.record.id for h in hits]
 
 
-def test_emulated_grouping_is_explained_as_native_grouping(models, records):
-    """An engine that does not group (the core groups its deeper results): the same hits, the
-    same explanations."""
+@pytest.mark.parametrize("opts", GROUPED, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_a_grouping_that_reads_below_the_branch_limits_is_explained(index, opts):
+    """Few groups and a shallow search (oversample=1): the core's grouping reads its branches
+    deeper than a ranked search of k would, to fill k groups. Each hit is explained in the
+    plan the grouping ran (its branch limits), not refused as a collection that changed."""
+    q = "guitar music on the street"
+    hits = index.search(q, 4, explain=True, group_by="topic", oversample=1, **opts)
+    plain = index.search(q, 4, group_by="topic", oversample=1, **opts)
+    assert [h.record.id for h in hits] == [h.record.id for h in plain]
+    assert {h.record.metadata["topic"] for h in hits} == {"music", "finance", "animals", "nature"}
+    for rank, h in enumerate(hits, 1):
+        e = h.explanation
+        assert e.rank == rank and close(e.score, h.score)
+        assert all(b.limit >= len(index.get()) for b in e.branches)  # the depth the grouping read
+        if e.boost is not None:
+            assert close(e.boost.score, h.score)
+        elif e.rerank is None and e.fusion is not None:
+            assert close(fused(e), h.score)
+
+
+def test_an_explained_grouping_is_the_cores_on_a_grouping_engine(models, records):
+    """An engine that groups natively (local mode here; a server re-runs its branches per
+    round, deeper and filtered, which no stage-by-stage account follows): explain=True groups
+    in the core, so the hits equal an engine without native grouping's, explanations included,
+    and on this small collection the native grouping's hits too."""
     from hybridstore import HybridIndex
     from hybridstore.engine.client import ClientEngine
 
     from .test_search import NoNativeGroups
 
-    explained = []
+    explained, native = [], []
     for engine in (ClientEngine(), NoNativeGroups()):
         idx = HybridIndex("groups", models, engine=engine)
         idx.add(records)
-        hits = idx.search("guitar music on the street", 3, explain=True, group_by="topic", group_size=2,
-                          fusion="rrf", rerank=False)
+        opts = {"group_by": "topic", "group_size": 2, "fusion": "rrf", "rerank": False}
+        hits = idx.search("guitar music on the street", 3, explain=True, **opts)
         explained.append([(h.record.id, h.explanation) for h in hits])
+        native.append([h.record.id for h in idx.search("guitar music on the street", 3, **opts)])
         idx.close()
     assert explained[0] == explained[1] and len(explained[0]) > 3
+    assert native[0] == native[1] == [pid for pid, _ in explained[0]]

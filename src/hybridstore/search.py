@@ -82,9 +82,12 @@ def search(col: Collection, call: Search) -> Steps[list[Hit]]:
         return []
     req, flt, plan = ready.req, ready.flt, ready.plan
     if req.group_by:
-        found = yield from _grouped(col, req, ready.vectors, flt, call.native_groups)
+        # explained, the core groups on every engine: a server's grouping re-runs its branches,
+        # deeper and filtered, round by round, which no stage-by-stage account can follow
+        native = call.native_groups and not call.explain
+        found, grouped = yield from _grouped(col, req, ready.vectors, flt, native)
         if call.explain:
-            found = yield from explain.attach_grouped(col, call.text, plan, found, req.group_by)
+            found = yield from explain.attach_grouped(col, call.text, grouped, found, req.group_by)
     else:
         points = yield from ask_boosted(col, Query(plan), req.boost, flt)
         found = hits(col, plan, points)
@@ -219,9 +222,10 @@ def hits(col: Collection, plan: qplan.QueryPlan, found: list[Found]) -> list[Hit
 
 
 def _grouped(col: Collection, req: qplan.SearchRequest, vectors: Vectors, flt: Filter | None,
-             native: bool) -> Steps[list[Hit]]:
-    """At most `group_size` hits per group: native where the engine groups, else oversample
-    and group here (doubling the depth until `k` groups are complete)."""
+             native: bool) -> Steps[tuple[list[Hit], qplan.QueryPlan]]:
+    """At most `group_size` hits per group, and the ungrouped plan they came from: native where
+    the engine groups, else oversample and group here (doubling the depth of every stage until
+    `k` groups are complete)."""
     def plan(limit: int) -> qplan.QueryPlan:
         return _plan(col, replace(req, k=limit, group_by=None), vectors, flt)
 
@@ -231,12 +235,12 @@ def _grouped(col: Collection, req: qplan.SearchRequest, vectors: Vectors, flt: F
         first = plan(req.k)
         path = groups.key_path(group_by, col.layout.metadata_prefix)
         found = yield from ask_boosted(col, Query(first, path, req.group_size), req.boost, flt)
-        return hits(col, first, found)
+        return hits(col, first, found), first
     limit = req.k * req.group_size * 2
     while True:
         deeper = plan(limit)
         found = yield from ask_boosted(col, Query(deeper), req.boost, flt)
         picked, enough = groups.pick(hits(col, deeper, found), group_by, req.k, req.group_size)
         if enough or len(found) < limit:
-            return picked
+            return picked, deeper
         limit *= 2
