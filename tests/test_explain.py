@@ -1,5 +1,6 @@
-"""search(explain=True) and why_not, on the engine of $HYBRIDSTORE_ENGINE: the explanations
-alone give back the engine's order and scores, for every fusion and mode."""
+"""search(explain=True) and why_not, on the engine of $HYBRIDSTORE_ENGINE and (`either`) on a
+server, the fake of tests/reliability ranking as Qdrant does: the explanations alone give back
+the engine's order and scores, for every fusion and mode."""
 
 from __future__ import annotations
 
@@ -49,8 +50,28 @@ def same_order(hits, key) -> None:
     assert all(a >= b or close(a, b) for a, b in itertools.pairwise(keys)), keys
 
 
+@pytest.fixture
+def served(models, records):
+    """An index on a server: the fake of tests/reliability in its scoring mode (its queries
+    ranked by qdrant-client's local mode after a JSON round trip, as a server would rank them)."""
+    from hybridstore import HybridIndex
+
+    from .reliability.fake_qdrant import FakeQdrant
+
+    with FakeQdrant(scoring=True) as fake, HybridIndex("explained", models, url=fake.url) as idx:
+        idx.add(records)
+        yield idx
+
+
+@pytest.fixture(params=["embedded", "server"])
+def either(request):
+    """The index on this run's embedded engine, then on a (fake, scoring) server."""
+    return request.getfixturevalue("index" if request.param == "embedded" else "served")
+
+
 @pytest.mark.parametrize("opts", CASES, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
-def test_explanations_give_back_the_engines_order_and_scores(index, opts):
+def test_explanations_give_back_the_engines_order_and_scores(either, opts):
+    index = either
     for q in QUERIES:
         hits = index.search(q, 3, explain=True, oversample=2, **opts)
         assert hits
@@ -80,14 +101,16 @@ def test_explanations_give_back_the_engines_order_and_scores(index, opts):
             same_order(hits, lambda h: h.explanation.score)
 
 
-def test_rrf_counts_ranks_from_one(index):
+def test_rrf_counts_ranks_from_one(either):
     """Qdrant's RRF: 1 / (rank + k - 1), rank from 1; the best hit of both branches at k=2 has 1/2 + 1/2."""
+    index = either
     best = index.search("guitar music on the street", 1, explain=True, mode="hybrid", fusion="rrf", rerank=False)[0]
     assert [b.rank for b in best.explanation.branches] == [1, 1]
     assert close(best.score, 1.0)
 
 
-def test_a_branch_that_misses_a_hit_says_why(index):
+def test_a_branch_that_misses_a_hit_says_why(either):
+    index = either
     hits = index.search("guitar music on the street", 3, explain=True, mode="hybrid", fusion="rrf",
                         rerank=False, oversample=1)
     piano = next(h for h in hits if h.record.id == "piano")
@@ -142,9 +165,10 @@ GROUPED = [{"mode": "hybrid", "fusion": f, "rerank": r} for f in ("rrf", "dbsf")
 
 
 @pytest.mark.parametrize("opts", GROUPED, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
-def test_a_grouped_search_explains_each_groups_hits(index, opts):
+def test_a_grouped_search_explains_each_groups_hits(either, opts):
     """Each hit of each group: its stages ranked in the ungrouped ranking (asked of the engine
     as a plain search), and its numbers give back its score."""
+    index = either
     q = "guitar music on the street"
     hits = index.search(q, 3, explain=True, group_by="topic", group_size=2, **opts)
     plain = index.search(q, 3, group_by="topic", group_size=2, **opts)
@@ -168,9 +192,10 @@ def test_a_grouped_search_explains_each_groups_hits(index, opts):
 
 @pytest.mark.parametrize("opts", [{"mode": "dense"}, {"mode": "hybrid", "fusion": "rrf"},
                                   {"mode": "hybrid", "fusion": "dbsf"}], ids=lambda o: "-".join(o.values()))
-def test_an_mmr_search_explains_relevance_and_the_reordering(index, opts):
+def test_an_mmr_search_explains_relevance_and_the_reordering(either, opts):
     """MMR's score is the hit's similarity to the query (the dense branch's raw score); its rank
     by that among MMR's pool, and after MMR; the fusion before it exact as ever."""
+    index = either
     q = "guitar music on the street"
     opts = {**opts, "mmr": 0.3, "oversample": 2, "rerank": False}
     hits = index.search(q, 4, explain=True, **opts)
@@ -193,18 +218,21 @@ def test_an_mmr_search_explains_relevance_and_the_reordering(index, opts):
         same_order(by_fusion, lambda h: h.explanation.fusion.score)
 
 
-def test_why_not_in_the_top_k(index):
+def test_why_not_in_the_top_k(either):
+    index = either
     top = index.search("guitar music on the street", 3, rerank=False)
     w = index.why_not("guitar music on the street", top[1].record.id, 3, rerank=False)
     assert w.rank == 2 and w.reason is None
 
 
-def test_why_not_filtered_out_names_the_condition(index):
+def test_why_not_filtered_out_names_the_condition(either):
+    index = either
     w = index.why_not("guitar music on the street", "guitar-1", 3, filter={"topic": "finance"}, rerank=False)
     assert w.rank is None and w.reason.startswith("filtered out") and "finance" in w.reason
 
 
-def test_why_not_below_the_cut_off_and_fused_below(index):
+def test_why_not_below_the_cut_off_and_fused_below(either):
+    index = either
     w = index.why_not("guitar music on the street", "volcano", 2, mode="dense", rerank=False, oversample=1)
     assert w.rank is None and "not a candidate" in w.reason and "below the branch's limit 2" in w.reason
     dense = index.search("guitar music on the street", 8, mode="dense", rerank=False)
@@ -215,15 +243,16 @@ def test_why_not_below_the_cut_off_and_fused_below(index):
     assert w.explanation is not None and w.explanation.fusion.rank > 2
 
 
-def test_why_not_unknown_id(index):
+def test_why_not_unknown_id(either):
+    index = either
     assert "no record" in index.why_not("guitar", "nope", 3).reason
 
 
 def test_explain_asks_a_server_only_what_it_takes(models, records):
     """On a server (the fake of tests/reliability, which checks each request body against
     qdrant-client's REST models and neither scores nor fuses): the branch, id-confined and
-    per-term queries are requests a Qdrant server accepts. The fake's scores are all 1.0, so
-    exactness is tested on the embedded engines above, not here."""
+    per-term queries are requests a Qdrant server accepts. (Its scores are all 1.0 here;
+    exactness on a server is tested above, on the fake in its scoring mode.)"""
     from hybridstore import HybridIndex
 
     from .reliability.fake_qdrant import FakeQdrant
@@ -270,7 +299,8 @@ def test_a_grouped_search_on_a_server_explains_each_groups_hits(models, records,
             assert stage_rank == ranking.index(h.record.id) + 1  # ties: exactly, in the order stored
 
 
-def test_search_batch_explains_each_query_as_search_does(index):
+def test_search_batch_explains_each_query_as_search_does(either):
+    index = either
     def stands(hits):  # ranks exactly, scores as far as float32 goes (local mode's batch rounds its own way)
         return [(e.rank, [(b.rank, b.absent) for b in e.branches], e.fusion.rank, e.rerank.rank_before,
                  [round(b.score or 0, 4) for b in e.branches], round(e.score, 3))
@@ -282,7 +312,8 @@ def test_search_batch_explains_each_query_as_search_does(index):
     assert all(h.explanation is None for h in index.search_batch(QUERIES, 3)[0])
 
 
-def test_why_not_names_the_failing_condition_of_an_and(index):
+def test_why_not_names_the_failing_condition_of_an_and(either):
+    index = either
     w = index.why_not("guitar", "guitar-1", 3, filter={"topic": "music", "year": {"$gte": 2020}}, rerank=False)
     assert w.reason.startswith("filtered out: it fails Range(") and "year" in w.reason
 
@@ -304,7 +335,8 @@ def test_sparse_terms_are_named_by_the_model(records, sparse):
     idx.close()
 
 
-async def test_why_not_reranked_below_the_k_th_hit(index):
+async def test_why_not_reranked_below_the_k_th_hit(either):
+    index = either
     q = "guitar music on the street"
     hits = index.search(q, 3, rerank=True)
     w = await index.awhy_not(q, hits[2].record.id, 2, rerank=True)
@@ -380,10 +412,11 @@ def test_a_write_between_the_search_and_its_explanation_is_refused(index, opts):
 
 
 @pytest.mark.parametrize("opts", GROUPED, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
-def test_a_grouping_that_reads_below_the_branch_limits_is_explained(index, opts):
+def test_a_grouping_that_reads_below_the_branch_limits_is_explained(either, opts):
     """Few groups and a shallow search (oversample=1): the core's grouping reads its branches
     deeper than a ranked search of k would, to fill k groups. Each hit is explained in the
     plan the grouping ran (its branch limits), not refused as a collection that changed."""
+    index = either
     q = "guitar music on the street"
     hits = index.search(q, 4, explain=True, group_by="topic", oversample=1, **opts)
     plain = index.search(q, 4, group_by="topic", oversample=1, **opts)

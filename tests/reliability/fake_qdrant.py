@@ -7,7 +7,10 @@ return stored points in insertion order with score 1.0, leaving out, as Qdrant d
 without a vector the query or one of its prefetches searches by (``using``). Filters are honoured only where they name ids
 (`has_id`), vectors (`has_vector`) or a payload value (`match.value` / `match.any`); a condition
 of another kind passes every point. A grouped query (`/points/query/groups`) groups the points a
-query reaches by their payload value, as Qdrant does.
+query reaches by their payload value, as Qdrant does. ``FakeQdrant(scoring=True)`` answers
+queries with real scores instead, ranked by qdrant-client's local mode over a copy of its points
+(fake_scoring.py), which counts points by every kind of filter condition too, for tests that
+recompute the engine's order from a server's answers.
 
 Custom sharding (a collection made with ``sharding_method: custom``) is kept like a server
 keeps it: shard keys are created (``initial_state: Partial`` until a ``replicate_points``
@@ -41,6 +44,7 @@ from urllib.parse import unquote, urlsplit
 
 from qdrant_client.http import models as m
 
+from .fake_scoring import Scorer
 from .rest_schema import problems
 
 STATUS_KINDS = {"400", "429", "500", "502", "503"}
@@ -63,7 +67,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeQdrant:
-    def __init__(self, delay_s: float = 3.0):
+    def __init__(self, delay_s: float = 3.0, scoring: bool = False):
+        self.scorer = Scorer() if scoring else None  # score queries (fake_scoring.py), else 1.0 each
         self.delay_s = delay_s  # "timeout" stall; keep it above the client's timeout
         self.retry_after: str | None = None  # if set, sent as Retry-After with injected 429s
         self.url = ""
@@ -138,6 +143,8 @@ class FakeQdrant:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        if self.scorer is not None:
+            self.scorer.close()
         if self.schema_errors and exc[0] is None:
             raise AssertionError("requests a Qdrant server would refuse:\n" + "\n".join(self.schema_errors))
 
@@ -267,6 +274,8 @@ class FakeQdrant:
                 if str(i) in pts:
                     del self.points[name][str(i)]
             return 200, self._update()
+        if self.scorer is not None and (method, rest) == ("POST", "/points/count"):  # every kind of condition
+            return 200, self._ok(self.scorer.count(name, self.collections[name], pts, self._op_id, body))
         if (method, rest) == ("POST", "/points/count"):
             return 200, self._ok({"count": sum(self._matches(k, p, body.get("filter")) for k, p in pts.items())})
         if (method, rest) == ("POST", "/points/scroll"):
@@ -277,6 +286,8 @@ class FakeQdrant:
             nxt = keys[start + limit] if start + limit < len(keys) else None
             return 200, self._ok({"points": [self._record(pts, k, body, True) for k in page],
                                   "next_page_offset": self._id(nxt) if nxt else None})
+        if self.scorer is not None and method == "POST" and rest.startswith("/points/query"):
+            return self._scored(name, rest, pts, body)
         if (method, rest) == ("POST", "/points/query"):
             return 200, self._ok(self._query(pts, body))
         if (method, rest) == ("POST", "/points/query/groups"):
@@ -289,6 +300,17 @@ class FakeQdrant:
                                           if shard is None or p.get("shard") == shard}, q))
             return 200, self._ok(found)
         return self._not_found(path)
+
+    def _scored(self, name: str, rest: str, pts: dict, body: dict):
+        assert self.scorer is not None and name not in self.shards, "scoring: collections without custom sharding"
+        config, state = self.collections[name], self._op_id
+        if rest == "/points/query/batch":
+            return 200, self._ok([self.scorer.query(name, config, pts, state, q) for q in body.get("searches", [])])
+        if rest == "/points/query/groups":
+            return 200, self._ok(self.scorer.groups(name, config, pts, state, body))
+        if rest == "/points/query":
+            return 200, self._ok(self.scorer.query(name, config, pts, state, body))
+        return self._not_found(rest)
 
     # -- custom sharding ------------------------------------------------------------------
     def _shard(self, name: str, body: dict, write: bool) -> str | None:
