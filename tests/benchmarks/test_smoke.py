@@ -243,3 +243,23 @@ def test_pages_benchmark_smoke(tmp_path):
         assert timed["pooled prefetch + MaxSim"]["queries"] == 3 and timed["MaxSim over every page"]["queries"] == 2
     assert result["search"]["MaxSim over every page: query's page in the top 10"] == 1.0  # 20 pages: all in it
     assert json.loads((tmp_path / "pages.json").read_text()) == result
+
+
+def test_explain_off_benchmark_smoke(tmp_path, monkeypatch):
+    """A few queries on a few abstracts, this commit checked out as both older commits (so the
+    smoke needs no history): each tree timed in its own process, ratios to the first."""
+    monkeypatch.setenv("HYBRIDSTORE_BENCH_CACHE", str(tmp_path / "cache"))
+    sys.path.insert(0, str(BENCH))
+    import query_path
+    from explain_off import main, rev_parse
+
+    monkeypatch.setattr(query_path, "CACHE", tmp_path / "cache")
+    head = rev_parse("HEAD")
+    result = main(docs=20, queries=3, rounds=1, out=tmp_path / "explain_off.json",
+                  labels={"before explain": head, "explain added": head})
+    assert result["machine"]["cpus"] and result["commits"]["this code"] == head
+    assert set(result["summary"]) == {"before explain", "explain added", "this code", "this code again"}
+    for label, row in result["summary"].items():
+        assert len(result["runs"][label]) == 1 and row["k=10 p50_ms"]["ms"] > 0
+    assert result["summary"]["before explain"]["k=100 p95_ms"]["/ before explain"] == 1.0
+    assert json.loads((tmp_path / "explain_off.json").read_text()) == json.loads(json.dumps(result))
