@@ -59,18 +59,18 @@ def api(url: str, path: str, body: dict) -> dict:
         return json.loads(r.read())
 
 
-def waited(chrome, css: str, ready=lambda found: bool(found)):
-    """The elements `css` selects, once `ready` says they are there."""
+def waited(chrome, css: str, ready=lambda found: bool(found), read=lambda found: found):
+    """`read` of the elements `css` selects (default: the elements), once `ready` says they are
+    there. Read inside the wait: an element the page replaces mid-read is read again."""
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     def there(d):
         found = d.find_elements(By.CSS_SELECTOR, css)
-        return found if ready(found) else None
+        return (read(found),) if ready(found) else None  # a tuple: a read that is empty is still done
 
-    # an element read as the page replaces it is read again
-    return WebDriverWait(chrome, WAIT_S, ignored_exceptions=(StaleElementReferenceException,)).until(there)
+    return WebDriverWait(chrome, WAIT_S, ignored_exceptions=(StaleElementReferenceException,)).until(there)[0]
 
 
 def shot(chrome, name: str, at=None) -> Path:
@@ -120,10 +120,10 @@ def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp
     default = hits(browser)
     want = api(url, "search", {"query": Q, "k": 5})["hits"]
     assert default == [(h["rank"], h["id"]) for h in want]
-    first = browser.find_element(By.CSS_SELECTOR, "#hits li.hit")
-    assert {m.text.lower() for m in first.find_elements(By.TAG_NAME, "mark")} >= {"guitar", "street"}
-    assert len(first.find_elements(By.CSS_SELECTOR, ".bars .bar")) == len(want[0]["explanation"]["branches"])
-    assert "dbsf" in first.find_element(By.CLASS_NAME, "head").text
+    marks, bars, head = waited(browser, "#hits li.hit", read=lambda f: (
+        {m.text.lower() for m in f[0].find_elements(By.TAG_NAME, "mark")},
+        len(f[0].find_elements(By.CSS_SELECTOR, ".bars .bar")), f[0].find_element(By.CLASS_NAME, "head").text))
+    assert marks >= {"guitar", "street"} and bars == len(want[0]["explanation"]["branches"]) and "dbsf" in head
 
     Select(browser.find_element(By.ID, "fusion")).select_by_value("rrf")  # the fusion changed
     browser.find_element(By.ID, "oversample").send_keys("1")
@@ -136,9 +136,9 @@ def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp
 
     Select(browser.find_element(By.ID, "b-mode")).select_by_value("sparse")
     browser.find_element(By.ID, "compare-run").click()
-    moves = waited(browser, "#compare tr.move")
+    moves = waited(browser, "#compare tr.move", read=lambda f: [m.get_attribute("data-id") for m in f])
     want = api(url, "compare", {"query": Q, "k": 5, "a": {"fusion": "rrf", "oversample": 1}, "b": {"mode": "sparse"}})
-    assert [m.get_attribute("data-id") for m in moves] == [m["id"] for m in want["moves"]]
+    assert moves == [m["id"] for m in want["moves"]]
     assert hits(browser, "hits-other") == [(h["rank"], h["id"]) for h in want["b"]]
     shot(browser, "inspect-compare.png")
 
@@ -146,7 +146,7 @@ def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp
     browser.find_element(By.ID, "k").send_keys("2")
     browser.find_element(By.ID, "whynot-id").send_keys("rates")
     browser.find_element(By.ID, "whynot-run").click()
-    said = waited(browser, "#whynot-result", lambda f: bool(f) and f[0].text.strip() != "")[0].text
+    said = waited(browser, "#whynot-result", lambda f: bool(f) and f[0].text.strip() != "", lambda f: f[0].text)
     want = api(url, "why-not", {"query": Q, "k": 2, "id": "rates", "fusion": "rrf", "oversample": 1})
     assert said.splitlines() == want["stages"] and said.startswith("'rates' is not in the top 2: ")
     shot(browser, "inspect-why-not.png", browser.find_element(By.ID, "whynot-box"))
@@ -158,7 +158,7 @@ def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp
     grouped = hits(browser, before=before)
     want = api(url, "search", {"query": Q, "k": 2, "fusion": "rrf", "group_by": "topic"})["hits"]
     assert grouped == [(h["rank"], h["id"]) for h in want]
-    shown = [e.text for e in waited(browser, "#hits li.hit .head .group")]
+    shown = waited(browser, "#hits li.hit .head .group", read=lambda f: [e.text for e in f])
     assert shown == [f"group {h['group']}" for h in want] and all(h["explanation"] for h in want)
     browser.find_element(By.ID, "group_by").clear()
 
@@ -169,10 +169,10 @@ def test_search_fusion_compare_why_not_and_eval_in_chromium(browser, served, tmp
     browser.find_element(By.ID, "eval-file").send_keys(str(tmp_path / "eval.json"))
     browser.find_element(By.ID, "eval-queries").send_keys(str(tmp_path / "queries.jsonl"))
     browser.find_element(By.ID, "eval-run").click()
-    assert len(waited(browser, "#eval-charts svg.bars")) == 2
-    lost = waited(browser, "#eval-charts tr.lost")
-    assert [r.get_attribute("data-query") for r in lost] == ["q1"]
+    assert waited(browser, "#eval-charts svg.bars", read=len) == 2
+    lost = waited(browser, "#eval-charts tr.lost", read=lambda f: [r.get_attribute("data-query") for r in f])
+    assert lost == ["q1"]
     shot(browser, "inspect-eval.png", browser.find_element(By.ID, "eval-box"))
-    lost[0].click()  # the lost query, searched and explained
+    browser.find_element(By.CSS_SELECTOR, "#eval-charts tr.lost").click()  # the lost query, searched and explained
     waited(browser, "#query", lambda f: bool(f) and f[0].get_attribute("value") == "guitar on stage")
     assert hits(browser, before=[i for _, i in rrf])
