@@ -271,6 +271,16 @@ def test_a_collection_without_a_signature_is_refused_before_a_file_is_written(tm
     assert not list(tmp_path.glob("f.snap*"))
 
 
+def test_a_path_that_cannot_take_the_file_is_refused_naming_the_fix(stored, tmp_path):
+    """A missing folder or a folder given as the file: refused before anything is read, naming
+    the path given (not the writer's temporary `.partial` file) and what to do."""
+    with pytest.raises(InvalidInputError, match=r"the folder .*missing.* does not exist; create it first"):
+        stored.snapshot(tmp_path / "missing" / "s.snap")
+    with pytest.raises(InvalidInputError, match=r"is a folder: name a file, e.g. .*docs\.snapshot"):
+        stored.snapshot(tmp_path)
+    assert not (tmp_path / "missing").exists() and not list(tmp_path.rglob("*.partial"))
+
+
 def picture(root) -> dict[str, str | None]:
     """Every folder and file under `root`, each file by its bytes' sha256 ({}: no folder)."""
     import hashlib

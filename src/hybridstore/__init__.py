@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
+    BoostKeyWarning,
     CollectionChangedError,
     CollectionNotFoundError,
     ConfigurationError,
@@ -52,6 +53,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BoostKeyWarning",
     "CollectionChangedError",
     "CollectionNotFoundError",
     "ConfigurationError",

@@ -9,13 +9,15 @@ search selects, and the error names the key, the records and the fix.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
+import warnings
 from collections.abc import Generator
 from typing import Any, TypeVar
 
 from .collection import Collection
-from .engine.requests import Request, ask, scroll
-from .errors import EngineError, InvalidInputError
+from .engine.requests import Found, Request, ask, scroll
+from .errors import BoostKeyWarning, EngineError, InvalidInputError
 from .qdrant.boost import Boost
 from .qdrant.filter_tree import Condition, DatetimeRange, Filter, IsEmpty, Range, ValuesCount
 from .qdrant.filters import and_filters
@@ -42,7 +44,21 @@ def ask_boosted(col: Collection, request: Request[R], boost: object,
                     f"there (e.g. {stored_value(found[0].payload, path)!r}); store {wanted} there, or remove the "
                     "key (a record without it gets the boost's default)") from failed
         raise
+    if isinstance(boost, Boost) and isinstance(result, list):
+        _unread(boost, [f for f in result if isinstance(f, Found)])
     return result
+
+
+def _unread(boost: Boost, hits: list[Found]) -> None:
+    """A key the boost reads that no hit holds: said, since it then ranked nothing (each hit got
+    the factor of a record without it), which is what a misspelt key looks like."""
+    keys = [k for k in (boost.recency, boost.factor) if k is not None]
+    for k in keys:
+        if hits and all(stored_value(f.payload, k.path) in (None, []) for f in hits):
+            warnings.warn(BoostKeyWarning(
+                f"boost reads metadata key {k.path!r}, which none of the {len(hits)} hits holds: each got the "
+                f"factor of a record without it ({k.missing:g}), so the key ranked nothing. Check its spelling "
+                "(search(..., explain=True) shows each hit's stored value)"), stacklevel=2)
 
 
 def _typed_keys(boost: Boost) -> list[tuple[str, Condition, str]]:
@@ -64,7 +80,11 @@ def _misfit(path: str, valid: Condition) -> Filter:
 
 
 def stored_value(payload: dict[str, Any], path: str) -> Any:
+    """The value at a payload path in Qdrant's syntax (`a.b`, `a."b.c"`); `...` where the path
+    has array marks (`a[]`), which this does not read."""
     value: Any = payload
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+    for part in re.findall(r'"[^"]*"|[^.]+', path):
+        if not part.startswith('"') and "[" in part:
+            return ...
+        value = value.get(part.strip('"')) if isinstance(value, dict) else None
     return value

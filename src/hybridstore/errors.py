@@ -19,6 +19,7 @@
 
 TruncationWarning (UserWarning): a text longer than a model's window was embedded in part.
 EmptyQueryWarning (UserWarning): a query gave the sparse model no term (only stop-words).
+BoostKeyWarning (UserWarning): no hit of a boosted search holds a key the boost reads (a typo?).
 ModelSignatureWarning (UserWarning): what wrote a collection's vectors was recorded now, or
 cannot be verified (a caller's embeddings without a model name).
 """
@@ -111,11 +112,17 @@ class EmptyQueryWarning(UserWarning):
     matches nothing for it."""
 
 
+class BoostKeyWarning(UserWarning):
+    """No hit of a boosted search holds a metadata key its recency or factor reads: each got the
+    factor of a record without it, so the key ranked nothing (a misspelt key, most likely)."""
+
+
 class ModelSignatureWarning(UserWarning):
     """The models behind a collection's vectors were recorded now, or cannot be verified."""
 
 
 __all__ = [
+    "BoostKeyWarning",
     "CollectionNotFoundError",
     "ConfigurationError",
     "EmptyQueryWarning",

@@ -23,6 +23,7 @@ writes each point into its own.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Generator
 from contextlib import closing
 from functools import partial
@@ -47,7 +48,7 @@ from .engine.requests import (
     Write,
     ask,
 )
-from .errors import CollectionNotFoundError, ConfigurationError, EngineError
+from .errors import CollectionNotFoundError, ConfigurationError, EngineError, InvalidInputError
 from .qdrant.storage import Storage
 from .settings import Settings
 from .snapshot_file import Manifest, Writer, check, read
@@ -64,6 +65,7 @@ def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progres
     ``progress(n)`` after each page."""
     _whole(col, "snapshot")
     _check_batch(batch)
+    _check_destination(path, col.name)
     schema = yield from ask(GetSchema())
     if schema is None:
         raise CollectionNotFoundError(f"collection {col.name!r} does not exist: nothing to snapshot")
@@ -86,6 +88,18 @@ def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progres
     finally:
         writer.close()  # removes the partial file after an error
     return done
+
+
+def _check_destination(path: str, name: str) -> None:
+    """Refused before anything is read: a path that could not take the file (the writer's own
+    error would name its temporary `.partial` file, not the fix)."""
+    if os.path.isdir(path):
+        raise InvalidInputError(f"snapshot path {path!r} is a folder: name a file, e.g. "
+                                f"{os.path.join(path, name + '.snapshot')!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InvalidInputError(f"snapshot path {path!r}: the folder {folder!r} does not exist; "
+                                "create it first (mkdir -p), or name a file in a folder that exists")
 
 
 def _scrolled(writer: Writer, key: str | None, batch: int, progress: Progress) -> Steps[None]:

@@ -80,6 +80,22 @@ def test_search_explain_shows_mmrs_reordering_and_each_hits_group(store, capsys)
         assert hit["explanation"]["group"] == {"by": "topic", "keys": [hit["metadata"]["topic"]]}
 
 
+def test_search_explain_shows_the_boosts_rank_before_and_multiplier(store, capsys):
+    """--boost: a column with each hit's rank before the boost and its score's multiplier."""
+    boost = json.dumps({"match": [[{"topic": "finance"}, 50.0]]})
+    code, out, err = run(capsys, *store, "search", Q, "-k", "3", "--boost", boost, "--no-rerank", "--explain")
+    assert code == 0, err
+    header, *rows, legend = out.split("\n\n")[1].splitlines()
+    assert header.split() == ["rank", "dense", "sparse", "fused", "rerank", "boost", "terms", "id"]
+    assert "boost: #rank before it, x the score's multiplier" in legend
+    found = hits_json(capsys, store, "--boost", boost, "--no-rerank", "--explain")
+    assert found[0]["id"] == "rates"  # the finance record, lifted by x50
+    for row, hit in zip(rows, found, strict=True):
+        b = hit["explanation"]["boost"]
+        assert f"  #{b['rank_before']} x{b['multiplier']:.4g}  " in row
+    assert found[0]["explanation"]["boost"]["rank_before"] > 1
+
+
 def test_search_explain_json_is_the_cores_explanation(store, capsys, tmp_path):
     found = hits_json(capsys, store, "--explain", "--mode", "sparse")
     with HybridIndex("hybridstore", Models(), path=str(tmp_path / "index"), engine=ENGINE) as idx:

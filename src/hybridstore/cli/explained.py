@@ -23,21 +23,24 @@ def search_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(hits: Sequence[Hit]) -> list[str]:
     """One row per hit: its rank, each branch's "#rank score +share", the fused score, the
-    rerank's change, MMR's (where the search picked by MMR), its group (a grouped search's),
-    the best matched terms, and its id (last: ids vary in length)."""
+    rerank's change, the boost's (a boosted search's: the rank before it and the score's
+    multiplier), MMR's (where the search picked by MMR), its group (a grouped search's), the best
+    matched terms, and its id (last: ids vary in length)."""
     briefs = [(h.record.id, explain.brief(h.explanation)) for h in hits if h.explanation is not None]
     if not briefs:
         return []
     kinds = [b["kind"] for b in briefs[0][1]["branches"]]
+    boost = any(b["boost"] is not None for _, b in briefs)
     mmr = any(b["mmr"] is not None for _, b in briefs)
     group = any(b["group"] is not None for _, b in briefs)
-    rows = [["rank", *kinds, "fused", "rerank", *(["mmr"] if mmr else []), *(["group"] if group else []),
+    rows = [["rank", *kinds, "fused", "rerank", *(["boost"] if boost else []), *(["mmr"] if mmr else []), *(["group"] if group else []),
              "terms", "id"]]
     for rid, b in briefs:
-        r, m = b["rerank"], b["mmr"]
+        r, m, x = b["rerank"], b["mmr"], b["boost"]
         rows.append([str(b["rank"]), *(_cell(x) for x in b["branches"]),
                      "-" if b["fused"] is None else f"{b['fused']:.4f}",
                      "-" if r is None else _moved(r["rank_before"], r["change"]),
+                     *([f"#{x['rank_before']} x{x['multiplier']:.4g}" if x else "-"] if boost else []),
                      *([_moved(m["rank_before"], m["change"]) if m else "-"] if mmr else []),
                      *([b["group"] or "-"] if group else []),
                      ", ".join(t for x in b["branches"] for t in x["terms"]) or "-", rid])
@@ -52,7 +55,8 @@ def _moved(rank_before: int, change: int) -> str:
 
 
 LEGEND = ("(a branch: #rank among its candidates, raw score, +share of the fused score; - not a "
-          "candidate; rerank, mmr: #rank before it, places gained; --json says why)")
+          "candidate; rerank, mmr: #rank before it, places gained; boost: #rank before it, x the "
+          "score's multiplier; --json says why)")
 
 
 def _cell(b: explain.BranchBrief) -> str:
