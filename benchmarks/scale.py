@@ -23,7 +23,9 @@ BM25's included), and recall@10 of dense, hybrid and filtered against the same s
 exactly (full scan, originals, in this process), and how far a graph search in this process
 agrees with the worker's (the same graphs: a search that differs, not a graph). During the final
 optimize: the longest garbage collection, when the longest stall ended, and the major page
-faults of this process (its own pages read back from disk). `--worker on,off`: each size with Qdrant
+faults of this process (its own pages read back from disk). During ingest and the optimize, each
+stall over 0.1 s with the ticking thread's context switches and page faults and the machine's
+CPU and memory pressure meanwhile (what held it up). `--worker on,off`: each size with Qdrant
 Edge's shards in its worker process (the default) and in the caller's (as before the worker).
 `--late N`: N passages with 32-token late-interaction multivectors on disk (random unit tokens:
 the rerank's cost depends on shapes; the pack's ColBERT is untrained), rerank p50 cold and warm.
@@ -42,6 +44,7 @@ import contextlib
 import gc
 import itertools
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -180,12 +183,19 @@ def check(corpus: Corpus, sample: int = 2000) -> dict:
 
 
 # -- measuring ---------------------------------------------------------------------------------
+SLOW = 0.1  # a gap over this is a stall the issue counts: each is recorded with what the system did
+
+
 class Ticker:
     """The longest gap between ticks of a Python thread: how long the process stalled; and the
-    longest garbage collection (it stops every thread too: a stall that is not the engine's)."""
+    longest garbage collection (it stops every thread too: a stall that is not the engine's).
+    Each gap over SLOW is kept with what went on meanwhile: the ticking thread's context switches
+    (voluntary: it waited, e.g. for the GIL; involuntary: it was preempted) and page faults, and
+    the machine's CPU and memory pressure (Linux PSI: time some task waited for a CPU, for memory)."""
 
     def __init__(self) -> None:
         self.gaps: list[tuple[float, float]] = []  # (end time, gap)
+        self.slow: list[dict] = []
         self.collections: list[tuple[float, float]] = []  # (end time, seconds)
         self._collecting = 0.0
         gc.callbacks.append(self._gc)
@@ -194,12 +204,26 @@ class Ticker:
         self.thread.start()
 
     def _run(self) -> None:
-        last = time.perf_counter()
+        last, use, psi = time.perf_counter(), resource.getrusage(resource.RUSAGE_THREAD), pressure()
         while self.running:
             time.sleep(0.005)
             now = time.perf_counter()
+            was, use = use, resource.getrusage(resource.RUSAGE_THREAD)
+            before, psi = psi, pressure()
             self.gaps.append((now, now - last))
+            if now - last > SLOW:
+                self.slow.append({
+                    "ended at": now, "gap_s": now - last,
+                    "waits of this thread (voluntary switches)": use.ru_nvcsw - was.ru_nvcsw,
+                    "preemptions of this thread (involuntary switches)": use.ru_nivcsw - was.ru_nivcsw,
+                    "minor faults": use.ru_minflt - was.ru_minflt, "major faults": use.ru_majflt - was.ru_majflt,
+                    **{f"{k} pressure: some waited_ms": (psi[k] - before[k]) / 1000 for k in psi},
+                    "load average (1 min)": os.getloadavg()[0]})
             last = now
+
+    def stalls(self, start: float, end: float) -> list[dict]:
+        """The gaps over SLOW that ended in [start, end], "ended at" counted from `start`."""
+        return [{**s, "ended at": s["ended at"] - start} for s in list(self.slow) if start <= s["ended at"] <= end]
 
     def _gc(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -216,6 +240,18 @@ class Ticker:
         """The longest gap (or collection) overlapping [start, end] (perf_counter times)."""
         gaps = self.gaps if gaps is None else gaps
         return max((g for t, g in list(gaps) if t >= start and t - g <= end), default=0.0)
+
+
+def pressure() -> dict[str, int]:
+    """Linux PSI: microseconds some task has waited for a CPU, for memory, since boot ({}: no PSI)."""
+    out = {}
+    for kind in ("cpu", "memory"):
+        try:
+            with open(f"/proc/pressure/{kind}") as f:
+                out[kind] = int(f.readline().rsplit("total=", 1)[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
 
 
 SAMPLE = """
@@ -394,13 +430,15 @@ def one(n: int, setting: str, queries: int, recall_queries: int, threshold: int 
         "ingest": {"points_per_s (add)": n / add_s, "points_per_s (wall, passages made too)": n / ingest_wall,
                    "add_s": add_s, "making passages_s": made_s, "longest stall_s": max(stalls),
                    "adds stalled over 1 s": sum(s > 1 for s in stalls),
-                   "longest garbage collection_s": ticker.longest(start, start + ingest_wall, ticker.collections)},
+                   "longest garbage collection_s": ticker.longest(start, start + ingest_wall, ticker.collections),
+                   f"stalls over {SLOW} s": ticker.stalls(start, start + ingest_wall)},
         "optimize": {"seconds": optimize_s, "longest stall_s": optimize_stall, "search issued during it": during,
                      "longest garbage collection_s": ticker.longest(optimize_start, optimize_start + optimize_s,
                                                                     ticker.collections),
                      "major page faults of this process": faults,
                      "longest stall ended at_s": ticker.when_longest(optimize_start, optimize_start + optimize_s)
-                     - optimize_start},
+                     - optimize_start,
+                     f"stalls over {SLOW} s": ticker.stalls(optimize_start, optimize_start + optimize_s)},
         "peak_rss_mb": {**peaks, "whole run (ru_maxrss)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024},
         "disk_mb": disk / 2**20, "disk_bytes_per_point": disk / n, "reopen_s": reopen_s, "first search_s": first_s})
     return result

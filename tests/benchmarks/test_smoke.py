@@ -128,6 +128,8 @@ def test_scale_benchmark_smoke(tmp_path):
         assert during["outcome"] == "answered" or during["outcome"].startswith("EngineBusyError")
         for mode in ("dense", "hybrid", "filtered hybrid"):
             assert r[mode]["p50_ms"] > 0 and r[mode]["recall@10 vs exact"] >= 0.8, (r["setting"], mode)
+        for stall in r["ingest"]["stalls over 0.1 s"] + r["optimize"]["stalls over 0.1 s"]:
+            assert stall["gap_s"] > 0.1 and stall["preemptions of this thread (involuntary switches)"] >= 0
     assert result["late"]["storage"]["late_on_disk"] and result["late"]["rerank of 40 candidates, warm"]["p50_ms"] > 0
 
 
