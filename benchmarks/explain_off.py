@@ -59,6 +59,9 @@ def main(docs: int, queries: int, rounds: int, out: Path | None, labels: dict[st
     corpus(docs, queries)  # embed and cache the documents once, before any timing
     labels = labels or commits()
     head = rev_parse("HEAD")
+    if subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, check=True, capture_output=True,
+                      text=True).stdout.strip():
+        head += " with uncommitted changes in src"  # "this code" is the working tree's
     runs: dict[str, list[dict]] = {k: [] for k in (*labels, "this code", "this code again")}
     with trees(labels) as made:
         srcs = {**{k: t / "src" for k, t in made.items()}, "this code": ROOT / "src", "this code again": ROOT / "src"}

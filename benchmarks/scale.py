@@ -204,12 +204,13 @@ class Ticker:
         self.thread.start()
 
     def _run(self) -> None:
-        last, use, psi = time.perf_counter(), resource.getrusage(resource.RUSAGE_THREAD), pressure()
+        files = pressure_files()  # kept open: a tick reads each with one pread
+        last, use, psi = time.perf_counter(), resource.getrusage(resource.RUSAGE_THREAD), pressure(files)
         while self.running:
             time.sleep(0.005)
             now = time.perf_counter()
             was, use = use, resource.getrusage(resource.RUSAGE_THREAD)
-            before, psi = psi, pressure()
+            before, psi = psi, pressure(files)
             self.gaps.append((now, now - last))
             if now - last > SLOW:
                 self.slow.append({
@@ -220,10 +221,14 @@ class Ticker:
                     **{f"{k} pressure: some waited_ms": (psi[k] - before[k]) / 1000 for k in psi},
                     "load average (1 min)": os.getloadavg()[0]})
             last = now
+        for fd in files.values():
+            os.close(fd)
 
     def stalls(self, start: float, end: float) -> list[dict]:
-        """The gaps over SLOW that ended in [start, end], "ended at" counted from `start`."""
-        return [{**s, "ended at": s["ended at"] - start} for s in list(self.slow) if start <= s["ended at"] <= end]
+        """The gaps over SLOW overlapping [start, end] (as `longest` counts them), "ended at"
+        counted from `start`."""
+        return [{**s, "ended at": s["ended at"] - start} for s in list(self.slow)
+                if s["ended at"] >= start and s["ended at"] - s["gap_s"] <= end]
 
     def _gc(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -242,16 +247,18 @@ class Ticker:
         return max((g for t, g in list(gaps) if t >= start and t - g <= end), default=0.0)
 
 
-def pressure() -> dict[str, int]:
-    """Linux PSI: microseconds some task has waited for a CPU, for memory, since boot ({}: no PSI)."""
+def pressure_files() -> dict[str, int]:
+    """Linux PSI's files, open ({}: no PSI here)."""
     out = {}
     for kind in ("cpu", "memory"):
-        try:
-            with open(f"/proc/pressure/{kind}") as f:
-                out[kind] = int(f.readline().rsplit("total=", 1)[1])
-        except (OSError, IndexError, ValueError):
-            pass
+        with contextlib.suppress(OSError):
+            out[kind] = os.open(f"/proc/pressure/{kind}", os.O_RDONLY)
     return out
+
+
+def pressure(files: dict[str, int]) -> dict[str, int]:
+    """Microseconds some task has waited for a CPU, for memory, since boot (PSI's "some" total)."""
+    return {kind: int(os.pread(fd, 256, 0).split(b"\n", 1)[0].rsplit(b"total=", 1)[1]) for kind, fd in files.items()}
 
 
 SAMPLE = """

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -128,8 +129,7 @@ def test_scale_benchmark_smoke(tmp_path):
         assert during["outcome"] == "answered" or during["outcome"].startswith("EngineBusyError")
         for mode in ("dense", "hybrid", "filtered hybrid"):
             assert r[mode]["p50_ms"] > 0 and r[mode]["recall@10 vs exact"] >= 0.8, (r["setting"], mode)
-        for stall in r["ingest"]["stalls over 0.1 s"] + r["optimize"]["stalls over 0.1 s"]:
-            assert stall["gap_s"] > 0.1 and stall["preemptions of this thread (involuntary switches)"] >= 0
+        assert isinstance(r["ingest"]["stalls over 0.1 s"], list) and isinstance(r["optimize"]["stalls over 0.1 s"], list)
     assert result["late"]["storage"]["late_on_disk"] and result["late"]["rerank of 40 candidates, warm"]["p50_ms"] > 0
 
 
@@ -247,6 +247,26 @@ def test_pages_benchmark_smoke(tmp_path):
     assert json.loads((tmp_path / "pages.json").read_text()) == result
 
 
+def test_scale_ticker_records_a_stall_and_what_held_it():
+    """A C call that holds the GIL (a long list.sort) stops the ticking thread: the stall is
+    kept, with the thread's waits for the GIL (voluntary switches) counted."""
+    sys.path.insert(0, str(BENCH))
+    from scale import Ticker
+
+    values = [((i * 7919) % 1000003) / 3 for i in range(5_000_000)]
+    ticker = Ticker()
+    time.sleep(0.05)
+    a = time.perf_counter()
+    values.sort()  # one C call: the GIL is held throughout
+    b = time.perf_counter()
+    time.sleep(0.05)
+    ticker.running = False
+    ticker.thread.join()
+    held = [s for s in ticker.stalls(a, b) if s["gap_s"] >= 0.8 * (b - a)]
+    assert b - a > 0.1 and len(held) == 1, (b - a, ticker.stalls(a, b))
+    assert held[0]["waits of this thread (voluntary switches)"] >= 1 and 0 <= held[0]["ended at"] <= b - a + 0.05
+
+
 def test_explain_off_benchmark_smoke(tmp_path, monkeypatch):
     """A few queries on a few abstracts, this commit checked out as both older commits (so the
     smoke needs no history): each tree timed in its own process, ratios to the first."""
@@ -259,9 +279,10 @@ def test_explain_off_benchmark_smoke(tmp_path, monkeypatch):
     head = rev_parse("HEAD")
     result = main(docs=20, queries=3, rounds=1, out=tmp_path / "explain_off.json",
                   labels={"before explain": head, "explain added": head})
-    assert result["machine"]["cpus"] and result["commits"]["this code"] == head
+    assert result["machine"]["cpus"] and result["commits"]["this code"].startswith(head)
     assert set(result["summary"]) == {"before explain", "explain added", "this code", "this code again"}
     for label, row in result["summary"].items():
         assert len(result["runs"][label]) == 1 and row["k=10 p50_ms"]["ms"] > 0
-    assert result["summary"]["before explain"]["k=100 p95_ms"]["/ before explain"] == 1.0
+    this = result["summary"]["this code"]["k=10 p50_ms"]
+    assert this["/ before explain"] == this["ms"] / result["summary"]["before explain"]["k=10 p50_ms"]["ms"]
     assert json.loads((tmp_path / "explain_off.json").read_text()) == json.loads(json.dumps(result))
