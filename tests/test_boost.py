@@ -122,22 +122,26 @@ def test_records_lacking_the_key_get_the_default_and_are_never_dropped(index):
     assert zeroed["n4"] == 0.0 and set(zeroed) == set(plain)
     factor = {h.record.id: h.score for h in index.search("guitar lesson", k=5, boost={"factor": "popularity"})}
     assert factor["n3"] == pytest.approx(plain["n3"][0], rel=1e-5)  # no popularity: x 1
-    with pytest.warns(BoostKeyWarning, match=r"'metadata.no_such_key', which none of the 5 hits holds"):
+    with pytest.warns(BoostKeyWarning, match=r"'metadata.no_such_key', which no record this search selects holds"):
         absent_key = index.search("guitar lesson", k=5, boost={"factor": "no_such_key"})
     assert {h.record.id: h.score for h in absent_key} == pytest.approx({i: s for i, (s, _) in plain.items()}, rel=1e-5)
 
 
-def test_a_key_no_hit_holds_is_said_and_a_key_some_hit_holds_is_not(index):
-    """A misspelt key ranks nothing (every hit gets the missing factor): a BoostKeyWarning says
-    so, naming the key and the factor. A key held by one hit of two warns of nothing."""
-    recency = {"key": "publshed", "half_life": "30d", "now": NOW, "missing": 0.5}
-    with pytest.warns(BoostKeyWarning, match=r"'metadata.publshed'.*factor of a record without it \(0.5\)"):
+def test_a_key_no_record_holds_is_said_and_a_key_some_record_holds_is_not(index):
+    """A misspelt key ranks nothing (every record gets the missing factor): a BoostKeyWarning
+    says so, naming the key and the factor (1 - weight + weight * missing). A key held by one
+    hit of two, or by records the boost ranked below the only hit, warns of nothing."""
+    recency = {"key": "publshed", "half_life": "30d", "now": NOW, "missing": 0.2, "weight": 0.5}
+    with pytest.warns(BoostKeyWarning, match=r"'metadata.publshed'.*factor of a record without it \(0.6\)"):
         index.search("guitar lesson", k=5, boost={"recency": recency})
     with warnings.catch_warnings():
         warnings.simplefilter("error", BoostKeyWarning)
         index.search("guitar lesson", k=5, boost={"recency": {**recency, "key": "published"}, "factor": "popularity"})
         official = index.search("guitar lesson", k=5, filter={"source": "official"}, boost={"factor": "popularity"})
         assert {h.record.id for h in official} == {"n2", "n3"}  # n2 holds it, n3 does not
+        fresh = {"key": "published", "half_life": "1h", "now": NOW}  # every dated note decays below n4's x1
+        blog = index.search("guitar lesson", k=1, filter={"source": "blog"}, boost={"recency": fresh})
+        assert [h.record.id for h in blog] == ["n4"]  # undated; n1, dated, ranked below it
 
 
 def test_a_boost_respects_filters_and_tenant_views(tmp_path):

@@ -19,12 +19,18 @@ BOOST = {"recency": {"key": "published", "half_life": "30d", "now": NOW, "weight
 QUERY = "guitar lesson"
 
 
-@pytest.fixture(scope="module")
-def idx(models):
-    index = HybridIndex("explained_boost", models, location=":memory:")
-    index.add(notes())
-    yield index
-    index.close()
+@pytest.fixture(scope="module", params=["embedded", "server"])
+def idx(models, request):
+    """The notes on this run's embedded engine, then on a server: the fake of tests/reliability
+    in its scoring mode (it ranks and selects as Qdrant does, match filters included)."""
+    from .reliability.fake_qdrant import FakeQdrant
+
+    with FakeQdrant(scoring=True) as fake:
+        where = {"location": ":memory:"} if request.param == "embedded" else {"url": fake.url}
+        index = HybridIndex("explained_boost", models, **where)
+        index.add(notes())
+        yield index
+        index.close()
 
 
 def reference(meta: dict, curve: str = "exp") -> list[float]:

@@ -278,6 +278,8 @@ def test_a_path_that_cannot_take_the_file_is_refused_naming_the_fix(stored, tmp_
         stored.snapshot(tmp_path / "missing" / "s.snap")
     with pytest.raises(InvalidInputError, match=r"is a folder: name a file, e.g. .*docs\.snapshot"):
         stored.snapshot(tmp_path)
+    with pytest.raises(InvalidInputError, match=r"is a folder: name a file"):
+        stored.snapshot(f"{tmp_path / 'missing'}/")
     assert not (tmp_path / "missing").exists() and not list(tmp_path.rglob("*.partial"))
 
 

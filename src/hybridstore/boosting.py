@@ -12,22 +12,22 @@ import datetime as dt
 import re
 import sys
 import warnings
-from collections.abc import Generator
 from typing import Any, TypeVar
 
 from .collection import Collection
-from .engine.requests import Found, Request, ask, scroll
+from .engine.requests import Count, Found, Request, ask, scroll
 from .errors import BoostKeyWarning, EngineError, InvalidInputError
 from .qdrant.boost import Boost
 from .qdrant.filter_tree import Condition, DatetimeRange, Filter, IsEmpty, Range, ValuesCount
 from .qdrant.filters import and_filters
+from .steps import Steps
 
 R = TypeVar("R")
 _FIRST_DAY = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 
 
 def ask_boosted(col: Collection, request: Request[R], boost: object,
-                flt: Filter | None) -> Generator[Request[Any], Any, R]:
+                flt: Filter | None) -> Steps[R]:
     """Steps: `request`'s result; if the engine fails it and `boost` reads a key some selected
     record holds as another type, an InvalidInputError that says so (else the engine's error)."""
     try:
@@ -45,19 +45,33 @@ def ask_boosted(col: Collection, request: Request[R], boost: object,
                     "key (a record without it gets the boost's default)") from failed
         raise
     if isinstance(boost, Boost) and isinstance(result, list):
-        _unread(boost, [f for f in result if isinstance(f, Found)])
+        yield from _unread(boost, _found(result), flt)
     return result
 
 
-def _unread(boost: Boost, hits: list[Found]) -> None:
-    """A key the boost reads that no hit holds: said, since it then ranked nothing (each hit got
-    the factor of a record without it), which is what a misspelt key looks like."""
-    keys = [k for k in (boost.recency, boost.factor) if k is not None]
-    for k in keys:
-        if hits and all(stored_value(f.payload, k.path) in (None, []) for f in hits):
+def _found(result: list[Any]) -> list[Found]:
+    """The points of a query's result, or of every query of a batch's."""
+    return [f for part in result for f in (part if isinstance(part, list) else [part]) if isinstance(f, Found)]
+
+
+def _unread(boost: Boost, hits: list[Found], flt: Filter | None) -> Steps[None]:
+    """A key the boost reads that no record the search selects holds: said, since it then ranked
+    nothing (each got the factor of a record without it), which is what a misspelt key looks
+    like. Asked of the engine only where no hit holds it (a key held below the hits did rank)."""
+    keys: list[tuple[str, float]] = []
+    if boost.recency is not None:
+        r = boost.recency
+        keys.append((r.path, 1 - r.weight + r.weight * r.missing))
+    if boost.factor is not None:
+        keys.append((boost.factor.path, boost.factor.missing))
+    for path, factor in keys:
+        if not hits or _marked(path) or any(stored_value(f.payload, path) not in (None, []) for f in hits):
+            continue
+        held = yield from ask(Count(and_filters(flt, Filter(must_not=(IsEmpty(path),)))))
+        if not held:
             warnings.warn(BoostKeyWarning(
-                f"boost reads metadata key {k.path!r}, which none of the {len(hits)} hits holds: each got the "
-                f"factor of a record without it ({k.missing:g}), so the key ranked nothing. Check its spelling "
+                f"boost reads metadata key {path!r}, which no record this search selects holds: each got the "
+                f"factor of a record without it ({factor:g}), so the key ranked nothing. Check its spelling "
                 "(search(..., explain=True) shows each hit's stored value)"), stacklevel=2)
 
 
@@ -80,11 +94,20 @@ def _misfit(path: str, valid: Condition) -> Filter:
 
 
 def stored_value(payload: dict[str, Any], path: str) -> Any:
-    """The value at a payload path in Qdrant's syntax (`a.b`, `a."b.c"`); `...` where the path
-    has array marks (`a[]`), which this does not read."""
+    """The value at a payload path in Qdrant's syntax (`a.b`, `a."b.c"`); None where it has none
+    (or the path has array marks, `a[]`, which this does not read: see `_marked`)."""
     value: Any = payload
-    for part in re.findall(r'"[^"]*"|[^.]+', path):
+    for part in _parts(path):
         if not part.startswith('"') and "[" in part:
-            return ...
+            return None
         value = value.get(part.strip('"')) if isinstance(value, dict) else None
     return value
+
+
+def _parts(path: str) -> list[str]:
+    return re.findall(r'"[^"]*"|[^.]+', path)
+
+
+def _marked(path: str) -> bool:
+    """Whether a path has array marks (`a[]`, `a[0]`) outside quotes."""
+    return any(not p.startswith('"') and "[" in p for p in _parts(path))

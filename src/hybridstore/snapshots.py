@@ -93,10 +93,10 @@ def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progres
 def _check_destination(path: str, name: str) -> None:
     """Refused before anything is read: a path that could not take the file (the writer's own
     error would name its temporary `.partial` file, not the fix)."""
-    if os.path.isdir(path):
+    if os.path.isdir(path) or path.endswith((os.sep, "/")):
         raise InvalidInputError(f"snapshot path {path!r} is a folder: name a file, e.g. "
                                 f"{os.path.join(path, name + '.snapshot')!r}")
-    folder = os.path.dirname(os.path.abspath(path))
+    folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
         raise InvalidInputError(f"snapshot path {path!r}: the folder {folder!r} does not exist; "
                                 "create it first (mkdir -p), or name a file in a folder that exists")

@@ -9,7 +9,7 @@ without a vector the query or one of its prefetches searches by (``using``). Fil
 of another kind passes every point. A grouped query (`/points/query/groups`) groups the points a
 query reaches by their payload value, as Qdrant does. ``FakeQdrant(scoring=True)`` answers
 queries with real scores instead, ranked by qdrant-client's local mode over a copy of its points
-(fake_scoring.py), which counts points by every kind of filter condition too, for tests that
+(fake_scoring.py), which counts, scrolls and deletes by every kind of filter condition too, for tests that
 recompute the engine's order from a server's answers.
 
 Custom sharding (a collection made with ``sharding_method: custom``) is kept like a server
@@ -269,7 +269,7 @@ class FakeQdrant:
         if (method, rest) == ("POST", "/points/delete"):
             ids = body.get("points")
             if ids is None:
-                ids = [k for k, p in pts.items() if self._matches(k, p, body.get("filter"))]
+                ids = [k for k, p in self._selected(name, pts, body.get("filter")).items()]
             for i in ids:
                 if str(i) in pts:
                     del self.points[name][str(i)]
@@ -279,7 +279,7 @@ class FakeQdrant:
         if (method, rest) == ("POST", "/points/count"):
             return 200, self._ok({"count": sum(self._matches(k, p, body.get("filter")) for k, p in pts.items())})
         if (method, rest) == ("POST", "/points/scroll"):
-            pts = {k: p for k, p in pts.items() if self._matches(k, p, body.get("filter"))}
+            pts = self._selected(name, pts, body.get("filter"))
             keys, limit = list(pts), body.get("limit") or 10
             start = keys.index(str(body["offset"])) if body.get("offset") is not None else 0
             page = keys[start:start + limit]
@@ -300,6 +300,14 @@ class FakeQdrant:
                                           if shard is None or p.get("shard") == shard}, q))
             return 200, self._ok(found)
         return self._not_found(path)
+
+    def _selected(self, name: str, pts: dict, flt: dict | None) -> dict:
+        """The points `flt` selects: by every kind of condition in scoring mode, else by the few
+        the fake reads (`_matches`)."""
+        if self.scorer is None or not flt:
+            return {k: p for k, p in pts.items() if self._matches(k, p, flt)}
+        kept = self.scorer.matching(name, self.collections[name], pts, self._op_id, flt)
+        return {k: p for k, p in pts.items() if k in kept}
 
     def _scored(self, name: str, rest: str, pts: dict, body: dict):
         assert self.scorer is not None and name not in self.shards, "scoring: collections without custom sharding"

@@ -1,7 +1,7 @@
 """Scoring for the fake server (`FakeQdrant(scoring=True)`): its queries answered with scores,
 by qdrant-client's local mode (its own Python implementation of Qdrant's query semantics:
 nearest by each distance, sparse IDF, MaxSim, RRF, DBSF, formulas, groups, every filter
-condition) over a copy of the fake's points; counts too. So a request the server path builds (prefetch limits, id-confined filters,
+condition) over a copy of the fake's points; counts, scrolls and deletes by filter select by it too. So a request the server path builds (prefetch limits, id-confined filters,
 per-term queries) is answered as a server would rank it, after a JSON round trip, and a
 test can recompute the engine's order from what it was told."""
 
@@ -58,6 +58,12 @@ class Scorer:
     def count(self, name: str, config: dict, pts: dict, state: int, body: dict) -> dict:
         r = m.CountRequest(**body)
         return self._copy(name, config, pts, state).count(name, count_filter=r.filter, exact=True).model_dump(mode="json")
+
+    def matching(self, name: str, config: dict, pts: dict, state: int, flt: dict) -> set[str]:
+        """The ids (as the fake keeps them) of the points `flt` selects."""
+        found, _ = self._copy(name, config, pts, state).scroll(name, scroll_filter=m.Filter(**flt), limit=len(pts) + 1,
+                                                               with_payload=False)
+        return {str(p.id) for p in found}
 
     def close(self) -> None:
         for _, local in self._copies.values():
