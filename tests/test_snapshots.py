@@ -280,6 +280,16 @@ def test_a_path_that_cannot_take_the_file_is_refused_naming_the_fix(stored, tmp_
         stored.snapshot(tmp_path)
     with pytest.raises(InvalidInputError, match=r"is a folder: name a file"):
         stored.snapshot(f"{tmp_path / 'missing'}/")
+    with pytest.raises(InvalidInputError, match=r"is empty: name a file, e.g. 'docs.snapshot'"):
+        stored.snapshot("")
+    target = tmp_path / "s.snap"  # a folder made there while it is written: the rename fails
+
+    def block(_):
+        (target / "inside").mkdir(parents=True, exist_ok=True)
+
+    with pytest.raises(OSError):
+        stored.snapshot(target, progress=block)
+    assert not (tmp_path / "s.snap.partial").exists()
     assert not (tmp_path / "missing").exists() and not list(tmp_path.rglob("*.partial"))
 
 

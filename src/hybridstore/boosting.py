@@ -9,7 +9,6 @@ search selects, and the error names the key, the records and the fix.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 import warnings
 from typing import Any, TypeVar
@@ -19,7 +18,8 @@ from .engine.requests import Count, Found, Request, ask, scroll
 from .errors import BoostKeyWarning, EngineError, InvalidInputError
 from .qdrant.boost import Boost
 from .qdrant.filter_tree import Condition, DatetimeRange, Filter, IsEmpty, Range, ValuesCount
-from .qdrant.filters import and_filters
+from .qdrant.filters import and_filters, key_parts
+from .qdrant.groups import values_at
 from .steps import Steps
 
 R = TypeVar("R")
@@ -65,7 +65,7 @@ def _unread(boost: Boost, hits: list[Found], flt: Filter | None) -> Steps[None]:
     if boost.factor is not None:
         keys.append((boost.factor.path, boost.factor.missing))
     for path, factor in keys:
-        if not hits or _marked(path) or any(stored_value(f.payload, path) not in (None, []) for f in hits):
+        if not hits or any(values_at(f.payload, key_parts(path)) for f in hits):
             continue
         held = yield from ask(Count(and_filters(flt, Filter(must_not=(IsEmpty(path),)))))
         if not held:
@@ -95,19 +95,10 @@ def _misfit(path: str, valid: Condition) -> Filter:
 
 def stored_value(payload: dict[str, Any], path: str) -> Any:
     """The value at a payload path in Qdrant's syntax (`a.b`, `a."b.c"`); None where it has none
-    (or the path has array marks, `a[]`, which this does not read: see `_marked`)."""
+    (or the path has array marks, `a[]`, which this does not read)."""
     value: Any = payload
-    for part in _parts(path):
-        if not part.startswith('"') and "[" in part:
+    for name, marks in key_parts(path):
+        if marks:
             return None
-        value = value.get(part.strip('"')) if isinstance(value, dict) else None
+        value = value.get(name) if isinstance(value, dict) else None
     return value
-
-
-def _parts(path: str) -> list[str]:
-    return re.findall(r'"[^"]*"|[^.]+', path)
-
-
-def _marked(path: str) -> bool:
-    """Whether a path has array marks (`a[]`, `a[0]`) outside quotes."""
-    return any(not p.startswith('"') and "[" in p for p in _parts(path))

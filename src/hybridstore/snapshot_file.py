@@ -109,6 +109,7 @@ class Writer:
         self.fh: IO[bytes] = open(self.partial, "wb")  # noqa: SIM115 - closed by finish / close
         self.digest = hashlib.sha256()
         self.points = 0
+        self.done = False  # renamed into place
         self._put(MAGIC + _manifest_json(manifest))
 
     def _put(self, data: bytes) -> None:
@@ -130,11 +131,14 @@ class Writer:
         os.fsync(self.fh.fileno())
         self.fh.close()
         os.replace(self.partial, self.path)
+        self.done = True
         return {"points": self.points, "bytes": os.path.getsize(self.path)}
 
     def close(self) -> None:
+        """After an error (finish's rename included): the partial file removed."""
         if not self.fh.closed:
             self.fh.close()
+        if not self.done and os.path.exists(self.partial):
             os.remove(self.partial)
 
 

@@ -93,6 +93,8 @@ def snapshot(col: Collection, engine: str, path: str, batch: int = PAGE, progres
 def _check_destination(path: str, name: str) -> None:
     """Refused before anything is read: a path that could not take the file (the writer's own
     error would name its temporary `.partial` file, not the fix)."""
+    if not path.strip():
+        raise InvalidInputError(f"snapshot path {path!r} is empty: name a file, e.g. {name + '.snapshot'!r}")
     if os.path.isdir(path) or path.endswith((os.sep, "/")):
         raise InvalidInputError(f"snapshot path {path!r} is a folder: name a file, e.g. "
                                 f"{os.path.join(path, name + '.snapshot')!r}")

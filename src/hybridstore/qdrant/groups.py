@@ -28,14 +28,14 @@ def record_keys(hit: Hit, group_by: str) -> list[Any]:
     if group_by == DOC_ID:
         values = [hit.record.doc_id]
     else:
-        values = _values(hit.record.metadata, key_parts(group_by))
+        values = values_at(hit.record.metadata, key_parts(group_by))
     if any(type(v) not in (str, int) for v in values):
         return []
     return list(dict.fromkeys(values))
 
 
-def _values(data: Any, parts: list[tuple[str, str]]) -> list[Any]:
-    """The values a payload path selects, as Qdrant selects them: ``[]`` every element,
+def values_at(data: Any, parts: list[tuple[str, str]]) -> list[Any]:
+    """The values a payload path (`key_parts`) selects, as Qdrant selects them: ``[]`` every element,
     ``[n]`` one, and a list at the path's end its elements."""
     if not parts:
         return list(data) if isinstance(data, list) else [data]
@@ -44,7 +44,7 @@ def _values(data: Any, parts: list[tuple[str, str]]) -> list[Any]:
     for index in _MARK.findall(marks):
         found = [x for v in found if isinstance(v, list)
                  for x in (v if index == "" else v[int(index):int(index) + 1])]
-    return [x for v in found for x in _values(v, rest)]
+    return [x for v in found for x in values_at(v, rest)]
 
 
 def pick(hits: Sequence[Hit], group_by: str, k: int, size: int) -> tuple[list[Hit], bool]:
