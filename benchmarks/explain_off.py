@@ -12,35 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 from options_cost import KS, before_explain, plain_in
 from procs import cpu
 from query_path import corpus
-from side_by_side import ROOT
+from side_by_side import ROOT, checkout
 
 HERE = Path(__file__).resolve().parent
-
-
-@contextmanager
-def trees(revs: dict[str, str]) -> Iterator[dict[str, Path]]:
-    """Each rev in its own temporary git worktree beside the project, removed after."""
-    made: dict[str, Path] = {}
-    try:
-        for label, rev in revs.items():
-            tree = ROOT.parent / f".explain-off-{os.getpid()}-{label.replace(' ', '-')}"
-            subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True,
-                           capture_output=True)
-            made[label] = tree
-        yield made
-    finally:
-        for tree in made.values():
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
 
 
 def commits() -> dict[str, str]:
@@ -63,7 +45,8 @@ def main(docs: int, queries: int, rounds: int, out: Path | None, labels: dict[st
                       text=True).stdout.strip():
         head += " with uncommitted changes in src"  # "this code" is the working tree's
     runs: dict[str, list[dict]] = {k: [] for k in (*labels, "this code", "this code again")}
-    with trees(labels) as made:
+    with ExitStack() as held:
+        made = {label: held.enter_context(checkout(rev, label.replace(" ", "-"))) for label, rev in labels.items()}
         srcs = {**{k: t / "src" for k, t in made.items()}, "this code": ROOT / "src", "this code again": ROOT / "src"}
         order = list(srcs)
         for r in range(rounds):

@@ -26,9 +26,10 @@ ROOT = HERE.parent
 
 
 @contextmanager
-def checkout(rev: str) -> Iterator[Path]:
-    """REV in a temporary git worktree beside the project (so ../shared is found), removed after."""
-    tree = ROOT.parent / f".side-by-side-{os.getpid()}"
+def checkout(rev: str, name: str = "") -> Iterator[Path]:
+    """REV in a temporary git worktree beside the project (so ../shared is found), removed after;
+    `name` tells apart several held at once."""
+    tree = ROOT.parent / f".side-by-side-{os.getpid()}{'-' + name if name else ''}"
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True, capture_output=True)
     try:
         yield tree
