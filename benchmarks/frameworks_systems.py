@@ -219,12 +219,15 @@ class LanceDBLlamaIndex:
     modes: tuple[str, ...] = ("hybrid",)
 
     def __init__(self) -> None:
+        import shutil
         import tempfile
+        import weakref
 
         from lancedb.rerankers import RRFReranker
         from llama_index.vector_stores.lancedb import LanceDBVectorStore
 
         self.folder = tempfile.mkdtemp(prefix="lancedb-bench-")
+        weakref.finalize(self, shutil.rmtree, self.folder, True)  # each run's folder, gone with it
         self.store = LanceDBVectorStore(uri=self.folder, table_name="bench", query_type="hybrid",
                                         reranker=RRFReranker())
         self.embed = _fastembed_llama()

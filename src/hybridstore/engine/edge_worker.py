@@ -55,7 +55,7 @@ class WorkerShards:
     def __init__(self, root: str, wait_close: bool = True) -> None:
         _zygote()
         self.root = root
-        self.wait_close = wait_close  # False: a private folder no one reopens, closed behind us
+        self.wait_close = wait_close  # False: when collected, a private folder is closed behind us
         self._conn: Connection | None = None
         self.pid: int | None = None  # the worker's
         self._pending = False  # a reply not read (the caller was interrupted): read it first
@@ -69,8 +69,10 @@ class WorkerShards:
         return info
 
     def close(self) -> None:
-        if self._stop is not None:
-            self._stop()
+        """Close the worker's shards and wait until it has: the caller may remove the folder
+        next (a private one), and a shard closing writes into it."""
+        if self._stop is not None and self._stop.detach() is not None and self._conn is not None:
+            _stop(self._conn, CLOSE_WAIT)
 
     def _call(self, message: Message) -> Any:
         try:
