@@ -26,7 +26,6 @@ import subprocess
 import sys
 import threading
 import weakref
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
@@ -59,7 +58,7 @@ class WorkerShards:
         self._conn: Connection | None = None
         self.pid: int | None = None  # the worker's
         self._pending = False  # a reply not read (the caller was interrupted): read it first
-        self._stop: Callable[[], object] | None = None
+        self._stop: weakref.finalize[[Connection, float], WorkerShards] | None = None
 
     def run(self, collection: str, request: Request[Any]) -> Any:
         return self._call(("run", collection, request))
