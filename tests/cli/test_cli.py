@@ -13,7 +13,7 @@ import pytest
 
 from hybridstore.cli import main
 
-from ..conftest import LATE, ROOT, SCIFACT
+from ..conftest import LATE, PACK, ROOT, SCIFACT
 
 ENGINE = os.environ.get("HYBRIDSTORE_ENGINE") or "edge"
 
@@ -302,6 +302,26 @@ def test_snapshot_and_restore_commands(tmp_path, docs, capsys):
     code, _, err = run(capsys, *fresh, "restore", str(tmp_path / "bad.snap"))
     assert code == 2 and "not a hybridstore snapshot" in err
     assert not (tmp_path / "fresh").exists()  # refused before the folder was made
+
+
+def test_snapshot_and_delete_run_without_a_model_pack(tmp_path, docs, capsys, monkeypatch):
+    """They embed nothing: a backup must not need the models (nor the options) that wrote it."""
+    store = ["--path", str(tmp_path / "index"), "--collection", "docs"]
+    assert run(capsys, *store, "--sparse", "prithivida/Splade_PP_en_v1", "ingest", str(docs / "notes.jsonl"))[0] == 0
+    monkeypatch.delenv("HYBRIDSTORE_MODELS")
+    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(tmp_path / "empty-cache"))
+    code, _, err = run(capsys, *store, "search", "interest rates")
+    assert code == 2 and "No model pack is set" in err  # what embeds still needs its models
+    snap = str(tmp_path / "docs.snap")
+    code, out, err = run(capsys, *store, "snapshot", snap)
+    assert code == 0 and '"points": 2' in out, err
+    code, out, err = run(capsys, *store, "delete", "--id", "n1")
+    assert code == 0 and "deleted 1 records" in out and "now holds 1" in out, err
+    assert run(capsys, *store, "restore", snap, "--replace")[0] == 0
+    monkeypatch.setenv("HYBRIDSTORE_MODELS", str(PACK))
+    code, out, _ = run(capsys, *store, "--sparse", "prithivida/Splade_PP_en_v1", "search", "interest rates",
+                       "-k", "1", "--json")
+    assert code == 0 and json.loads(out)["id"] == "n1"
 
 
 def test_truncation_is_one_note_per_model_with_totals(tmp_path, capsys):

@@ -269,7 +269,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="write the collection (points, vectors, model signature, storage) to one file",
                        description="Write the whole collection to FILE, restorable on any engine with "
                        "hybridstore restore. Taken while writes continue, every record in it is whole. "
-                       "The file is replaced only once complete.")
+                       "The file is replaced only once complete. It embeds nothing: no model (nor "
+                       "model pack) is needed.")
     s.add_argument("file", help="the snapshot file to write")
     s.add_argument("--batch", type=int, default=256, help="points per page")
     s.set_defaults(run=_run("commands", "cmd_snapshot"))

@@ -60,7 +60,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if not (args.ids or args.docs or args.files or args.folders or args.filter):
         raise UsageError("delete needs --id, --doc, --file, --folder or --filter")
     files = [os.path.realpath(f) for f in args.files]  # as ingest names them
-    with opening.index(args, existing=True) as index:
+    with opening.index(args, existing=True, embeds=False) as index:
         before = index.count()
         if args.ids:
             index.delete(args.ids)
@@ -118,7 +118,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    with opening.index(args, existing=True) as index, report.Progress("snapshot", "pt") as bar:
+    with opening.index(args, existing=True, embeds=False) as index, report.Progress("snapshot", "pt") as bar:
         start = time.perf_counter()
         done = index.snapshot(args.file, batch=args.batch, progress=lambda n: bar.update(n - bar.n))
         bar.close()

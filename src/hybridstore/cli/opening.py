@@ -55,11 +55,16 @@ def pages(args: argparse.Namespace) -> str | ModelSpec | None:
 
 
 def index(args: argparse.Namespace, chosen: Models | None = None, existing: bool = False,
-          **where: Any) -> HybridIndex:
+          embeds: bool = True, **where: Any) -> HybridIndex:
     """`existing`: the command reads an index, so a --path folder that is not there is a typo,
-    refused before the engine would create it."""
+    refused before the engine would create it. `embeds=False`: the command embeds nothing
+    (snapshot, delete), so it loads no model and runs without a model pack."""
     where = where or place(args, existing)
-    chosen = (chosen or models(args)).load()  # a missing model fails before the engine imports
+    from ..inference import Models
+
+    # a missing model fails before the engine imports; a command that embeds nothing names
+    # none (the defaults, never loaded: writing nothing, it records no signature)
+    chosen = (chosen or models(args)).load() if embeds else Models()
     from ..index import HybridIndex
 
     return HybridIndex(args.collection, chosen, settings=settings(args, **where))
