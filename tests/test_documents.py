@@ -115,3 +115,34 @@ def test_rendered_pages_go_on_each_pages_first_chunk(tmp_path: Path) -> None:
         [("/d/scan.pdf#p1.0", "")]
     with pytest.raises(DocumentError, match="not a readable PDF"):
         render_pdf(broken())
+
+
+def test_pdf_pages_render_when_read_and_are_refused_naming_the_page(tmp_path: Path) -> None:
+    """`page_images` holds no render: each `PdfPage` renders again, to the bytes `render_pdf`
+    gives, and is stored as its path, page and dpi, which read back as the same page."""
+    import hashlib
+
+    from hybridstore import image_sources
+    from hybridstore.documents import PdfPage, page_images, render_page, render_pdf
+    from hybridstore.errors import InvalidInputError
+
+    f = tmp_path / "book #1.pdf"  # a '#' in the name: the source splits at its last '#page='
+    f.write_bytes(pdf(PAGES, title="A Book"))
+    renders = render_pdf(f, dpi=36)
+    pages = page_images(f, dpi=36)
+    assert [(p.path, p.page, p.dpi) for p in pages] == [(str(f.resolve()), n, 36) for n in (1, 2, 3)]
+    assert [p.digest for p in pages] == [hashlib.sha256(r).hexdigest() for r in renders]
+    assert [render_page(p.path, p.page, p.dpi) for p in pages] == renders
+    stored = image_sources.source(pages[1])
+    assert stored == f"{f.resolve()}#page=2&dpi=36" and PdfPage.parse(stored) == pages[1]
+    assert image_sources.digest(stored) == image_sources.digest(pages[1]) == pages[1].digest  # read back: rendered again
+    assert image_sources.openable(stored).read() == renders[1] and image_sources.rereadable(stored)
+    image_sources.check_image("record 'b'", stored)
+    with pytest.raises(InvalidInputError, match=r"has 3 page\(s\), not a page 4 \(pages count from 1\)"):
+        image_sources.check_image("record 'b'", PdfPage(str(f), 4))
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        image_sources.check_image("record 'b'", PdfPage(str(tmp_path / "gone.pdf"), 1))
+    with pytest.raises(DocumentError, match="not a page 0"):
+        render_page(str(f), 0)
+    f.unlink()
+    assert not image_sources.rereadable(stored) and image_sources.digest(stored) == f"missing:{stored}"

@@ -8,20 +8,24 @@ files: the document id is the file's absolute path with symlinks resolved, a chu
 Metadata: ``source`` (the document id), ``page`` (PDF: the physical page, 1-based, not its
 printed label), ``chunk``, and ``title`` where the file has one.
 
-`render_pdf` renders each page to a PNG (pypdfium2 again) for a page model (kind
-"late_interaction_multimodal"): with `images`, `page_records` gives each page's first chunk its
-page image, so one point holds the page's text vectors and its page vectors. Only the first: the
+`page_images` names each page as a `PdfPage` (rendered to a PNG by pypdfium2 whenever it is
+read, never kept) for a page model (kind "late_interaction_multimodal"); `render_pdf` renders
+every page to PNG bytes at once. With `images` (either), `page_records` gives each page's first
+chunk its page image, so one point holds the page's text vectors and its page vectors. Only the first: the
 page is one candidate of the pages search, not one per chunk, and its ~1000 patch vectors are
 stored once. A page without text becomes a record of its image alone (id ``...#p<page>.0``,
-empty text): the pages search finds it, the text searches cannot. PDFium is not thread-safe: read
-PDFs from one thread at a time.
+empty text): the pages search finds it, the text searches cannot. PDFium is not thread-safe:
+every call here holds one lock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -30,7 +34,13 @@ import pypdfium2  # type: ignore[import-untyped]  # the package ships no type in
 
 from .chunking import chunk_text
 from .errors import InvalidInputError
+from .image_sources import ImageInput, PdfPage
 from .records import Record
+
+__all__ = ["DocumentError", "PdfPage", "html_records", "page_images", "page_records", "pdf_records",
+           "read_html", "read_pdf", "render_pdf"]
+
+_PDFIUM = threading.Lock()  # PDFium is not thread-safe (a page model renders where it embeds)
 
 # PDFium's load errors (fpdfview.h FPDF_ERR_*) and what each means to a user.
 _LOAD_ERRORS = {
@@ -70,6 +80,11 @@ class HtmlText:
 def read_pdf(source: str | os.PathLike[str] | bytes, password: str | None = None) -> PdfText:
     """Every page's text (empty for a page without a text layer: blank, or a scanned image) and
     the document's title. Raises DocumentError naming why a PDF cannot be read."""
+    with _PDFIUM:
+        return _read_pdf(source, password)
+
+
+def _read_pdf(source: str | os.PathLike[str] | bytes, password: str | None) -> PdfText:
     try:
         pdf = pypdfium2.PdfDocument(source if isinstance(source, bytes) else os.fspath(source),
                                     password=password)
@@ -110,9 +125,9 @@ def pdf_records(path: str | os.PathLike[str], chunk_size: int = 1200, overlap: i
 
 
 def page_records(doc: str, pdf: PdfText, chunk_size: int = 1200, overlap: int = 150,
-                 images: list[bytes] | None = None) -> list[Record]:
+                 images: Sequence[ImageInput] | None = None) -> list[Record]:
     """Records of a PDF read already (`read_pdf`), document id `doc`; see `pdf_records`.
-    `images` (`render_pdf`): each page's image, on its first chunk (a page without text: a
+    `images` (`page_images`, or `render_pdf`'s bytes): each page's image, on its first chunk (a page without text: a
     record of the image alone)."""
     records = []
     for page in pdf.pages:
@@ -131,15 +146,52 @@ DPI = 100  # page renders: above ColPali's 448-pixel input on both sides of a le
 
 
 def render_pdf(source: str | os.PathLike[str] | bytes, dpi: int = DPI, password: str | None = None) -> list[bytes]:
-    """Each page rendered at `dpi` as PNG bytes (the same bytes every run: ids and hashes stay)."""
-    try:
-        pdf = pypdfium2.PdfDocument(source if isinstance(source, bytes) else os.fspath(source), password=password)
-    except pypdfium2.PdfiumError as e:
-        raise DocumentError(f"not a readable PDF ({e})") from e
-    try:
+    """Each page rendered at `dpi` as PNG bytes (the same bytes every run: ids and hashes stay),
+    all held at once: `page_images` names pages that render when read instead."""
+    with _PDFIUM, _opened(source, password) as pdf:
         return [_png(pdf, n, dpi) for n in range(len(pdf))]
-    finally:
-        pdf.close()
+
+
+def page_images(path: str | os.PathLike[str], dpi: int = DPI, data: bytes | None = None) -> list[PdfPage]:
+    """Each page of the PDF at `path` as a `PdfPage` (a record's image): every page is rendered
+    once now, so a page that cannot be rendered raises DocumentError here, and its digest
+    kept; the render itself is dropped. `data`: the file's bytes, if already read."""
+    doc = os.path.realpath(path)
+    with _PDFIUM, _opened(data if data is not None else doc, None) as pdf:
+        return [PdfPage(doc, n + 1, dpi, hashlib.sha256(_png(pdf, n, dpi)).hexdigest()) for n in range(len(pdf))]
+
+
+def render_page(path: str, page: int, dpi: int = DPI) -> bytes:
+    """Page `page` (1-based) of the PDF at `path` as PNG bytes."""
+    with _PDFIUM, _opened(path, None) as pdf:
+        if not 1 <= page <= len(pdf):
+            raise DocumentError(f"{path} has {len(pdf)} page(s), not a page {page}")
+        try:
+            return _png(pdf, page - 1, dpi)
+        except DocumentError as e:
+            raise DocumentError(f"{path}: {e}") from e
+
+
+def page_count(path: str) -> int:
+    with _PDFIUM, _opened(path, None) as pdf:
+        return len(pdf)
+
+
+class _opened:
+    """A PDF opened for rendering, closed after (raises DocumentError when it cannot be read)."""
+
+    def __init__(self, source: str | os.PathLike[str] | bytes, password: str | None) -> None:
+        try:
+            self.pdf = pypdfium2.PdfDocument(source if isinstance(source, bytes) else os.fspath(source), password=password)
+        except pypdfium2.PdfiumError as e:
+            where = "" if isinstance(source, bytes) else f"{os.fspath(source)}: "
+            raise DocumentError(f"{where}not a readable PDF ({e})") from e
+
+    def __enter__(self) -> pypdfium2.PdfDocument:
+        return self.pdf
+
+    def __exit__(self, *exc: object) -> None:
+        self.pdf.close()
 
 
 def _png(pdf: pypdfium2.PdfDocument, index: int, dpi: int) -> bytes:

@@ -3,8 +3,12 @@ takes. A leaf (no model code), so the payload layer and the image models both bu
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import os
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -12,12 +16,64 @@ from PIL import Image
 
 from .errors import InvalidInputError
 
-# What a record's image may be: a file path, its bytes or a PIL image.
-ImageInput = str | Path | bytes | bytearray | Image.Image
+
+@dataclass(frozen=True)
+class PdfPage:
+    """Page `page` (1-based) of the PDF file at `path`, as a record's image for a page model:
+    rendered at `dpi` whenever it is read (for its digest, for its embedding) and never held in
+    memory, so a folder of long PDFs costs a batch of renders, not every page at once. Stored as
+    its source, ``<path>#page=<n>&dpi=<dpi>``, which `reembed` renders again. `digest`: the
+    render's sha256 when known already (``hybridstore ingest`` renders each page once as it
+    reads the file: a page that cannot be rendered skips its file there)."""
+
+    path: str
+    page: int
+    dpi: int = 100
+    digest: str | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.path}#page={self.page}&dpi={self.dpi}"
+
+    @classmethod
+    def parse(cls, text: str) -> PdfPage | None:
+        found = _PAGE.fullmatch(text)
+        return cls(found[1], int(found[2]), int(found[3])) if found else None
+
+    def render(self) -> bytes:
+        from .documents import render_page  # PDFium: only for pages
+
+        return render_page(self.path, self.page, self.dpi)
+
+
+_PAGE = re.compile(r"(.+)#page=([0-9]+)&dpi=([0-9]+)", re.DOTALL)
+
+# What a record's image may be: a file path, its bytes, a PIL image or a PDF page.
+ImageInput = str | Path | bytes | bytearray | Image.Image | PdfPage
+
+
+def page_of(image: object) -> PdfPage | None:
+    """The PDF page an image is: given as one, or its stored source read back (a string that
+    names no file)."""
+    if isinstance(image, PdfPage):
+        return image
+    if isinstance(image, str) and "#page=" in image and not Path(image).is_file():
+        return PdfPage.parse(image)
+    return None
+
+
+def rereadable(image: object) -> bool:
+    """The image can be read again from what the payload kept: a file, or a page of one."""
+    page = page_of(image)
+    return Path(page.path if page is not None else str(image)).is_file()
 
 
 def check_image(who: str, image: object) -> None:
-    """A record's image: a file path (str or Path) that exists, bytes, or a PIL image."""
+    """A record's image: a file path (str or Path) that exists, bytes, a PIL image, or a page
+    of a PDF file that has it."""
+    page = page_of(image)
+    if page is not None:
+        _check_page(who, page)
+        return
     if isinstance(image, (str, Path)):
         text = str(image)
         if "://" in text:
@@ -26,8 +82,7 @@ def check_image(who: str, image: object) -> None:
         if not Path(text).is_file():
             raise InvalidInputError(f"{who}: image file {text!r} does not exist")
     elif not isinstance(image, (bytes, bytearray, Image.Image)):
-        raise InvalidInputError(f"{who}: image must be a file path, bytes or a PIL "
-                                f"image, got {type(image).__name__}")
+        raise InvalidInputError(f"{who}: {_not_an_image(image)}")
     if not isinstance(image, Image.Image):
         _readable(who, image)
 
@@ -43,9 +98,31 @@ def _readable(who: str, image: str | Path | bytes | bytearray) -> None:
                                 "or another format Pillow opens") from e
 
 
+def _check_page(who: str, page: PdfPage) -> None:
+    if not Path(page.path).is_file():
+        raise InvalidInputError(f"{who}: PDF file {page.path!r} (image {str(page)!r}) does not exist")
+    if page.dpi <= 0:
+        raise InvalidInputError(f"{who}: PdfPage dpi={page.dpi}: give a positive resolution, e.g. 100")
+    stat = os.stat(page.path)
+    count = _page_count(page.path, stat.st_mtime_ns, stat.st_size)
+    if not 1 <= page.page <= count:
+        raise InvalidInputError(f"{who}: PDF file {page.path!r} has {count} page(s), not a page "
+                                f"{page.page} (pages count from 1)")
+
+
+@functools.lru_cache(maxsize=64)  # each record of a long PDF asks: open it once
+def _page_count(path: str, mtime_ns: int, size: int) -> int:
+    from .documents import page_count
+
+    return page_count(path)
+
+
 def source(image: ImageInput) -> str:
-    """What the payload keeps of an image: its path, else a digest of its bytes (never the bytes)."""
-    return str(image) if isinstance(image, (str, Path)) else f"sha256:{digest(image)}"
+    """What the payload keeps of an image: its path (a PDF page: its path, page and dpi), else a
+    digest of its bytes (never the bytes)."""
+    if isinstance(image, (str, Path, PdfPage)):
+        return str(image)
+    return f"sha256:{digest(image)}"
 
 
 def digest(image: ImageInput) -> str:
@@ -53,21 +130,40 @@ def digest(image: ImageInput) -> str:
     source read back (a digest, or a path gone since) stands for itself."""
     if isinstance(image, str) and image.startswith("sha256:"):
         return image[len("sha256:"):]
+    page = page_of(image)
+    if page is not None:
+        if page.digest is not None:
+            return page.digest
+        if not Path(page.path).is_file():
+            return f"missing:{page}"
+        return hashlib.sha256(page.render()).hexdigest()  # the render: a PDF's other pages may change
     if isinstance(image, (str, Path)):
         if not Path(image).is_file():
             return f"missing:{image}"
         data = Path(image).read_bytes()
     elif isinstance(image, (bytes, bytearray)):
         data = bytes(image)
-    else:
+    elif isinstance(image, Image.Image):
         data = image.tobytes() + repr((image.mode, image.size)).encode()
+    else:  # a PdfPage was read above
+        raise InvalidInputError(_not_an_image(image))
     return hashlib.sha256(data).hexdigest()
 
 
+def _not_an_image(image: object) -> str:
+    return f"image must be a file path, bytes, a PIL image or a PdfPage, got {type(image).__name__}"
+
+
 def openable(image: ImageInput) -> str | IO[bytes] | Image.Image:
-    """What fastembed opens: paths as str, bytes wrapped in a file object, PIL images as they are."""
+    """What fastembed opens: paths as str, bytes (and a PDF page's render, made now) wrapped in
+    a file object, PIL images as they are."""
+    page = page_of(image)
+    if page is not None:
+        return io.BytesIO(page.render())
     if isinstance(image, (str, Path)):
         return str(image)
     if isinstance(image, (bytes, bytearray)):
         return io.BytesIO(bytes(image))
-    return image
+    if isinstance(image, Image.Image):
+        return image
+    raise InvalidInputError(_not_an_image(image))

@@ -15,8 +15,9 @@ class Record:
 
     `doc_id` names the source document (for delete-by-document); `extras` holds
     framework-only data (LlamaIndex relationships) that must round-trip untouched. `image`: a
-    file path, bytes or a PIL image, embedded by the index's image model; the text may then be
-    empty. Read back, it is the image's source: its path, or ``sha256:<digest>`` of its bytes.
+    file path, bytes, a PIL image or a PDF page (`documents.PdfPage`), embedded by the index's
+    image model; the text may then be empty. Read back, it is the image's source: its path, ``sha256:<digest>`` of its bytes, or a
+    PDF page's ``<path>#page=<n>&dpi=<dpi>`` (`documents.PdfPage`).
     """
 
     id: str

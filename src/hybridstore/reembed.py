@@ -8,10 +8,9 @@ filter), so a run that stops part-way continues where it stopped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from . import collection, rules
+from . import collection, image_sources, rules
 from .collection import Collection
 from .engine.requests import (
     ChangeVectors,
@@ -141,7 +140,7 @@ class Refill:
         records = [col.layout.to_record(f.payload, f.id) for f in fresh]
         kind = self.field.kind
         if kind in OPTIONAL:  # from the stored path; an image given as bytes cannot be read again
-            readable = [i for i, r in enumerate(records) if Path(str(r.image)).is_file()]
+            readable = [i for i, r in enumerate(records) if image_sources.rereadable(r.image)]
             self.stuck.update(fresh[i].id for i in set(range(len(fresh))) - set(readable))
             fresh, records = [fresh[i] for i in readable], [records[i] for i in readable]
             vectors = _from_images(col, kind, [r.image for r in records])

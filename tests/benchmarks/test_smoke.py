@@ -286,3 +286,15 @@ def test_explain_off_benchmark_smoke(tmp_path, monkeypatch):
     this = result["summary"]["this code"]["k=10 p50_ms"]
     assert this["/ before explain"] == this["ms"] / result["summary"]["before explain"]["k=10 p50_ms"]["ms"]
     assert json.loads((tmp_path / "explain_off.json").read_text()) == json.loads(json.dumps(result))
+
+
+def test_pdf_pages_benchmark_smoke(tmp_path):
+    sys.path.insert(0, str(BENCH))
+    from pdf_pages import main
+
+    result = main(rev="HEAD", pages=4, rounds=1, out=tmp_path / "pdf_pages.json")
+    for name in ("HEAD", "this code"):
+        (run,) = result["runs"][name]
+        assert run["peak_rss_mb"] > 0 and run["seconds"] > 0 and " records from 1 files" in run["said"]
+    assert result["ratio (this code / rev)"]["peak_rss_mb"] > 0 and result["machine"]["cpus"]
+    assert json.loads((tmp_path / "pdf_pages.json").read_text()) == result

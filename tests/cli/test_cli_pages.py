@@ -37,6 +37,7 @@ def test_pages_are_stored_with_their_first_chunk_and_an_image_page_is_found(
     # page 3 is an image alone (a dark picture): only the pages search can find it
     top = hits(capsys, store, "black", "--mode", "pages")[0]
     assert top["id"] == f"{book}#p3.0" and top["text"] == "" and top["metadata"]["page"] == 3
+    assert top["image"] == f"{book}#page=3&dpi=72"  # where the page is, rendered again when read
     code, out, _ = run(capsys, *store, "info")
     vectors = {v["name"]: v["points"] for v in json.loads(out)["vectors"]}
     chunks = holds(run(capsys, *store, "ingest", str(f), "--chunk-size", "200", "--pages-dpi", "72")[1])
@@ -57,3 +58,28 @@ def test_pages_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 2 and "--pages-path needs --pages MODEL" in err
     code, _, err = run(capsys, "--location", ":memory:", *pages, "ingest", str(f), "--pages-dpi", "0")
     assert code == 2 and "--pages-dpi" in err
+
+
+def test_an_index_written_with_page_bytes_keeps_its_page_vectors(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], pages: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, ingest held every page's PNG in memory and stored its digest; a page is now named
+    by its file and rendered when read. The renders are the same bytes: nothing is embedded
+    again, only the stored source changes."""
+    from hybridstore.cli import sources
+    from hybridstore.documents import render_pdf
+
+    f = tmp_path / "book.pdf"
+    f.write_bytes(pdf(BOOK, title="Nature Notes"))
+    store = ["--path", str(tmp_path / "index"), *pages]
+    with monkeypatch.context() as m:  # what ingest did before
+        m.setattr(sources, "page_images", lambda path, dpi, data: render_pdf(data, dpi))
+        code, out, err = run(capsys, *store, "ingest", str(f), "--pages-dpi", "72")
+        assert code == 0, err
+    chunks = holds(out)
+    assert hits(capsys, store, "black", "--mode", "pages")[0]["image"].startswith("sha256:")
+    code, out, err = run(capsys, *store, "ingest", str(f), "--pages-dpi", "72")
+    assert code == 0 and f"0 embedded, {chunks - 4} unchanged, 4 with new metadata only" in out, out + err
+    top = hits(capsys, store, "black", "--mode", "pages")[0]
+    assert top["image"] == f"{f.resolve()}#page=3&dpi=72"
+    code, out, _ = run(capsys, *store, "ingest", str(f), "--pages-dpi", "100")
+    assert code == 0 and "4 embedded" in out  # another resolution: other renders, embedded again

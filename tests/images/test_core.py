@@ -91,7 +91,7 @@ def test_bad_images_and_modes_are_refused_with_nothing_written(image_models, cli
     with HybridIndex("pics", image_models, path=str(tmp_path / "db")) as index:
         index.add([Record("red", "", image=pictures["red"])])
         for bad, says in ((tmp_path / "missing.png", "does not exist"), ("https://x.org/a.png", "URL"),
-                          (123, "file path, bytes or a PIL")):
+                          (123, "file path, bytes, a PIL image or a PdfPage")):
             with pytest.raises(InvalidInputError, match=says):
                 index.add([Record("ok", "fine", image=pictures["blue"]), Record("bad", "", image=bad)])
         with pytest.raises(InvalidInputError, match="text is empty"):

@@ -199,3 +199,26 @@ def test_copy_and_snapshot_keep_the_page_vectors(colpali, tmp_path):
     with HybridIndex("c", models, path=str(tmp_path / "c")) as c:
         assert [h.record.id for h in c.search("red blue", 2)] == ["one-red-one-blue", "all-red"]
         assert {v["name"]: v["kind"] for v in c.info()["vectors"]} == {"pages": PAGES, "pages_pooled": f"{PAGES}_pooled"}
+
+
+def test_reembed_adds_page_vectors_to_pdf_pages_by_rendering_them_again(colpali, clip, tmp_path):
+    """A PDF page is stored as its file, page and dpi: a page model added later renders it again
+    (a page given as bytes is stored as a digest, and could not be)."""
+    from hybridstore.documents import page_images, page_records, read_pdf
+
+    from ..pdfs import pdf
+
+    spec, _ = colpali
+    clip_models, _ = clip
+    f = tmp_path / "book.pdf"
+    f.write_bytes(pdf([["Rivers run to the sea."], None, ["Cats sleep all day."]]))
+    records = page_records(str(f), read_pdf(str(f)), images=page_images(f, dpi=72))
+    folder = str(tmp_path / "db")
+    with HybridIndex("book", Models(image=clip_models.image.spec), path=folder) as index:
+        index.add(records)
+    with HybridIndex("book", Models(image=clip_models.image.spec, late_interaction_multimodal=spec),
+                     path=folder) as index:
+        assert index.reembed()["pages"] == 3
+        top = index.search("black", 1, mode="pages")[0]  # page 2 is a dark picture
+        assert top.record.id == f"{f}#p2.0" and top.record.image == f"{f.resolve()}#page=2&dpi=72"
+        assert index.reembed()["pages"] == 0

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import beir
-from ..documents import DocumentError, chunk_records, page_records, read_html, read_pdf, render_pdf
+from ..documents import DocumentError, chunk_records, page_images, page_records, read_html, read_pdf
 from ..records import Record
 from .decoding import decode
 
@@ -87,8 +87,8 @@ def missing(paths: list[str]) -> list[str]:
 def read(paths: list[str], chunk_size: int, overlap: int, encoding: str, images: bool = False,
          pages_dpi: int | None = None) -> Inputs:
     """`images`: an image model is configured, so image files are records too. `pages_dpi`: a
-    page model is configured, so PDF pages are rendered at that resolution and stored as images
-    too (see `documents.page_records`)."""
+    page model is configured, so PDF pages are stored as images too, rendered at that resolution
+    (once now, to check them, then again when embedded: see `documents.page_images`)."""
     inputs = Inputs()
     for root in map(Path, paths):
         for f, explicit in _files(root):
@@ -215,7 +215,7 @@ def _pdf(path: Path, inputs: Inputs, size: int, overlap: int, pages_dpi: int | N
         return
     try:
         pdf = read_pdf(data)
-        images = render_pdf(data, pages_dpi) if pages_dpi is not None else None
+        images = page_images(path, pages_dpi, data) if pages_dpi is not None else None
         records = page_records(doc_id(path), pdf, size, overlap, images)
     except DocumentError as e:
         _unreadable(path, inputs, str(e))
