@@ -2,8 +2,8 @@
 time, for an older commit and this code, side by side in one run.
 
 Before, ingest rendered every page of every PDF to PNG bytes as it read the files and held them
-all until the end; now each page is named by its file (`documents.PdfPage`), rendered once as
-the file is read (its digest, then dropped) and again when a batch embeds it. The PDF is `--source`
+all until the end; now each page is named by its file (`documents.PdfPage`) and rendered when
+the batch that holds it is embedded (one render: its content hash and its vectors), then dropped. The PDF is `--source`
 (a real one: its pages repeated to `--pages`), or pages written here (text, and an image on
 every page). The page model is the constructed ColPali-shaped one of tests/images (no text
 models: the renders are the difference), so the figures are the pipeline's, not a real model's.

@@ -118,7 +118,7 @@ def test_rendered_pages_go_on_each_pages_first_chunk(tmp_path: Path) -> None:
 
 
 def test_pdf_pages_render_when_read_and_are_refused_naming_the_page(tmp_path: Path) -> None:
-    """`page_images` holds no render: each `PdfPage` renders again, to the bytes `render_pdf`
+    """`page_images` renders nothing: each `PdfPage` renders when read, to the bytes `render_pdf`
     gives, and is stored as its path, page and dpi, which read back as the same page."""
     import hashlib
 
@@ -130,12 +130,12 @@ def test_pdf_pages_render_when_read_and_are_refused_naming_the_page(tmp_path: Pa
     f.write_bytes(pdf(PAGES, title="A Book"))
     renders = render_pdf(f, dpi=36)
     pages = page_images(f, dpi=36)
-    assert [(p.path, p.page, p.dpi) for p in pages] == [(str(f.resolve()), n, 36) for n in (1, 2, 3)]
-    assert [p.digest for p in pages] == [hashlib.sha256(r).hexdigest() for r in renders]
-    assert [render_page(p.path, p.page, p.dpi) for p in pages] == renders
-    stored = image_sources.source(pages[1])
+    assert [(p.path, p.page, p.dpi, p.png) for p in pages] == [(str(f.resolve()), n, 36, None) for n in (1, 2, 3)]
+    assert page_images(f, dpi=36, pages=3) == pages
+    assert [render_page(p.path, p.page, p.dpi) for p in pages] == [p.rendered().png for p in pages] == renders
+    stored = image_sources.source(pages[1].rendered())
     assert stored == f"{f.resolve()}#page=2&dpi=36" and PdfPage.parse(stored) == pages[1]
-    assert image_sources.digest(stored) == image_sources.digest(pages[1]) == pages[1].digest  # read back: rendered again
+    assert image_sources.digest(stored) == image_sources.digest(pages[1]) == hashlib.sha256(renders[1]).hexdigest()
     assert image_sources.openable(stored).read() == renders[1] and image_sources.rereadable(stored)
     image_sources.check_image("record 'b'", stored)
     with pytest.raises(InvalidInputError, match=r"has 3 page\(s\), not a page 4 \(pages count from 1\)"):
@@ -144,5 +144,7 @@ def test_pdf_pages_render_when_read_and_are_refused_naming_the_page(tmp_path: Pa
         image_sources.check_image("record 'b'", PdfPage(str(tmp_path / "gone.pdf"), 1))
     with pytest.raises(DocumentError, match="not a page 0"):
         render_page(str(f), 0)
+    kept = pages[1].rendered()
     f.unlink()
     assert not image_sources.rereadable(stored) and image_sources.digest(stored) == f"missing:{stored}"
+    assert image_sources.digest(kept) == hashlib.sha256(renders[1]).hexdigest()  # its render, kept for its batch

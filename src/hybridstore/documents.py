@@ -8,8 +8,8 @@ files: the document id is the file's absolute path with symlinks resolved, a chu
 Metadata: ``source`` (the document id), ``page`` (PDF: the physical page, 1-based, not its
 printed label), ``chunk``, and ``title`` where the file has one.
 
-`page_images` names each page as a `PdfPage` (rendered to a PNG by pypdfium2 whenever it is
-read, never kept) for a page model (kind "late_interaction_multimodal"); `render_pdf` renders
+`page_images` names each page as a `PdfPage` (rendered to a PNG by pypdfium2 when its batch is
+embedded, then dropped) for a page model (kind "late_interaction_multimodal"); `render_pdf` renders
 every page to PNG bytes at once. With `images` (either), `page_records` gives each page's first
 chunk its page image, so one point holds the page's text vectors and its page vectors. Only the first: the
 page is one candidate of the pages search, not one per chunk, and its ~1000 patch vectors are
@@ -20,7 +20,6 @@ every call here holds one lock.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -152,13 +151,11 @@ def render_pdf(source: str | os.PathLike[str] | bytes, dpi: int = DPI, password:
         return [_png(pdf, n, dpi) for n in range(len(pdf))]
 
 
-def page_images(path: str | os.PathLike[str], dpi: int = DPI, data: bytes | None = None) -> list[PdfPage]:
-    """Each page of the PDF at `path` as a `PdfPage` (a record's image): every page is rendered
-    once now, so a page that cannot be rendered raises DocumentError here, and its digest
-    kept; the render itself is dropped. `data`: the file's bytes, if already read."""
+def page_images(path: str | os.PathLike[str], dpi: int = DPI, pages: int | None = None) -> list[PdfPage]:
+    """Each page of the PDF at `path` as a `PdfPage` (a record's image), rendered only when
+    embedded; `pages`: its page count, if known already (`read_pdf`)."""
     doc = os.path.realpath(path)
-    with _PDFIUM, _opened(data if data is not None else doc, None) as pdf:
-        return [PdfPage(doc, n + 1, dpi, hashlib.sha256(_png(pdf, n, dpi)).hexdigest()) for n in range(len(pdf))]
+    return [PdfPage(doc, n, dpi) for n in range(1, (page_count(doc) if pages is None else pages) + 1)]
 
 
 def render_page(path: str, page: int, dpi: int = DPI) -> bytes:

@@ -8,7 +8,7 @@ import hashlib
 import io
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
@@ -20,16 +20,15 @@ from .errors import InvalidInputError
 @dataclass(frozen=True)
 class PdfPage:
     """Page `page` (1-based) of the PDF file at `path`, as a record's image for a page model:
-    rendered at `dpi` whenever it is read (for its digest, for its embedding) and never held in
-    memory, so a folder of long PDFs costs a batch of renders, not every page at once. Stored as
-    its source, ``<path>#page=<n>&dpi=<dpi>``, which `reembed` renders again. `digest`: the
-    render's sha256 when known already (``hybridstore ingest`` renders each page once as it
-    reads the file: a page that cannot be rendered skips its file there)."""
+    rendered at `dpi` when the batch that holds it is embedded (one render gives its digest and
+    its vectors, `rendered`) and dropped with the batch, so a folder of long PDFs costs a batch
+    of renders, not every page at once. Stored as its source, ``<path>#page=<n>&dpi=<dpi>``,
+    which `reembed` renders again. `png`: the render, once made."""
 
     path: str
     page: int
     dpi: int = 100
-    digest: str | None = field(default=None, compare=False)
+    png: bytes | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.path}#page={self.page}&dpi={self.dpi}"
@@ -40,9 +39,15 @@ class PdfPage:
         return cls(found[1], int(found[2]), int(found[3])) if found else None
 
     def render(self) -> bytes:
+        if self.png is not None:
+            return self.png
         from .documents import render_page  # PDFium: only for pages
 
         return render_page(self.path, self.page, self.dpi)
+
+    def rendered(self) -> PdfPage:
+        """This page with its render kept (for one batch: its digest, then its vectors)."""
+        return self if self.png is not None else replace(self, png=self.render())
 
 
 _PAGE = re.compile(r"(.+)#page=([0-9]+)&dpi=([0-9]+)", re.DOTALL)
@@ -132,9 +137,7 @@ def digest(image: ImageInput) -> str:
         return image[len("sha256:"):]
     page = page_of(image)
     if page is not None:
-        if page.digest is not None:
-            return page.digest
-        if not Path(page.path).is_file():
+        if page.png is None and not Path(page.path).is_file():
             return f"missing:{page}"
         return hashlib.sha256(page.render()).hexdigest()  # the render: a PDF's other pages may change
     if isinstance(image, (str, Path)):
@@ -155,8 +158,8 @@ def _not_an_image(image: object) -> str:
 
 
 def openable(image: ImageInput) -> str | IO[bytes] | Image.Image:
-    """What fastembed opens: paths as str, bytes (and a PDF page's render, made now) wrapped in
-    a file object, PIL images as they are."""
+    """What fastembed opens: paths as str, bytes (and a PDF page's render) wrapped in a file
+    object, PIL images as they are."""
     page = page_of(image)
     if page is not None:
         return io.BytesIO(page.render())

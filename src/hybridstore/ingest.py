@@ -55,6 +55,7 @@ def add(col: Collection, records: Iterable[Record], dense: Dense | None,
             yield from collection.sign(col)
             _unscoped(col, chunk)
             ids.extend(r.id for r in chunk)
+            chunk = payload.rendered(chunk)
             hashes = payload.content_hashes(col.layout, col.models, chunk, vecs)
             stored: list[Found] = []
             if skip_unchanged:

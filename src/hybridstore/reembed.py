@@ -137,7 +137,7 @@ class Refill:
         return fresh
 
     def points(self, col: Collection, fresh: list[Found]) -> list[payload.Point]:
-        records = [col.layout.to_record(f.payload, f.id) for f in fresh]
+        records = payload.rendered([col.layout.to_record(f.payload, f.id) for f in fresh])
         kind = self.field.kind
         if kind in OPTIONAL:  # from the stored path; an image given as bytes cannot be read again
             readable = [i for i, r in enumerate(records) if image_sources.rereadable(r.image)]

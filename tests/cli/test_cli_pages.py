@@ -72,7 +72,7 @@ def test_an_index_written_with_page_bytes_keeps_its_page_vectors(
     f.write_bytes(pdf(BOOK, title="Nature Notes"))
     store = ["--path", str(tmp_path / "index"), *pages]
     with monkeypatch.context() as m:  # what ingest did before
-        m.setattr(sources, "page_images", lambda path, dpi, data: render_pdf(data, dpi))
+        m.setattr(sources, "page_images", lambda path, dpi, pages: render_pdf(path, dpi))
         code, out, err = run(capsys, *store, "ingest", str(f), "--pages-dpi", "72")
         assert code == 0, err
     chunks = holds(out)

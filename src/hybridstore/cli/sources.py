@@ -88,7 +88,7 @@ def read(paths: list[str], chunk_size: int, overlap: int, encoding: str, images:
          pages_dpi: int | None = None) -> Inputs:
     """`images`: an image model is configured, so image files are records too. `pages_dpi`: a
     page model is configured, so PDF pages are stored as images too, rendered at that resolution
-    (once now, to check them, then again when embedded: see `documents.page_images`)."""
+    when embedded (see `documents.page_images`)."""
     inputs = Inputs()
     for root in map(Path, paths):
         for f, explicit in _files(root):
@@ -215,7 +215,7 @@ def _pdf(path: Path, inputs: Inputs, size: int, overlap: int, pages_dpi: int | N
         return
     try:
         pdf = read_pdf(data)
-        images = page_images(path, pages_dpi, data) if pages_dpi is not None else None
+        images = page_images(path, pages_dpi, len(pdf.pages)) if pages_dpi is not None else None
         records = page_records(doc_id(path), pdf, size, overlap, images)
     except DocumentError as e:
         _unreadable(path, inputs, str(e))

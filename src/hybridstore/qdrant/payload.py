@@ -7,7 +7,7 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -125,6 +125,14 @@ def _image(record: Record, source: bool = False) -> list[str]:
     if record.image is None:
         return []
     return [image_sources.digest(record.image), *([image_sources.source(record.image)] if source else [])]
+
+
+def rendered(records: list[Record]) -> list[Record]:
+    """The records of one batch, their PDF pages rendered once for both their digest and their
+    vectors (and dropped with the batch); a page whose file is gone stays as it is."""
+    pages = [image_sources.page_of(r.image) for r in records]
+    return [replace(r, image=p.rendered()) if p is not None and image_sources.rereadable(p) else r
+            for r, p in zip(records, pages, strict=True)]
 
 
 def validate_records(records: Sequence[Record]) -> None:
