@@ -10,7 +10,7 @@ models: the renders are the difference), so the figures are the pipeline's, not 
 Each run is its own `hybridstore` process, into a new folder; its peak resident memory is the
 process's own (`wait4`), the engine's worker apart. Rounds alternate the two versions.
 
-Usage: python benchmarks/pdf_pages.py [--rev HEAD~1] [--pages 360] [--source PDF] [--rounds 2]
+Usage: python benchmarks/pdf_pages.py [--rev HEAD~1] [--pages 360 1440] [--source PDF] [--rounds 2]
 writes benchmarks/results/pdf_pages.json. A seconds-long run: --pages 6 --rounds 1 --rev HEAD.
 """
 
@@ -86,28 +86,28 @@ def ingest(tree: Path, model: Path, pdf: Path, work: Path) -> dict:
     return {"peak_rss_mb": usage.ru_maxrss / 1024, "seconds": took, "said": out.strip().splitlines()[-1]}
 
 
-def main(rev: str = "HEAD~1", pages: int = 360, source: str | None = None, rounds: int = 2,
+def main(rev: str = "HEAD~1", pages: tuple[int, ...] = (360, 1440), source: str | None = None, rounds: int = 2,
          out: Path | None = HERE / "results" / "pdf_pages.json") -> dict:
     from tests.images.tiny_colpali import build
 
+    result: dict = {"rev": rev, "source": source or "written here (text + a picture per page)", "dpi": 100,
+                    "rounds": rounds, "sizes": {}, "machine": cpu()}
     with tempfile.TemporaryDirectory() as tmp, checkout(rev, "pdf-pages") as old:
         work = Path(tmp)
         model = build(work / "model")
-        pdf = work / "long.pdf"
-        make_pdf(pdf, pages, source)
-        runs: dict[str, list[dict]] = {rev: [], "this code": []}
-        for _ in range(rounds):
-            for name, tree in ((rev, old), ("this code", ROOT)):
-                runs[name].append(ingest(tree, model, pdf, work))
-        result = {
-            "pages": pages, "pdf_bytes": pdf.stat().st_size, "source": source or "written here (text + a picture per page)",
-            "dpi": 100, "rounds": rounds, "runs": runs,
-            "median": {name: {k: statistics.median(r[k] for r in rs) for k in ("peak_rss_mb", "seconds")}
-                       for name, rs in runs.items()},
-            "machine": cpu(),
-        }
-    m = result["median"]
-    result["ratio (this code / rev)"] = {k: m["this code"][k] / m[rev][k] for k in ("peak_rss_mb", "seconds")}
+        for size in pages:
+            pdf = work / f"long-{size}.pdf"
+            make_pdf(pdf, size, source)
+            runs: dict[str, list[dict]] = {rev: [], "this code": []}
+            for _ in range(rounds):
+                for name, tree in ((rev, old), ("this code", ROOT)):
+                    runs[name].append(ingest(tree, model, pdf, work))
+            median = {name: {k: statistics.median(r[k] for r in rs) for k in ("peak_rss_mb", "seconds")}
+                      for name, rs in runs.items()}
+            result["sizes"][str(size)] = {
+                "pages": size, "pdf_bytes": pdf.stat().st_size, "runs": runs, "median": median,
+                "ratio (this code / rev)": {k: median["this code"][k] / median[rev][k] for k in ("peak_rss_mb", "seconds")},
+            }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2))
@@ -117,8 +117,8 @@ def main(rev: str = "HEAD~1", pages: int = 360, source: str | None = None, round
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rev", default="HEAD~1", help="the older commit")
-    ap.add_argument("--pages", type=int, default=360)
+    ap.add_argument("--pages", type=int, nargs="+", default=[360, 1440], help="PDF sizes, one run each")
     ap.add_argument("--source", default=None, help="a PDF whose pages are repeated (default: pages written here)")
     ap.add_argument("--rounds", type=int, default=2)
     a = ap.parse_args()
-    print(json.dumps(main(a.rev, a.pages, a.source, a.rounds)))
+    print(json.dumps(main(a.rev, tuple(a.pages), a.source, a.rounds)))

@@ -292,9 +292,10 @@ def test_pdf_pages_benchmark_smoke(tmp_path):
     sys.path.insert(0, str(BENCH))
     from pdf_pages import main
 
-    result = main(rev="HEAD", pages=4, rounds=1, out=tmp_path / "pdf_pages.json")
+    result = main(rev="HEAD", pages=(4,), rounds=1, out=tmp_path / "pdf_pages.json")
+    size = result["sizes"]["4"]
     for name in ("HEAD", "this code"):
-        (run,) = result["runs"][name]
+        (run,) = size["runs"][name]
         assert run["peak_rss_mb"] > 0 and run["seconds"] > 0 and " records from 1 files" in run["said"]
-    assert result["ratio (this code / rev)"]["peak_rss_mb"] > 0 and result["machine"]["cpus"]
+    assert size["ratio (this code / rev)"]["peak_rss_mb"] > 0 and result["machine"]["cpus"]
     assert json.loads((tmp_path / "pdf_pages.json").read_text()) == result
