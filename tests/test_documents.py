@@ -117,7 +117,7 @@ def test_rendered_pages_go_on_each_pages_first_chunk(tmp_path: Path) -> None:
         render_pdf(broken())
 
 
-def test_pdf_pages_render_when_read_and_are_refused_naming_the_page(tmp_path: Path) -> None:
+def test_pdf_pages_render_when_read_and_are_refused_naming_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`page_images` renders nothing: each `PdfPage` renders when read, to the bytes `render_pdf`
     gives, and is stored as its path, page and dpi, which read back as the same page."""
     import hashlib
@@ -144,6 +144,10 @@ def test_pdf_pages_render_when_read_and_are_refused_naming_the_page(tmp_path: Pa
         image_sources.check_image("record 'b'", PdfPage(str(tmp_path / "gone.pdf"), 1))
     with pytest.raises(DocumentError, match="not a page 0"):
         render_page(str(f), 0)
+    with pytest.raises(InvalidInputError, match="is a URL"):
+        image_sources.check_image("record 'b'", f"file://{f}#page=1&dpi=36")
+    monkeypatch.chdir(tmp_path)
+    assert PdfPage(f.name, 2, 36) == pages[1]  # a relative path kept absolute: read again from anywhere
     kept = pages[1].rendered()
     f.unlink()
     assert not image_sources.rereadable(stored) and image_sources.digest(stored) == f"missing:{stored}"

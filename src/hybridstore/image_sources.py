@@ -25,10 +25,13 @@ class PdfPage:
     of renders, not every page at once. Stored as its source, ``<path>#page=<n>&dpi=<dpi>``,
     which `reembed` renders again. `png`: the render, once made."""
 
-    path: str
+    path: str  # made absolute, symlinks resolved
     page: int
     dpi: int = 100
     png: bytes | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:  # stored as an absolute path: read again from anywhere
+        object.__setattr__(self, "path", os.path.realpath(os.fspath(self.path)))
 
     def __str__(self) -> str:
         return f"{self.path}#page={self.page}&dpi={self.dpi}"
@@ -75,15 +78,15 @@ def rereadable(image: object) -> bool:
 def check_image(who: str, image: object) -> None:
     """A record's image: a file path (str or Path) that exists, bytes, a PIL image, or a page
     of a PDF file that has it."""
+    if isinstance(image, (str, Path)) and "://" in str(image):
+        raise InvalidInputError(f"{who}: image {str(image)!r} is a URL; hybridstore "
+                                "reads local files only: download it first and give the path")
     page = page_of(image)
     if page is not None:
         _check_page(who, page)
         return
     if isinstance(image, (str, Path)):
         text = str(image)
-        if "://" in text:
-            raise InvalidInputError(f"{who}: image {text!r} is a URL; hybridstore "
-                                    "reads local files only: download it first and give the path")
         if not Path(text).is_file():
             raise InvalidInputError(f"{who}: image file {text!r} does not exist")
     elif not isinstance(image, (bytes, bytearray, Image.Image)):

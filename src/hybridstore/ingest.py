@@ -55,8 +55,7 @@ def add(col: Collection, records: Iterable[Record], dense: Dense | None,
             yield from collection.sign(col)
             _unscoped(col, chunk)
             ids.extend(r.id for r in chunk)
-            chunk = payload.rendered(chunk)
-            hashes = payload.content_hashes(col.layout, col.models, chunk, vecs)
+            chunk, hashes = yield from ask_work(_hashed, col, chunk, vecs)
             stored: list[Found] = []
             if skip_unchanged:
                 stored = yield from scroll(col.confine(filters.has_ids([col.pid(r.id) for r in chunk])), len(chunk))
@@ -165,6 +164,13 @@ def _stamp(col: Collection, record: Record) -> Record:
         raise InvalidInputError(f"record {record.id!r}: metadata[{key!r}] names the tenant "
                                 f"{record.metadata[key]!r}, but this view writes for {tenant!r}")
     return replace(record, metadata={**record.metadata, key: tenant})
+
+
+def _hashed(col: Collection, chunk: list[Record], vecs: Dense | None) -> tuple[list[Record], list[dict[str, str]]]:
+    """The chunk with its PDF pages rendered (once, for their hashes and then their vectors)
+    and its content hashes: work, off an event loop."""
+    chunk = payload.rendered(chunk)
+    return chunk, payload.content_hashes(col.layout, col.models, chunk, vecs)
 
 
 def _batches(records: Iterable[Record], dense: Dense | None) -> tuple[Iterator[Chunk], int | None]:

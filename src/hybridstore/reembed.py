@@ -137,12 +137,20 @@ class Refill:
         return fresh
 
     def points(self, col: Collection, fresh: list[Found]) -> list[payload.Point]:
-        records = payload.rendered([col.layout.to_record(f.payload, f.id) for f in fresh])
+        records = [col.layout.to_record(f.payload, f.id) for f in fresh]
         kind = self.field.kind
-        if kind in OPTIONAL:  # from the stored path; an image given as bytes cannot be read again
-            readable = [i for i, r in enumerate(records) if image_sources.rereadable(r.image)]
-            self.stuck.update(fresh[i].id for i in set(range(len(fresh))) - set(readable))
-            fresh, records = [fresh[i] for i in readable], [records[i] for i in readable]
+        # from the stored path (an image given as bytes cannot be read again); a PDF page
+        # rendered once for its vectors and its hash, and left, as a file gone is, when it no
+        # longer renders (the PDF changed: its next ingest names the page)
+        usable = {i: r for i, r in enumerate(records) if kind not in OPTIONAL or image_sources.rereadable(r.image)}
+        for i, r in list(usable.items()):
+            try:
+                usable[i] = payload.rendered([r])[0]
+            except InvalidInputError:
+                del usable[i]
+        self.stuck.update(f.id for i, f in enumerate(fresh) if i not in usable)
+        fresh, records = [fresh[i] for i in usable], list(usable.values())
+        if kind in OPTIONAL:
             vectors = _from_images(col, kind, [r.image for r in records])
         else:
             vectors = col.models.embed_documents([r.text for r in records], [kind])[kind]

@@ -315,8 +315,10 @@ def test_snapshot_and_delete_run_without_a_model_pack(tmp_path, docs, capsys, mo
     snap = str(tmp_path / "docs.snap")
     code, out, err = run(capsys, *store, "snapshot", snap)
     assert code == 0 and '"points": 2' in out, err
+    monkeypatch.setenv("HYBRIDSTORE_MODELS", str(tmp_path / "no-pack"))  # a pack that is not there
     code, out, err = run(capsys, *store, "delete", "--id", "n1")
     assert code == 0 and "deleted 1 records" in out and "now holds 1" in out, err
+    monkeypatch.delenv("HYBRIDSTORE_MODELS")
     assert run(capsys, *store, "restore", snap, "--replace")[0] == 0
     monkeypatch.setenv("HYBRIDSTORE_MODELS", str(PACK))
     code, out, _ = run(capsys, *store, "--sparse", "prithivida/Splade_PP_en_v1", "search", "interest rates",

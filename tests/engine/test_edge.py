@@ -38,6 +38,29 @@ def test_memory_engine_cleans_up_and_refuses_use_after_close():
         engine.run("c", Count())
 
 
+def test_close_after_an_interrupted_request_waits_for_the_worker_or_ends_it(tmp_path):
+    """A request whose reply was never read (Ctrl-C while waiting): close reads that reply
+    before its own, so the shards are closed when it returns; a private folder's worker is
+    ended instead (nothing there is kept), before its folder is removed."""
+    from hybridstore.qdrant.payload import point_id
+    schema = Schema((VectorField("dense", "dense", 2),))
+    points = [Point(point_id(str(i)), {"dense": [1.0, i / 50]}, {}) for i in range(50)]
+    for path in [None] * 5 + [str(tmp_path / "db")] * 5:
+        engine = EdgeEngine(path) if path else EdgeEngine(location=":memory:")
+        if path is None or not os.path.isdir(os.path.join(path, "c")):
+            engine.run("c", Create(schema))
+        engine.run("c", Write(points))
+        engine._shards._conn.send(("run", "c", Optimize()))  # as a caller interrupted waiting for it
+        engine._shards._pending = True
+        engine.close()
+        if path is None:
+            assert not os.path.exists(engine.root)
+        else:  # open again at once: the shard's lock was let go
+            again = EdgeEngine(path)
+            assert again.run("c", Count()) == 50
+            again.close()
+
+
 def test_engine_level_scroll_pages_errors_and_optimize():
     engine = EdgeEngine()
     schema = Schema((VectorField("dense", "dense", 2), VectorField("sparse", "sparse", None, modifier="idf")))

@@ -4,7 +4,9 @@ colour words the page shows in some patch. Runs on the engine of $HYBRIDSTORE_EN
 
 from __future__ import annotations
 
+import asyncio
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -222,6 +224,13 @@ def test_reembed_adds_page_vectors_to_pdf_pages_by_rendering_them_again(colpali,
         top = index.search("black", 1, mode="pages")[0]  # page 2 is a dark picture
         assert top.record.id == f"{f}#p2.0" and top.record.image == f"{f.resolve()}#page=2&dpi=72"
         assert index.reembed()["pages"] == 0
+    with HybridIndex("book2", Models(image=clip_models.image.spec), path=folder) as index:
+        index.add(records)
+    f.write_bytes(pdf([["Rivers run to the sea."], None]))  # the PDF changed: its page 3 is gone
+    with HybridIndex("book2", Models(image=clip_models.image.spec, late_interaction_multimodal=spec),
+                     path=folder) as index:
+        assert index.reembed()["pages"] == 2  # the page that no longer renders is left, not fatal
+        assert {v["name"]: v["lacking"] for v in index.info()["vectors"]}["pages"] == 1  # and said
 
 
 def test_a_pdf_page_is_rendered_once_per_add_and_never_held(colpali, tmp_path, monkeypatch):
@@ -246,3 +255,13 @@ def test_a_pdf_page_is_rendered_once_per_add_and_never_held(colpali, tmp_path, m
         assert all(r.image.png is None for r in records)  # the renders went with their batch
         index.add(records)
         assert len(renders) == 6 and index.stats == {"embedded": 0, "unchanged": 3, "payload_only": 0}
+    threads = []
+    monkeypatch.setattr(documents, "render_page", lambda *a: threads.append(threading.get_ident()) or real(*a))
+
+    async def add() -> None:
+        async with HybridIndex("book", page_models(spec), location=":memory:") as index:
+            await index.aadd(records)
+            assert index.stats["embedded"] == 3
+
+    asyncio.run(add())
+    assert len(threads) == 3 and threading.get_ident() not in threads  # rendered off the event loop

@@ -26,6 +26,17 @@ def models(args: argparse.Namespace, **extra: Any) -> Models:
                   quantize="int8" if args.int8 else None, **extra)
 
 
+def unloaded() -> Models:
+    """The models of a command that embeds nothing: one named, never loaded, and no model pack
+    read (none set, or a broken one, does not matter). Writing no vector, it signs nothing."""
+    from pathlib import Path
+
+    from ..inference import Models
+    from ..inference.pack import Pack
+
+    return Models("BAAI/bge-small-en-v1.5", None, pack=Pack(Path(os.devnull), {}, {}))
+
+
 def image(args: argparse.Namespace) -> str | ModelSpec | None:
     """The image model asked (--image, from --image-path / --image-text-path when given)."""
     from ..inference import ModelSpec
@@ -60,11 +71,8 @@ def index(args: argparse.Namespace, chosen: Models | None = None, existing: bool
     refused before the engine would create it. `embeds=False`: the command embeds nothing
     (snapshot, delete), so it loads no model and runs without a model pack."""
     where = where or place(args, existing)
-    from ..inference import Models
-
-    # a missing model fails before the engine imports; a command that embeds nothing names
-    # none (the defaults, never loaded: writing nothing, it records no signature)
-    chosen = (chosen or models(args)).load() if embeds else Models()
+    # a missing model fails before the engine imports
+    chosen = (chosen or models(args)).load() if embeds else unloaded()
     from ..index import HybridIndex
 
     return HybridIndex(args.collection, chosen, settings=settings(args, **where))

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from multiprocessing.connection import Connection
 from typing import Any, Literal
@@ -69,9 +70,14 @@ class WorkerShards:
 
     def close(self) -> None:
         """Close the worker's shards and wait until it has: the caller may remove the folder
-        next (a private one), and a shard closing writes into it."""
-        if self._stop is not None and self._stop.detach() is not None and self._conn is not None:
-            _stop(self._conn, CLOSE_WAIT)
+        next (a private one), and a shard closing writes into it. A private folder's worker
+        still in an interrupted request, or not done in time, is killed: nothing there is kept."""
+        if self._stop is None or self._stop.detach() is None or self._conn is None:
+            return
+        private = not self.wait_close
+        closed = _stop(self._conn, 0 if private and self._pending else CLOSE_WAIT, self._pending)
+        if not closed and private and self.pid is not None:
+            _kill(self.pid)
 
     def _call(self, message: Message) -> Any:
         try:
@@ -95,16 +101,36 @@ class WorkerShards:
         raise value
 
 
-def _stop(conn: Connection, wait: float) -> None:
-    """Ask the worker to close its shards and wait until it has (their locks are let go)."""
+def _stop(conn: Connection, wait: float, pending: bool = False) -> bool:
+    """Ask the worker to close its shards and wait until it has (their locks are let go); the
+    reply of an interrupted request (`pending`) comes first. False: not confirmed in `wait` s
+    (the worker closes them when it sees its socket closed)."""
+    deadline = time.monotonic() + wait
     try:
-        conn.send(("close",))
-        if wait and conn.poll(wait):
+        if pending:
+            if not conn.poll(wait):
+                return False
             conn.recv()
+        conn.send(("close",))
+        if conn.poll(max(0.0, deadline - time.monotonic())):
+            conn.recv()
+            return True
+        return False
     except (EOFError, OSError):
-        pass  # the worker is already gone: nothing is open
+        return True  # the worker is already gone: nothing is open
     finally:
         conn.close()
+
+
+def _kill(pid: int) -> None:
+    """Kill a worker and wait (a few seconds at most) until it is gone."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        for _ in range(500):
+            os.kill(pid, 0)
+            time.sleep(0.01)
+    except ProcessLookupError:
+        pass  # gone
 
 
 class _Zygote:
