@@ -20,10 +20,8 @@ every call here holds one lock.
 
 from __future__ import annotations
 
-import io
 import os
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
@@ -32,14 +30,14 @@ from pathlib import Path
 import pypdfium2  # type: ignore[import-untyped]  # the package ships no type information
 
 from .chunking import chunk_text
-from .errors import InvalidInputError
+from .errors import DocumentError
 from .image_sources import ImageInput, PdfPage
 from .records import Record
+from .rendering import DPI, PDFIUM, opened, page_count, png, render_page
 
-__all__ = ["DocumentError", "PdfPage", "html_records", "page_images", "page_records", "pdf_records",
-           "read_html", "read_pdf", "render_pdf"]
+__all__ = ["DPI", "DocumentError", "PdfPage", "html_records", "page_count", "page_images", "page_records",
+           "pdf_records", "read_html", "read_pdf", "render_page", "render_pdf"]
 
-_PDFIUM = threading.Lock()  # PDFium is not thread-safe (a page model renders where it embeds)
 
 # PDFium's load errors (fpdfview.h FPDF_ERR_*) and what each means to a user.
 _LOAD_ERRORS = {
@@ -48,10 +46,6 @@ _LOAD_ERRORS = {
     4: "encrypted: it needs a password",
     5: "encrypted with a security scheme PDFium does not support",
 }
-
-
-class DocumentError(InvalidInputError):
-    """A file that cannot give text as its type says: encrypted, damaged, no text layer."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +73,7 @@ class HtmlText:
 def read_pdf(source: str | os.PathLike[str] | bytes, password: str | None = None) -> PdfText:
     """Every page's text (empty for a page without a text layer: blank, or a scanned image) and
     the document's title. Raises DocumentError naming why a PDF cannot be read."""
-    with _PDFIUM:
+    with PDFIUM:
         return _read_pdf(source, password)
 
 
@@ -141,14 +135,11 @@ def page_records(doc: str, pdf: PdfText, chunk_size: int = 1200, overlap: int = 
     return records
 
 
-DPI = 100  # page renders: above ColPali's 448-pixel input on both sides of a letter or A4 page
-
-
 def render_pdf(source: str | os.PathLike[str] | bytes, dpi: int = DPI, password: str | None = None) -> list[bytes]:
     """Each page rendered at `dpi` as PNG bytes (the same bytes every run: ids and hashes stay),
     all held at once: `page_images` names pages that render when read instead."""
-    with _PDFIUM, _opened(source, password) as pdf:
-        return [_png(pdf, n, dpi) for n in range(len(pdf))]
+    with PDFIUM, opened(source, password) as pdf:
+        return [png(pdf, n, dpi) for n in range(len(pdf))]
 
 
 def page_images(path: str | os.PathLike[str], dpi: int = DPI, pages: int | None = None) -> list[PdfPage]:
@@ -156,52 +147,6 @@ def page_images(path: str | os.PathLike[str], dpi: int = DPI, pages: int | None 
     embedded; `pages`: its page count, if known already (`read_pdf`)."""
     doc = os.path.realpath(path)
     return [PdfPage(doc, n, dpi) for n in range(1, (page_count(doc) if pages is None else pages) + 1)]
-
-
-def render_page(path: str, page: int, dpi: int = DPI) -> bytes:
-    """Page `page` (1-based) of the PDF at `path` as PNG bytes."""
-    with _PDFIUM, _opened(path, None) as pdf:
-        if not 1 <= page <= len(pdf):
-            raise DocumentError(f"{path} has {len(pdf)} page(s), not a page {page}")
-        try:
-            return _png(pdf, page - 1, dpi)
-        except DocumentError as e:
-            raise DocumentError(f"{path}: {e}") from e
-
-
-def page_count(path: str) -> int:
-    with _PDFIUM, _opened(path, None) as pdf:
-        return len(pdf)
-
-
-class _opened:
-    """A PDF opened for rendering, closed after (raises DocumentError when it cannot be read)."""
-
-    def __init__(self, source: str | os.PathLike[str] | bytes, password: str | None) -> None:
-        try:
-            self.pdf = pypdfium2.PdfDocument(source if isinstance(source, bytes) else os.fspath(source), password=password)
-        except pypdfium2.PdfiumError as e:
-            where = "" if isinstance(source, bytes) else f"{os.fspath(source)}: "
-            raise DocumentError(f"{where}not a readable PDF ({e})") from e
-
-    def __enter__(self) -> pypdfium2.PdfDocument:
-        return self.pdf
-
-    def __exit__(self, *exc: object) -> None:
-        self.pdf.close()
-
-
-def _png(pdf: pypdfium2.PdfDocument, index: int, dpi: int) -> bytes:
-    page = pdf[index]
-    try:
-        image = page.render(scale=dpi / 72).to_pil()
-    except pypdfium2.PdfiumError as e:
-        raise DocumentError(f"page {index + 1} cannot be rendered ({e})") from e
-    finally:
-        page.close()
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
 
 
 def html_records(path: str | os.PathLike[str], chunk_size: int = 1200, overlap: int = 150,

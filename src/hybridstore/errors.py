@@ -47,6 +47,10 @@ class InvalidInputError(HybridStoreError, ValueError):
     pass
 
 
+class DocumentError(InvalidInputError):
+    """A file that cannot give text as its type says: encrypted, damaged, no text layer."""
+
+
 class FilterError(InvalidInputError):
     pass
 
@@ -125,6 +129,7 @@ __all__ = [
     "BoostKeyWarning",
     "CollectionNotFoundError",
     "ConfigurationError",
+    "DocumentError",
     "EmptyQueryWarning",
     "EngineError",
     "FilterError",

@@ -44,7 +44,7 @@ class PdfPage:
     def render(self) -> bytes:
         if self.png is not None:
             return self.png
-        from .documents import render_page  # PDFium: only for pages
+        from .rendering import render_page  # pypdfium2 loads only when a PDF page is read
 
         return render_page(self.path, self.page, self.dpi)
 
@@ -120,7 +120,7 @@ def _check_page(who: str, page: PdfPage) -> None:
 
 @functools.lru_cache(maxsize=64)  # each record of a long PDF asks: open it once
 def _page_count(path: str, mtime_ns: int, size: int) -> int:
-    from .documents import page_count
+    from .rendering import page_count  # pypdfium2 loads only when a PDF page is read
 
     return page_count(path)
 

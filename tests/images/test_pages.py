@@ -236,7 +236,7 @@ def test_reembed_adds_page_vectors_to_pdf_pages_by_rendering_them_again(colpali,
 def test_a_pdf_page_is_rendered_once_per_add_and_never_held(colpali, tmp_path, monkeypatch):
     """One render per page gives both its digest and its vectors; a re-add renders it once more
     (to see that it has not changed) and embeds nothing."""
-    from hybridstore import documents
+    from hybridstore import rendering
     from hybridstore.documents import page_images, page_records, read_pdf
 
     from ..pdfs import pdf
@@ -245,8 +245,8 @@ def test_a_pdf_page_is_rendered_once_per_add_and_never_held(colpali, tmp_path, m
     f = tmp_path / "book.pdf"
     f.write_bytes(pdf([["Rivers run to the sea."], None, ["Cats sleep all day."]]))
     renders = []
-    real = documents.render_page
-    monkeypatch.setattr(documents, "render_page", lambda *a: renders.append(a) or real(*a))
+    real = rendering.render_page
+    monkeypatch.setattr(rendering, "render_page", lambda *a: renders.append(a) or real(*a))
     records = page_records(str(f), read_pdf(str(f)), images=page_images(f, dpi=72))
     assert renders == [] and all(r.image.png is None for r in records)  # named, not rendered
     with HybridIndex("book", page_models(spec), location=":memory:") as index:
@@ -256,7 +256,7 @@ def test_a_pdf_page_is_rendered_once_per_add_and_never_held(colpali, tmp_path, m
         index.add(records)
         assert len(renders) == 6 and index.stats == {"embedded": 0, "unchanged": 3, "payload_only": 0}
     threads = []
-    monkeypatch.setattr(documents, "render_page", lambda *a: threads.append(threading.get_ident()) or real(*a))
+    monkeypatch.setattr(rendering, "render_page", lambda *a: threads.append(threading.get_ident()) or real(*a))
 
     async def add() -> None:
         async with HybridIndex("book", page_models(spec), location=":memory:") as index:

@@ -20,6 +20,7 @@ START_UP = "the command line's start-up: each command imports what it needs (cli
 CHEAP = ("the CLI's habit of importing inside commands, though the module is cheap or already "
          "loaded: it could move to the top")
 LAZY = "public names load on first use: `import hybridstore` loads no model or engine"
+PDF = "PDFium (pypdfium2, 40 ms to import) loads only when a PDF page is rendered or counted"
 
 # (module, what it imports inside a function) -> why the import stays there
 DEFERRED = {
@@ -40,6 +41,8 @@ DEFERRED = {
     ("hybridstore.cli.report", "tqdm"): START_UP,
     ("hybridstore.cli.opening", "hybridstore.cli"): CHEAP,
     ("hybridstore.cli.opening", "hybridstore.inference"): START_UP,
+    ("hybridstore.cli.opening", "hybridstore.inference.pack"): START_UP,
+    ("hybridstore.image_sources", "hybridstore.rendering"): PDF,
     ("hybridstore.cli.opening", "hybridstore.index"): START_UP,
     ("hybridstore.cli.opening", "hybridstore.settings"): START_UP,
     ("hybridstore.cli.commands", "dataclasses"): CHEAP,
