@@ -10,6 +10,7 @@ from hybridstore import (
     FilterError,
     HybridIndex,
     InvalidInputError,
+    ModelNotFoundError,
     Models,
     Record,
     SchemaMismatchError,
@@ -392,3 +393,17 @@ async def test_stream_errors_name_the_problem(models):
     with pytest.raises(InvalidInputError, match="needs the records as a list"):
         idx.add(iter([Record("z", "t")]), dense=[[1.0]])
     assert await idx.aadd(Record(f"a{i}", "async streamed") for i in range(300)) == [f"a{i}" for i in range(300)]
+
+
+def test_info_without_comparing_loads_no_model(tmp_path, records):
+    """What a collection was made with, read by someone whose models do not load."""
+    with HybridIndex("docs", Models(), path=str(tmp_path)) as idx:
+        idx.add(records)
+        made_with = [v["stored_model"] for v in idx.info()["vectors"]]
+    absent = "BAAI/bge-small-en-v1.5"  # fastembed knows it; not in the pack, nor in its cache offline
+    with HybridIndex("docs", Models(dense=absent, sparse=None), path=str(tmp_path)) as idx:
+        with pytest.raises(ModelNotFoundError, match="not in fastembed's cache"):
+            idx.info()
+        stored = idx.info(compare=False)
+        assert [v["stored_model"] for v in stored["vectors"]] == made_with and stored["count"] == len(records)
+        assert {v["configured_model"] for v in stored["vectors"]} == {None} and stored["models"] is None

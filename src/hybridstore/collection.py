@@ -407,12 +407,14 @@ def count(col: Collection, filter: object) -> Steps[int]:
     return n
 
 
-def info(col: Collection, storage: Mapping[str, object]) -> Steps[dict[str, Any]]:
-    """The collection as stored beside the models configured now, and the storage."""
+def info(col: Collection, storage: Mapping[str, object], compare: bool = True) -> Steps[dict[str, Any]]:
+    """The collection as stored beside the models configured now (`compare`), and the storage."""
     stored_schema = yield from ask(GetSchema())
     schema = rules.known_kinds(stored_schema)
-    want = yield from ask_work(rules.expected, col.models, col.names, None)
-    configured = sig.vectors_of(want.signature)
+    configured = {}
+    if compare:
+        want = yield from ask_work(rules.expected, col.models, col.names, None)
+        configured = sig.vectors_of(want.signature)
     stored = sig.vectors_of(schema.signature) if schema else {}
     total = 0
     if schema is not None:
@@ -431,4 +433,4 @@ def info(col: Collection, storage: Mapping[str, object]) -> Steps[dict[str, Any]
     return {"collection": col.name, "tenant": col.tenant, "storage": dict(storage), "exists": schema is not None,
             "count": total, "vectors": vectors, "signature_recorded": bool(stored),
             "storage_settings": schema.storage.stored() if schema and schema.storage else None,
-            "models": col.models.describe()}
+            "models": col.models.describe() if compare else None}

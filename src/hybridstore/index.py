@@ -205,10 +205,11 @@ class HybridIndex(Closes, Tenancy):
     async def adrop(self) -> None:
         await self._adrive(collection.drop(self._col))
 
-    def info(self) -> dict[str, Any]:
+    def info(self, *, compare: bool = True) -> dict[str, Any]:
         """The collection as stored (vectors, the models recorded as their makers, how many
-        points have each) beside the models configured now, and the storage."""
-        return self._drive(collection.info(self._col, self.engine.describe()))
+        points have each) beside the models configured now, and the storage. ``compare=False``:
+        as stored alone (no model is loaded; ``configured_model`` and ``models`` are None)."""
+        return self._drive(collection.info(self._col, self.engine.describe(), compare))
 
     # -- reading -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, *, filter: object = None,

@@ -305,13 +305,20 @@ def test_snapshot_and_restore_commands(tmp_path, docs, capsys):
 
 
 def test_snapshot_and_delete_run_without_a_model_pack(tmp_path, docs, capsys, monkeypatch):
-    """They embed nothing: a backup must not need the models (nor the options) that wrote it."""
+    """They embed nothing: a backup must not need the models (nor the options) that wrote it.
+    `info` still compares with the models configured, but shows what is stored first."""
     store = ["--path", str(tmp_path / "index"), "--collection", "docs"]
     assert run(capsys, *store, "--sparse", "prithivida/Splade_PP_en_v1", "ingest", str(docs / "notes.jsonl"))[0] == 0
     monkeypatch.delenv("HYBRIDSTORE_MODELS")
     monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(tmp_path / "empty-cache"))
     code, _, err = run(capsys, *store, "search", "interest rates")
     assert code == 2 and "No model pack is set" in err  # what embeds still needs its models
+    code, out, err = run(capsys, *store, "info")  # refused, after saying which models it needs
+    stored = json.loads(out)
+    assert code == 2 and "No model pack is set" in err and "the collection as stored" in err
+    assert [(v["name"], v["configured_model"]) for v in stored["vectors"]] == [("dense", None), ("sparse", None)]
+    assert "prithivida/Splade_PP_en_v1" in stored["vectors"][1]["stored_model"] and stored["count"] == 2
+    assert stored["models"] is None and "No model pack is set" in stored["models_error"]
     snap = str(tmp_path / "docs.snap")
     code, out, err = run(capsys, *store, "snapshot", snap)
     assert code == 0 and '"points": 2' in out, err

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from .. import explain
+from ..errors import ConfigurationError
 from . import UsageError, explained, opening, report
 
 if TYPE_CHECKING:
@@ -143,9 +144,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    with opening.index(args, existing=True) as index:
-        info = index.info()
+    try:
+        chosen: Models | None = opening.models(args).load()
+        failed = None
+    except ConfigurationError as e:  # said below, after what is stored: the models it needs
+        chosen, failed = None, e
+    with opening.index(args, chosen, existing=True, embeds=chosen is not None) as index:
+        info = index.info(compare=chosen is not None)
+    if failed is not None:
+        info["models_error"] = str(failed)
     print(json.dumps(info, indent=2))
+    if failed is not None:
+        raise UsageError(f"{failed} (above: the collection as stored, with the models it was made with; "
+                         "the configured ones could not be loaded to compare)")
     if not info["exists"]:
         raise UsageError(f"collection {args.collection!r} does not exist there (the models above are "
                          "those configured): check --collection, or create it with hybridstore ingest")

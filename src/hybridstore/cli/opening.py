@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when a command runs: --help stays instant
@@ -29,8 +30,6 @@ def models(args: argparse.Namespace, **extra: Any) -> Models:
 def unloaded() -> Models:
     """The models of a command that embeds nothing: one named, never loaded, and no model pack
     read (none set, or a broken one, does not matter). Writing no vector, it signs nothing."""
-    from pathlib import Path
-
     from ..inference import Models
     from ..inference.pack import Pack
 
