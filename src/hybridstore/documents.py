@@ -120,8 +120,8 @@ def pdf_records(path: str | os.PathLike[str], chunk_size: int = 1200, overlap: i
 def page_records(doc: str, pdf: PdfText, chunk_size: int = 1200, overlap: int = 150,
                  images: Sequence[ImageInput] | None = None) -> list[Record]:
     """Records of a PDF read already (`read_pdf`), document id `doc`; see `pdf_records`.
-    `images` (`page_images`, or `render_pdf`'s bytes): each page's image, on its first chunk (a page without text: a
-    record of the image alone)."""
+    `images` (`page_images`, or `render_pdf`'s bytes): each page's image, on its first chunk
+    (a page without text: a record of the image alone)."""
     records = []
     for page in pdf.pages:
         chunks = chunk_records(doc, page.text, chunk_size, overlap, pdf.title, page.number)
@@ -143,8 +143,8 @@ def render_pdf(source: str | os.PathLike[str] | bytes, dpi: int = DPI, password:
 
 
 def page_images(path: str | os.PathLike[str], dpi: int = DPI, pages: int | None = None) -> list[PdfPage]:
-    """Each page of the PDF at `path` as a `PdfPage` (a record's image), rendered only when
-    embedded; `pages`: its page count, if known already (`read_pdf`)."""
+    """Each page of the PDF at `path` as a `PdfPage` (a record's image), rendered in the batch
+    of `add` that holds it; `pages`: its page count, if known already (`read_pdf`)."""
     doc = os.path.realpath(path)
     return [PdfPage(doc, n, dpi) for n in range(1, (page_count(doc) if pages is None else pages) + 1)]
 
