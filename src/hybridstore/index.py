@@ -187,7 +187,7 @@ class HybridIndex(Closes, Tenancy):
     @classmethod
     def _restored(cls, collection: str, settings: Settings) -> tuple[Context, Closable | None]:
         """A restore's target: the index's context, and the index when its engine is its own."""
-        index = cls(collection, Models(), settings=settings)
+        index = cls(collection, Models.unloaded(), settings=settings)
         return index._context(), index if index.engine is not index.settings.engine else None
 
     def optimize(self) -> None:

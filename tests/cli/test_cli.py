@@ -304,7 +304,7 @@ def test_snapshot_and_restore_commands(tmp_path, docs, capsys):
     assert not (tmp_path / "fresh").exists()  # refused before the folder was made
 
 
-def test_snapshot_and_delete_run_without_a_model_pack(tmp_path, docs, capsys, monkeypatch):
+def test_snapshot_restore_and_delete_run_without_a_model_pack(tmp_path, docs, capsys, monkeypatch):
     """They embed nothing: a backup must not need the models (nor the options) that wrote it.
     `info` still compares with the models configured, but shows what is stored first."""
     store = ["--path", str(tmp_path / "index"), "--collection", "docs"]
@@ -325,8 +325,8 @@ def test_snapshot_and_delete_run_without_a_model_pack(tmp_path, docs, capsys, mo
     monkeypatch.setenv("HYBRIDSTORE_MODELS", str(tmp_path / "no-pack"))  # a pack that is not there
     code, out, err = run(capsys, *store, "delete", "--id", "n1")
     assert code == 0 and "deleted 1 records" in out and "now holds 1" in out, err
-    monkeypatch.delenv("HYBRIDSTORE_MODELS")
-    assert run(capsys, *store, "restore", snap, "--replace")[0] == 0
+    code, out, err = run(capsys, *store, "restore", snap, "--replace")
+    assert code == 0 and '"points": 2' in out, err
     monkeypatch.setenv("HYBRIDSTORE_MODELS", str(PACK))
     code, out, _ = run(capsys, *store, "--sparse", "prithivida/Splade_PP_en_v1", "search", "interest rates",
                        "-k", "1", "--json")

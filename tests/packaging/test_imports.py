@@ -41,7 +41,6 @@ DEFERRED = {
     ("hybridstore.cli.report", "tqdm"): START_UP,
     ("hybridstore.cli.opening", "hybridstore.cli"): CHEAP,
     ("hybridstore.cli.opening", "hybridstore.inference"): START_UP,
-    ("hybridstore.cli.opening", "hybridstore.inference.pack"): START_UP,
     ("hybridstore.image_sources", "hybridstore.rendering"): PDF,
     ("hybridstore.cli.opening", "hybridstore.index"): START_UP,
     ("hybridstore.cli.opening", "hybridstore.settings"): START_UP,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when a command runs: --help stays instant
@@ -25,15 +24,6 @@ def models(args: argparse.Namespace, **extra: Any) -> Models:
                   late_interaction_multimodal=pages(args), pack=args.pack,
                   batch_size=args.batch_size, threads=args.threads,
                   quantize="int8" if args.int8 else None, **extra)
-
-
-def unloaded() -> Models:
-    """The models of a command that embeds nothing: one named, never loaded, and no model pack
-    read (none set, or a broken one, does not matter). Writing no vector, it signs nothing."""
-    from ..inference import Models
-    from ..inference.pack import Pack
-
-    return Models("BAAI/bge-small-en-v1.5", None, pack=Pack(Path(os.devnull), {}, {}))
 
 
 def image(args: argparse.Namespace) -> str | ModelSpec | None:
@@ -70,8 +60,10 @@ def index(args: argparse.Namespace, chosen: Models | None = None, existing: bool
     refused before the engine would create it. `embeds=False`: the command embeds nothing
     (snapshot, delete), so it loads no model and runs without a model pack."""
     where = where or place(args, existing)
+    from ..inference import Models
+
     # a missing model fails before the engine imports
-    chosen = (chosen or models(args)).load() if embeds else unloaded()
+    chosen = (chosen or models(args)).load() if embeds else Models.unloaded()
     from ..index import HybridIndex
 
     return HybridIndex(args.collection, chosen, settings=settings(args, **where))

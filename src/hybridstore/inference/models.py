@@ -137,6 +137,12 @@ class Models:
     def embed_queries(self, texts: Sequence[str], kinds: Sequence[str]) -> dict[str, list[Any]]:
         return {kind: self._embedders[kind].embed_queries(texts) for kind in kinds}
 
+    @classmethod
+    def unloaded(cls) -> Models:
+        """Models for work that embeds nothing (a snapshot, a restore, a delete): one named and
+        never loaded, and no model pack read (none set, or a broken one, does not matter)."""
+        return cls("BAAI/bge-small-en-v1.5", None, pack=Pack(Path(os.devnull), {}, {}))
+
     def load(self) -> Models:
         """Load every model now (they otherwise load on first use): a missing one fails here."""
         for embedder in self._embedders.values():
